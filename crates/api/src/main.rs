@@ -1,1 +1,18 @@
-fn main() {}
+//! `agency-api`: parses configuration and serves the HTTP API.
+
+use std::sync::Arc;
+
+use agency_api::{ApiConfig, AppState};
+use agency_runtime::{Shutdown, config, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cfg: ApiConfig = config::load();
+    let _telemetry = telemetry::init("agency-api", &cfg.common.telemetry, cfg.common.environment);
+    let pool = config::exit_on_config_error(cfg.common.database.pool("agency-api"));
+    let cache = Arc::new(config::exit_on_config_error(
+        cfg.common.redis.cache(pool.clone()),
+    ));
+    let state = AppState { pool, cache };
+    agency_api::serve(cfg.listen_addr(), state, Shutdown::on_signals(), |_| {}).await
+}

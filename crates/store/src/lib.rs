@@ -1,1 +1,11 @@
-//! store crate.
+//! PostgreSQL storage for Agency OS: pool set-up, the embedded migrations (ours and the
+//! apalis-postgres job tables) and the repositories. Every function that touches tenant data
+//! takes the tenant's `ClientId` first; nothing here decides business rules.
+
+pub mod error;
+pub mod migrate;
+pub mod pool;
+
+pub use error::StoreError;
+pub use pool::{PoolSettings, PoolerMode, connect, connect_lazy};
+pub use sqlx::{PgPool, Postgres, Transaction};

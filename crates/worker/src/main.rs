@@ -1,1 +1,21 @@
-fn main() {}
+//! `agency-worker`: parses configuration and runs the worker.
+
+use std::sync::Arc;
+
+use agency_runtime::{Shutdown, config, telemetry};
+use agency_worker::WorkerConfig;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cfg: WorkerConfig = config::load();
+    let _telemetry = telemetry::init(
+        "agency-worker",
+        &cfg.common.telemetry,
+        cfg.common.environment,
+    );
+    let pool = config::exit_on_config_error(cfg.common.database.pool("agency-worker"));
+    let cache = Arc::new(config::exit_on_config_error(
+        cfg.common.redis.cache(pool.clone()),
+    ));
+    agency_worker::run(cfg, pool, cache, Shutdown::on_signals()).await
+}

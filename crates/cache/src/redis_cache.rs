@@ -1,0 +1,192 @@
+//! `RedisCache`: the primary backend, on a deadpool-redis pool with short timeouts so a
+//! dead Redis fails fast.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use deadpool_redis::{Manager, Pool, Runtime};
+use redis::AsyncConnectionConfig;
+use rust_decimal::Decimal;
+
+use crate::cache::{Cache, WindowHit, require_non_zero};
+use crate::keys::{daily_key, daily_ttl, ttl_millis, versioned};
+use crate::money::{from_micros, to_micros};
+use crate::CacheError;
+
+/// Connect, command and pool-wait timeout used by [`RedisCache::from_url`].
+pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(300);
+
+/// Maximum pooled connections (each is multiplexed, so a few go a long way).
+const POOL_SIZE: usize = 16;
+
+/// Cache backed by Redis.
+#[derive(Clone)]
+pub struct RedisCache {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for RedisCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisCache").finish_non_exhaustive()
+    }
+}
+
+impl RedisCache {
+    /// Builds a pool for `url` with [`DEFAULT_REDIS_TIMEOUT`]; does not connect yet.
+    pub fn from_url(url: &str) -> Result<Self, CacheError> {
+        Self::from_url_with_timeout(url, DEFAULT_REDIS_TIMEOUT)
+    }
+
+    /// Builds a pool for `url` whose connects, commands and pool waits time out after `timeout`.
+    pub fn from_url_with_timeout(url: &str, timeout: Duration) -> Result<Self, CacheError> {
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout));
+        let manager = Manager::new_with_config(url, config)
+            .map_err(|e| CacheError::Config(format!("redis url: {e}")))?;
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(timeout))
+            .create_timeout(Some(timeout))
+            .recycle_timeout(Some(timeout))
+            .build()
+            .map_err(|e| CacheError::Config(format!("redis pool: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    /// Sends PING; fails with [`CacheError::RedisUnavailable`] when Redis cannot be reached.
+    pub async fn ping(&self) -> Result<(), CacheError> {
+        let mut conn = self.conn().await?;
+        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+        Ok(())
+    }
+
+    /// A pooled connection.
+    pub(crate) async fn conn(&self) -> Result<deadpool_redis::Connection, CacheError> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// INCRBY + PEXPIRE on a full key, atomically; returns the new value.
+    async fn incr_with_ttl(&self, key: &str, by: i64, ttl: Duration) -> Result<i64, CacheError> {
+        let mut conn = self.conn().await?;
+        let (total,): (i64,) = redis::pipe()
+            .atomic()
+            .cmd("INCRBY")
+            .arg(key)
+            .arg(by)
+            .cmd("PEXPIRE")
+            .arg(key)
+            .arg(ttl_millis(ttl))
+            .ignore()
+            .query_async(&mut conn)
+            .await?;
+        Ok(total)
+    }
+
+    /// GET of an integer counter at a full key (0 when absent).
+    async fn read_int(&self, key: &str) -> Result<i64, CacheError> {
+        let mut conn = self.conn().await?;
+        let value: Option<i64> = redis::cmd("GET").arg(key).query_async(&mut conn).await?;
+        Ok(value.unwrap_or(0))
+    }
+}
+
+#[async_trait]
+impl Cache for RedisCache {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
+        let mut conn = self.conn().await?;
+        Ok(redis::cmd("GET")
+            .arg(versioned(key))
+            .query_async(&mut conn)
+            .await?)
+    }
+
+    async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
+        require_non_zero("ttl", ttl)?;
+        let mut conn = self.conn().await?;
+        let () = redis::cmd("SET")
+            .arg(versioned(key))
+            .arg(value)
+            .arg("PX")
+            .arg(ttl_millis(ttl))
+            .query_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), CacheError> {
+        let mut conn = self.conn().await?;
+        let _: i64 = redis::cmd("DEL")
+            .arg(versioned(key))
+            .query_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn incr_daily(
+        &self,
+        name: &str,
+        by: i64,
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> Result<i64, CacheError> {
+        self.incr_with_ttl(&daily_key(name, tz, now), by, daily_ttl(tz, now))
+            .await
+    }
+
+    async fn read_daily(&self, name: &str, tz: Tz, now: DateTime<Utc>) -> Result<i64, CacheError> {
+        self.read_int(&daily_key(name, tz, now)).await
+    }
+
+    async fn add_money_daily(
+        &self,
+        name: &str,
+        amount: Decimal,
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> Result<Decimal, CacheError> {
+        let micros = to_micros(amount)?;
+        let total = self
+            .incr_with_ttl(&daily_key(name, tz, now), micros, daily_ttl(tz, now))
+            .await?;
+        Ok(from_micros(total))
+    }
+
+    async fn read_money_daily(
+        &self,
+        name: &str,
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> Result<Decimal, CacheError> {
+        Ok(from_micros(self.read_int(&daily_key(name, tz, now)).await?))
+    }
+
+    async fn hit_window(&self, key: &str, window: Duration) -> Result<WindowHit, CacheError> {
+        require_non_zero("window", window)?;
+        let key = versioned(key);
+        let mut conn = self.conn().await?;
+        // SET NX PX starts the window (with its expiry) only on the first hit; INCR keeps the TTL.
+        let (count, pttl): (i64, i64) = redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg(&key)
+            .arg(0)
+            .arg("PX")
+            .arg(ttl_millis(window))
+            .arg("NX")
+            .ignore()
+            .cmd("INCR")
+            .arg(&key)
+            .cmd("PTTL")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await?;
+        let count = u64::try_from(count)
+            .map_err(|_| CacheError::Corrupt(format!("negative window count at {key}")))?;
+        let resets_in = u64::try_from(pttl).map_or(window, Duration::from_millis);
+        Ok(WindowHit { count, resets_in })
+    }
+}

@@ -1,0 +1,118 @@
+//! `agencyctl dev`: the whole system in one process for a laptop. API, worker and scheduler
+//! share one pool and one shutdown signal; with `DATABASE_URL` unset a private PostgreSQL
+//! cluster starts under `.dev/`; a demo tenant is seeded and a dev token printed.
+
+mod postgres;
+mod seed;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use agency_runtime::{Shutdown, telemetry};
+use clap::{Args, Parser};
+use secrecy::SecretString;
+
+/// Arguments of `dev`.
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// Folder for the private PostgreSQL cluster (used when DATABASE_URL is unset).
+    #[arg(long, default_value = ".dev")]
+    pub data_dir: PathBuf,
+    /// Start, migrate and seed, print the token, then exit (a smoke test of the set-up).
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// The secret dev mode signs tokens with when `SUPABASE_JWT_SECRET` is unset.
+pub const DEV_JWT_SECRET: &str = "agency-os-dev-secret-not-for-production-0123456789";
+
+/// Runs dev mode until Ctrl-C.
+pub async fn run(args: DevArgs) -> anyhow::Result<()> {
+    let mut api = agency_api::ApiConfig::try_parse_from(["agency-api"])?;
+    let mut worker = agency_worker::WorkerConfig::try_parse_from(["agency-worker"])?;
+    let mut scheduler = agency_scheduler::SchedulerConfig::try_parse_from(["agency-scheduler"])?;
+    let _telemetry = telemetry::init(
+        "agencyctl-dev",
+        &api.common.telemetry,
+        api.common.environment,
+    );
+
+    let embedded = match api.common.database.database_url {
+        Some(_) => None,
+        None => {
+            let pg =
+                tokio::task::block_in_place(|| postgres::EmbeddedPostgres::start(&args.data_dir))?;
+            let admin = sqlx::PgPool::connect(&pg.url("postgres")).await?;
+            let exists: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'agency')",
+            )
+            .fetch_one(&admin)
+            .await?;
+            if !exists {
+                sqlx::query("CREATE DATABASE agency")
+                    .execute(&admin)
+                    .await?;
+            }
+            admin.close().await;
+            let url = SecretString::from(pg.url("agency"));
+            for db in [
+                &mut api.common.database,
+                &mut worker.common.database,
+                &mut scheduler.common.database,
+            ] {
+                db.database_url = Some(url.clone());
+            }
+            Some(pg)
+        }
+    };
+    let result = run_services(args, api, worker, scheduler).await;
+    drop(embedded);
+    result
+}
+
+async fn run_services(
+    args: DevArgs,
+    api: agency_api::ApiConfig,
+    mut worker: agency_worker::WorkerConfig,
+    mut scheduler: agency_scheduler::SchedulerConfig,
+) -> anyhow::Result<()> {
+    let migrations = crate::migrate::direct_pool(&api.common.database).await?;
+    agency_store::migrate::run(&migrations).await?;
+    migrations.close().await;
+
+    let pool = api.common.database.pool("agencyctl-dev")?;
+    let demo = seed::seed_demo(&pool).await?;
+    let secret = std::env::var("SUPABASE_JWT_SECRET").unwrap_or_else(|_| DEV_JWT_SECRET.to_owned());
+    let token = crate::token::mint(&secret, demo.user_id, Some(seed::DEMO_EMAIL), 24 * 30)?;
+    let base = format!("http://127.0.0.1:{}", api.port);
+    println!("\nAgency OS dev mode");
+    println!("  api:       {base}   (docs: {base}/api/v1/docs)");
+    println!("  client id: {}", demo.client_id);
+    println!("  token:     {token}\n");
+    println!("  curl -H 'Authorization: Bearer {token}' {base}/api/v1/me");
+    println!(
+        "  curl -H 'Authorization: Bearer {token}' {base}/api/v1/clients/{}/campaigns",
+        demo.client_id
+    );
+    println!("  curl {base}/readyz\n");
+    if args.check {
+        pool.close().await;
+        return Ok(());
+    }
+
+    let cache = Arc::new(api.common.redis.cache(pool.clone())?);
+    worker.metrics_port = api.port.saturating_add(1);
+    scheduler.metrics_port = api.port.saturating_add(2);
+    let shutdown = Shutdown::on_signals();
+    let state = agency_api::AppState {
+        pool: pool.clone(),
+        cache: cache.clone(),
+    };
+    let (api_result, worker_result, scheduler_result) = tokio::join!(
+        agency_api::serve(api.listen_addr(), state, shutdown.clone(), |_| {}),
+        agency_worker::run(worker, pool.clone(), cache.clone(), shutdown.clone()),
+        agency_scheduler::run(scheduler, pool.clone(), cache, shutdown.clone()),
+    );
+    pool.close().await;
+    api_result.and(worker_result).and(scheduler_result)
+}

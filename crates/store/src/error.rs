@@ -1,0 +1,60 @@
+//! The store's error type: database failures, with the named constraint violations that
+//! callers turn into 409/422 answers instead of racing pre-checks.
+
+/// What went wrong talking to PostgreSQL.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row asked for does not exist within the tenant.
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write (the constraint's name is kept).
+    #[error("conflict on {constraint}")]
+    Conflict {
+        /// The violated constraint or index.
+        constraint: String,
+    },
+    /// A CHECK or foreign-key constraint refused the write.
+    #[error("constraint {constraint} refused the write")]
+    Constraint {
+        /// The violated constraint.
+        constraint: String,
+    },
+    /// Migrations could not be applied or read.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The apalis job tables could not be set up.
+    #[error("job tables: {0}")]
+    Jobs(String),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        if let sqlx::Error::RowNotFound = err {
+            return StoreError::NotFound;
+        }
+        if let Some(db) = err.as_database_error() {
+            let constraint = db.constraint().unwrap_or_default().to_owned();
+            match db.kind() {
+                sqlx::error::ErrorKind::UniqueViolation => {
+                    return StoreError::Conflict { constraint };
+                }
+                sqlx::error::ErrorKind::CheckViolation
+                | sqlx::error::ErrorKind::ForeignKeyViolation => {
+                    return StoreError::Constraint { constraint };
+                }
+                _ => {}
+            }
+        }
+        StoreError::Database(err)
+    }
+}
+
+impl StoreError {
+    /// True when a unique constraint with this name refused the write.
+    pub fn is_conflict_on(&self, name: &str) -> bool {
+        matches!(self, StoreError::Conflict { constraint } if constraint == name)
+    }
+}

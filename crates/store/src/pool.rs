@@ -1,0 +1,76 @@
+//! Connection pools. `DATABASE_URL` may point at a transaction pooler (PgBouncer, Supavisor on
+//! port 6543): then no server-side prepared statements are cached and no session state is
+//! relied on. Migrations and LISTEN use the direct (session) URL.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
+
+/// How the server behind a URL multiplexes sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PoolerMode {
+    /// A real session (direct connection or a session pooler): prepared statements are cached.
+    #[default]
+    Session,
+    /// A transaction pooler: every statement is unnamed, nothing session-scoped is used.
+    Transaction,
+}
+
+/// Pool sizing and behaviour.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Connections kept open.
+    pub min_connections: u32,
+    /// Upper bound (base size plus overflow).
+    pub max_connections: u32,
+    /// How long a caller waits for a free connection.
+    pub acquire_timeout: Duration,
+    /// The pooler in front of the server.
+    pub pooler: PoolerMode,
+    /// `application_name` reported to the server.
+    pub application_name: String,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            min_connections: 0,
+            max_connections: 15,
+            acquire_timeout: Duration::from_secs(5),
+            pooler: PoolerMode::Session,
+            application_name: "agency-os".into(),
+        }
+    }
+}
+
+fn options(
+    url: &str,
+    settings: &PoolSettings,
+) -> Result<(PgPoolOptions, PgConnectOptions), sqlx::Error> {
+    let mut connect: PgConnectOptions = url.parse()?;
+    connect = connect
+        .application_name(&settings.application_name)
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+    if settings.pooler == PoolerMode::Transaction {
+        connect = connect.statement_cache_capacity(0);
+    }
+    let pool = PgPoolOptions::new()
+        .min_connections(settings.min_connections)
+        .max_connections(settings.max_connections.max(1))
+        .acquire_timeout(settings.acquire_timeout);
+    Ok((pool, connect))
+}
+
+/// Opens a pool and checks that the server answers.
+pub async fn connect(url: &str, settings: &PoolSettings) -> Result<PgPool, sqlx::Error> {
+    let (pool, connect) = options(url, settings)?;
+    pool.connect_with(connect).await
+}
+
+/// Builds a pool that connects on first use (start-up does not fail while the database is down;
+/// readiness reports it instead).
+pub fn connect_lazy(url: &str, settings: &PoolSettings) -> Result<PgPool, sqlx::Error> {
+    let (pool, connect) = options(url, settings)?;
+    Ok(pool.connect_lazy_with(connect))
+}
