@@ -1,30 +1,44 @@
-//! The API's configuration, read from the environment (and `.env`).
+//! The API's configuration, read from the environment (and `.env`), and the validated
+//! [`ApiSettings`] the router runs with.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
-use agency_runtime::CommonArgs;
+use agency_runtime::{CommonArgs, ConfigError};
 use clap::Parser;
+use secrecy::{ExposeSecret, SecretString};
 
 /// Configuration of `agency-api`; `--help` lists every variable.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "agency-api", about = "Agency OS HTTP API", version)]
 pub struct ApiConfig {
     /// Address to listen on.
-    #[arg(
-        long = "host",
-        env = "HOST",
-        value_name = "HOST",
-        default_value = "0.0.0.0"
-    )]
+    #[arg(long = "host", env = "HOST", value_name = "HOST", default_value = "0.0.0.0")]
     pub host: IpAddr,
     /// Port to listen on.
-    #[arg(
-        long = "port",
-        env = "PORT",
-        value_name = "PORT",
-        default_value_t = 8080
-    )]
+    #[arg(long = "port", env = "PORT", value_name = "PORT", default_value_t = 8080)]
     pub port: u16,
+    /// Supabase JWT secret for HS256 access tokens (this or SUPABASE_JWKS_URL is required).
+    #[arg(long = "supabase-jwt-secret", env = "SUPABASE_JWT_SECRET", value_name = "SUPABASE_JWT_SECRET", hide_env_values = true)]
+    pub supabase_jwt_secret: Option<SecretString>,
+    /// Supabase JWKS URL for RS256/ES256 access tokens (this or SUPABASE_JWT_SECRET is required).
+    #[arg(long = "supabase-jwks-url", env = "SUPABASE_JWKS_URL", value_name = "SUPABASE_JWKS_URL")]
+    pub supabase_jwks_url: Option<String>,
+    /// Origins allowed by CORS: a comma-separated list, or `*` for any (no credentials).
+    #[arg(long = "cors-allowed-origins", env = "CORS_ALLOWED_ORIGINS", value_name = "CORS_ALLOWED_ORIGINS", default_value = "")]
+    pub cors_allowed_origins: String,
+    /// Requests each user may make per minute (0 disables the limit).
+    #[arg(long = "rate-limit-per-minute", env = "RATE_LIMIT_PER_MINUTE", value_name = "RATE_LIMIT_PER_MINUTE", default_value_t = 60)]
+    pub rate_limit_per_minute: u64,
+    /// Largest JSON request body, in bytes.
+    #[arg(long = "max-body-bytes", env = "MAX_BODY_BYTES", value_name = "MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Largest CSV import body, in bytes.
+    #[arg(long = "import-max-bytes", env = "IMPORT_MAX_BYTES", value_name = "IMPORT_MAX_BYTES", default_value_t = 50 * 1024 * 1024)]
+    pub import_max_bytes: usize,
+    /// Seconds a request may take before it is answered with 503.
+    #[arg(long = "request-timeout-secs", env = "REQUEST_TIMEOUT_SECS", value_name = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
     /// Shared settings: database, Redis, telemetry.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -34,5 +48,198 @@ impl ApiConfig {
     /// The socket address to bind.
     pub fn listen_addr(&self) -> SocketAddr {
         SocketAddr::new(self.host, self.port)
+    }
+
+    /// Validates the configuration into the settings the router runs with.
+    pub fn settings(&self) -> Result<ApiSettings, ConfigError> {
+        let jwt_secret = self
+            .supabase_jwt_secret
+            .as_ref()
+            .map(|s| s.expose_secret().to_owned())
+            .filter(|s| !s.trim().is_empty());
+        let jwks_url = match self.supabase_jwks_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => {
+                let url = url::Url::parse(raw).map_err(|e| ConfigError::Invalid {
+                    var: "SUPABASE_JWKS_URL",
+                    reason: format!("not a URL ({e})"),
+                })?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(ConfigError::Invalid {
+                        var: "SUPABASE_JWKS_URL",
+                        reason: format!("expected an http(s) URL, got scheme '{}'", url.scheme()),
+                    });
+                }
+                Some(url.to_string())
+            }
+        };
+        if jwt_secret.is_none() && jwks_url.is_none() {
+            return Err(ConfigError::Missing {
+                var: "SUPABASE_JWT_SECRET",
+                hint: "set SUPABASE_JWT_SECRET (HS256) and/or SUPABASE_JWKS_URL (RS256/ES256) so access tokens can be verified",
+            });
+        }
+        let cors = CorsOrigins::parse(&self.cors_allowed_origins)?;
+        if self.max_body_bytes == 0 {
+            return Err(ConfigError::Invalid { var: "MAX_BODY_BYTES", reason: "must be positive".into() });
+        }
+        if self.import_max_bytes < self.max_body_bytes {
+            return Err(ConfigError::Invalid {
+                var: "IMPORT_MAX_BYTES",
+                reason: "must be at least MAX_BODY_BYTES".into(),
+            });
+        }
+        if self.request_timeout_secs == 0 {
+            return Err(ConfigError::Invalid { var: "REQUEST_TIMEOUT_SECS", reason: "must be positive".into() });
+        }
+        Ok(ApiSettings {
+            auth: AuthSettings {
+                jwt_secret,
+                jwks_url,
+                leeway_secs: 30,
+                jwks_ttl: Duration::from_secs(600),
+                jwks_min_refresh_interval: Duration::from_secs(5),
+            },
+            cors,
+            rate_limit_per_minute: self.rate_limit_per_minute,
+            max_body_bytes: self.max_body_bytes,
+            import_max_bytes: self.import_max_bytes,
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+        })
+    }
+}
+
+/// How access tokens are verified.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// HS256 secret.
+    pub jwt_secret: Option<String>,
+    /// JWKS URL for RS256/ES256.
+    pub jwks_url: Option<String>,
+    /// Clock leeway for `exp`/`nbf`, seconds.
+    pub leeway_secs: u64,
+    /// How long fetched keys are trusted before a refetch.
+    pub jwks_ttl: Duration,
+    /// Least time between two refetches triggered by unknown `kid`s.
+    pub jwks_min_refresh_interval: Duration,
+}
+
+impl AuthSettings {
+    /// HS256 only, with `secret`.
+    pub fn hs256(secret: impl Into<String>) -> Self {
+        Self {
+            jwt_secret: Some(secret.into()),
+            jwks_url: None,
+            leeway_secs: 30,
+            jwks_ttl: Duration::from_secs(600),
+            jwks_min_refresh_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Origins CORS allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// No cross-origin calls.
+    None,
+    /// Any origin (`*`, without credentials).
+    Any,
+    /// These exact origins.
+    List(Vec<String>),
+}
+
+impl CorsOrigins {
+    /// Parses `CORS_ALLOWED_ORIGINS`.
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(CorsOrigins::None);
+        }
+        if raw == "*" {
+            return Ok(CorsOrigins::Any);
+        }
+        let mut origins = Vec::new();
+        for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let url = url::Url::parse(part).map_err(|e| ConfigError::Invalid {
+                var: "CORS_ALLOWED_ORIGINS",
+                reason: format!("`{part}` is not an origin ({e}); use e.g. https://app.example.com, or *"),
+            })?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(ConfigError::Invalid {
+                    var: "CORS_ALLOWED_ORIGINS",
+                    reason: format!("`{part}` is not an http(s) origin"),
+                });
+            }
+            origins.push(url.origin().ascii_serialization());
+        }
+        Ok(CorsOrigins::List(origins))
+    }
+}
+
+/// Validated settings the router runs with.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// Token verification.
+    pub auth: AuthSettings,
+    /// CORS origins.
+    pub cors: CorsOrigins,
+    /// Requests per user per minute (0 = unlimited).
+    pub rate_limit_per_minute: u64,
+    /// Largest JSON body.
+    pub max_body_bytes: usize,
+    /// Largest CSV import body.
+    pub import_max_bytes: usize,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+}
+
+impl ApiSettings {
+    /// Defaults (60/min, 1 MiB, 50 MiB, 30 s, no CORS) with the given auth.
+    pub fn new(auth: AuthSettings) -> Self {
+        Self {
+            auth,
+            cors: CorsOrigins::None,
+            rate_limit_per_minute: 60,
+            max_body_bytes: 1024 * 1024,
+            import_max_bytes: 50 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> ApiConfig {
+        let mut all = vec!["agency-api"];
+        all.extend_from_slice(args);
+        ApiConfig::try_parse_from(all).expect("parses")
+    }
+
+    #[test]
+    fn requires_a_verification_method_and_names_the_variable() {
+        let mut cfg = parse(&[]);
+        cfg.supabase_jwt_secret = None;
+        cfg.supabase_jwks_url = None;
+        let err = cfg.settings().expect_err("must fail").to_string();
+        assert!(err.contains("SUPABASE_JWT_SECRET"), "{err}");
+        cfg.supabase_jwks_url = Some("ftp://x".into());
+        let err = cfg.settings().expect_err("must fail").to_string();
+        assert!(err.contains("SUPABASE_JWKS_URL"), "{err}");
+        cfg.supabase_jwks_url = Some("https://x.supabase.co/auth/v1/.well-known/jwks.json".into());
+        assert!(cfg.settings().is_ok());
+    }
+
+    #[test]
+    fn cors_origins_parse() {
+        assert_eq!(CorsOrigins::parse("").ok(), Some(CorsOrigins::None));
+        assert_eq!(CorsOrigins::parse(" * ").ok(), Some(CorsOrigins::Any));
+        assert_eq!(
+            CorsOrigins::parse("https://a.example.com, http://localhost:3000/").ok(),
+            Some(CorsOrigins::List(vec!["https://a.example.com".into(), "http://localhost:3000".into()]))
+        );
+        let err = CorsOrigins::parse("not an origin").expect_err("bad").to_string();
+        assert!(err.contains("CORS_ALLOWED_ORIGINS"), "{err}");
     }
 }

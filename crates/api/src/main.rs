@@ -13,6 +13,7 @@ async fn main() -> anyhow::Result<()> {
     let cache = Arc::new(config::exit_on_config_error(
         cfg.common.redis.cache(pool.clone()),
     ));
-    let state = AppState { pool, cache };
+    let settings = config::exit_on_config_error(cfg.settings());
+    let state = AppState::new(pool, cache, settings);
     agency_api::serve(cfg.listen_addr(), state, Shutdown::on_signals(), |_| {}).await
 }

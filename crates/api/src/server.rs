@@ -1,4 +1,4 @@
-//! Router assembly and the server loop with graceful shutdown.
+//! Application state, router assembly and the server loop with graceful shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -7,7 +7,14 @@ use agency_cache::FallbackCache;
 use agency_runtime::Shutdown;
 use agency_runtime::health::{self, Readiness};
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use sqlx::PgPool;
+
+use crate::auth::{self, JwtVerifier};
+use crate::config::ApiSettings;
+use crate::error::{self, ApiError};
+use crate::{layers, openapi, routes};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -16,12 +23,40 @@ pub struct AppState {
     pub pool: PgPool,
     /// Cache, rate limits and counters.
     pub cache: Arc<FallbackCache>,
+    /// Validated settings.
+    pub settings: Arc<ApiSettings>,
+    /// Access-token verification (with its JWKS cache).
+    pub auth: Arc<JwtVerifier>,
 }
 
-/// The full router: health endpoints and the `/api/v1` routes.
+impl AppState {
+    /// State over `pool` and `cache` with `settings`.
+    pub fn new(pool: PgPool, cache: Arc<FallbackCache>, settings: ApiSettings) -> Self {
+        let auth = Arc::new(JwtVerifier::new(&settings.auth));
+        Self { pool, cache, settings: Arc::new(settings), auth }
+    }
+}
+
+/// The full router: health endpoints, the OpenAPI document and docs page, and the
+/// authenticated `/api/v1` routes, inside the middleware stack of [`layers`].
 pub fn build_router(state: AppState) -> Router {
+    let settings = state.settings.clone();
     let readiness = Readiness::new("agency-api", state.pool.clone(), state.cache.clone());
-    Router::new().merge(health::router(readiness))
+    let (api, document) = routes::router().split_for_parts();
+    let api = api
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes));
+    let app = Router::new()
+        .merge(api)
+        .merge(openapi::router(document))
+        .fallback(route_not_found)
+        .with_state(state)
+        .merge(health::router(readiness));
+    layers::apply(app, &settings)
+}
+
+async fn route_not_found() -> ApiError {
+    error::for_status(axum::http::StatusCode::NOT_FOUND)
 }
 
 /// Binds `addr` and serves until `shutdown`, finishing in-flight requests. Returns the bound
@@ -36,7 +71,7 @@ pub async fn serve(
     let bound = listener.local_addr()?;
     tracing::info!(addr = %bound, "api listening");
     on_bound(bound);
-    axum::serve(listener, build_router(state))
+    axum::serve(listener, build_router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move { shutdown.wait().await })
         .await?;
     tracing::info!("api stopped");

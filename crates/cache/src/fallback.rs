@@ -13,11 +13,11 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::PgPool;
 
+use crate::CacheError;
 use crate::cache::{Cache, WindowHit};
 use crate::pg_cache::PgCache;
 use crate::reconcile::{ReconcileReport, drain};
 use crate::redis_cache::RedisCache;
-use crate::CacheError;
 
 /// How long the fallback serves from PostgreSQL before trying Redis again.
 pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(5);
@@ -199,7 +199,9 @@ impl FallbackCache {
         if let Some(redis) = &self.redis {
             match drain(&self.pg, redis).await {
                 Ok(report) => tracing::info!(?report, "cache reconciled after redis outage"),
-                Err(e) => tracing::warn!(error = %e, "cache reconcile failed; the cleanup job retries"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cache reconcile failed; the cleanup job retries")
+                }
             }
         }
     }

@@ -110,7 +110,10 @@ mod tests {
         // America/Santiago springs forward at 24:00 -> 01:00 (2027-09-05).
         let tz: Tz = chrono_tz::America::Santiago;
         let end = end_of_local_day(tz, utc("2027-09-04T15:00:00Z"));
-        assert_eq!(end.with_timezone(&tz).date_naive().to_string(), "2027-09-05");
+        assert_eq!(
+            end.with_timezone(&tz).date_naive().to_string(),
+            "2027-09-05"
+        );
     }
 
     #[test]

@@ -9,10 +9,10 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 
+use crate::CacheError;
 use crate::cache::{Cache, WindowHit, require_non_zero};
 use crate::keys::{daily_key, daily_ttl, ttl_micros, versioned};
 use crate::money::round_money;
-use crate::CacheError;
 
 /// How long a tombstone (a delete made while Redis was down) waits to be replayed.
 pub const TOMBSTONE_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
@@ -169,7 +169,12 @@ impl Cache for PgCache {
         now: DateTime<Utc>,
     ) -> Result<i64, CacheError> {
         let total = self
-            .add_counter(&daily_key(name, tz, now), "count", Decimal::from(by), daily_ttl(tz, now))
+            .add_counter(
+                &daily_key(name, tz, now),
+                "count",
+                Decimal::from(by),
+                daily_ttl(tz, now),
+            )
             .await?;
         to_count(total)
     }
@@ -186,7 +191,12 @@ impl Cache for PgCache {
         now: DateTime<Utc>,
     ) -> Result<Decimal, CacheError> {
         let total = self
-            .add_counter(&daily_key(name, tz, now), "money", round_money(amount), daily_ttl(tz, now))
+            .add_counter(
+                &daily_key(name, tz, now),
+                "money",
+                round_money(amount),
+                daily_ttl(tz, now),
+            )
             .await?;
         Ok(total.normalize())
     }
@@ -197,7 +207,10 @@ impl Cache for PgCache {
         tz: Tz,
         now: DateTime<Utc>,
     ) -> Result<Decimal, CacheError> {
-        Ok(self.read_counter(&daily_key(name, tz, now)).await?.normalize())
+        Ok(self
+            .read_counter(&daily_key(name, tz, now))
+            .await?
+            .normalize())
     }
 
     async fn hit_window(&self, key: &str, window: Duration) -> Result<WindowHit, CacheError> {

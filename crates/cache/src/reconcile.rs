@@ -3,11 +3,11 @@
 
 use rust_decimal::Decimal;
 
+use crate::CacheError;
 use crate::keys::ttl_millis;
 use crate::money::to_micros;
 use crate::pg_cache::PgCache;
 use crate::redis_cache::RedisCache;
-use crate::CacheError;
 
 /// Rows moved per transaction.
 const BATCH: i64 = 500;
@@ -95,7 +95,12 @@ async fn drain_batch(
                 let ttl = ttl_millis(std::time::Duration::from_millis(
                     u64::try_from(*remaining_ms).unwrap_or(1),
                 ));
-                pipe.cmd("SET").arg(key).arg(bytes.as_slice()).arg("PX").arg(ttl).ignore();
+                pipe.cmd("SET")
+                    .arg(key)
+                    .arg(bytes.as_slice())
+                    .arg("PX")
+                    .arg(ttl)
+                    .ignore();
             }
             None => {
                 pipe.cmd("DEL").arg(key).ignore();

@@ -10,10 +10,10 @@ use deadpool_redis::{Manager, Pool, Runtime};
 use redis::AsyncConnectionConfig;
 use rust_decimal::Decimal;
 
+use crate::CacheError;
 use crate::cache::{Cache, WindowHit, require_non_zero};
 use crate::keys::{daily_key, daily_ttl, ttl_millis, versioned};
 use crate::money::{from_micros, to_micros};
-use crate::CacheError;
 
 /// Connect, command and pool-wait timeout used by [`RedisCache::from_url`].
 pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(300);

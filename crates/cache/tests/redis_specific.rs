@@ -19,17 +19,35 @@ async fn stored_layout_is_versioned_and_money_is_integer_micro_units() {
     let keys = RedisKeys::new();
     let p = &keys.prefix;
     let cache = RedisCache::from_url(&redis_url()).unwrap();
-    cache.set(&format!("{p}kv"), b"v", Duration::from_secs(60)).await.unwrap();
-    cache.incr_daily(&format!("{p}leads"), 2, Sydney, now()).await.unwrap();
     cache
-        .add_money_daily(&format!("{p}ai_spend:c1"), "0.3".parse().unwrap(), Sydney, now())
+        .set(&format!("{p}kv"), b"v", Duration::from_secs(60))
+        .await
+        .unwrap();
+    cache
+        .incr_daily(&format!("{p}leads"), 2, Sydney, now())
+        .await
+        .unwrap();
+    cache
+        .add_money_daily(
+            &format!("{p}ai_spend:c1"),
+            "0.3".parse().unwrap(),
+            Sydney,
+            now(),
+        )
         .await
         .unwrap();
 
-    assert_eq!(keys.raw_get(&format!("v1:{p}kv")).as_deref(), Some(&b"v"[..]));
-    assert_eq!(keys.raw_get(&format!("v1:{p}leads:2027-06-01")).as_deref(), Some(&b"2"[..]));
     assert_eq!(
-        keys.raw_get(&format!("v1:{p}ai_spend:c1:2027-06-01")).as_deref(),
+        keys.raw_get(&format!("v1:{p}kv")).as_deref(),
+        Some(&b"v"[..])
+    );
+    assert_eq!(
+        keys.raw_get(&format!("v1:{p}leads:2027-06-01")).as_deref(),
+        Some(&b"2"[..])
+    );
+    assert_eq!(
+        keys.raw_get(&format!("v1:{p}ai_spend:c1:2027-06-01"))
+            .as_deref(),
         Some(&b"300000"[..])
     );
     let mut stored = keys.stored_keys();
@@ -58,7 +76,7 @@ async fn refused_connection_fails_fast_as_unavailable() {
 
 #[tokio::test]
 async fn hung_redis_times_out_as_unavailable() {
-    let (addr, task) = black_hole().await;
+    let (addr, _, task) = black_hole().await;
     let cache = RedisCache::from_url(&format!("redis://{addr}")).unwrap();
     let started = Instant::now();
     let err = cache.incr_daily("x", 1, Sydney, now()).await.unwrap_err();

@@ -25,8 +25,13 @@ pub enum AllocationError {
 }
 
 /// Fields named in errors, in the order email, linkedin, voice, sms, mail.
-pub const ALLOCATION_FIELDS: [&str; 5] =
-    ["allocation_email", "allocation_linkedin", "allocation_voice", "allocation_sms", "allocation_mail"];
+pub const ALLOCATION_FIELDS: [&str; 5] = [
+    "allocation_email",
+    "allocation_linkedin",
+    "allocation_voice",
+    "allocation_sms",
+    "allocation_mail",
+];
 
 impl AllocationError {
     /// The first API field to flag (`allocation_email` for a bad sum).
@@ -74,14 +79,33 @@ pub struct ChannelAllocation {
 
 impl Default for ChannelAllocation {
     fn default() -> Self {
-        ChannelAllocation { email: 40, linkedin: 30, voice: 20, sms: 5, mail: 5 }
+        ChannelAllocation {
+            email: 40,
+            linkedin: 30,
+            voice: 20,
+            sms: 5,
+            mail: 5,
+        }
     }
 }
 
 impl ChannelAllocation {
     /// Validates percentages given in the order email, linkedin, voice, sms, mail.
-    pub fn new(email: i64, linkedin: i64, voice: i64, sms: i64, mail: i64) -> Result<Self, AllocationError> {
-        RawAllocation { email, linkedin, voice, sms, mail }.try_into()
+    pub fn new(
+        email: i64,
+        linkedin: i64,
+        voice: i64,
+        sms: i64,
+        mail: i64,
+    ) -> Result<Self, AllocationError> {
+        RawAllocation {
+            email,
+            linkedin,
+            voice,
+            sms,
+            mail,
+        }
+        .try_into()
     }
 
     /// The percentage given to `channel`.
@@ -122,7 +146,11 @@ impl ChannelAllocation {
 
     /// Channels with a share above zero, in `Channel::ALL` order.
     pub fn enabled_channels(&self) -> Vec<Channel> {
-        Channel::ALL.iter().copied().filter(|c| self.percent(*c) > 0).collect()
+        Channel::ALL
+            .iter()
+            .copied()
+            .filter(|c| self.percent(*c) > 0)
+            .collect()
     }
 }
 
@@ -143,7 +171,13 @@ impl TryFrom<RawAllocation> for ChannelAllocation {
             return Err(AllocationError::SumNot100 { sum });
         }
         let [email, linkedin, voice, sms, mail] = checked;
-        Ok(ChannelAllocation { email, linkedin, voice, sms, mail })
+        Ok(ChannelAllocation {
+            email,
+            linkedin,
+            voice,
+            sms,
+            mail,
+        })
     }
 }
 
@@ -166,14 +200,23 @@ mod tests {
     #[test]
     fn defaults() {
         let a = ChannelAllocation::default();
-        assert_eq!((a.email(), a.linkedin(), a.voice(), a.sms(), a.mail()), (40, 30, 20, 5, 5));
+        assert_eq!(
+            (a.email(), a.linkedin(), a.voice(), a.sms(), a.mail()),
+            (40, 30, 20, 5, 5)
+        );
         assert_eq!(ChannelAllocation::new(40, 30, 20, 5, 5), Ok(a));
     }
 
     #[test]
     fn errors_name_the_field() {
         let err = ChannelAllocation::new(-1, 51, 30, 10, 10).err();
-        assert_eq!(err, Some(AllocationError::OutOfRange { field: "allocation_email", value: -1 }));
+        assert_eq!(
+            err,
+            Some(AllocationError::OutOfRange {
+                field: "allocation_email",
+                value: -1
+            })
+        );
         let err = ChannelAllocation::new(0, 0, 0, 0, 101).err();
         assert_eq!(err.map(|e| e.field()), Some("allocation_mail"));
         let err = ChannelAllocation::new(40, 30, 20, 5, 4).err();
@@ -187,7 +230,10 @@ mod tests {
     fn serde_validates() {
         let ok: Result<ChannelAllocation, _> =
             serde_json::from_str(r#"{"email":100,"linkedin":0,"voice":0,"sms":0,"mail":0}"#);
-        assert_eq!(ok.ok().map(|a| a.enabled_channels()), Some(vec![Channel::Email]));
+        assert_eq!(
+            ok.ok().map(|a| a.enabled_channels()),
+            Some(vec![Channel::Email])
+        );
         let bad: Result<ChannelAllocation, _> =
             serde_json::from_str(r#"{"email":90,"linkedin":0,"voice":0,"sms":0,"mail":0}"#);
         assert!(bad.is_err());

@@ -35,7 +35,11 @@ impl CampaignStatus {
         use CampaignStatus::*;
         matches!(
             (self, to),
-            (Draft, Active) | (Active, Paused) | (Active, Completed) | (Paused, Active) | (Paused, Completed)
+            (Draft, Active)
+                | (Active, Paused)
+                | (Active, Completed)
+                | (Paused, Active)
+                | (Paused, Completed)
         )
     }
 
@@ -65,7 +69,13 @@ mod tests {
 
     #[test]
     fn transition_table_is_exact() {
-        let allowed = [(Draft, Active), (Active, Paused), (Active, Completed), (Paused, Active), (Paused, Completed)];
+        let allowed = [
+            (Draft, Active),
+            (Active, Paused),
+            (Active, Completed),
+            (Paused, Active),
+            (Paused, Completed),
+        ];
         for from in CampaignStatus::ALL {
             for to in CampaignStatus::ALL {
                 let expected = allowed.contains(&(*from, *to));
@@ -81,7 +91,11 @@ mod tests {
         for to in CampaignStatus::ALL {
             assert!(Completed.transition(*to).is_err());
         }
-        let err = Draft.transition(Paused).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = Draft
+            .transition(Paused)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert_eq!(err, "a campaign cannot go from draft to paused");
     }
 }

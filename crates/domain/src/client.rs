@@ -44,7 +44,10 @@ text_enum! {
 impl SubscriptionStatus {
     /// Only `active` and `trialing` clients may send.
     pub const fn allows_sending(self) -> bool {
-        matches!(self, SubscriptionStatus::Active | SubscriptionStatus::Trialing)
+        matches!(
+            self,
+            SubscriptionStatus::Active | SubscriptionStatus::Trialing
+        )
     }
 }
 
@@ -77,15 +80,28 @@ mod tests {
             .iter()
             .filter(|s| s.allows_sending())
             .collect();
-        assert_eq!(allowed, [&SubscriptionStatus::Trialing, &SubscriptionStatus::Active]);
+        assert_eq!(
+            allowed,
+            [&SubscriptionStatus::Trialing, &SubscriptionStatus::Active]
+        );
     }
 
     #[test]
     fn spellings() {
         assert_eq!(PermissionMode::CoPilot.as_str(), "co_pilot");
-        assert_eq!("past_due".parse::<SubscriptionStatus>().ok(), Some(SubscriptionStatus::PastDue));
-        assert_eq!(serde_json::to_string(&PermissionMode::CoPilot).unwrap_or_default(), "\"co_pilot\"");
-        let err = "gold".parse::<ClientTier>().err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            "past_due".parse::<SubscriptionStatus>().ok(),
+            Some(SubscriptionStatus::PastDue)
+        );
+        assert_eq!(
+            serde_json::to_string(&PermissionMode::CoPilot).unwrap_or_default(),
+            "\"co_pilot\""
+        );
+        let err = "gold"
+            .parse::<ClientTier>()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("ignition, velocity, dominance"), "{err}");
     }
 }

@@ -45,10 +45,30 @@ pub struct Email(String);
 
 /// Free-mail domains: an address there is a personal email.
 const FREE_MAIL_DOMAINS: &[&str] = &[
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
-    "yahoo.com", "yahoo.com.au", "icloud.com", "me.com", "mac.com", "aol.com", "proton.me",
-    "protonmail.com", "bigpond.com", "bigpond.net.au", "optusnet.com.au", "gmx.com",
-    "zoho.com", "fastmail.com", "hotmail.com.au", "outlook.com.au", "live.com.au", "iinet.net.au",
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "yahoo.com",
+    "yahoo.com.au",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "bigpond.com",
+    "bigpond.net.au",
+    "optusnet.com.au",
+    "gmx.com",
+    "zoho.com",
+    "fastmail.com",
+    "hotmail.com.au",
+    "outlook.com.au",
+    "live.com.au",
+    "iinet.net.au",
 ];
 
 fn is_local_char(c: char) -> bool {
@@ -146,12 +166,19 @@ mod tests {
     #[test]
     fn normalises() {
         let email = Email::parse("  Jane.Doe+AU@Example.COM ").ok();
-        assert_eq!(email.as_ref().map(Email::as_str), Some("jane.doe+au@example.com"));
+        assert_eq!(
+            email.as_ref().map(Email::as_str),
+            Some("jane.doe+au@example.com")
+        );
         let email = email.unwrap_or_else(|| Email("x@y.z".into()));
         assert_eq!(email.local_part(), "jane.doe+au");
         assert_eq!(email.domain(), "example.com");
         assert!(!email.is_free_mail());
-        assert!(Email::parse("x@Gmail.com").map(|e| e.is_free_mail()).unwrap_or(false));
+        assert!(
+            Email::parse("x@Gmail.com")
+                .map(|e| e.is_free_mail())
+                .unwrap_or(false)
+        );
     }
 
     #[test]
@@ -159,17 +186,44 @@ mod tests {
         assert_eq!(Email::parse("   "), Err(EmailError::Empty));
         assert_eq!(Email::parse("no-at.example.com"), Err(EmailError::BadAt));
         assert_eq!(Email::parse("a@b@c.com"), Err(EmailError::BadAt));
-        assert!(matches!(Email::parse("@example.com"), Err(EmailError::InvalidLocalPart(_))));
-        assert!(matches!(Email::parse(".a@example.com"), Err(EmailError::InvalidLocalPart(_))));
-        assert!(matches!(Email::parse("a..b@example.com"), Err(EmailError::InvalidLocalPart(_))));
-        assert!(matches!(Email::parse("a b@example.com"), Err(EmailError::InvalidLocalPart(_))));
-        assert!(matches!(Email::parse("a@example"), Err(EmailError::InvalidDomain { .. })));
-        assert!(matches!(Email::parse("a@-example.com"), Err(EmailError::InvalidDomain { .. })));
-        assert!(matches!(Email::parse("a@exa mple.com"), Err(EmailError::InvalidDomain { .. })));
+        assert!(matches!(
+            Email::parse("@example.com"),
+            Err(EmailError::InvalidLocalPart(_))
+        ));
+        assert!(matches!(
+            Email::parse(".a@example.com"),
+            Err(EmailError::InvalidLocalPart(_))
+        ));
+        assert!(matches!(
+            Email::parse("a..b@example.com"),
+            Err(EmailError::InvalidLocalPart(_))
+        ));
+        assert!(matches!(
+            Email::parse("a b@example.com"),
+            Err(EmailError::InvalidLocalPart(_))
+        ));
+        assert!(matches!(
+            Email::parse("a@example"),
+            Err(EmailError::InvalidDomain { .. })
+        ));
+        assert!(matches!(
+            Email::parse("a@-example.com"),
+            Err(EmailError::InvalidDomain { .. })
+        ));
+        assert!(matches!(
+            Email::parse("a@exa mple.com"),
+            Err(EmailError::InvalidDomain { .. })
+        ));
         let long = format!("{}@example.com", "a".repeat(250));
         assert_eq!(Email::parse(&long), Err(EmailError::TooLong));
-        let msg = Email::parse("a@example").err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(msg.starts_with("email `a@example` has an invalid domain"), "{msg}");
+        let msg = Email::parse("a@example")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            msg.starts_with("email `a@example` has an invalid domain"),
+            "{msg}"
+        );
     }
 
     #[test]

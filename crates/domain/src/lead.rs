@@ -27,7 +27,10 @@ text_enum! {
 impl LeadStatus {
     /// False for unsubscribed, bounced and converted leads: nothing is ever sent to them.
     pub const fn is_contactable(self) -> bool {
-        !matches!(self, LeadStatus::Unsubscribed | LeadStatus::Bounced | LeadStatus::Converted)
+        !matches!(
+            self,
+            LeadStatus::Unsubscribed | LeadStatus::Bounced | LeadStatus::Converted
+        )
     }
 }
 

@@ -172,8 +172,14 @@ mod tests {
 
     #[test]
     fn serialises_as_number() {
-        assert_eq!(serde_json::to_string(&Aud(dec!(100.00))).ok().as_deref(), Some("100"));
-        assert_eq!(serde_json::to_string(&Aud(dec!(12.34))).ok().as_deref(), Some("12.34"));
+        assert_eq!(
+            serde_json::to_string(&Aud(dec!(100.00))).ok().as_deref(),
+            Some("100")
+        );
+        assert_eq!(
+            serde_json::to_string(&Aud(dec!(12.34))).ok().as_deref(),
+            Some("12.34")
+        );
     }
 
     #[test]

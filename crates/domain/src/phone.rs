@@ -125,9 +125,14 @@ mod tests {
     #[test]
     fn other_regions() {
         assert_eq!(e164("+1 415 555 2671").as_deref(), Some("+14155552671"));
-        let nz = Phone::parse_with_region("021 234 5678", "nz").ok().map(String::from);
+        let nz = Phone::parse_with_region("021 234 5678", "nz")
+            .ok()
+            .map(String::from);
         assert_eq!(nz.as_deref(), Some("+64212345678"));
-        assert!(matches!(Phone::parse_with_region("1", "XX"), Err(PhoneError::UnknownRegion(_))));
+        assert!(matches!(
+            Phone::parse_with_region("1", "XX"),
+            Err(PhoneError::UnknownRegion(_))
+        ));
     }
 
     #[test]
@@ -140,7 +145,10 @@ mod tests {
     #[test]
     fn australian_digits() {
         let p = Phone::parse("0412 345 678").ok();
-        assert_eq!(p.as_ref().and_then(Phone::au_national_digits), Some("412345678"));
+        assert_eq!(
+            p.as_ref().and_then(Phone::au_national_digits),
+            Some("412345678")
+        );
         assert_eq!(p.map(|p| p.is_australian()), Some(true));
     }
 }

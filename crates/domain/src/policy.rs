@@ -37,7 +37,11 @@ pub fn lead_bucket(lead_id: LeadId) -> u8 {
 /// The first-touch channel for a lead: campaign percentages, renormalised over the `allowed`
 /// channels, split deterministically by the lead id. `None` when no allowed channel has a share.
 /// Never returns a channel outside `allowed`.
-pub fn first_touch_channel(lead_id: LeadId, allocation: &ChannelAllocation, allowed: &[Channel]) -> Option<Channel> {
+pub fn first_touch_channel(
+    lead_id: LeadId,
+    allocation: &ChannelAllocation,
+    allowed: &[Channel],
+) -> Option<Channel> {
     let shares: Vec<(Channel, u64)> = Channel::ALL
         .iter()
         .copied()
@@ -69,19 +73,30 @@ mod tests {
     use uuid::Uuid;
 
     fn lead(n: u128) -> LeadId {
-        LeadId::from_uuid(Uuid::from_u128(n.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)))
+        LeadId::from_uuid(Uuid::from_u128(
+            n.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835),
+        ))
     }
 
     #[test]
     fn lead_channels_intersect_tier_and_allocation() {
         let a = ChannelAllocation::new(50, 50, 0, 0, 0).unwrap_or_default();
-        assert_eq!(lead_channels(Tier::Hot, &a), vec![Channel::Email, Channel::Linkedin]);
-        assert_eq!(lead_channels(Tier::Warm, &a), vec![Channel::Email, Channel::Linkedin]);
+        assert_eq!(
+            lead_channels(Tier::Hot, &a),
+            vec![Channel::Email, Channel::Linkedin]
+        );
+        assert_eq!(
+            lead_channels(Tier::Warm, &a),
+            vec![Channel::Email, Channel::Linkedin]
+        );
         assert_eq!(lead_channels(Tier::Cold, &a), vec![Channel::Email]);
         assert!(lead_channels(Tier::Dead, &a).is_empty());
         let d = ChannelAllocation::default();
         assert_eq!(lead_channels(Tier::Hot, &d).len(), 5);
-        assert_eq!(lead_channels(Tier::Warm, &d), vec![Channel::Email, Channel::Linkedin, Channel::Voice]);
+        assert_eq!(
+            lead_channels(Tier::Warm, &d),
+            vec![Channel::Email, Channel::Linkedin, Channel::Voice]
+        );
     }
 
     #[test]
@@ -121,7 +136,10 @@ mod tests {
         assert!((share - 4.0 / 7.0).abs() < 0.01, "{share}");
         assert_eq!(first_touch_channel(lead(1), &a, &[]), None);
         let sms_only = ChannelAllocation::new(0, 0, 0, 100, 0).unwrap_or_default();
-        assert_eq!(first_touch_channel(lead(1), &sms_only, Tier::Warm.channels()), None);
+        assert_eq!(
+            first_touch_channel(lead(1), &sms_only, Tier::Warm.channels()),
+            None
+        );
     }
 
     prop_compose! {

@@ -62,7 +62,10 @@ pub fn daily_cap(kind: ResourceKind, warmup_day: Option<u32>) -> u32 {
     match kind {
         ResourceKind::EmailDomain => match warmup_day {
             None => EMAIL_DOMAIN_DAILY_CAP,
-            Some(day) => day.max(1).saturating_mul(EMAIL_WARMUP_STEP).min(EMAIL_DOMAIN_DAILY_CAP),
+            Some(day) => day
+                .max(1)
+                .saturating_mul(EMAIL_WARMUP_STEP)
+                .min(EMAIL_DOMAIN_DAILY_CAP),
         },
         ResourceKind::SmsNumber => SMS_NUMBER_DAILY_CAP,
         ResourceKind::VoiceNumber => VOICE_NUMBER_DAILY_CAP,
@@ -120,8 +123,18 @@ mod tests {
     use super::*;
     use uuid::Uuid;
 
-    fn usage(n: u128, kind: ResourceKind, used_today: u32, warmup_day: Option<u32>) -> ResourceUsage {
-        ResourceUsage { id: ResourceId::from_uuid(Uuid::from_u128(n)), kind, used_today, warmup_day }
+    fn usage(
+        n: u128,
+        kind: ResourceKind,
+        used_today: u32,
+        warmup_day: Option<u32>,
+    ) -> ResourceUsage {
+        ResourceUsage {
+            id: ResourceId::from_uuid(Uuid::from_u128(n)),
+            kind,
+            used_today,
+            warmup_day,
+        }
     }
 
     fn id(n: u128) -> Option<ResourceId> {
@@ -134,11 +147,28 @@ mod tests {
         assert_eq!(daily_cap(ResourceKind::SmsNumber, None), 100);
         assert_eq!(daily_cap(ResourceKind::VoiceNumber, None), 50);
         assert_eq!(daily_cap(ResourceKind::EmailDomain, None), 50);
-        let warmup = [(0, 10), (1, 10), (2, 20), (3, 30), (4, 40), (5, 50), (6, 50), (400, 50)];
+        let warmup = [
+            (0, 10),
+            (1, 10),
+            (2, 20),
+            (3, 30),
+            (4, 40),
+            (5, 50),
+            (6, 50),
+            (400, 50),
+        ];
         for (day, cap) in warmup {
-            assert_eq!(daily_cap(ResourceKind::EmailDomain, Some(day)), cap, "day {day}");
+            assert_eq!(
+                daily_cap(ResourceKind::EmailDomain, Some(day)),
+                cap,
+                "day {day}"
+            );
         }
-        assert_eq!(daily_cap(ResourceKind::SmsNumber, Some(1)), 100, "warm-up is email only");
+        assert_eq!(
+            daily_cap(ResourceKind::SmsNumber, Some(1)),
+            100,
+            "warm-up is email only"
+        );
         assert_eq!(MAX_CONCURRENT_CALLS_PER_CLIENT, 5);
     }
 
@@ -157,8 +187,15 @@ mod tests {
             usage(5, ResourceKind::EmailDomain, 10, Some(1)),
             usage(6, ResourceKind::EmailDomain, 49, None),
         ];
-        assert_eq!(pick_resource(&domains), id(6), "new domain full at 10 on day one");
-        assert_eq!(pick_resource(&[usage(7, ResourceKind::EmailDomain, 19, Some(2))]), id(7));
+        assert_eq!(
+            pick_resource(&domains),
+            id(6),
+            "new domain full at 10 on day one"
+        );
+        assert_eq!(
+            pick_resource(&[usage(7, ResourceKind::EmailDomain, 19, Some(2))]),
+            id(7)
+        );
     }
 
     #[test]

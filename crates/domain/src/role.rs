@@ -50,7 +50,9 @@ mod tests {
 
     #[test]
     fn ordering_and_helpers() {
-        assert!(Role::Viewer < Role::Member && Role::Member < Role::Admin && Role::Admin < Role::Owner);
+        assert!(
+            Role::Viewer < Role::Member && Role::Member < Role::Admin && Role::Admin < Role::Owner
+        );
         assert!(Role::Viewer.can_read() && !Role::Viewer.can_write());
         assert!(Role::Member.can_write() && !Role::Member.can_admin());
         assert!(Role::Admin.can_admin() && !Role::Admin.is_owner());

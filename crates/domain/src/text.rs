@@ -25,8 +25,12 @@ pub fn contains_any(words: &[String], phrases: &[&[&str]]) -> bool {
 
 /// Case-insensitive, whitespace-insensitive equality of two labels (industries, countries).
 pub fn same_label(a: &str, b: &str) -> bool {
-    let mut left = a.split_whitespace().flat_map(|w| w.chars().flat_map(char::to_lowercase).chain([' ']));
-    let mut right = b.split_whitespace().flat_map(|w| w.chars().flat_map(char::to_lowercase).chain([' ']));
+    let mut left = a
+        .split_whitespace()
+        .flat_map(|w| w.chars().flat_map(char::to_lowercase).chain([' ']));
+    let mut right = b
+        .split_whitespace()
+        .flat_map(|w| w.chars().flat_map(char::to_lowercase).chain([' ']));
     loop {
         match (left.next(), right.next()) {
             (None, None) => return true,

@@ -48,7 +48,13 @@ impl Tier {
     /// The channels this tier may receive.
     pub const fn channels(self) -> &'static [Channel] {
         match self {
-            Tier::Hot => &[Channel::Email, Channel::Sms, Channel::Linkedin, Channel::Voice, Channel::Mail],
+            Tier::Hot => &[
+                Channel::Email,
+                Channel::Sms,
+                Channel::Linkedin,
+                Channel::Voice,
+                Channel::Mail,
+            ],
             Tier::Warm => &[Channel::Email, Channel::Linkedin, Channel::Voice],
             Tier::Cool => &[Channel::Email, Channel::Linkedin],
             Tier::Cold => &[Channel::Email],

@@ -37,7 +37,9 @@ pub(crate) fn validate_domain(domain: &str) -> Result<(), DomainError> {
     for label in &labels {
         let ok = !label.is_empty()
             && label.len() <= 63
-            && label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && label
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !label.starts_with('-')
             && !label.ends_with('-');
         if !ok {
@@ -107,11 +109,26 @@ mod tests {
     fn rejects_bad_domains() {
         assert_eq!(normalise_domain(""), Err(DomainError::Empty));
         assert_eq!(normalise_domain("https://"), Err(DomainError::Empty));
-        assert!(matches!(normalise_domain("localhost"), Err(DomainError::NoDot(_))));
-        assert!(matches!(normalise_domain("a_b.com"), Err(DomainError::InvalidLabel(_))));
-        assert!(matches!(normalise_domain("-a.com"), Err(DomainError::InvalidLabel(_))));
-        assert!(matches!(normalise_domain("a..com"), Err(DomainError::InvalidLabel(_))));
-        assert!(matches!(normalise_domain("10.0.0.1"), Err(DomainError::InvalidTld(_))));
+        assert!(matches!(
+            normalise_domain("localhost"),
+            Err(DomainError::NoDot(_))
+        ));
+        assert!(matches!(
+            normalise_domain("a_b.com"),
+            Err(DomainError::InvalidLabel(_))
+        ));
+        assert!(matches!(
+            normalise_domain("-a.com"),
+            Err(DomainError::InvalidLabel(_))
+        ));
+        assert!(matches!(
+            normalise_domain("a..com"),
+            Err(DomainError::InvalidLabel(_))
+        ));
+        assert!(matches!(
+            normalise_domain("10.0.0.1"),
+            Err(DomainError::InvalidTld(_))
+        ));
     }
 
     #[test]

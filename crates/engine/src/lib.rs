@@ -1,1 +1,8 @@
 //! engine crate.
+
+pub mod campaigns;
+pub mod import;
+pub mod jobs;
+pub mod leads;
+pub mod pipeline;
+pub mod usecase;

@@ -2,9 +2,19 @@
 //! apalis-postgres job tables) and the repositories. Every function that touches tenant data
 //! takes the tenant's `ClientId` first; nothing here decides business rules.
 
+pub mod activities;
+pub mod audit;
+pub mod campaigns;
+pub mod clients;
 pub mod error;
+pub mod leads;
+pub mod memberships;
 pub mod migrate;
+pub mod pipeline;
 pub mod pool;
+pub mod suppression;
+pub mod text_search;
+pub mod users;
 
 pub use error::StoreError;
 pub use pool::{PoolSettings, PoolerMode, connect, connect_lazy};

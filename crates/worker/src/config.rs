@@ -1,9 +1,11 @@
 //! The worker's configuration, read from the environment (and `.env`).
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
+use agency_engine::jobs::Lane;
 use agency_runtime::CommonArgs;
-use clap::Parser;
+use clap::{Args, Parser};
 
 /// Configuration of `agency-worker`; `--help` lists every variable.
 #[derive(Debug, Clone, Parser)]
@@ -29,9 +31,75 @@ pub struct WorkerConfig {
         default_value_t = 9091
     )]
     pub metrics_port: u16,
+    /// Job queue settings.
+    #[command(flatten)]
+    pub queue: QueueArgs,
     /// Shared settings: database, Redis, telemetry.
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// Job-queue settings of a worker process.
+#[derive(Debug, Clone, Args)]
+pub struct QueueArgs {
+    /// This process's worker name (unique per process); default host-pid-random.
+    #[arg(long = "worker-name", env = "WORKER_NAME", value_name = "WORKER_NAME")]
+    pub worker_name: Option<String>,
+    /// Worker tasks on the critical lane (webhook events).
+    #[arg(long = "worker-critical-concurrency", env = "WORKER_CRITICAL_CONCURRENCY", value_name = "WORKER_CRITICAL_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=256))]
+    pub critical_concurrency: u32,
+    /// Worker tasks on the default lane (outreach, replies).
+    #[arg(long = "worker-default-concurrency", env = "WORKER_DEFAULT_CONCURRENCY", value_name = "WORKER_DEFAULT_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=256))]
+    pub default_concurrency: u32,
+    /// Worker tasks on the bulk lane (enrichment, scoring, maintenance).
+    #[arg(long = "worker-bulk-concurrency", env = "WORKER_BULK_CONCURRENCY", value_name = "WORKER_BULK_CONCURRENCY", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=256))]
+    pub bulk_concurrency: u32,
+    /// Jobs a bulk task claims at once (critical and default tasks claim one).
+    #[arg(long = "worker-bulk-batch", env = "WORKER_BULK_BATCH", value_name = "WORKER_BULK_BATCH", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub bulk_batch: u32,
+    /// How often an idle task polls for due jobs, in milliseconds (LISTEN wakes it sooner).
+    #[arg(long = "worker-poll-interval-ms", env = "WORKER_POLL_INTERVAL_MS", value_name = "WORKER_POLL_INTERVAL_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub poll_interval_ms: u64,
+    /// How often running jobs' leases are extended, in seconds.
+    #[arg(long = "worker-heartbeat-secs", env = "WORKER_HEARTBEAT_SECS", value_name = "WORKER_HEARTBEAT_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub heartbeat_secs: u64,
+    /// A running job whose lease was not extended for this long is put back (its worker died).
+    #[arg(long = "worker-lease-secs", env = "WORKER_LEASE_SECS", value_name = "WORKER_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=86_400))]
+    pub lease_secs: u64,
+    /// Use LISTEN on DATABASE_DIRECT_URL (when set) to wake idle tasks at once.
+    #[arg(long = "worker-listen", env = "WORKER_LISTEN", value_name = "WORKER_LISTEN", default_value_t = true, action = clap::ArgAction::Set)]
+    pub listen: bool,
+}
+
+impl QueueArgs {
+    /// The worker name: configured, else `{host}-{pid}-{random}`.
+    pub fn worker_name(&self) -> String {
+        if let Some(name) = self.worker_name.as_ref().filter(|n| !n.trim().is_empty()) {
+            return name.clone();
+        }
+        let host = std::env::var("HOSTNAME")
+            .ok()
+            .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "worker".into());
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        format!("{host}-{}-{}", std::process::id(), &suffix[..8])
+    }
+
+    /// (lane, tasks, batch) for every lane.
+    pub fn lanes(&self) -> Vec<(Lane, u32, u32)> {
+        vec![
+            (Lane::Critical, self.critical_concurrency, 1),
+            (Lane::Default, self.default_concurrency, 1),
+            (Lane::Bulk, self.bulk_concurrency, self.bulk_batch),
+        ]
+    }
+
+    /// The idle poll interval.
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms)
+    }
 }
 
 impl WorkerConfig {

@@ -48,7 +48,10 @@ impl RedisKeys {
     pub fn raw_get(&self, full_key: &str) -> Option<Vec<u8>> {
         let client = redis::Client::open(redis_url()).expect("redis url");
         let mut conn = client.get_connection().expect("redis connection");
-        redis::cmd("GET").arg(full_key).query(&mut conn).expect("GET")
+        redis::cmd("GET")
+            .arg(full_key)
+            .query(&mut conn)
+            .expect("GET")
     }
 }
 
@@ -119,15 +122,23 @@ impl Drop for ToggleProxy {
     }
 }
 
-/// A local TCP server that accepts connections and never answers (a hung Redis).
-pub async fn black_hole() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+/// A local TCP server that accepts connections and never answers (a hung Redis); the
+/// counter tells how many connections were attempted.
+pub async fn black_hole() -> (
+    SocketAddr,
+    Arc<std::sync::atomic::AtomicUsize>,
+    tokio::task::JoinHandle<()>,
+) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
     let task = tokio::spawn(async move {
         let mut held = Vec::new();
         while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             held.push(socket);
         }
     });
-    (addr, task)
+    (addr, accepted, task)
 }

@@ -72,7 +72,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
 
 async fn run_services(
     args: DevArgs,
-    api: agency_api::ApiConfig,
+    mut api: agency_api::ApiConfig,
     mut worker: agency_worker::WorkerConfig,
     mut scheduler: agency_scheduler::SchedulerConfig,
 ) -> anyhow::Result<()> {
@@ -80,6 +80,14 @@ async fn run_services(
     agency_store::migrate::run(&migrations).await?;
     migrations.close().await;
 
+    // Dev mode verifies the tokens it prints and lets any local dashboard call it.
+    if api.supabase_jwt_secret.is_none() && api.supabase_jwks_url.is_none() {
+        api.supabase_jwt_secret = Some(SecretString::from(DEV_JWT_SECRET.to_owned()));
+    }
+    if api.cors_allowed_origins.trim().is_empty() {
+        api.cors_allowed_origins = "*".to_owned();
+    }
+    let api_settings = api.settings()?;
     let pool = api.common.database.pool("agencyctl-dev")?;
     let demo = seed::seed_demo(&pool).await?;
     let secret = std::env::var("SUPABASE_JWT_SECRET").unwrap_or_else(|_| DEV_JWT_SECRET.to_owned());
@@ -104,10 +112,7 @@ async fn run_services(
     worker.metrics_port = api.port.saturating_add(1);
     scheduler.metrics_port = api.port.saturating_add(2);
     let shutdown = Shutdown::on_signals();
-    let state = agency_api::AppState {
-        pool: pool.clone(),
-        cache: cache.clone(),
-    };
+    let state = agency_api::AppState::new(pool.clone(), cache.clone(), api_settings);
     let (api_result, worker_result, scheduler_result) = tokio::join!(
         agency_api::serve(api.listen_addr(), state, shutdown.clone(), |_| {}),
         agency_worker::run(worker, pool.clone(), cache.clone(), shutdown.clone()),

@@ -70,7 +70,9 @@ pub fn data_quality(input: &ScoringInput) -> u8 {
 }
 
 fn is_australia(country: &str) -> bool {
-    ["australia", "au", "aus"].iter().any(|name| same_label(country, name))
+    ["australia", "au", "aus"]
+        .iter()
+        .any(|name| same_label(country, name))
 }
 
 /// SEO points: domain rank 151-500 -> 1, 501+ -> 2; traffic 201-1000 -> 1, 1001+ -> 2; any
@@ -94,7 +96,10 @@ fn seo_fit(seo: &SeoFacts) -> i32 {
 pub fn company_fit(input: &ScoringInput, ctx: &ScoringContext) -> u8 {
     let mut points = 0;
     if let Some(industry) = input.industry.as_deref().filter(|i| !i.trim().is_empty())
-        && ctx.target_industries().iter().any(|t| same_label(industry, t))
+        && ctx
+            .target_industries()
+            .iter()
+            .any(|t| same_label(industry, t))
     {
         points += 10;
     }
@@ -114,16 +119,20 @@ pub fn company_fit(input: &ScoringInput, ctx: &ScoringContext) -> u8 {
 /// after today minus 12 months 4.
 pub fn timing(input: &ScoringInput, today: NaiveDate) -> u8 {
     let mut points = 0;
-    if let (Some(start), Some(cutoff)) = (input.employment_start_date, today.checked_sub_months(Months::new(6)))
-        && start > cutoff
+    if let (Some(start), Some(cutoff)) = (
+        input.employment_start_date,
+        today.checked_sub_months(Months::new(6)),
+    ) && start > cutoff
     {
         points += 6;
     }
     if input.is_hiring {
         points += 5;
     }
-    if let (Some(funded), Some(cutoff)) = (input.latest_funding_date, today.checked_sub_months(Months::new(12)))
-        && funded >= cutoff
+    if let (Some(funded), Some(cutoff)) = (
+        input.latest_funding_date,
+        today.checked_sub_months(Months::new(12)),
+    ) && funded >= cutoff
     {
         points += 4;
     }
@@ -136,7 +145,11 @@ pub fn is_competitor(input: &ScoringInput, ctx: &ScoringContext) -> bool {
     if input.is_competitor_domain {
         return true;
     }
-    let Some(domain) = input.domain.as_deref().and_then(|d| normalise_domain(d).ok()) else {
+    let Some(domain) = input
+        .domain
+        .as_deref()
+        .and_then(|d| normalise_domain(d).ok())
+    else {
         return false;
     };
     ctx.competitor_domains.iter().any(|c| {

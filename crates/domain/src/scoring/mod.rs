@@ -14,14 +14,14 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 pub use components::{
-    AUTHORITY_MAX, COMPANY_FIT_MAX, Components, DATA_QUALITY_MAX, RISK_MAX, TIMING_MAX, company_fit, components,
-    data_quality, is_competitor, risk, timing,
+    AUTHORITY_MAX, COMPANY_FIT_MAX, Components, DATA_QUALITY_MAX, RISK_MAX, TIMING_MAX,
+    company_fit, components, data_quality, is_competitor, risk, timing,
 };
 pub use input::{ScoringContext, ScoringInput, SeoFacts};
 pub use title::{OTHER_TITLE_POINTS, authority_points, is_junk_title};
 pub use weights::{
-    LearnedWeights, MIN_LEARNED_CONFIDENCE, MIN_LEARNED_CONVERSIONS, WEIGHT_SUM_TOLERANCE, Weights, WeightsError,
-    choose_weights,
+    LearnedWeights, MIN_LEARNED_CONFIDENCE, MIN_LEARNED_CONVERSIONS, WEIGHT_SUM_TOLERANCE, Weights,
+    WeightsError, choose_weights,
 };
 
 use crate::channel::Channel;
@@ -62,8 +62,11 @@ pub fn weighted_score(components: &Components, weights: &Weights) -> u8 {
         let w = w.clamp(-limit, limit);
         w * Decimal::from(raw) * Decimal::from(SCALE / i64::from(max))
     };
-    let numerator = term(weights.data_quality, components.data_quality, DATA_QUALITY_MAX)
-        + term(weights.authority, components.authority, AUTHORITY_MAX)
+    let numerator = term(
+        weights.data_quality,
+        components.data_quality,
+        DATA_QUALITY_MAX,
+    ) + term(weights.authority, components.authority, AUTHORITY_MAX)
         + term(weights.company_fit, components.company_fit, COMPANY_FIT_MAX)
         + term(weights.timing, components.timing, TIMING_MAX)
         + term(weights.risk, components.risk, RISK_MAX);
@@ -75,7 +78,10 @@ pub fn weighted_score(components: &Components, weights: &Weights) -> u8 {
     } else if (floor + Decimal::ONE) * scale <= numerator {
         floor += Decimal::ONE;
     }
-    floor.clamp(Decimal::ZERO, Decimal::from(MAX_SCORE)).to_u8().unwrap_or(MAX_SCORE)
+    floor
+        .clamp(Decimal::ZERO, Decimal::from(MAX_SCORE))
+        .to_u8()
+        .unwrap_or(MAX_SCORE)
 }
 
 /// Scores one lead.
@@ -97,6 +103,13 @@ pub fn score(input: &ScoringInput, ctx: &ScoringContext, weights: &Weights) -> A
 }
 
 /// Scores many leads with the same context and weights, in input order.
-pub fn score_batch(inputs: &[ScoringInput], ctx: &ScoringContext, weights: &Weights) -> Vec<AlsScore> {
-    inputs.iter().map(|input| score(input, ctx, weights)).collect()
+pub fn score_batch(
+    inputs: &[ScoringInput],
+    ctx: &ScoringContext,
+    weights: &Weights,
+) -> Vec<AlsScore> {
+    inputs
+        .iter()
+        .map(|input| score(input, ctx, weights))
+        .collect()
 }

@@ -24,8 +24,18 @@ fn base() -> ScoringInput {
     ScoringInput::default()
 }
 
-fn seo(rank: Option<u32>, traffic: Option<u64>, top10: Option<u32>, spam: Option<u8>) -> Option<SeoFacts> {
-    Some(SeoFacts { domain_rank: rank, organic_traffic: traffic, top10_keywords: top10, spam_score: spam })
+fn seo(
+    rank: Option<u32>,
+    traffic: Option<u64>,
+    top10: Option<u32>,
+    spam: Option<u8>,
+) -> Option<SeoFacts> {
+    Some(SeoFacts {
+        domain_rank: rank,
+        organic_traffic: traffic,
+        top10_keywords: top10,
+        spam_score: spam,
+    })
 }
 
 fn best_lead() -> ScoringInput {
@@ -51,7 +61,13 @@ fn best_lead() -> ScoringInput {
 #[test]
 fn empty_lead_scores_only_the_risk_base() {
     let s = score(&base(), &ctx(), &Weights::default());
-    assert_eq!(s.components, Components { risk: 15, ..Components::default() });
+    assert_eq!(
+        s.components,
+        Components {
+            risk: 15,
+            ..Components::default()
+        }
+    );
     assert_eq!(s.score, 15);
     assert_eq!(s.tier, Tier::Dead);
     assert!(s.channels.is_empty());
@@ -62,7 +78,13 @@ fn best_lead_scores_100_and_is_hot() {
     let s = score(&best_lead(), &ctx(), &Weights::default());
     assert_eq!(
         s.components,
-        Components { data_quality: 20, authority: 25, company_fit: 25, timing: 15, risk: 15 }
+        Components {
+            data_quality: 20,
+            authority: 25,
+            company_fit: 25,
+            timing: 15,
+            risk: 15
+        }
     );
     assert_eq!(s.score, 100);
     assert_eq!(s.tier, Tier::Hot);
@@ -93,7 +115,11 @@ fn data_quality_rules() {
             personal_email_known: personal,
             ..base()
         };
-        assert_eq!(data_quality(&input), want, "{present} {verified} {phone} {linkedin} {personal}");
+        assert_eq!(
+            data_quality(&input),
+            want,
+            "{present} {verified} {phone} {linkedin} {personal}"
+        );
     }
 }
 
@@ -108,29 +134,63 @@ fn authority_through_score() {
         ("Sales Lead", 7),
     ];
     for (title, want) in cases {
-        let input = ScoringInput { title: Some(title.into()), ..base() };
-        assert_eq!(score(&input, &ctx(), &Weights::default()).components.authority, want, "{title}");
+        let input = ScoringInput {
+            title: Some(title.into()),
+            ..base()
+        };
+        assert_eq!(
+            score(&input, &ctx(), &Weights::default())
+                .components
+                .authority,
+            want,
+            "{title}"
+        );
     }
 }
 
 #[test]
 fn industry_matches_campaign_else_icp() {
     let with = |industry: &str, c: &ScoringContext| {
-        company_fit(&ScoringInput { industry: Some(industry.into()), ..base() }, c)
+        company_fit(
+            &ScoringInput {
+                industry: Some(industry.into()),
+                ..base()
+            },
+            c,
+        )
     };
     assert_eq!(with("Marketing Services", &ctx()), 10);
     assert_eq!(with("  MARKETING   services ", &ctx()), 10);
-    assert_eq!(with("Legal", &ctx()), 0, "campaign industries take precedence over the ICP");
-    let icp_only = ScoringContext { campaign_industries: vec![], ..ctx() };
+    assert_eq!(
+        with("Legal", &ctx()),
+        0,
+        "campaign industries take precedence over the ICP"
+    );
+    let icp_only = ScoringContext {
+        campaign_industries: vec![],
+        ..ctx()
+    };
     assert_eq!(with("legal", &icp_only), 10);
     assert_eq!(with("Marketing", &icp_only), 0);
-    assert_eq!(with("", &ScoringContext { campaign_industries: vec!["".into()], ..ctx() }), 0);
+    assert_eq!(
+        with(
+            "",
+            &ScoringContext {
+                campaign_industries: vec!["".into()],
+                ..ctx()
+            }
+        ),
+        0
+    );
 }
 
 #[test]
 fn employee_band_edges() {
     for (count, want) in [(0, 0), (4, 0), (5, 5), (50, 5), (51, 0), (10_000, 0)] {
-        let input = ScoringInput { employee_count: Some(count), ..base() };
+        let input = ScoringInput {
+            employee_count: Some(count),
+            ..base()
+        };
         assert_eq!(company_fit(&input, &ctx()), want, "{count}");
     }
     assert_eq!(company_fit(&base(), &ctx()), 0);
@@ -138,8 +198,18 @@ fn employee_band_edges() {
 
 #[test]
 fn country_australia() {
-    for (country, want) in [("Australia", 5), ("AU", 5), ("aus", 5), (" australia ", 5), ("New Zealand", 0), ("Austria", 0)] {
-        let input = ScoringInput { country: Some(country.into()), ..base() };
+    for (country, want) in [
+        ("Australia", 5),
+        ("AU", 5),
+        ("aus", 5),
+        (" australia ", 5),
+        ("New Zealand", 0),
+        ("Austria", 0),
+    ] {
+        let input = ScoringInput {
+            country: Some(country.into()),
+            ..base()
+        };
         assert_eq!(company_fit(&input, &ctx()), want, "{country}");
     }
 }
@@ -149,16 +219,25 @@ fn seo_fit_edges() {
     // Each lookup alone: fit points from SEO.
     let rank = [(150, 0), (151, 1), (500, 1), (501, 2)];
     for (r, want) in rank {
-        let input = ScoringInput { seo: seo(Some(r), None, None, None), ..base() };
+        let input = ScoringInput {
+            seo: seo(Some(r), None, None, None),
+            ..base()
+        };
         assert_eq!(company_fit(&input, &ctx()), want, "rank {r}");
     }
     let traffic = [(200, 0), (201, 1), (1000, 1), (1001, 2)];
     for (t, want) in traffic {
-        let input = ScoringInput { seo: seo(None, Some(t), None, None), ..base() };
+        let input = ScoringInput {
+            seo: seo(None, Some(t), None, None),
+            ..base()
+        };
         assert_eq!(company_fit(&input, &ctx()), want, "traffic {t}");
     }
     for (k, want) in [(0, 0), (1, 1), (40, 1)] {
-        let input = ScoringInput { seo: seo(None, None, Some(k), None), ..base() };
+        let input = ScoringInput {
+            seo: seo(None, None, Some(k), None),
+            ..base()
+        };
         assert_eq!(company_fit(&input, &ctx()), want, "top10 {k}");
     }
 }
@@ -182,14 +261,29 @@ fn timing_edges() {
     let year_ago = t.checked_sub_months(Months::new(12)).unwrap_or(t);
     let day = Days::new(1);
     let cases = [
-        (Some(six_months_ago), 0, "exactly 6 months in role is not under 6 months"),
-        (six_months_ago.checked_add_days(day), 6, "a day under 6 months"),
-        (six_months_ago.checked_sub_days(day), 0, "a day over 6 months"),
+        (
+            Some(six_months_ago),
+            0,
+            "exactly 6 months in role is not under 6 months",
+        ),
+        (
+            six_months_ago.checked_add_days(day),
+            6,
+            "a day under 6 months",
+        ),
+        (
+            six_months_ago.checked_sub_days(day),
+            0,
+            "a day over 6 months",
+        ),
         (Some(t), 6, "started today"),
         (None, 0, "unknown start"),
     ];
     for (start, want, why) in cases {
-        let input = ScoringInput { employment_start_date: start, ..base() };
+        let input = ScoringInput {
+            employment_start_date: start,
+            ..base()
+        };
         assert_eq!(timing(&input, t), want, "{why}");
     }
     let cases = [
@@ -199,31 +293,148 @@ fn timing_edges() {
         (None, 0, "never funded"),
     ];
     for (funded, want, why) in cases {
-        let input = ScoringInput { latest_funding_date: funded, ..base() };
+        let input = ScoringInput {
+            latest_funding_date: funded,
+            ..base()
+        };
         assert_eq!(timing(&input, t), want, "{why}");
     }
-    assert_eq!(timing(&ScoringInput { is_hiring: true, ..base() }, t), 5);
+    assert_eq!(
+        timing(
+            &ScoringInput {
+                is_hiring: true,
+                ..base()
+            },
+            t
+        ),
+        5
+    );
 }
 
 #[test]
 fn risk_rules() {
     let cases: Vec<(&str, ScoringInput, u8)> = vec![
         ("clean", base(), 15),
-        ("bounced", ScoringInput { bounced_before: true, ..base() }, 7),
-        ("competitor flag", ScoringInput { is_competitor_domain: true, ..base() }, 5),
-        ("competitor domain", ScoringInput { domain: Some("rival.com.au".into()), ..base() }, 5),
-        ("competitor url", ScoringInput { domain: Some("https://www.Rival.com.au/x".into()), ..base() }, 5),
-        ("competitor subdomain", ScoringInput { domain: Some("shop.rival.com.au".into()), ..base() }, 5),
-        ("not a competitor", ScoringInput { domain: Some("notrival.com.au".into()), ..base() }, 15),
-        ("junk title", ScoringInput { title: Some("Executive Assistant".into()), ..base() }, 10),
-        ("junk coordinator", ScoringInput { title: Some("Marketing Coordinator".into()), ..base() }, 10),
-        ("internal is not intern", ScoringInput { title: Some("Internal Auditor".into()), ..base() }, 15),
-        ("seo not looked up", ScoringInput { seo: None, ..base() }, 15),
-        ("seo looked up, nothing found", ScoringInput { seo: seo(None, None, None, None), ..base() }, 7),
-        ("rank 0 is no rank", ScoringInput { seo: seo(Some(0), Some(10), None, None), ..base() }, 10),
-        ("no traffic", ScoringInput { seo: seo(Some(10), Some(0), None, None), ..base() }, 12),
-        ("spam 50 is fine", ScoringInput { seo: seo(Some(10), Some(10), None, Some(50)), ..base() }, 15),
-        ("spam 51", ScoringInput { seo: seo(Some(10), Some(10), None, Some(51)), ..base() }, 12),
+        (
+            "bounced",
+            ScoringInput {
+                bounced_before: true,
+                ..base()
+            },
+            7,
+        ),
+        (
+            "competitor flag",
+            ScoringInput {
+                is_competitor_domain: true,
+                ..base()
+            },
+            5,
+        ),
+        (
+            "competitor domain",
+            ScoringInput {
+                domain: Some("rival.com.au".into()),
+                ..base()
+            },
+            5,
+        ),
+        (
+            "competitor url",
+            ScoringInput {
+                domain: Some("https://www.Rival.com.au/x".into()),
+                ..base()
+            },
+            5,
+        ),
+        (
+            "competitor subdomain",
+            ScoringInput {
+                domain: Some("shop.rival.com.au".into()),
+                ..base()
+            },
+            5,
+        ),
+        (
+            "not a competitor",
+            ScoringInput {
+                domain: Some("notrival.com.au".into()),
+                ..base()
+            },
+            15,
+        ),
+        (
+            "junk title",
+            ScoringInput {
+                title: Some("Executive Assistant".into()),
+                ..base()
+            },
+            10,
+        ),
+        (
+            "junk coordinator",
+            ScoringInput {
+                title: Some("Marketing Coordinator".into()),
+                ..base()
+            },
+            10,
+        ),
+        (
+            "internal is not intern",
+            ScoringInput {
+                title: Some("Internal Auditor".into()),
+                ..base()
+            },
+            15,
+        ),
+        (
+            "seo not looked up",
+            ScoringInput {
+                seo: None,
+                ..base()
+            },
+            15,
+        ),
+        (
+            "seo looked up, nothing found",
+            ScoringInput {
+                seo: seo(None, None, None, None),
+                ..base()
+            },
+            7,
+        ),
+        (
+            "rank 0 is no rank",
+            ScoringInput {
+                seo: seo(Some(0), Some(10), None, None),
+                ..base()
+            },
+            10,
+        ),
+        (
+            "no traffic",
+            ScoringInput {
+                seo: seo(Some(10), Some(0), None, None),
+                ..base()
+            },
+            12,
+        ),
+        (
+            "spam 50 is fine",
+            ScoringInput {
+                seo: seo(Some(10), Some(10), None, Some(50)),
+                ..base()
+            },
+            15,
+        ),
+        (
+            "spam 51",
+            ScoringInput {
+                seo: seo(Some(10), Some(10), None, Some(51)),
+                ..base()
+            },
+            12,
+        ),
         (
             "everything: clamped at 0",
             ScoringInput {
@@ -284,11 +495,18 @@ fn score_is_exact_where_floats_would_floor_wrongly() {
         timing: dec!(0.3),
         risk: dec!(0.1),
     };
-    let c = Components { timing: 5, ..Components::default() };
+    let c = Components {
+        timing: 5,
+        ..Components::default()
+    };
     assert_eq!(weighted_score(&c, &weights), 10);
     // Default weights: 13 stays 13 for every split of 13 points.
     for dq in 0..=13u8 {
-        let c = Components { data_quality: dq, timing: (13 - dq).min(15), ..Components::default() };
+        let c = Components {
+            data_quality: dq,
+            timing: (13 - dq).min(15),
+            ..Components::default()
+        };
         assert_eq!(weighted_score(&c, &Weights::default()), 13);
     }
     let learned = Weights {
@@ -298,10 +516,19 @@ fn score_is_exact_where_floats_would_floor_wrongly() {
         timing: dec!(0.2),
         risk: dec!(0.1),
     };
-    let c = Components { data_quality: 10, authority: 25, company_fit: 5, timing: 3, risk: 15 };
+    let c = Components {
+        data_quality: 10,
+        authority: 25,
+        company_fit: 5,
+        timing: 3,
+        risk: 15,
+    };
     assert_eq!(weighted_score(&c, &learned), 63);
     // 1/3 of a point is floored: 0.2 * 1/15 * 100 = 1.333...
-    let c = Components { timing: 1, ..Components::default() };
+    let c = Components {
+        timing: 1,
+        ..Components::default()
+    };
     assert_eq!(weighted_score(&c, &learned), 1);
 }
 
@@ -314,18 +541,43 @@ fn score_is_clamped() {
         timing: dec!(5),
         risk: dec!(5),
     };
-    let c = Components { data_quality: 20, authority: 25, company_fit: 25, timing: 15, risk: 15 };
+    let c = Components {
+        data_quality: 20,
+        authority: 25,
+        company_fit: 25,
+        timing: 15,
+        risk: 15,
+    };
     assert_eq!(weighted_score(&c, &heavy), 100);
-    let negative = Weights { risk: dec!(-3), ..Weights::default() };
-    assert_eq!(weighted_score(&Components { risk: 15, ..Components::default() }, &negative), 0);
-    let huge = Weights { risk: Decimal::MAX, ..Weights::default() };
+    let negative = Weights {
+        risk: dec!(-3),
+        ..Weights::default()
+    };
+    assert_eq!(
+        weighted_score(
+            &Components {
+                risk: 15,
+                ..Components::default()
+            },
+            &negative
+        ),
+        0
+    );
+    let huge = Weights {
+        risk: Decimal::MAX,
+        ..Weights::default()
+    };
     assert_eq!(weighted_score(&c, &huge), 100);
 }
 
 #[test]
 fn unsubscribed_or_suppressed_is_dead_whatever_the_points() {
     for (unsubscribed, suppressed) in [(true, false), (false, true), (true, true)] {
-        let input = ScoringInput { unsubscribed, suppressed, ..best_lead() };
+        let input = ScoringInput {
+            unsubscribed,
+            suppressed,
+            ..best_lead()
+        };
         let s = score(&input, &ctx(), &Weights::default());
         assert_eq!(s.score, 100);
         assert_eq!(s.tier, Tier::Dead);
@@ -335,9 +587,19 @@ fn unsubscribed_or_suppressed_is_dead_whatever_the_points() {
 
 #[test]
 fn batch_matches_single() {
-    let inputs = vec![base(), best_lead(), ScoringInput { title: Some("VP".into()), ..best_lead() }];
+    let inputs = vec![
+        base(),
+        best_lead(),
+        ScoringInput {
+            title: Some("VP".into()),
+            ..best_lead()
+        },
+    ];
     let batch = score_batch(&inputs, &ctx(), &Weights::default());
-    let single: Vec<_> = inputs.iter().map(|i| score(i, &ctx(), &Weights::default())).collect();
+    let single: Vec<_> = inputs
+        .iter()
+        .map(|i| score(i, &ctx(), &Weights::default()))
+        .collect();
     assert_eq!(batch, single);
 }
 
@@ -351,14 +613,31 @@ fn arb_seo() -> impl Strategy<Value = Option<SeoFacts>> {
             proptest::option::of(0u32..5),
             proptest::option::of(0u8..=100),
         )
-            .prop_map(|(r, t, k, s)| SeoFacts { domain_rank: r, organic_traffic: t, top10_keywords: k, spam_score: s }),
+            .prop_map(|(r, t, k, s)| SeoFacts {
+                domain_rank: r,
+                organic_traffic: t,
+                top10_keywords: k,
+                spam_score: s,
+            }),
     )
 }
 
 fn arb_title() -> impl Strategy<Value = Option<String>> {
     proptest::option::of(prop::sample::select(vec![
-        "", "CEO", "Founder", "VP Sales", "Chief of Staff", "Director", "Head of IT", "Senior Manager", "Manager",
-        "Team Lead", "Engineer", "Marketing Coordinator", "Intern", "Executive Assistant to the CEO",
+        "",
+        "CEO",
+        "Founder",
+        "VP Sales",
+        "Chief of Staff",
+        "Director",
+        "Head of IT",
+        "Senior Manager",
+        "Manager",
+        "Team Lead",
+        "Engineer",
+        "Marketing Coordinator",
+        "Intern",
+        "Executive Assistant to the CEO",
     ]))
     .prop_map(|t| t.map(str::to_owned))
 }
@@ -367,9 +646,11 @@ fn arb_date() -> impl Strategy<Value = Option<NaiveDate>> {
     proptest::option::of((-900i64..30).prop_map(|offset| {
         let t = today();
         if offset < 0 {
-            t.checked_sub_days(Days::new(offset.unsigned_abs())).unwrap_or(t)
+            t.checked_sub_days(Days::new(offset.unsigned_abs()))
+                .unwrap_or(t)
         } else {
-            t.checked_add_days(Days::new(offset.unsigned_abs())).unwrap_or(t)
+            t.checked_add_days(Days::new(offset.unsigned_abs()))
+                .unwrap_or(t)
         }
     }))
 }
@@ -444,7 +725,9 @@ const POSITIVE_SIGNALS: &[(&str, Setter)] = &[
     ("linkedin", |i| i.linkedin_present = true),
     ("personal_email", |i| i.personal_email_known = true),
     ("hiring", |i| i.is_hiring = true),
-    ("industry", |i| i.industry = Some("Marketing Services".into())),
+    ("industry", |i| {
+        i.industry = Some("Marketing Services".into())
+    }),
     ("country", |i| i.country = Some("Australia".into())),
     ("new in role", |i| i.employment_start_date = Some(today())),
     ("funded", |i| i.latest_funding_date = Some(today())),
@@ -490,7 +773,7 @@ proptest! {
         let components = Components { data_quality: c.0, authority: c.1, company_fit: c.2, timing: c.3, risk: c.4 };
         prop_assert_eq!(u32::from(weighted_score(&components, &Weights::default())), components.sum());
         // Against an exact rational computation in integers (weights are thousandths).
-        let w = |d: Decimal| i128::try_from(d.mantissa()).unwrap_or(0) * 10i128.pow(3 - d.scale());
+        let w = |d: Decimal| d.mantissa() * 10i128.pow(3 - d.scale());
         let numerator = w(weights.data_quality) * i128::from(c.0) * 1500
             + w(weights.authority) * i128::from(c.1) * 1200
             + w(weights.company_fit) * i128::from(c.2) * 1200

@@ -6,10 +6,28 @@ use crate::text::{contains_any, contains_phrase, words};
 const AUTHORITY_GROUPS: &[(u8, &[&[&str]])] = &[
     (
         25,
-        &[&["owner"], &["founder"], &["co", "founder"], &["cofounder"], &["ceo"], &["managing", "director"]],
+        &[
+            &["owner"],
+            &["founder"],
+            &["co", "founder"],
+            &["cofounder"],
+            &["ceo"],
+            &["managing", "director"],
+        ],
     ),
     (18, &[&["vice", "president"], &["vp"], &["svp"], &["evp"]]),
-    (22, &[&["chief"], &["cto"], &["cfo"], &["cmo"], &["coo"], &["cio"], &["president"]]),
+    (
+        22,
+        &[
+            &["chief"],
+            &["cto"],
+            &["cfo"],
+            &["cmo"],
+            &["coo"],
+            &["cio"],
+            &["president"],
+        ],
+    ),
     (15, &[&["director"], &["head"]]),
     (10, &[&["senior", "manager"]]),
     (7, &[&["manager"], &["lead"]]),
@@ -19,7 +37,13 @@ const AUTHORITY_GROUPS: &[(u8, &[&[&str]])] = &[
 pub const OTHER_TITLE_POINTS: u8 = 3;
 
 /// Words that mark a junk title.
-const JUNK_WORDS: &[&[&str]] = &[&["assistant"], &["intern"], &["student"], &["coordinator"], &["receptionist"]];
+const JUNK_WORDS: &[&[&str]] = &[
+    &["assistant"],
+    &["intern"],
+    &["student"],
+    &["coordinator"],
+    &["receptionist"],
+];
 
 /// Authority points for an already split title (0 when it has no words).
 pub fn authority_points_words(title_words: &[String]) -> u8 {
@@ -100,10 +124,22 @@ mod tests {
 
     #[test]
     fn junk_titles() {
-        for t in ["Executive Assistant", "Marketing Intern", "PhD Student", "Sales Coordinator", "Receptionist"] {
+        for t in [
+            "Executive Assistant",
+            "Marketing Intern",
+            "PhD Student",
+            "Sales Coordinator",
+            "Receptionist",
+        ] {
             assert!(is_junk_title(t), "{t}");
         }
-        for t in ["Internal Comms Manager", "Assistance Lead", "CEO", "Studentship Director", ""] {
+        for t in [
+            "Internal Comms Manager",
+            "Assistance Lead",
+            "CEO",
+            "Studentship Director",
+            "",
+        ] {
             assert!(!is_junk_title(t), "{t}");
         }
     }

@@ -153,11 +153,21 @@ mod tests {
 
     #[test]
     fn validation() {
-        let mut w = Weights::default();
-        w.risk = dec!(-0.05);
-        assert!(matches!(w.validate(), Err(WeightsError::OutOfRange { component: "risk", .. })));
-        let mut w = Weights::default();
-        w.risk = dec!(0.17);
+        let w = Weights {
+            risk: dec!(-0.05),
+            ..Weights::default()
+        };
+        assert!(matches!(
+            w.validate(),
+            Err(WeightsError::OutOfRange {
+                component: "risk",
+                ..
+            })
+        ));
+        let mut w = Weights {
+            risk: dec!(0.17),
+            ..Weights::default()
+        };
         assert_eq!(w.validate(), Err(WeightsError::BadSum { sum: dec!(1.02) }));
         w.risk = dec!(0.159);
         assert_eq!(w.validate(), Ok(()));
@@ -185,7 +195,10 @@ mod tests {
     #[test]
     fn serde_as_numbers_round_trips_exactly() {
         let json = serde_json::to_string(&Weights::default()).unwrap_or_default();
-        assert_eq!(json, r#"{"data_quality":0.2,"authority":0.25,"company_fit":0.25,"timing":0.15,"risk":0.15}"#);
+        assert_eq!(
+            json,
+            r#"{"data_quality":0.2,"authority":0.25,"company_fit":0.25,"timing":0.15,"risk":0.15}"#
+        );
         let back: Option<Weights> = serde_json::from_str(&json).ok();
         assert_eq!(back, Some(Weights::default()));
         let l: Option<LearnedWeights> = serde_json::from_str(

@@ -1,0 +1,62 @@
+//! `AuthUser` (the verified caller, their `users` row created on first sight) and
+//! `PlatformAdmin` (an `AuthUser` with `is_platform_admin`).
+
+use agency_domain::UserId;
+use agency_store::users;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+use crate::auth::Claims;
+use crate::error::ApiError;
+use crate::server::AppState;
+
+/// The signed-in user.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    /// The user id (JWT `sub`).
+    pub id: UserId,
+    /// The email in the token (lowercased), if any.
+    pub token_email: Option<String>,
+    /// The email stored for the user.
+    pub email: Option<String>,
+    /// Operator of the platform.
+    pub is_platform_admin: bool,
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(user) = parts.extensions.get::<AuthUser>() {
+            return Ok(user.clone());
+        }
+        let claims = parts
+            .extensions
+            .get::<Claims>()
+            .cloned()
+            .ok_or_else(|| ApiError::unauthorized("missing_token", "Sign in to continue."))?;
+        let id = UserId::from_uuid(claims.sub);
+        let token_email = claims.email.map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty());
+        let row = users::ensure(&state.pool, id, token_email.as_deref()).await?;
+        tracing::Span::current().record("user_id", tracing::field::display(id));
+        let user = AuthUser { id, token_email, email: row.email, is_platform_admin: row.is_platform_admin };
+        parts.extensions.insert(user.clone());
+        Ok(user)
+    }
+}
+
+/// A platform admin (for `/api/v1/admin`); anyone else gets 403.
+#[derive(Debug, Clone)]
+pub struct PlatformAdmin(pub AuthUser);
+
+impl FromRequestParts<AppState> for PlatformAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = AuthUser::from_request_parts(parts, state).await?;
+        if !user.is_platform_admin {
+            return Err(ApiError::forbidden("Only platform admins may do this."));
+        }
+        Ok(PlatformAdmin(user))
+    }
+}

@@ -1,0 +1,40 @@
+//! Every `/api/v1` route, registered with its OpenAPI description in one place: each module
+//! exposes `router() -> OpenApiRouter<AppState>` built with `routes!(...)` over handlers
+//! annotated with `#[utoipa::path(..., path = "/api/v1/...")]` (absolute paths), and is merged
+//! here. A tenant route names its client parameter `{client_id}` (the `Tenant` extractor
+//! reads it).
+
+pub mod admin_suppression;
+pub mod campaigns;
+pub mod clients;
+pub mod import;
+pub mod leads;
+pub mod me;
+pub mod members;
+pub mod pipeline;
+
+use axum::extract::DefaultBodyLimit;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::openapi::ApiDoc;
+use crate::server::AppState;
+
+/// All API routes with their OpenAPI document.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(me::router())
+        .merge(clients::router())
+        .merge(members::router())
+        .merge(admin_suppression::router())
+        .merge(campaigns::router())
+        .merge(leads::router())
+        .merge(import::router())
+        .merge(pipeline::router())
+}
+
+/// Lifts the JSON body limit (`MAX_BODY_BYTES`) for the routes of `router`, leaving only the
+/// hard cap `IMPORT_MAX_BYTES`; for CSV imports.
+pub fn with_import_body_limit<S: Clone + Send + Sync + 'static>(router: OpenApiRouter<S>) -> OpenApiRouter<S> {
+    router.layer(DefaultBodyLimit::disable())
+}

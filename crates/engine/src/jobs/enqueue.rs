@@ -1,0 +1,148 @@
+//! Enqueueing: typed payloads pushed into `apalis.jobs` with apalis-postgres's own insert
+//! (`push_tasks`), on any connection, so a caller's transaction can include the push (the
+//! webhook row and its job commit together or not at all).
+
+use apalis_core::task::builder::TaskBuilder;
+use apalis_core::task::task_id::TaskId;
+use apalis_postgres::PgTask;
+use apalis_postgres::queries::push_tasks;
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::kind::{JobKind, Lane};
+use super::metrics;
+use super::payload::JobPayload;
+
+/// Enqueueing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EnqueueError {
+    /// The payload did not serialise.
+    #[error("job payload does not serialise: {0}")]
+    Payload(#[from] serde_json::Error),
+    /// The insert failed (a duplicate idempotency key is reported as `Duplicate`).
+    #[error("job insert failed: {0}")]
+    Database(String),
+    /// A job with the same kind and idempotency key exists already.
+    #[error("a {kind} job with idempotency key '{key}' exists already")]
+    Duplicate {
+        /// The kind.
+        kind: JobKind,
+        /// The key.
+        key: String,
+    },
+}
+
+/// Optional settings of one enqueue; the defaults come from the kind.
+#[derive(Debug, Clone, Default)]
+pub struct EnqueueOptions {
+    /// Run on another lane than the kind's own.
+    pub lane: Option<Lane>,
+    /// Not before this instant (second precision).
+    pub run_at: Option<DateTime<Utc>>,
+    /// Override the kind's attempt budget.
+    pub max_attempts: Option<u32>,
+    /// At most one job per (kind, key) ever exists; a second push is `Duplicate`.
+    pub idempotency_key: Option<String>,
+    /// Use this job id instead of a new one.
+    pub id: Option<String>,
+}
+
+/// A new job id: a UUIDv7 string (time-ordered).
+pub fn new_job_id() -> String {
+    Uuid::now_v7().to_string()
+}
+
+fn build_task<J: JobPayload>(
+    payload: &J,
+    opts: &EnqueueOptions,
+) -> Result<(String, PgTask), EnqueueError> {
+    let id = opts.id.clone().unwrap_or_else(new_job_id);
+    let bytes = serde_json::to_vec(payload)?;
+    let lane = opts.lane.unwrap_or(J::KIND.lane());
+    let max_attempts = opts
+        .max_attempts
+        .unwrap_or(J::KIND.policy().max_attempts)
+        .max(1);
+    let mut builder = TaskBuilder::new(bytes)
+        .task_id(TaskId::from_string(id.clone()))
+        .max_attempts(max_attempts as usize)
+        .priority(lane.priority() as usize);
+    if let Some(at) = opts.run_at {
+        builder = builder.run_at_timestamp(at.timestamp().max(0) as u64);
+    }
+    if let Some(key) = &opts.idempotency_key {
+        builder = builder.idempotency_key(key);
+    }
+    Ok((id, builder.build()))
+}
+
+fn map_push_error(e: apalis_postgres::Error, kind: JobKind, key: Option<&str>) -> EnqueueError {
+    let text = e.to_string();
+    if let (Some(key), true) = (key, text.contains("idx_jobs_idempotency_key")) {
+        return EnqueueError::Duplicate {
+            kind,
+            key: key.to_owned(),
+        };
+    }
+    EnqueueError::Database(text)
+}
+
+/// Pushes one job on `conn` (pass `&mut *tx` to enqueue inside a transaction). Returns its id.
+pub async fn enqueue_on<J: JobPayload>(
+    conn: &mut PgConnection,
+    payload: &J,
+    opts: EnqueueOptions,
+) -> Result<String, EnqueueError> {
+    let (id, task) = build_task(payload, &opts)?;
+    push_tasks(conn, J::KIND.name(), vec![task])
+        .await
+        .map_err(|e| map_push_error(e, J::KIND, opts.idempotency_key.as_deref()))?;
+    metrics::enqueued(J::KIND, opts.lane.unwrap_or(J::KIND.lane()), 1);
+    Ok(id)
+}
+
+/// Pushes one job in its own transaction. Returns its id.
+pub async fn enqueue<J: JobPayload>(
+    pool: &PgPool,
+    payload: &J,
+    opts: EnqueueOptions,
+) -> Result<String, EnqueueError> {
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(|e| EnqueueError::Database(e.to_string()))?;
+    enqueue_on(&mut conn, payload, opts).await
+}
+
+/// Pushes many jobs of one kind in one statement on `conn`. Returns their ids in order.
+pub async fn enqueue_batch<J: JobPayload>(
+    conn: &mut PgConnection,
+    payloads: &[J],
+    opts: EnqueueOptions,
+) -> Result<Vec<String>, EnqueueError> {
+    if (opts.idempotency_key.is_some() || opts.id.is_some()) && payloads.len() > 1 {
+        return Err(EnqueueError::Database(
+            "one idempotency key or id cannot cover a batch".into(),
+        ));
+    }
+    let mut ids = Vec::with_capacity(payloads.len());
+    let mut tasks = Vec::with_capacity(payloads.len());
+    for payload in payloads {
+        let (id, task) = build_task(payload, &opts)?;
+        ids.push(id);
+        tasks.push(task);
+    }
+    if tasks.is_empty() {
+        return Ok(ids);
+    }
+    push_tasks(conn, J::KIND.name(), tasks)
+        .await
+        .map_err(|e| map_push_error(e, J::KIND, opts.idempotency_key.as_deref()))?;
+    metrics::enqueued(
+        J::KIND,
+        opts.lane.unwrap_or(J::KIND.lane()),
+        ids.len() as u64,
+    );
+    Ok(ids)
+}

@@ -1,0 +1,113 @@
+//! Built-in handlers (noop, probe, retention clean-up) and [`registry`], the list of every
+//! handler a worker runs. To add a kind's handler: write `async fn(JobContext, Payload) ->
+//! Result<(), JobError>` and add one `register` line below.
+
+use std::time::Duration;
+
+use super::context::{JobContext, JobError};
+use super::idempotency;
+use super::payload::{Cleanup, Noop, Probe};
+use super::registry::Registry;
+
+/// Every handler this build runs.
+pub fn registry() -> Registry {
+    let mut r = Registry::new();
+    r.register(noop)
+        .register(probe)
+        .register(cleanup);
+    // Real handlers register here, e.g. `.register(crate::leads::enrich_lead)`.
+    // Lead pipeline: enrich_lead, score_leads, allocate_lead, rescore_campaign.
+    crate::pipeline::jobs::register(&mut r);
+    r
+}
+
+/// Does nothing.
+pub async fn noop(_ctx: JobContext, _job: Noop) -> Result<(), JobError> {
+    Ok(())
+}
+
+/// Sleeps, fails on the first `fail_attempts` attempts, then bumps `job_probe_hits` once per job.
+pub async fn probe(ctx: JobContext, job: Probe) -> Result<(), JobError> {
+    if job.sleep_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(job.sleep_ms)).await;
+    }
+    if ctx.attempt <= job.fail_attempts {
+        let message = format!("probe {} failing attempt {}", job.name, ctx.attempt);
+        return Err(if job.permanent {
+            JobError::Permanent(message)
+        } else {
+            JobError::Retryable(message)
+        });
+    }
+    let mut tx = ctx.pool.begin().await?;
+    let key = format!("probe:{}", ctx.job_id);
+    if idempotency::first_time(&mut tx, &ctx, &key).await? {
+        sqlx::query(
+            "INSERT INTO job_probe_hits (name, hits) VALUES ($1, 1)
+             ON CONFLICT (name) DO UPDATE SET hits = job_probe_hits.hits + 1, updated_at = now()",
+        )
+        .bind(&job.name)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes in batches of this many rows, so no statement holds locks for long.
+const CLEANUP_BATCH: i64 = 5_000;
+
+async fn delete_in_batches(ctx: &JobContext, sql: &'static str, days: i32) -> Result<u64, JobError> {
+    let mut total = 0;
+    loop {
+        let deleted = sqlx::query(sql)
+            .bind(days)
+            .bind(CLEANUP_BATCH)
+            .execute(&ctx.pool)
+            .await?
+            .rows_affected();
+        total += deleted;
+        if deleted < CLEANUP_BATCH as u64 {
+            return Ok(total);
+        }
+    }
+}
+
+/// Retention: finished jobs, processed webhook events, old idempotency records and schedule runs.
+pub async fn cleanup(ctx: JobContext, job: Cleanup) -> Result<(), JobError> {
+    let jobs = delete_in_batches(
+        &ctx,
+        "DELETE FROM apalis.jobs WHERE id IN (
+             SELECT id FROM apalis.jobs
+              WHERE status = 'Done' AND done_at < now() - make_interval(days => $1) LIMIT $2)",
+        job.done_jobs_days,
+    )
+    .await?;
+    let events = delete_in_batches(
+        &ctx,
+        "DELETE FROM webhook_events WHERE id IN (
+             SELECT id FROM webhook_events
+              WHERE status IN ('processed', 'ignored')
+                AND coalesce(processed_at, received_at) < now() - make_interval(days => $1) LIMIT $2)",
+        job.webhook_events_days,
+    )
+    .await?;
+    let effects = delete_in_batches(
+        &ctx,
+        "DELETE FROM job_effects WHERE effect_key IN (
+             SELECT effect_key FROM job_effects
+              WHERE created_at < now() - make_interval(days => $1) LIMIT $2)",
+        job.bookkeeping_days,
+    )
+    .await?;
+    let runs = delete_in_batches(
+        &ctx,
+        "DELETE FROM schedule_runs WHERE (schedule, tick) IN (
+             SELECT schedule, tick FROM schedule_runs
+              WHERE tick < now() - make_interval(days => $1) LIMIT $2)",
+        job.bookkeeping_days,
+    )
+    .await?;
+    tracing::info!(jobs, events, effects, runs, "retention clean-up done");
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! The job system on PostgreSQL: typed payloads per kind ([`payload`]), lanes and retry
+//! policies ([`kind`]), transactional enqueue into the apalis-postgres tables ([`enqueue`]),
+//! the queue operations a worker runs ([`queue`]), handlers and their registry ([`handlers`],
+//! [`registry`]), idempotency records ([`idempotency`]), dead-letter administration
+//! ([`admin`]) and metric names ([`metrics`]). Design notes: `docs/jobs.md`.
+
+pub mod admin;
+pub mod context;
+pub mod enqueue;
+pub mod handlers;
+pub mod idempotency;
+pub mod kind;
+pub mod metrics;
+pub mod payload;
+pub mod queue;
+pub mod registry;
+
+pub use context::{JobContext, JobError};
+pub use enqueue::{EnqueueError, EnqueueOptions, enqueue, enqueue_batch, enqueue_on};
+pub use kind::{JobKind, Lane, RetryPolicy};
+pub use payload::JobPayload;
+pub use registry::Registry;

@@ -1,0 +1,144 @@
+//! The pipeline's jobs: `enrich_lead` (one lead through the waterfall, then `score_leads` for
+//! it in the same transaction), `score_leads` (a batch: ALS scores stored, then allocation),
+//! `allocate_lead` (re-plan one scored lead) and `rescore_campaign` (fans a campaign's leads,
+//! or only its waiting ones, out as `score_leads` batches of [`SCORE_BATCH`]); the
+//! transactional enqueue new leads go through ([`enqueue_new_leads`]); and the providers the
+//! worker runs the waterfall with ([`install_providers`]).
+
+use std::sync::OnceLock;
+
+use agency_providers::EnrichmentProviders;
+use agency_store::pipeline as store;
+use chrono::Utc;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::allocation::allocate_leads;
+use super::enrich::{EnrichEnv, EnrichOutcome, enrich_lead};
+use super::error::PipelineError;
+use super::scoring::{SCORE_BATCH, score_and_allocate};
+use super::waterfall::Waterfall;
+use crate::jobs::payload::{AllocateLead, EnrichLead, RescoreCampaign, ScoreLeads};
+use crate::jobs::{EnqueueError, EnqueueOptions, JobContext, JobError, Registry, enqueue_batch, enqueue_on};
+
+static WATERFALL: OnceLock<Waterfall> = OnceLock::new();
+
+/// Sets the providers `enrich_lead` jobs use in this process (the worker calls this once at
+/// start with `ProvidersConfig::build`). Returns `false` when already set. Without it the
+/// sandbox providers are used (and a warning is logged).
+pub fn install_providers(providers: EnrichmentProviders) -> bool {
+    WATERFALL.set(Waterfall::new(providers)).is_ok()
+}
+
+fn waterfall() -> &'static Waterfall {
+    WATERFALL.get_or_init(|| {
+        tracing::warn!("no enrichment providers installed; enrich_lead uses the sandbox providers");
+        Waterfall::new(EnrichmentProviders::sandbox(Utc::now().date_naive()))
+    })
+}
+
+/// Registers the pipeline's handlers.
+pub fn register(registry: &mut Registry) -> &mut Registry {
+    registry
+        .register(enrich_lead_job)
+        .register(score_leads_job)
+        .register(allocate_lead_job)
+        .register(rescore_campaign_job)
+}
+
+/// Enqueues enrichment for new leads, on the caller's connection (pass `&mut *tx` so the
+/// leads and their jobs commit together). Enrichment then enqueues scoring, and scoring
+/// allocates. Returns the number of jobs.
+pub async fn enqueue_new_leads(
+    conn: &mut PgConnection,
+    client_id: Uuid,
+    lead_ids: &[Uuid],
+) -> Result<usize, EnqueueError> {
+    let jobs: Vec<EnrichLead> = lead_ids.iter().map(|&lead_id| EnrichLead { client_id, lead_id }).collect();
+    let mut count = 0;
+    for chunk in jobs.chunks(SCORE_BATCH) {
+        count += enqueue_batch(conn, chunk, EnqueueOptions::default()).await?.len();
+    }
+    Ok(count)
+}
+
+/// Enqueues a rescore of every live lead of a campaign. Returns the job id.
+pub async fn enqueue_campaign_rescore(
+    conn: &mut PgConnection,
+    client_id: Uuid,
+    campaign_id: Uuid,
+) -> Result<String, EnqueueError> {
+    let job = RescoreCampaign { client_id, campaign_id, only_waiting: false };
+    enqueue_on(conn, &job, EnqueueOptions::default()).await
+}
+
+/// Enqueues `score_leads` batches for a campaign's leads (all, or only waiting ones, best
+/// score first) in one transaction. Returns the number of leads.
+pub async fn fan_out_campaign(
+    pool: &PgPool,
+    client_id: Uuid,
+    campaign_id: Uuid,
+    only_waiting: bool,
+) -> Result<usize, PipelineError> {
+    let ids = if only_waiting {
+        store::waiting_lead_ids(pool, client_id, campaign_id).await?
+    } else {
+        store::lead_ids(pool, client_id, Some(campaign_id)).await?
+    };
+    let jobs: Vec<ScoreLeads> = ids
+        .chunks(SCORE_BATCH)
+        .map(|chunk| ScoreLeads { client_id, lead_ids: chunk.to_vec() })
+        .collect();
+    let mut tx = pool.begin().await?;
+    for chunk in jobs.chunks(100) {
+        enqueue_batch(&mut tx, chunk, EnqueueOptions::default()).await?;
+    }
+    tx.commit().await?;
+    Ok(ids.len())
+}
+
+/// `enrich_lead`: the waterfall for one lead (daily fallback cap), then `score_leads`.
+pub async fn enrich_lead_job(ctx: JobContext, job: EnrichLead) -> Result<(), JobError> {
+    let env = EnrichEnv {
+        pool: &ctx.pool,
+        cache: &*ctx.cache,
+        waterfall: waterfall(),
+        job: Some(&ctx),
+        enqueue_scoring: true,
+        force: false,
+    };
+    match enrich_lead(env, job.client_id, job.lead_id, None, Utc::now()).await {
+        Ok(EnrichOutcome::AlreadyEnriched) => {
+            let next = ScoreLeads { client_id: job.client_id, lead_ids: vec![job.lead_id] };
+            let mut conn = ctx.pool.acquire().await?;
+            enqueue_on(&mut conn, &next, EnqueueOptions::default())
+                .await
+                .map_err(JobError::retryable)?;
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        // A lead deleted since it was queued has nothing left to enrich.
+        Err(PipelineError::NotFound) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `score_leads`: scores the batch and allocates it.
+pub async fn score_leads_job(ctx: JobContext, job: ScoreLeads) -> Result<(), JobError> {
+    let summary = score_and_allocate(&ctx.pool, &*ctx.cache, job.client_id, &job.lead_ids, Utc::now()).await?;
+    tracing::debug!(scored = summary.scored, allocated = summary.allocation.allocated, "score_leads done");
+    Ok(())
+}
+
+/// `allocate_lead`: re-plans one scored lead.
+pub async fn allocate_lead_job(ctx: JobContext, job: AllocateLead) -> Result<(), JobError> {
+    allocate_leads(&ctx.pool, &*ctx.cache, job.client_id, &[job.lead_id], Utc::now()).await?;
+    Ok(())
+}
+
+/// `rescore_campaign`: fans the campaign out as `score_leads` batches.
+pub async fn rescore_campaign_job(ctx: JobContext, job: RescoreCampaign) -> Result<(), JobError> {
+    let leads = fan_out_campaign(&ctx.pool, job.client_id, job.campaign_id, job.only_waiting).await?;
+    tracing::info!(campaign_id = %job.campaign_id, leads, only_waiting = job.only_waiting, "campaign rescore fanned out");
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! The lead pipeline: from a raw lead to an enriched, scored and allocated lead with its next
+//! action planned. [`waterfall`] (cache, Apollo -> Apify -> Clay, threshold, fallback cap),
+//! [`enrich`] (one lead: credits, SEO facts, storing), [`scoring`] (ALS over stored leads in
+//! batches with the client's weights), [`allocation`] (first-touch channel, resource under the
+//! daily caps, business hours), [`send_check`] (just-in-time validation for every send path),
+//! [`report`] (tier distribution) and [`jobs`] (handlers, fan-out, transactional enqueue of new
+//! leads). Design notes: `docs/pipeline.md`.
+
+pub mod allocation;
+pub mod enrich;
+pub mod error;
+pub mod jobs;
+pub mod report;
+pub mod scoring;
+pub mod send_check;
+pub mod waterfall;
+
+pub use allocation::{AllocationSummary, allocate_leads};
+pub use enrich::{EnrichOutcome, enrich_lead};
+pub use error::PipelineError;
+pub use jobs::{enqueue_campaign_rescore, enqueue_new_leads, install_providers};
+pub use report::{TierReport, tier_report};
+pub use scoring::{ScoreSummary, rescore_lead, score_and_allocate, score_leads, weights_for};
+pub use send_check::check_send;
+pub use waterfall::{FallbackBudget, Waterfall, WaterfallReport};

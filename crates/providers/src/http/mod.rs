@@ -1,0 +1,359 @@
+//! The HTTP foundation every adapter uses: one `reqwest::Client` per provider with connect and
+//! request timeouts, bounded retries on 429/5xx/408/connection errors (exponential backoff with
+//! jitter, honouring `Retry-After`), a circuit breaker, secret-bearing auth headers marked
+//! sensitive, and typed errors. URLs are stripped from transport errors (they may carry tokens).
+
+mod breaker;
+mod retry;
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::header::{HeaderValue, RETRY_AFTER};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+pub use breaker::{BreakerSettings, CircuitBreaker};
+pub use retry::{RetryPolicy, parse_retry_after};
+
+use crate::error::ProviderError;
+use crate::provider::Provider;
+
+/// Timeouts, retries and breaker settings of one provider client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// Time allowed to open a connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for one whole request (send and read the response).
+    pub request_timeout: Duration,
+    /// Retry behaviour.
+    pub retry: RetryPolicy,
+    /// Circuit breaker behaviour.
+    pub breaker: BreakerSettings,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            breaker: BreakerSettings::default(),
+        }
+    }
+}
+
+/// How a request authenticates. Secret values are sent as sensitive headers, never logged.
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    /// A named header carrying the key (`X-Api-Key: ...`).
+    Header(&'static str, &'a SecretString),
+    /// `Authorization: Bearer ...`.
+    Bearer(&'a SecretString),
+    /// HTTP Basic with a login and password.
+    Basic {
+        /// The login (not secret).
+        login: &'a str,
+        /// The password.
+        password: &'a SecretString,
+    },
+}
+
+impl fmt::Debug for Auth<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::Header(name, _) => write!(f, "Header({name}: [redacted])"),
+            Auth::Bearer(_) => f.write_str("Bearer([redacted])"),
+            Auth::Basic { login, .. } => write!(f, "Basic({login}:[redacted])"),
+        }
+    }
+}
+
+impl Auth<'_> {
+    fn apply(
+        self,
+        builder: reqwest::RequestBuilder,
+        provider: Provider,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        Ok(match self {
+            Auth::Header(name, secret) => {
+                let mut value = HeaderValue::from_str(secret.expose_secret()).map_err(|_| {
+                    ProviderError::Misconfigured {
+                        provider,
+                        reason: format!("the {name} key has characters not allowed in a header"),
+                    }
+                })?;
+                value.set_sensitive(true);
+                builder.header(name, value)
+            }
+            Auth::Bearer(secret) => builder.bearer_auth(secret.expose_secret()),
+            Auth::Basic { login, password } => {
+                builder.basic_auth(login, Some(password.expose_secret()))
+            }
+        })
+    }
+}
+
+/// One provider's HTTP client: base URL, timeouts, retries and circuit breaker.
+pub struct ProviderHttp {
+    provider: Provider,
+    client: reqwest::Client,
+    base_url: Url,
+    retry: RetryPolicy,
+    breaker: CircuitBreaker,
+}
+
+impl fmt::Debug for ProviderHttp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderHttp")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url.as_str())
+            .field("circuit_open", &self.breaker.is_open())
+            .finish()
+    }
+}
+
+/// Longest provider message kept in `ProviderError::Rejected`.
+const MAX_MESSAGE_CHARS: usize = 200;
+
+impl ProviderHttp {
+    /// A client for `provider` rooted at `base_url` (e.g. `https://api.apollo.io`).
+    pub fn new(
+        provider: Provider,
+        base_url: &str,
+        settings: &HttpSettings,
+    ) -> Result<Self, ProviderError> {
+        let misconfigured = |reason: String| ProviderError::Misconfigured { provider, reason };
+        let base_url = Url::parse(base_url)
+            .map_err(|e| misconfigured(format!("base URL is not a URL ({e})")))?;
+        if !matches!(base_url.scheme(), "http" | "https") {
+            return Err(misconfigured("base URL must be http(s)".into()));
+        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.request_timeout)
+            .user_agent(concat!("agency-os/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| misconfigured(format!("HTTP client: {}", e.without_url())))?;
+        Ok(ProviderHttp {
+            provider,
+            client,
+            base_url,
+            retry: settings.retry,
+            breaker: CircuitBreaker::new(settings.breaker),
+        })
+    }
+
+    /// The provider this client talks to.
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// The circuit breaker (for readiness reporting and tests).
+    pub fn breaker(&self) -> &CircuitBreaker {
+        &self.breaker
+    }
+
+    /// The base URL with `path` appended (keeps any path prefix of the base URL).
+    pub fn endpoint(&self, path: &str) -> Result<Url, ProviderError> {
+        let joined = format!(
+            "{}/{}",
+            self.base_url.as_str().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        );
+        Url::parse(&joined).map_err(|e| ProviderError::Misconfigured {
+            provider: self.provider,
+            reason: format!("endpoint URL ({e})"),
+        })
+    }
+
+    /// POSTs `body` as JSON to `url` and decodes the JSON answer into `T`, with retries and
+    /// the circuit breaker. HTTP 404 is `Err(NotFound)`.
+    pub async fn post_json<B, T>(
+        &self,
+        url: &Url,
+        auth: Auth<'_>,
+        body: &B,
+    ) -> Result<T, ProviderError>
+    where
+        B: Serialize + ?Sized + Sync,
+        T: DeserializeOwned,
+    {
+        let bytes = self
+            .execute(|| auth.apply(self.client.post(url.clone()).json(body), self.provider))
+            .await?;
+        decode_json(self.provider, &bytes)
+    }
+
+    /// Runs a request built by `build` (called once per attempt) through the breaker and the
+    /// retry loop; returns the body of a 2xx response.
+    pub async fn execute<F>(&self, build: F) -> Result<Vec<u8>, ProviderError>
+    where
+        F: Fn() -> Result<reqwest::RequestBuilder, ProviderError>,
+    {
+        if let Err(retry_in) = self.breaker.try_acquire() {
+            return Err(ProviderError::CircuitOpen {
+                provider: self.provider,
+                retry_in,
+            });
+        }
+        let result = self.attempts(&build).await;
+        match &result {
+            Err(e) if e.is_transient() => self.breaker.record_failure(),
+            // Any other answer means the provider is up (even a 401 or 404).
+            _ => self.breaker.record_success(),
+        }
+        result
+    }
+
+    async fn attempts<F>(&self, build: &F) -> Result<Vec<u8>, ProviderError>
+    where
+        F: Fn() -> Result<reqwest::RequestBuilder, ProviderError>,
+    {
+        let provider = self.provider;
+        let max_attempts = self.retry.max_attempts.max(1);
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let last = attempt >= max_attempts;
+            let outcome = build()?.send().await;
+            let response = match outcome {
+                Ok(response) => response,
+                Err(e) => {
+                    let retryable = e.is_connect() || e.is_timeout() || e.is_request();
+                    let message = e.without_url().to_string();
+                    if retryable && !last {
+                        self.pause(attempt, None, &message).await;
+                        continue;
+                    }
+                    return Err(ProviderError::Transport {
+                        provider,
+                        message,
+                        attempts: attempt,
+                    });
+                }
+            };
+            let status = response.status().as_u16();
+            if response.status().is_success() {
+                match response.bytes().await {
+                    Ok(body) => return Ok(body.to_vec()),
+                    Err(e) => {
+                        let message = e.without_url().to_string();
+                        if !last {
+                            self.pause(attempt, None, &message).await;
+                            continue;
+                        }
+                        return Err(ProviderError::Transport {
+                            provider,
+                            message,
+                            attempts: attempt,
+                        });
+                    }
+                }
+            }
+            match status {
+                401 | 403 => return Err(ProviderError::Unauthorized { provider, status }),
+                402 => return Err(ProviderError::QuotaExhausted { provider }),
+                404 => return Err(ProviderError::NotFound { provider }),
+                429 => {
+                    let retry_after = response
+                        .headers()
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+                    let wait_ok = retry_after.is_none_or(|d| d <= self.retry.max_retry_after);
+                    if !last && wait_ok {
+                        self.pause(attempt, retry_after, "HTTP 429").await;
+                        continue;
+                    }
+                    return Err(ProviderError::RateLimited {
+                        provider,
+                        retry_after,
+                    });
+                }
+                408 | 500..=599 => {
+                    if !last {
+                        self.pause(attempt, None, &format!("HTTP {status}")).await;
+                        continue;
+                    }
+                    return Err(ProviderError::Upstream {
+                        provider,
+                        status,
+                        attempts: attempt,
+                    });
+                }
+                _ => {
+                    let body = response
+                        .bytes()
+                        .await
+                        .map(|b| b.to_vec())
+                        .unwrap_or_default();
+                    return Err(ProviderError::Rejected {
+                        provider,
+                        status,
+                        message: provider_message(&body),
+                    });
+                }
+            }
+        }
+    }
+
+    async fn pause(&self, attempt: u32, retry_after: Option<Duration>, why: &str) {
+        let delay = retry_after.unwrap_or_else(|| self.retry.backoff(attempt));
+        tracing::debug!(
+            provider = %self.provider,
+            attempt,
+            delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            why,
+            "retrying provider call"
+        );
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// Decodes JSON into `T`; a failure names the JSON path and error kind, never the values.
+pub fn decode_json<T: DeserializeOwned>(
+    provider: Provider,
+    bytes: &[u8],
+) -> Result<T, ProviderError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        ProviderError::InvalidResponse {
+            provider,
+            reason: format!(
+                "{:?} error at `{path}` (line {}, column {})",
+                inner.classify(),
+                inner.line(),
+                inner.column()
+            ),
+        }
+    })
+}
+
+/// The provider's short error text from a JSON body (`error`, `message`, `status_message`),
+/// truncated; empty when there is none.
+fn provider_message(body: &[u8]) -> String {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return String::new();
+    };
+    let text = ["error", "message", "status_message"]
+        .iter()
+        .find_map(|k| match value.get(*k) {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(serde_json::Value::Object(o)) => {
+                o.get("message").and_then(|m| m.as_str()).map(str::to_owned)
+            }
+            _ => None,
+        })
+        .unwrap_or_default();
+    text.chars().take(MAX_MESSAGE_CHARS).collect()
+}

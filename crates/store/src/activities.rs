@@ -1,0 +1,110 @@
+//! Activity repository: the append-only `activities` log of outreach events on leads.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// An activity as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Activity {
+    /// Activity id.
+    pub id: Uuid,
+    /// Owning client.
+    pub client_id: Uuid,
+    /// Campaign, when part of one.
+    pub campaign_id: Option<Uuid>,
+    /// Lead.
+    pub lead_id: Option<Uuid>,
+    /// Channel text.
+    pub channel: String,
+    /// What happened (`sent`, `opened`, `replied`, ...).
+    pub action: String,
+    /// The provider's message id.
+    pub provider_message_id: Option<String>,
+    /// Free-form details.
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+    /// Sequence step number.
+    pub sequence_step: Option<i32>,
+    /// Subject line.
+    pub subject: Option<String>,
+    /// Short preview of the content.
+    pub content_preview: Option<String>,
+    /// Reply intent, for replies.
+    pub intent: Option<String>,
+    /// When it happened.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new activity to append.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewActivity {
+    /// Campaign.
+    pub campaign_id: Option<Uuid>,
+    /// Lead.
+    pub lead_id: Option<Uuid>,
+    /// Channel text.
+    pub channel: String,
+    /// Action text.
+    pub action: String,
+    /// Provider message id.
+    pub provider_message_id: Option<String>,
+    /// Sequence step.
+    pub sequence_step: Option<i32>,
+    /// Subject.
+    pub subject: Option<String>,
+    /// Content preview.
+    pub content_preview: Option<String>,
+    /// Intent.
+    pub intent: Option<String>,
+    /// Metadata object.
+    pub metadata: serde_json::Value,
+}
+
+/// Appends an activity for the client and answers it.
+pub async fn insert(db: impl PgExecutor<'_>, client_id: Uuid, a: &NewActivity) -> Result<Activity, StoreError> {
+    Ok(sqlx::query_as::<_, Activity>(
+        "INSERT INTO activities (id, client_id, campaign_id, lead_id, channel, action, provider_message_id,
+                sequence_step, subject, content_preview, intent, metadata)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         RETURNING id, client_id, campaign_id, lead_id, channel, action, provider_message_id, metadata,
+                   sequence_step, subject, content_preview, intent, created_at",
+    )
+    .bind(Uuid::now_v7())
+    .bind(client_id)
+    .bind(a.campaign_id)
+    .bind(a.lead_id)
+    .bind(&a.channel)
+    .bind(&a.action)
+    .bind(&a.provider_message_id)
+    .bind(a.sequence_step)
+    .bind(&a.subject)
+    .bind(&a.content_preview)
+    .bind(&a.intent)
+    .bind(&a.metadata)
+    .fetch_one(db)
+    .await?)
+}
+
+/// The lead's latest `limit` activities, newest first.
+pub async fn for_lead(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    lead_id: Uuid,
+    limit: i64,
+) -> Result<Vec<Activity>, StoreError> {
+    Ok(sqlx::query_as::<_, Activity>(
+        "SELECT id, client_id, campaign_id, lead_id, channel, action, provider_message_id, metadata,
+                sequence_step, subject, content_preview, intent, created_at
+           FROM activities WHERE lead_id = $2 AND client_id = $1
+          ORDER BY created_at DESC, id DESC LIMIT $3",
+    )
+    .bind(client_id)
+    .bind(lead_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}

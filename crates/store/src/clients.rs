@@ -1,0 +1,268 @@
+//! Clients (tenants): creation with their first owner, settings and the ICP profile.
+
+use agency_domain::{ClientId, UserId};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::{FromRow, PgConnection};
+use uuid::Uuid;
+
+use crate::StoreError;
+
+const COLUMNS: &str = "id, name, tier, subscription_status, credits_remaining, default_permission_mode,
+    website_url, company_description, value_proposition, default_offer, icp_industries,
+    icp_company_sizes, icp_locations, icp_titles, icp_pain_points, icp_keywords, icp_exclusions,
+    icp_revenue_min, icp_revenue_max, icp_value_propositions, icp_confirmed_at,
+    icp_last_extraction_at, competitor_domains, timezone, daily_ai_budget_aud, created_at, updated_at";
+
+/// A client's settings and ICP, as stored.
+#[derive(Debug, Clone, FromRow)]
+pub struct ClientRow {
+    /// Id.
+    pub id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Plan tier.
+    pub tier: String,
+    /// Billing state.
+    pub subscription_status: String,
+    /// Lead credits left this month.
+    pub credits_remaining: i32,
+    /// Default campaign permission mode.
+    pub default_permission_mode: String,
+    /// Website.
+    pub website_url: Option<String>,
+    /// What the company does.
+    pub company_description: Option<String>,
+    /// Main value proposition.
+    pub value_proposition: Option<String>,
+    /// Default offer.
+    pub default_offer: Option<String>,
+    /// ICP industries.
+    pub icp_industries: Vec<String>,
+    /// ICP company sizes.
+    pub icp_company_sizes: Vec<String>,
+    /// ICP locations.
+    pub icp_locations: Vec<String>,
+    /// ICP job titles.
+    pub icp_titles: Vec<String>,
+    /// ICP pain points.
+    pub icp_pain_points: Vec<String>,
+    /// ICP keywords.
+    pub icp_keywords: Vec<String>,
+    /// ICP exclusions.
+    pub icp_exclusions: Vec<String>,
+    /// Lowest target revenue.
+    pub icp_revenue_min: Option<Decimal>,
+    /// Highest target revenue.
+    pub icp_revenue_max: Option<Decimal>,
+    /// ICP value propositions.
+    pub icp_value_propositions: Vec<String>,
+    /// When the ICP was confirmed.
+    pub icp_confirmed_at: Option<DateTime<Utc>>,
+    /// When the ICP was last extracted from the website.
+    pub icp_last_extraction_at: Option<DateTime<Utc>>,
+    /// Competitors' domains.
+    pub competitor_domains: Vec<String>,
+    /// IANA timezone.
+    pub timezone: String,
+    /// Daily AI budget, AUD.
+    pub daily_ai_budget_aud: Decimal,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A new client.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    /// Display name.
+    pub name: String,
+    /// Plan tier text.
+    pub tier: String,
+    /// Monthly credits of the tier.
+    pub credits: i32,
+    /// IANA timezone.
+    pub timezone: String,
+}
+
+/// A partial settings update; `None` keeps the stored value.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsPatch {
+    /// Display name.
+    pub name: Option<String>,
+    /// IANA timezone (validated by the caller).
+    pub timezone: Option<String>,
+    /// Default permission mode text.
+    pub default_permission_mode: Option<String>,
+    /// Daily AI budget, AUD.
+    pub daily_ai_budget_aud: Option<Decimal>,
+    /// Competitors' domains.
+    pub competitor_domains: Option<Vec<String>>,
+    /// Website.
+    pub website_url: Option<String>,
+    /// What the company does.
+    pub company_description: Option<String>,
+    /// Main value proposition.
+    pub value_proposition: Option<String>,
+    /// Default offer.
+    pub default_offer: Option<String>,
+    /// ICP industries.
+    pub icp_industries: Option<Vec<String>>,
+    /// ICP company sizes.
+    pub icp_company_sizes: Option<Vec<String>>,
+    /// ICP locations.
+    pub icp_locations: Option<Vec<String>>,
+    /// ICP job titles.
+    pub icp_titles: Option<Vec<String>>,
+    /// ICP pain points.
+    pub icp_pain_points: Option<Vec<String>>,
+}
+
+/// A partial ICP update; `None` keeps the stored value.
+#[derive(Debug, Clone, Default)]
+pub struct IcpPatch {
+    /// Industries.
+    pub industries: Option<Vec<String>>,
+    /// Company sizes.
+    pub company_sizes: Option<Vec<String>>,
+    /// Job titles.
+    pub titles: Option<Vec<String>>,
+    /// Locations.
+    pub locations: Option<Vec<String>>,
+    /// Lowest target revenue.
+    pub revenue_min: Option<Decimal>,
+    /// Highest target revenue.
+    pub revenue_max: Option<Decimal>,
+    /// Keywords.
+    pub keywords: Option<Vec<String>>,
+    /// Exclusions.
+    pub exclusions: Option<Vec<String>>,
+    /// Pain points.
+    pub pain_points: Option<Vec<String>>,
+    /// Value propositions.
+    pub value_propositions: Option<Vec<String>>,
+}
+
+/// Creates a client and makes `owner` its accepted owner; returns the client.
+pub async fn create_with_owner(
+    conn: &mut PgConnection,
+    new: &NewClient,
+    owner: UserId,
+) -> Result<ClientRow, StoreError> {
+    let row = sqlx::query_as::<_, ClientRow>(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO clients (id, name, tier, credits_remaining, timezone) VALUES ($1, $2, $3, $4, $5)
+         RETURNING {COLUMNS}"
+    )))
+    .bind(Uuid::now_v7())
+    .bind(&new.name)
+    .bind(&new.tier)
+    .bind(new.credits)
+    .bind(&new.timezone)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO memberships (id, client_id, user_id, role, accepted_at) VALUES ($1, $2, $3, 'owner', now())",
+    )
+    .bind(Uuid::now_v7())
+    .bind(row.id)
+    .bind(owner.into_uuid())
+    .execute(&mut *conn)
+    .await?;
+    Ok(row)
+}
+
+/// The live client `client_id`.
+pub async fn get(conn: &mut PgConnection, client_id: ClientId) -> Result<ClientRow, StoreError> {
+    sqlx::query_as::<_, ClientRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM clients WHERE id = $1 AND deleted_at IS NULL"
+    )))
+    .bind(client_id.into_uuid())
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Applies a settings patch and returns the updated client.
+pub async fn update_settings(
+    conn: &mut PgConnection,
+    client_id: ClientId,
+    p: &SettingsPatch,
+) -> Result<ClientRow, StoreError> {
+    sqlx::query_as::<_, ClientRow>(sqlx::AssertSqlSafe(format!(
+        "UPDATE clients SET
+            name = COALESCE($2, name),
+            timezone = COALESCE($3, timezone),
+            default_permission_mode = COALESCE($4, default_permission_mode),
+            daily_ai_budget_aud = COALESCE($5, daily_ai_budget_aud),
+            competitor_domains = COALESCE($6, competitor_domains),
+            website_url = COALESCE($7, website_url),
+            company_description = COALESCE($8, company_description),
+            value_proposition = COALESCE($9, value_proposition),
+            default_offer = COALESCE($10, default_offer),
+            icp_industries = COALESCE($11, icp_industries),
+            icp_company_sizes = COALESCE($12, icp_company_sizes),
+            icp_locations = COALESCE($13, icp_locations),
+            icp_titles = COALESCE($14, icp_titles),
+            icp_pain_points = COALESCE($15, icp_pain_points),
+            updated_at = now()
+         WHERE id = $1 AND deleted_at IS NULL
+         RETURNING {COLUMNS}"
+    )))
+    .bind(client_id.into_uuid())
+    .bind(&p.name)
+    .bind(&p.timezone)
+    .bind(&p.default_permission_mode)
+    .bind(p.daily_ai_budget_aud)
+    .bind(&p.competitor_domains)
+    .bind(&p.website_url)
+    .bind(&p.company_description)
+    .bind(&p.value_proposition)
+    .bind(&p.default_offer)
+    .bind(&p.icp_industries)
+    .bind(&p.icp_company_sizes)
+    .bind(&p.icp_locations)
+    .bind(&p.icp_titles)
+    .bind(&p.icp_pain_points)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Applies an ICP patch and returns the updated client.
+pub async fn update_icp(
+    conn: &mut PgConnection,
+    client_id: ClientId,
+    p: &IcpPatch,
+) -> Result<ClientRow, StoreError> {
+    sqlx::query_as::<_, ClientRow>(sqlx::AssertSqlSafe(format!(
+        "UPDATE clients SET
+            icp_industries = COALESCE($2, icp_industries),
+            icp_company_sizes = COALESCE($3, icp_company_sizes),
+            icp_titles = COALESCE($4, icp_titles),
+            icp_locations = COALESCE($5, icp_locations),
+            icp_revenue_min = COALESCE($6, icp_revenue_min),
+            icp_revenue_max = COALESCE($7, icp_revenue_max),
+            icp_keywords = COALESCE($8, icp_keywords),
+            icp_exclusions = COALESCE($9, icp_exclusions),
+            icp_pain_points = COALESCE($10, icp_pain_points),
+            icp_value_propositions = COALESCE($11, icp_value_propositions),
+            updated_at = now()
+         WHERE id = $1 AND deleted_at IS NULL
+         RETURNING {COLUMNS}"
+    )))
+    .bind(client_id.into_uuid())
+    .bind(&p.industries)
+    .bind(&p.company_sizes)
+    .bind(&p.titles)
+    .bind(&p.locations)
+    .bind(p.revenue_min)
+    .bind(p.revenue_max)
+    .bind(&p.keywords)
+    .bind(&p.exclusions)
+    .bind(&p.pain_points)
+    .bind(&p.value_propositions)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)
+}

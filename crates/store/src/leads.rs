@@ -1,0 +1,403 @@
+//! Lead repository: the `leads` table (single and batched inserts, updates, soft deletes,
+//! filtered offset pages and keyset pages) and global-suppression look-ups for new addresses.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{PgConnection, PgExecutor, PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use crate::StoreError;
+use crate::text_search::like_pattern;
+
+/// The unique index that makes an email unique per client (case-insensitively).
+pub const EMAIL_UNIQUE_INDEX: &str = "leads_client_email_idx";
+
+/// A lead as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Lead {
+    /// Lead id.
+    pub id: Uuid,
+    /// Owning client.
+    pub client_id: Uuid,
+    /// Campaign the lead belongs to.
+    pub campaign_id: Option<Uuid>,
+    /// Lowercased email.
+    pub email: String,
+    /// E.164 phone.
+    pub phone: Option<String>,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Job title.
+    pub title: Option<String>,
+    /// Company name.
+    pub company: Option<String>,
+    /// LinkedIn profile URL.
+    pub linkedin_url: Option<String>,
+    /// Company domain.
+    pub domain: Option<String>,
+    /// ALS score 0-100, null until scored.
+    pub als_score: Option<i16>,
+    /// ALS tier, null until scored.
+    pub als_tier: Option<String>,
+    /// Data quality points.
+    pub als_data_quality: Option<i16>,
+    /// Authority points.
+    pub als_authority: Option<i16>,
+    /// Company fit points.
+    pub als_company_fit: Option<i16>,
+    /// Timing points.
+    pub als_timing: Option<i16>,
+    /// Risk points.
+    pub als_risk: Option<i16>,
+    /// Weights used for the score.
+    #[schema(value_type = Option<Object>)]
+    pub als_weights: Option<serde_json::Value>,
+    /// Channels the tier allows.
+    pub als_channels: Option<Vec<String>>,
+    /// When scored.
+    pub scored_at: Option<DateTime<Utc>>,
+    /// Industry.
+    pub organization_industry: Option<String>,
+    /// Employee count.
+    pub organization_employee_count: Option<i32>,
+    /// Country.
+    pub organization_country: Option<String>,
+    /// Lifecycle status text.
+    pub status: String,
+    /// Enrichment provider.
+    pub enrichment_source: Option<String>,
+    /// Enrichment confidence 0-1.
+    pub enrichment_confidence: Option<f64>,
+    /// Checked against the Do Not Call Register.
+    pub dncr_checked: bool,
+    /// Next planned action.
+    pub next_action_at: Option<DateTime<Utc>>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The columns of [`Lead`], over table alias `leads`.
+const LEAD_COLUMNS: &str = "id, client_id, campaign_id, email, phone, first_name, last_name, title, company,
+    linkedin_url, domain, als_score, als_tier, als_data_quality, als_authority, als_company_fit,
+    als_timing, als_risk, als_weights, als_channels, scored_at, organization_industry,
+    organization_employee_count, organization_country, status, enrichment_source,
+    enrichment_confidence::float8 AS enrichment_confidence, dncr_checked, next_action_at, created_at, updated_at";
+
+/// The user-editable columns of a lead, validated and normalised by the caller.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct LeadFields {
+    /// Campaign.
+    pub campaign_id: Option<Uuid>,
+    /// Lowercased, validated email.
+    pub email: String,
+    /// E.164 phone.
+    pub phone: Option<String>,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Title.
+    pub title: Option<String>,
+    /// Company.
+    pub company: Option<String>,
+    /// LinkedIn URL.
+    pub linkedin_url: Option<String>,
+    /// Company domain.
+    pub domain: Option<String>,
+    /// Industry.
+    pub organization_industry: Option<String>,
+    /// Employee count.
+    pub organization_employee_count: Option<i32>,
+    /// Country.
+    pub organization_country: Option<String>,
+    /// Status text.
+    pub status: String,
+}
+
+/// Lead list ordering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LeadSort {
+    /// Newest first (the default).
+    #[default]
+    CreatedDesc,
+    /// Oldest first.
+    CreatedAsc,
+    /// Highest score first, unscored last.
+    ScoreDesc,
+    /// Lowest score first, unscored last.
+    ScoreAsc,
+}
+
+impl LeadSort {
+    fn order_by(self) -> &'static str {
+        match self {
+            LeadSort::CreatedDesc => " ORDER BY created_at DESC, id DESC",
+            LeadSort::CreatedAsc => " ORDER BY created_at ASC, id ASC",
+            LeadSort::ScoreDesc => " ORDER BY als_score DESC NULLS LAST, created_at DESC, id DESC",
+            LeadSort::ScoreAsc => " ORDER BY als_score ASC NULLS LAST, created_at DESC, id DESC",
+        }
+    }
+}
+
+/// Filters of the lead list.
+#[derive(Debug, Clone, Default)]
+pub struct LeadFilter {
+    /// Only this campaign.
+    pub campaign_id: Option<Uuid>,
+    /// Exact status.
+    pub status: Option<String>,
+    /// Exact ALS tier.
+    pub tier: Option<String>,
+    /// Case-insensitive substring of email, first/last/full name or company.
+    pub search: Option<String>,
+}
+
+fn push_filter(qb: &mut QueryBuilder<Postgres>, client_id: Uuid, filter: &LeadFilter) {
+    qb.push(" FROM leads WHERE client_id = ").push_bind(client_id);
+    qb.push(" AND deleted_at IS NULL");
+    if let Some(campaign_id) = filter.campaign_id {
+        qb.push(" AND campaign_id = ").push_bind(campaign_id);
+    }
+    if let Some(status) = &filter.status {
+        qb.push(" AND status = ").push_bind(status.clone());
+    }
+    if let Some(tier) = &filter.tier {
+        qb.push(" AND als_tier = ").push_bind(tier.clone());
+    }
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        // The same expression as the trigram index `leads_search_trgm_idx`.
+        qb.push(
+            " AND (email || ' ' || coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || coalesce(company, '')) ILIKE ",
+        );
+        qb.push_bind(like_pattern(search));
+    }
+}
+
+/// One offset page of the client's live leads and the total matching.
+pub async fn list(
+    pool: &PgPool,
+    client_id: Uuid,
+    filter: &LeadFilter,
+    sort: LeadSort,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Lead>, i64), StoreError> {
+    let mut count = QueryBuilder::<Postgres>::new("SELECT count(*)");
+    push_filter(&mut count, client_id, filter);
+    let mut page = QueryBuilder::<Postgres>::new("SELECT ");
+    page.push(LEAD_COLUMNS);
+    push_filter(&mut page, client_id, filter);
+    page.push(sort.order_by()).push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    let (total, items) = tokio::try_join!(
+        count.build_query_scalar::<i64>().fetch_one(pool),
+        page.build_query_as::<Lead>().fetch_all(pool),
+    )?;
+    Ok((items, total))
+}
+
+/// A keyset page ordered by `(created_at, id)` (descending when `desc`), strictly after the
+/// key `after`; answers at most `limit` leads.
+pub async fn list_after(
+    pool: &PgPool,
+    client_id: Uuid,
+    filter: &LeadFilter,
+    desc: bool,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<Lead>, StoreError> {
+    let mut page = QueryBuilder::<Postgres>::new("SELECT ");
+    page.push(LEAD_COLUMNS);
+    push_filter(&mut page, client_id, filter);
+    if let Some((at, id)) = after {
+        page.push(if desc { " AND (created_at, id) < (" } else { " AND (created_at, id) > (" });
+        page.push_bind(at).push(", ").push_bind(id).push(")");
+    }
+    let sort = if desc { LeadSort::CreatedDesc } else { LeadSort::CreatedAsc };
+    page.push(sort.order_by()).push(" LIMIT ").push_bind(limit);
+    Ok(page.build_query_as::<Lead>().fetch_all(pool).await?)
+}
+
+/// The live lead `id` of the client.
+pub async fn get(db: impl PgExecutor<'_>, client_id: Uuid, id: Uuid) -> Result<Lead, StoreError> {
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
+    qb.push(LEAD_COLUMNS).push(" FROM leads WHERE client_id = ").push_bind(client_id);
+    qb.push(" AND id = ").push_bind(id).push(" AND deleted_at IS NULL");
+    qb.build_query_as::<Lead>().fetch_optional(db).await?.ok_or(StoreError::NotFound)
+}
+
+/// Locks the live lead `id` of the client and answers its editable columns.
+pub async fn lock(conn: &mut PgConnection, client_id: Uuid, id: Uuid) -> Result<LeadFields, StoreError> {
+    sqlx::query_as::<_, LeadFields>(
+        "SELECT campaign_id, email, phone, first_name, last_name, title, company, linkedin_url, domain,
+                organization_industry, organization_employee_count, organization_country, status
+           FROM leads WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE",
+    )
+    .bind(client_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Inserts one lead; a live lead with the same email answers
+/// `Conflict { constraint: EMAIL_UNIQUE_INDEX }`.
+pub async fn insert(conn: &mut PgConnection, client_id: Uuid, id: Uuid, f: &LeadFields) -> Result<Lead, StoreError> {
+    let mut qb = QueryBuilder::<Postgres>::new(
+        "INSERT INTO leads (id, client_id, campaign_id, email, phone, first_name, last_name, title, company,
+                linkedin_url, domain, organization_industry, organization_employee_count, organization_country, status)
+         VALUES (",
+    );
+    {
+        let mut v = qb.separated(", ");
+        v.push_bind(id)
+            .push_bind(client_id)
+            .push_bind(f.campaign_id)
+            .push_bind(f.email.clone())
+            .push_bind(f.phone.clone())
+            .push_bind(f.first_name.clone())
+            .push_bind(f.last_name.clone())
+            .push_bind(f.title.clone())
+            .push_bind(f.company.clone())
+            .push_bind(f.linkedin_url.clone())
+            .push_bind(f.domain.clone())
+            .push_bind(f.organization_industry.clone())
+            .push_bind(f.organization_employee_count)
+            .push_bind(f.organization_country.clone())
+            .push_bind(f.status.clone());
+    }
+    qb.push(") RETURNING ").push(LEAD_COLUMNS);
+    Ok(qb.build_query_as::<Lead>().fetch_one(conn).await?)
+}
+
+/// Inserts many new leads (status `new`) in one statement; rows whose email is already a live
+/// lead of the client are skipped. Answers `(id, email)` of the rows inserted.
+pub async fn insert_many(
+    conn: &mut PgConnection,
+    client_id: Uuid,
+    rows: &[(Uuid, LeadFields)],
+) -> Result<Vec<(Uuid, String)>, StoreError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    macro_rules! col {
+        ($field:ident) => {
+            rows.iter().map(|(_, f)| f.$field.clone()).collect::<Vec<_>>()
+        };
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|(id, _)| *id).collect();
+    let inserted = sqlx::query_as::<_, (Uuid, String)>(
+        "INSERT INTO leads (id, client_id, campaign_id, email, phone, first_name, last_name, title, company,
+                linkedin_url, domain, organization_industry, organization_employee_count, organization_country, status)
+         SELECT u.id, $1, u.campaign_id, u.email, u.phone, u.first_name, u.last_name, u.title, u.company,
+                u.linkedin_url, u.domain, u.industry, u.employees, u.country, u.status
+           FROM UNNEST($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                       $9::text[], $10::text[], $11::text[], $12::text[], $13::int4[], $14::text[], $15::text[])
+                AS u(id, campaign_id, email, phone, first_name, last_name, title, company, linkedin_url,
+                     domain, industry, employees, country, status)
+         ON CONFLICT DO NOTHING
+         RETURNING id, email",
+    )
+    .bind(client_id)
+    .bind(&ids)
+    .bind(col!(campaign_id))
+    .bind(col!(email))
+    .bind(col!(phone))
+    .bind(col!(first_name))
+    .bind(col!(last_name))
+    .bind(col!(title))
+    .bind(col!(company))
+    .bind(col!(linkedin_url))
+    .bind(col!(domain))
+    .bind(col!(organization_industry))
+    .bind(col!(organization_employee_count))
+    .bind(col!(organization_country))
+    .bind(col!(status))
+    .fetch_all(conn)
+    .await?;
+    Ok(inserted)
+}
+
+/// Overwrites the editable columns of lead `id`; a clash with another live lead's email
+/// answers `Conflict { constraint: EMAIL_UNIQUE_INDEX }`.
+pub async fn update(conn: &mut PgConnection, client_id: Uuid, id: Uuid, f: &LeadFields) -> Result<Lead, StoreError> {
+    let mut qb = QueryBuilder::<Postgres>::new("UPDATE leads SET campaign_id = ");
+    qb.push_bind(f.campaign_id);
+    qb.push(", email = ").push_bind(f.email.clone());
+    qb.push(", phone = ").push_bind(f.phone.clone());
+    qb.push(", first_name = ").push_bind(f.first_name.clone());
+    qb.push(", last_name = ").push_bind(f.last_name.clone());
+    qb.push(", title = ").push_bind(f.title.clone());
+    qb.push(", company = ").push_bind(f.company.clone());
+    qb.push(", linkedin_url = ").push_bind(f.linkedin_url.clone());
+    qb.push(", domain = ").push_bind(f.domain.clone());
+    qb.push(", organization_industry = ").push_bind(f.organization_industry.clone());
+    qb.push(", organization_employee_count = ").push_bind(f.organization_employee_count);
+    qb.push(", organization_country = ").push_bind(f.organization_country.clone());
+    qb.push(", status = ").push_bind(f.status.clone());
+    qb.push(", updated_at = now() WHERE client_id = ").push_bind(client_id);
+    qb.push(" AND id = ").push_bind(id).push(" AND deleted_at IS NULL RETURNING ").push(LEAD_COLUMNS);
+    qb.build_query_as::<Lead>().fetch_optional(conn).await?.ok_or(StoreError::NotFound)
+}
+
+/// Soft-deletes lead `id`; `NotFound` when it is not a live lead of the client.
+pub async fn soft_delete(conn: &mut PgConnection, client_id: Uuid, id: Uuid) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "UPDATE leads SET deleted_at = now(), updated_at = now()
+          WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL",
+    )
+    .bind(client_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Which of `emails` are already live leads of the client (answers them lowercased).
+pub async fn existing_emails(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    emails: &[String],
+) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar::<_, String>(
+        "SELECT lower(email) FROM leads
+          WHERE client_id = $1 AND deleted_at IS NULL AND lower(email) = ANY($2::text[])",
+    )
+    .bind(client_id)
+    .bind(emails)
+    .fetch_all(db)
+    .await?)
+}
+
+/// A global suppression entry matching a candidate address.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SuppressionHit {
+    /// Suppressed email, if the entry is for an email.
+    pub email: Option<String>,
+    /// Suppressed phone, if the entry is for a phone.
+    pub phone: Option<String>,
+    /// Why it is suppressed (`unsubscribe`, `bounce`, ...).
+    pub reason: String,
+}
+
+/// Global suppression entries for any of `emails` (lowercased) or `phones` (E.164).
+pub async fn suppressed(
+    db: impl PgExecutor<'_>,
+    emails: &[String],
+    phones: &[String],
+) -> Result<Vec<SuppressionHit>, StoreError> {
+    Ok(sqlx::query_as::<_, SuppressionHit>(
+        "SELECT email, phone, reason FROM global_suppression
+          WHERE email = ANY($1::text[]) OR phone = ANY($2::text[])",
+    )
+    .bind(emails)
+    .bind(phones)
+    .fetch_all(db)
+    .await?)
+}

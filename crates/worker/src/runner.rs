@@ -1,0 +1,341 @@
+//! The job runner: per-lane worker tasks that claim due jobs from `apalis.jobs`, run their
+//! handlers (in a tracing span, under the kind's timeout), and record the outcome: done, retry
+//! after a jittered exponential backoff, or dead-letter. A heartbeat task extends the leases of
+//! running jobs and puts back jobs of workers that stopped heartbeating; a sampler publishes
+//! queue depth and oldest-job age. Database errors never stop the runner: tasks back off and
+//! carry on. Why this loop and not apalis's worker: `docs/jobs.md`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use agency_cache::FallbackCache;
+use agency_engine::jobs::queue::{self, ClaimedJob};
+use agency_engine::jobs::{JobContext, JobError, JobKind, Lane, Registry, metrics};
+use agency_runtime::Shutdown;
+use sqlx::PgPool;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+/// How a runner behaves.
+#[derive(Debug, Clone)]
+pub struct RunnerSettings {
+    /// This process's unique worker name.
+    pub worker_name: String,
+    /// (lane, tasks, batch size) per lane; zero tasks disables a lane.
+    pub lanes: Vec<(Lane, u32, u32)>,
+    /// Idle poll interval.
+    pub poll_interval: Duration,
+    /// Lease extension interval.
+    pub heartbeat: Duration,
+    /// Lease length: running jobs not extended for this long are put back.
+    pub lease: Duration,
+    /// Queue-depth sampling interval.
+    pub sample_interval: Duration,
+    /// Session URL for LISTEN; `None` polls only.
+    pub listen_url: Option<String>,
+}
+
+/// Runs jobs until shutdown.
+#[derive(Clone)]
+pub struct Runner {
+    pool: PgPool,
+    cache: Arc<FallbackCache>,
+    registry: Arc<Registry>,
+    settings: Arc<RunnerSettings>,
+    kinds: Arc<Vec<String>>,
+    wake: Arc<Notify>,
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("settings", &self.settings)
+            .field("registry", &self.registry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Runner {
+    /// A runner over `registry`'s kinds.
+    pub fn new(
+        pool: PgPool,
+        cache: Arc<FallbackCache>,
+        registry: Registry,
+        settings: RunnerSettings,
+    ) -> Self {
+        let kinds = registry.kinds().iter().map(|k| k.name().to_owned()).collect();
+        Self {
+            pool,
+            cache,
+            registry: Arc::new(registry),
+            settings: Arc::new(settings),
+            kinds: Arc::new(kinds),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Runs until `shutdown`; in-flight jobs finish, claimed but unstarted ones are released.
+    pub async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
+        let name = self.settings.worker_name.clone();
+        let mut delay = Duration::from_millis(200);
+        while let Err(e) = queue::register_worker(&self.pool, &name).await {
+            tracing::warn!(error = %e, worker = %name, "worker registration failed; retrying");
+            if sleep_or_shutdown(delay, &shutdown).await {
+                return Ok(());
+            }
+            delay = (delay * 2).min(Duration::from_secs(10));
+        }
+        tracing::info!(worker = %name, kinds = ?self.kinds, "job runner started");
+
+        let mut background = JoinSet::new();
+        background.spawn(self.clone().heartbeat_loop(shutdown.clone()));
+        background.spawn(self.clone().sample_loop(shutdown.clone()));
+        if let Some(url) = self.settings.listen_url.clone() {
+            background.spawn(self.clone().listen_loop(url, shutdown.clone()));
+        }
+        let mut lanes = JoinSet::new();
+        for &(lane, tasks, batch) in &self.settings.lanes {
+            for _ in 0..tasks {
+                lanes.spawn(self.clone().lane_loop(lane, i64::from(batch.max(1)), shutdown.clone()));
+            }
+        }
+        while let Some(done) = lanes.join_next().await {
+            if let Err(e) = done {
+                tracing::error!(error = %e, "lane task ended abnormally");
+            }
+        }
+        background.abort_all();
+        tracing::info!(worker = %name, "job runner stopped");
+        Ok(())
+    }
+
+    async fn lane_loop(self, lane: Lane, batch: i64, shutdown: Shutdown) {
+        let name = self.settings.worker_name.as_str();
+        let mut error_delay = Duration::from_millis(100);
+        while !shutdown.is_triggered() {
+            match queue::claim(&self.pool, name, lane, &self.kinds, batch).await {
+                Ok(jobs) if jobs.is_empty() => {
+                    error_delay = Duration::from_millis(100);
+                    tokio::select! {
+                        () = tokio::time::sleep(self.settings.poll_interval) => {},
+                        () = self.wake.notified() => {},
+                        () = shutdown.wait() => {},
+                    }
+                }
+                Ok(jobs) => {
+                    error_delay = Duration::from_millis(100);
+                    self.run_batch(lane, jobs, &shutdown).await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, %lane, "claiming jobs failed; backing off");
+                    sleep_or_shutdown(error_delay, &shutdown).await;
+                    error_delay = (error_delay * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+
+    async fn run_batch(&self, lane: Lane, jobs: Vec<ClaimedJob>, shutdown: &Shutdown) {
+        let name = self.settings.worker_name.as_str();
+        let mut done = Vec::with_capacity(jobs.len());
+        let mut unstarted = Vec::new();
+        for job in jobs {
+            if shutdown.is_triggered() {
+                unstarted.push(job.id);
+                continue;
+            }
+            if self.run_one(lane, job.clone()).await {
+                done.push(job.id);
+            }
+        }
+        let mut delay = Duration::from_millis(50);
+        for attempt in 0..5 {
+            match queue::complete(&self.pool, name, &done).await {
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, "acknowledging jobs failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+            }
+        }
+        if let Err(e) = queue::release(&self.pool, name, &unstarted).await {
+            tracing::warn!(error = %e, "releasing unstarted jobs failed; their lease will expire");
+        }
+    }
+
+    /// Runs one claimed job; true when it succeeded (to be acknowledged).
+    async fn run_one(&self, lane: Lane, job: ClaimedJob) -> bool {
+        let attempt = u32::try_from(job.attempts).unwrap_or(1);
+        let span = tracing::info_span!(
+            "job",
+            job.id = %job.id,
+            job.kind = %job.job_type,
+            client_id = tracing::field::Empty,
+            attempt,
+            queue = %lane,
+        );
+        let started = Instant::now();
+        let outcome = async {
+            let kind: JobKind = match job.job_type.parse() {
+                Ok(kind) => kind,
+                Err(e) => return (None, Err(JobError::permanent(e))),
+            };
+            metrics::started(kind, lane);
+            let ctx = JobContext {
+                pool: self.pool.clone(),
+                cache: self.cache.clone(),
+                job_id: job.id.clone(),
+                kind,
+                attempt,
+                max_attempts: u32::try_from(job.max_attempts).unwrap_or(1),
+            };
+            let prepared = match self.registry.prepare(kind, ctx, &job.job) {
+                Ok(p) => p,
+                Err(e) => return (Some(kind), Err(e)),
+            };
+            if let Some(client) = prepared.client_id {
+                tracing::Span::current().record("client_id", tracing::field::display(client));
+            }
+            let timeout = kind.policy().timeout;
+            let handle = tokio::spawn(prepared.future.in_current_span());
+            let abort = handle.abort_handle();
+            let result = match tokio::time::timeout(timeout, handle).await {
+                Ok(Ok(result)) => result,
+                Ok(Err(join)) if join.is_panic() => Err(JobError::Retryable("handler panicked".into())),
+                Ok(Err(join)) => Err(JobError::retryable(join)),
+                Err(_) => {
+                    abort.abort();
+                    Err(JobError::Retryable(format!("timed out after {timeout:?}")))
+                }
+            };
+            (Some(kind), result)
+        }
+        .instrument(span.clone())
+        .await;
+        let took = started.elapsed();
+        let _entered = span.enter();
+        let (kind, result) = outcome;
+        let kind_for_metrics = kind.unwrap_or(JobKind::Noop);
+        match result {
+            Ok(()) => {
+                if kind.is_some() {
+                    metrics::finished(kind_for_metrics, lane, true, took);
+                }
+                tracing::debug!(took_ms = took.as_millis() as u64, "job succeeded");
+                true
+            }
+            Err(error) => {
+                if kind.is_some() {
+                    metrics::finished(kind_for_metrics, lane, false, took);
+                }
+                self.record_failure(lane, kind, &job, attempt, &error).await;
+                false
+            }
+        }
+    }
+
+    async fn record_failure(&self, lane: Lane, kind: Option<JobKind>, job: &ClaimedJob, attempt: u32, error: &JobError) {
+        let name = self.settings.worker_name.as_str();
+        let message = error.to_string();
+        let last = job.attempts >= job.max_attempts;
+        let written = if error.is_permanent() || last {
+            tracing::error!(error = %message, permanent = error.is_permanent(), "job dead-lettered");
+            if let Some(kind) = kind {
+                metrics::dead_lettered(kind, lane);
+            }
+            queue::dead_letter(&self.pool, name, &job.id, job.attempts, &message, error.is_permanent()).await
+        } else {
+            let delay = kind.map(|k| k.policy()).map_or(Duration::from_secs(60), |p| p.backoff(attempt));
+            tracing::warn!(error = %message, retry_in_ms = delay.as_millis() as u64, "job failed; will retry");
+            queue::retry_later(&self.pool, name, &job.id, job.attempts, &message, delay).await
+        };
+        if let Err(e) = written {
+            tracing::error!(error = %e, "recording the job failure failed; its lease will expire and it will rerun");
+        }
+    }
+
+    async fn heartbeat_loop(self, shutdown: Shutdown) {
+        let name = self.settings.worker_name.as_str();
+        loop {
+            if sleep_or_shutdown(self.settings.heartbeat, &shutdown).await {
+                return;
+            }
+            if let Err(e) = queue::heartbeat(&self.pool, name).await {
+                tracing::warn!(error = %e, "heartbeat failed");
+            }
+            match queue::recover_expired(&self.pool, self.settings.lease).await {
+                Ok(ids) if !ids.is_empty() => {
+                    tracing::warn!(jobs = ?ids, "recovered jobs of a worker that stopped heartbeating");
+                    metrics::recovered(ids.len() as u64);
+                    self.wake.notify_waiters();
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "recovering expired jobs failed"),
+            }
+        }
+    }
+
+    async fn sample_loop(self, shutdown: Shutdown) {
+        loop {
+            match queue::lane_depths(&self.pool).await {
+                Ok(depths) => {
+                    let now = chrono::Utc::now();
+                    for d in depths {
+                        let age = d
+                            .oldest_due
+                            .map_or(0.0, |at| (now - at).num_milliseconds().max(0) as f64 / 1000.0);
+                        metrics::queue_state(d.lane, d.depth, age);
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "sampling queue depth failed"),
+            }
+            if let Ok(n) = queue::dead_count(&self.pool).await {
+                metrics::dead_jobs(n);
+            }
+            if sleep_or_shutdown(self.settings.sample_interval, &shutdown).await {
+                return;
+            }
+        }
+    }
+
+    /// LISTENs for apalis's insert notifications on a session connection and wakes idle
+    /// tasks; on any error it reconnects after a pause (polling covers the gap).
+    async fn listen_loop(self, url: String, shutdown: Shutdown) {
+        loop {
+            let listener = async {
+                let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
+                listener.listen("apalis::job::insert").await?;
+                Ok::<_, sqlx::Error>(listener)
+            }
+            .await;
+            match listener {
+                Ok(mut listener) => loop {
+                    tokio::select! {
+                        () = shutdown.wait() => return,
+                        n = listener.recv() => match n {
+                            Ok(_) => self.wake.notify_waiters(),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "LISTEN connection lost; polling meanwhile");
+                                break;
+                            }
+                        },
+                    }
+                },
+                Err(e) => tracing::warn!(error = %e, "LISTEN unavailable; polling only"),
+            }
+            if sleep_or_shutdown(Duration::from_secs(5), &shutdown).await {
+                return;
+            }
+        }
+    }
+}
+
+/// Sleeps; true when shutdown came first.
+async fn sleep_or_shutdown(delay: Duration, shutdown: &Shutdown) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(delay) => shutdown.is_triggered(),
+        () = shutdown.wait() => true,
+    }
+}

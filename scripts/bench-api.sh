@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# API load benchmark (issue 3): seeds a tenant with 100,000 leads in a dedicated database,
+# starts agency-api in release mode on 127.0.0.1 and runs wrk against
+# GET /api/v1/clients/{client}/leads?page_size=50 at 50 and 500 concurrent connections.
+# Loopback only, bounded in time. Prints wrk's summary (requests/s, latency percentiles).
+#
+# Usage: scripts/bench-api.sh [seconds per run, default 15]
+# Needs: PostgreSQL at 127.0.0.1:5432 (trust, user postgres), Redis at 127.0.0.1:6379, and
+# wrk (installed with apt-get when missing).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+DURATION="${1:-15}"
+PORT="${BENCH_PORT:-18080}"
+DB="agency_bench"
+PG="postgres://postgres@127.0.0.1:5432"
+SECRET="bench-secret-not-for-production-0123456789"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target}" SQLX_OFFLINE=true
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+
+if ! command -v wrk >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
+fi
+
+echo "== building release binaries"
+cargo build --release -q -p agency-api -p agencyctl
+BIN="$CARGO_TARGET_DIR/release"
+
+echo "== fresh database $DB with 100,000 leads"
+psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+DATABASE_URL="$PG/$DB" "$BIN/agencyctl" migrate run >/dev/null
+USER_ID="$(cat /proc/sys/kernel/random/uuid)"
+CLIENT_ID="$(psql "$PG/$DB" -Atq -v ON_ERROR_STOP=1 <<SQL
+INSERT INTO users (id, email) VALUES ('$USER_ID', 'bench@example.com');
+WITH c AS (INSERT INTO clients (name) VALUES ('Bench tenant') RETURNING id),
+     m AS (INSERT INTO memberships (client_id, user_id, role, accepted_at)
+           SELECT id, '$USER_ID', 'owner', now() FROM c RETURNING client_id),
+     k AS (INSERT INTO campaigns (client_id, name) SELECT client_id, 'Bench' FROM m RETURNING id, client_id),
+     l AS (INSERT INTO leads (client_id, campaign_id, email, first_name, last_name, company, title, status,
+                              als_score, als_tier, created_at)
+           SELECT k.client_id, k.id, 'lead' || g || '@bench-example.com', 'First' || g, 'Last' || g,
+                  'Company ' || (g % 997), 'Director', 'new', g % 101,
+                  CASE WHEN g % 101 >= 85 THEN 'hot' WHEN g % 101 >= 60 THEN 'warm' WHEN g % 101 >= 35 THEN 'cool'
+                       WHEN g % 101 >= 20 THEN 'cold' ELSE 'dead' END,
+                  now() - make_interval(secs => g)
+             FROM k, generate_series(1, 100000) g RETURNING 1)
+SELECT client_id FROM k, (SELECT count(*) FROM l) n;
+SQL
+)"
+psql "$PG/$DB" -qc "VACUUM ANALYZE"
+TOKEN="$("$BIN/agencyctl" token --user-id "$USER_ID" --email bench@example.com --hours 2 --jwt-secret "$SECRET")"
+
+echo "== starting agency-api on 127.0.0.1:$PORT"
+DATABASE_URL="$PG/$DB" SUPABASE_JWT_SECRET="$SECRET" RATE_LIMIT_PER_MINUTE=0 HOST=127.0.0.1 PORT="$PORT" \
+  RUST_LOG="${RUST_LOG:-warn}" "$BIN/agency-api" >/tmp/bench-api.log 2>&1 &
+API_PID=$!
+trap 'kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true' EXIT
+URL="http://127.0.0.1:$PORT/api/v1/clients/$CLIENT_ID/leads?page_size=50"
+for _ in $(seq 1 100); do
+  if curl -fsS -o /dev/null -H "Authorization: Bearer $TOKEN" "$URL" 2>/dev/null; then break; fi
+  sleep 0.2
+done
+curl -fsS -H "Authorization: Bearer $TOKEN" "$URL" | head -c 200; echo
+
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+for CONNS in 50 500; do
+  echo "== wrk: $CONNS connections, ${DURATION}s, GET leads page_size=50 (100k-lead tenant)"
+  wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 10s --latency -H "Authorization: Bearer $TOKEN" "$URL"
+done
