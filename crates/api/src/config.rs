@@ -13,22 +13,51 @@ use secrecy::{ExposeSecret, SecretString};
 #[command(name = "agency-api", about = "Agency OS HTTP API", version)]
 pub struct ApiConfig {
     /// Address to listen on.
-    #[arg(long = "host", env = "HOST", value_name = "HOST", default_value = "0.0.0.0")]
+    #[arg(
+        long = "host",
+        env = "HOST",
+        value_name = "HOST",
+        default_value = "0.0.0.0"
+    )]
     pub host: IpAddr,
     /// Port to listen on.
-    #[arg(long = "port", env = "PORT", value_name = "PORT", default_value_t = 8080)]
+    #[arg(
+        long = "port",
+        env = "PORT",
+        value_name = "PORT",
+        default_value_t = 8080
+    )]
     pub port: u16,
     /// Supabase JWT secret for HS256 access tokens (this or SUPABASE_JWKS_URL is required).
-    #[arg(long = "supabase-jwt-secret", env = "SUPABASE_JWT_SECRET", value_name = "SUPABASE_JWT_SECRET", hide_env_values = true)]
+    #[arg(
+        long = "supabase-jwt-secret",
+        env = "SUPABASE_JWT_SECRET",
+        value_name = "SUPABASE_JWT_SECRET",
+        hide_env_values = true
+    )]
     pub supabase_jwt_secret: Option<SecretString>,
     /// Supabase JWKS URL for RS256/ES256 access tokens (this or SUPABASE_JWT_SECRET is required).
-    #[arg(long = "supabase-jwks-url", env = "SUPABASE_JWKS_URL", value_name = "SUPABASE_JWKS_URL")]
+    #[arg(
+        long = "supabase-jwks-url",
+        env = "SUPABASE_JWKS_URL",
+        value_name = "SUPABASE_JWKS_URL"
+    )]
     pub supabase_jwks_url: Option<String>,
     /// Origins allowed by CORS: a comma-separated list, or `*` for any (no credentials).
-    #[arg(long = "cors-allowed-origins", env = "CORS_ALLOWED_ORIGINS", value_name = "CORS_ALLOWED_ORIGINS", default_value = "")]
+    #[arg(
+        long = "cors-allowed-origins",
+        env = "CORS_ALLOWED_ORIGINS",
+        value_name = "CORS_ALLOWED_ORIGINS",
+        default_value = ""
+    )]
     pub cors_allowed_origins: String,
     /// Requests each user may make per minute (0 disables the limit).
-    #[arg(long = "rate-limit-per-minute", env = "RATE_LIMIT_PER_MINUTE", value_name = "RATE_LIMIT_PER_MINUTE", default_value_t = 60)]
+    #[arg(
+        long = "rate-limit-per-minute",
+        env = "RATE_LIMIT_PER_MINUTE",
+        value_name = "RATE_LIMIT_PER_MINUTE",
+        default_value_t = 60
+    )]
     pub rate_limit_per_minute: u64,
     /// Largest JSON request body, in bytes.
     #[arg(long = "max-body-bytes", env = "MAX_BODY_BYTES", value_name = "MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
@@ -37,7 +66,12 @@ pub struct ApiConfig {
     #[arg(long = "import-max-bytes", env = "IMPORT_MAX_BYTES", value_name = "IMPORT_MAX_BYTES", default_value_t = 50 * 1024 * 1024)]
     pub import_max_bytes: usize,
     /// Seconds a request may take before it is answered with 503.
-    #[arg(long = "request-timeout-secs", env = "REQUEST_TIMEOUT_SECS", value_name = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    #[arg(
+        long = "request-timeout-secs",
+        env = "REQUEST_TIMEOUT_SECS",
+        value_name = "REQUEST_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
     pub request_timeout_secs: u64,
     /// Shared settings: database, Redis, telemetry.
     #[command(flatten)]
@@ -81,7 +115,10 @@ impl ApiConfig {
         }
         let cors = CorsOrigins::parse(&self.cors_allowed_origins)?;
         if self.max_body_bytes == 0 {
-            return Err(ConfigError::Invalid { var: "MAX_BODY_BYTES", reason: "must be positive".into() });
+            return Err(ConfigError::Invalid {
+                var: "MAX_BODY_BYTES",
+                reason: "must be positive".into(),
+            });
         }
         if self.import_max_bytes < self.max_body_bytes {
             return Err(ConfigError::Invalid {
@@ -90,7 +127,10 @@ impl ApiConfig {
             });
         }
         if self.request_timeout_secs == 0 {
-            return Err(ConfigError::Invalid { var: "REQUEST_TIMEOUT_SECS", reason: "must be positive".into() });
+            return Err(ConfigError::Invalid {
+                var: "REQUEST_TIMEOUT_SECS",
+                reason: "must be positive".into(),
+            });
         }
         Ok(ApiSettings {
             auth: AuthSettings {
@@ -162,7 +202,9 @@ impl CorsOrigins {
         for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let url = url::Url::parse(part).map_err(|e| ConfigError::Invalid {
                 var: "CORS_ALLOWED_ORIGINS",
-                reason: format!("`{part}` is not an origin ({e}); use e.g. https://app.example.com, or *"),
+                reason: format!(
+                    "`{part}` is not an origin ({e}); use e.g. https://app.example.com, or *"
+                ),
             })?;
             if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
                 return Err(ConfigError::Invalid {
@@ -237,9 +279,14 @@ mod tests {
         assert_eq!(CorsOrigins::parse(" * ").ok(), Some(CorsOrigins::Any));
         assert_eq!(
             CorsOrigins::parse("https://a.example.com, http://localhost:3000/").ok(),
-            Some(CorsOrigins::List(vec!["https://a.example.com".into(), "http://localhost:3000".into()]))
+            Some(CorsOrigins::List(vec![
+                "https://a.example.com".into(),
+                "http://localhost:3000".into()
+            ]))
         );
-        let err = CorsOrigins::parse("not an origin").expect_err("bad").to_string();
+        let err = CorsOrigins::parse("not an origin")
+            .expect_err("bad")
+            .to_string();
         assert!(err.contains("CORS_ALLOWED_ORIGINS"), "{err}");
     }
 }

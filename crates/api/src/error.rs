@@ -67,8 +67,19 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     /// An error with `status`, `code` and `detail`.
-    pub fn new(status: StatusCode, code: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
-        Self { status, code: code.into(), detail: detail.into(), fields: Vec::new(), retry_after_secs: None, source: None }
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<Cow<'static, str>>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code: code.into(),
+            detail: detail.into(),
+            fields: Vec::new(),
+            retry_after_secs: None,
+            source: None,
+        }
     }
 
     /// 400: the request cannot be read (malformed JSON, bad encoding).
@@ -88,7 +99,11 @@ impl ApiError {
 
     /// 404 for a missing (or other tenant's) `what`, e.g. `not_found("campaign")`.
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("The {what} was not found."))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("The {what} was not found."),
+        )
     }
 
     /// 409: the request conflicts with the current state.
@@ -98,7 +113,11 @@ impl ApiError {
 
     /// 413: the body is larger than allowed.
     pub fn payload_too_large() -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large.")
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The request body is too large.",
+        )
     }
 
     /// 422 with the failing fields.
@@ -107,12 +126,22 @@ impl ApiError {
             [only] => format!("{}: {}", only.path, only.message),
             _ => "Some fields are invalid.".to_owned(),
         };
-        Self { fields, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail) }
+        Self {
+            fields,
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                detail,
+            )
+        }
     }
 
     /// 422 for one field.
     pub fn field(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::validation(vec![FieldError { path: path.into(), message: message.into() }])
+        Self::validation(vec![FieldError {
+            path: path.into(),
+            message: message.into(),
+        }])
     }
 
     /// 422 for a rule that is not about one field (e.g. "allocations must sum to 100").
@@ -124,18 +153,29 @@ impl ApiError {
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         Self {
             retry_after_secs: Some(retry_after_secs.max(1)),
-            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests; try again shortly.")
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests; try again shortly.",
+            )
         }
     }
 
     /// 500 hiding `cause` (which is logged with its chain).
     pub fn internal(cause: impl StdError + Send + Sync + 'static) -> Self {
-        Self { source: Some(Box::new(cause)), ..Self::internal_opaque() }
+        Self {
+            source: Some(Box::new(cause)),
+            ..Self::internal_opaque()
+        }
     }
 
     /// 500 without a cause.
     pub fn internal_opaque() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side.",
+        )
     }
 
     /// Replaces the detail.
@@ -150,14 +190,19 @@ impl ApiError {
             detail: self.detail.clone(),
             code: self.code.to_string(),
             request_id,
-            fields: if self.fields.is_empty() { None } else { Some(self.fields.clone()) },
+            fields: if self.fields.is_empty() {
+                None
+            } else {
+                Some(self.fields.clone())
+            },
         }
     }
 
     fn log(&self) {
         if self.status.is_server_error() {
             let mut chain = String::new();
-            let mut cause: Option<&(dyn StdError + 'static)> = self.source.as_deref().map(|e| e as _);
+            let mut cause: Option<&(dyn StdError + 'static)> =
+                self.source.as_deref().map(|e| e as _);
             while let Some(e) = cause {
                 if !chain.is_empty() {
                     chain.push_str(": ");
@@ -173,9 +218,21 @@ impl ApiError {
 }
 
 /// Renders `body` with `status` as a JSON response marked as an envelope.
-pub(crate) fn envelope_response(status: StatusCode, body: ErrorBody, retry_after: Option<u64>) -> Response {
+pub(crate) fn envelope_response(
+    status: StatusCode,
+    body: ErrorBody,
+    retry_after: Option<u64>,
+) -> Response {
     let json = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
-    let mut response = (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json).into_response();
+    let mut response = (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        json,
+    )
+        .into_response();
     if let Some(secs) = retry_after
         && let Ok(v) = HeaderValue::from_str(&secs.to_string())
     {
@@ -196,7 +253,11 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "The record was not found."),
+            StoreError::NotFound => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "The record was not found.",
+            ),
             StoreError::Conflict { constraint } => {
                 tracing::debug!(%constraint, "unique constraint refused a write");
                 ApiError::conflict("conflict", "A record with these values already exists.")
@@ -219,18 +280,36 @@ impl From<sqlx::Error> for ApiError {
 /// The envelope code and detail used for a bare status produced by a layer or the router.
 pub(crate) fn for_status(status: StatusCode) -> ApiError {
     match status {
-        StatusCode::BAD_REQUEST => ApiError::bad_request("bad_request", "The request could not be read."),
+        StatusCode::BAD_REQUEST => {
+            ApiError::bad_request("bad_request", "The request could not be read.")
+        }
         StatusCode::UNAUTHORIZED => ApiError::unauthorized("unauthorized", "Sign in to continue."),
         StatusCode::FORBIDDEN => ApiError::forbidden("You do not have permission to do this."),
         StatusCode::NOT_FOUND => ApiError::new(status, "route_not_found", "No such route."),
-        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(status, "method_not_allowed", "This method is not allowed on this route."),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            status,
+            "method_not_allowed",
+            "This method is not allowed on this route.",
+        ),
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(status, "unsupported_media_type", "This content type is not accepted."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            status,
+            "unsupported_media_type",
+            "This content type is not accepted.",
+        ),
         StatusCode::TOO_MANY_REQUESTS => ApiError::rate_limited(60),
-        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", "The request took too long; try again.")
-        }
+        StatusCode::REQUEST_TIMEOUT
+        | StatusCode::SERVICE_UNAVAILABLE
+        | StatusCode::GATEWAY_TIMEOUT => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "The request took too long; try again.",
+        ),
         s if s.is_server_error() => ApiError::internal_opaque(),
-        s => ApiError::new(s, "error", s.canonical_reason().unwrap_or("The request failed.")),
+        s => ApiError::new(
+            s,
+            "error",
+            s.canonical_reason().unwrap_or("The request failed."),
+        ),
     }
 }

@@ -44,14 +44,20 @@ pub fn apply(router: Router, settings: &ApiSettings) -> Router {
         .on_request(())
         .on_response(|res: &Response, latency: Duration, span: &tracing::Span| {
             span.record("status", res.status().as_u16());
-            span.record("latency_ms", u64::try_from(latency.as_millis()).unwrap_or(u64::MAX));
+            span.record(
+                "latency_ms",
+                u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+            );
             tracing::info!("request finished");
         })
         .on_failure(());
     // Router::layer wraps what is already there: innermost first.
     router
         .layer(RequestBodyLimitLayer::new(settings.import_max_bytes))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            settings.request_timeout,
+        ))
         .layer(CatchPanicLayer::custom(on_panic))
         .layer(middleware::from_fn(envelope))
         .layer(cors(&settings.cors))
@@ -64,15 +70,21 @@ pub fn apply(router: Router, settings: &ApiSettings) -> Router {
 /// `content-type`; no credentials; preflights cached for 10 minutes.
 pub fn cors(origins: &CorsOrigins) -> CorsLayer {
     let base = CorsLayer::new()
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .expose_headers([request_id::HEADER, header::RETRY_AFTER])
         .max_age(Duration::from_secs(600));
     match origins {
         CorsOrigins::Any => base.allow_origin(AllowOrigin::any()),
-        CorsOrigins::List(list) => {
-            base.allow_origin(AllowOrigin::list(list.iter().filter_map(|o| HeaderValue::from_str(o).ok())))
-        }
+        CorsOrigins::List(list) => base.allow_origin(AllowOrigin::list(
+            list.iter().filter_map(|o| HeaderValue::from_str(o).ok()),
+        )),
         CorsOrigins::None => base.allow_origin(AllowOrigin::list(Vec::<HeaderValue>::new())),
     }
 }
@@ -96,7 +108,10 @@ async fn envelope(req: Request, next: Next) -> Response {
         if body.request_id.is_empty() {
             let retry = retry_after(&response);
             let (mut parts, _) = response.into_parts();
-            let body = error::ErrorBody { request_id: rid, ..body };
+            let body = error::ErrorBody {
+                request_id: rid,
+                ..body
+            };
             let fresh = envelope_response(status, body, retry);
             let (fresh_parts, fresh_body) = fresh.into_parts();
             parts.headers.extend(fresh_parts.headers);
@@ -111,10 +126,18 @@ async fn envelope(req: Request, next: Next) -> Response {
     }
     let err = error::for_status(status);
     let (parts, _) = response.into_parts();
-    let fresh = envelope_response(err.status, err.body(rid), err.retry_after_secs.filter(|_| err.status == StatusCode::TOO_MANY_REQUESTS));
+    let fresh = envelope_response(
+        err.status,
+        err.body(rid),
+        err.retry_after_secs
+            .filter(|_| err.status == StatusCode::TOO_MANY_REQUESTS),
+    );
     let (mut fresh_parts, fresh_body) = fresh.into_parts();
     for (name, value) in parts.headers.iter() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH && !fresh_parts.headers.contains_key(name) {
+        if name != header::CONTENT_TYPE
+            && name != header::CONTENT_LENGTH
+            && !fresh_parts.headers.contains_key(name)
+        {
             fresh_parts.headers.insert(name.clone(), value.clone());
         }
     }
@@ -122,5 +145,11 @@ async fn envelope(req: Request, next: Next) -> Response {
 }
 
 fn retry_after(response: &Response) -> Option<u64> {
-    response.headers().get(header::RETRY_AFTER)?.to_str().ok()?.parse().ok()
+    response
+        .headers()
+        .get(header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
 }

@@ -33,7 +33,10 @@ pub struct Pagination {
 
 impl Default for Pagination {
     fn default() -> Self {
-        Self { page: 1, page_size: DEFAULT_PAGE_SIZE }
+        Self {
+            page: 1,
+            page_size: DEFAULT_PAGE_SIZE,
+        }
     }
 }
 
@@ -60,7 +63,11 @@ impl Pagination {
                 }),
             }
         }
-        if fields.is_empty() { Ok(out) } else { Err(ApiError::validation(fields)) }
+        if fields.is_empty() {
+            Ok(out)
+        } else {
+            Err(ApiError::validation(fields))
+        }
     }
 
     /// SQL `LIMIT`.
@@ -102,7 +109,13 @@ impl<T> Page<T> {
     pub fn new(items: Vec<T>, total: i64, p: Pagination) -> Self {
         let size = i64::from(p.page_size.max(1));
         let total = total.max(0);
-        Self { items, total, page: p.page, page_size: p.page_size, total_pages: (total + size - 1) / size }
+        Self {
+            items,
+            total,
+            page: p.page,
+            page_size: p.page_size,
+            total_pages: (total + size - 1) / size,
+        }
     }
 
     /// Maps the items (e.g. rows into DTOs).
@@ -162,8 +175,15 @@ impl<T> CursorPage<T> {
     pub fn from_rows(mut rows: Vec<T>, limit: usize, key: impl Fn(&T) -> Cursor) -> Self {
         let more = rows.len() > limit;
         rows.truncate(limit);
-        let next_cursor = if more { rows.last().map(|r| key(r).encode()) } else { None };
-        Self { items: rows, next_cursor }
+        let next_cursor = if more {
+            rows.last().map(|r| key(r).encode())
+        } else {
+            None
+        };
+        Self {
+            items: rows,
+            next_cursor,
+        }
     }
 }
 
@@ -173,10 +193,25 @@ mod tests {
 
     #[test]
     fn pagination_defaults_and_ranges() {
-        assert_eq!(Pagination::from_query("").ok(), Some(Pagination { page: 1, page_size: 20 }));
+        assert_eq!(
+            Pagination::from_query("").ok(),
+            Some(Pagination {
+                page: 1,
+                page_size: 20
+            })
+        );
         let p = Pagination::from_query("page=3&page_size=100&status=x").expect("ok");
-        assert_eq!((p.page, p.page_size, p.offset(), p.limit()), (3, 100, 200, 100));
-        for bad in ["page=0", "page_size=0", "page_size=101", "page=x", "page=-1"] {
+        assert_eq!(
+            (p.page, p.page_size, p.offset(), p.limit()),
+            (3, 100, 200, 100)
+        );
+        for bad in [
+            "page=0",
+            "page_size=0",
+            "page_size=101",
+            "page=x",
+            "page=-1",
+        ] {
             let e = Pagination::from_query(bad).expect_err(bad);
             assert_eq!(e.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
             assert_eq!(e.fields[0].path, bad.split('=').next().unwrap_or_default());
@@ -185,7 +220,10 @@ mod tests {
 
     #[test]
     fn page_counts_pages() {
-        let p = Pagination { page: 1, page_size: 20 };
+        let p = Pagination {
+            page: 1,
+            page_size: 20,
+        };
         assert_eq!(Page::new(Vec::<u8>::new(), 0, p).total_pages, 0);
         assert_eq!(Page::new(vec![1], 20, p).total_pages, 1);
         assert_eq!(Page::new(vec![1], 21, p).total_pages, 2);
@@ -193,7 +231,10 @@ mod tests {
 
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {
-        let c = Cursor { created_at: DateTime::from_timestamp_micros(1_764_000_000_123_456).expect("ts"), id: Uuid::now_v7() };
+        let c = Cursor {
+            created_at: DateTime::from_timestamp_micros(1_764_000_000_123_456).expect("ts"),
+            id: Uuid::now_v7(),
+        };
         assert_eq!(Cursor::decode(&c.encode()).ok(), Some(c));
         assert!(Cursor::decode("not-a-cursor").is_err());
         let rows: Vec<u32> = (0..6).collect();

@@ -19,7 +19,9 @@ pub struct MakeRequestUuidV7;
 
 impl MakeRequestId for MakeRequestUuidV7 {
     fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<TowerRequestId> {
-        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string()).ok().map(TowerRequestId::new)
+        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
+            .ok()
+            .map(TowerRequestId::new)
     }
 }
 
@@ -35,7 +37,11 @@ pub(crate) async fn scope<F: Future>(id: String, fut: F) -> F::Output {
 
 /// The id from a request's headers ("" when absent).
 pub(crate) fn from_headers(headers: &axum::http::HeaderMap) -> String {
-    headers.get(HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+    headers
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Extractor: the current request's id.

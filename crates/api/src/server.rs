@@ -33,7 +33,12 @@ impl AppState {
     /// State over `pool` and `cache` with `settings`.
     pub fn new(pool: PgPool, cache: Arc<FallbackCache>, settings: ApiSettings) -> Self {
         let auth = Arc::new(JwtVerifier::new(&settings.auth));
-        Self { pool, cache, settings: Arc::new(settings), auth }
+        Self {
+            pool,
+            cache,
+            settings: Arc::new(settings),
+            auth,
+        }
     }
 }
 
@@ -44,7 +49,10 @@ pub fn build_router(state: AppState) -> Router {
     let readiness = Readiness::new("agency-api", state.pool.clone(), state.cache.clone());
     let (api, document) = routes::router().split_for_parts();
     let api = api
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes));
     let app = Router::new()
         .merge(api)
@@ -71,9 +79,12 @@ pub async fn serve(
     let bound = listener.local_addr()?;
     tracing::info!(addr = %bound, "api listening");
     on_bound(bound);
-    axum::serve(listener, build_router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move { shutdown.wait().await })
-        .await?;
+    axum::serve(
+        listener,
+        build_router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.wait().await })
+    .await?;
     tracing::info!("api stopped");
     Ok(())
 }

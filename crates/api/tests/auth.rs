@@ -16,33 +16,69 @@ async fn missing_malformed_forged_wrong_audience_and_expired_tokens_are_401() {
     let res = app.request(Method::GET, "/api/v1/me").send().await.unwrap();
     assert_envelope(res, 401, "missing_token").await;
 
-    let res = app.request(Method::GET, "/api/v1/me").header("authorization", "Basic abc").send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/me")
+        .header("authorization", "Basic abc")
+        .send()
+        .await
+        .unwrap();
     assert_envelope(res, 401, "invalid_token").await;
 
     let sub = Uuid::now_v7();
-    let forged = mint_hs256("some-other-secret-0123456789abcdef", &claims_for(sub, None, 3600));
-    let res = app.request(Method::GET, "/api/v1/me").bearer_auth(forged).send().await.unwrap();
+    let forged = mint_hs256(
+        "some-other-secret-0123456789abcdef",
+        &claims_for(sub, None, 3600),
+    );
+    let res = app
+        .request(Method::GET, "/api/v1/me")
+        .bearer_auth(forged)
+        .send()
+        .await
+        .unwrap();
     assert_envelope(res, 401, "invalid_token").await;
 
     let mut claims = claims_for(sub, None, 3600);
     claims["aud"] = Value::from("anon");
-    let res = app.request(Method::GET, "/api/v1/me").bearer_auth(app.token_with_claims(&claims)).send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/me")
+        .bearer_auth(app.token_with_claims(&claims))
+        .send()
+        .await
+        .unwrap();
     assert_envelope(res, 401, "token_wrong_audience").await;
 
     let expired = app.token_with_claims(&claims_for(sub, None, -120));
-    let res = app.request(Method::GET, "/api/v1/me").bearer_auth(expired).send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/me")
+        .bearer_auth(expired)
+        .send()
+        .await
+        .unwrap();
     assert_envelope(res, 401, "token_expired").await;
 
     let mut no_exp = claims_for(sub, None, 3600);
     no_exp.as_object_mut().unwrap().remove("exp");
-    let res = app.request(Method::GET, "/api/v1/me").bearer_auth(app.token_with_claims(&no_exp)).send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/me")
+        .bearer_auth(app.token_with_claims(&no_exp))
+        .send()
+        .await
+        .unwrap();
     assert_envelope(res, 401, "invalid_token").await;
 
-    let res = app.request(Method::GET, "/api/v1/me").bearer_auth("not.a.jwt").send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/me")
+        .bearer_auth("not.a.jwt")
+        .send()
+        .await
+        .unwrap();
     assert_envelope(res, 401, "invalid_token").await;
 
     // Nothing was stored for refused tokens.
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.pool).await.unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(users, 0);
 }
 
@@ -51,15 +87,23 @@ async fn expiry_has_a_30_second_leeway_and_first_request_creates_the_user() {
     let app = TestApp::spawn().await;
     let sub = Uuid::now_v7();
     let token = app.token_with_claims(&claims_for(sub, Some("New.User@Example.com"), -10));
-    let res = app.request(Method::GET, "/api/v1/me").bearer_auth(&token).send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/me")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["user"]["id"], sub.to_string());
     assert_eq!(body["user"]["email"], "new.user@example.com");
     assert_eq!(body["user"]["is_platform_admin"], false);
     assert_eq!(body["memberships"], serde_json::json!([]));
-    let email: Option<String> =
-        sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(sub).fetch_one(&app.pool).await.unwrap();
+    let email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        .bind(sub)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(email.as_deref(), Some("new.user@example.com"));
 }
 
@@ -78,33 +122,68 @@ async fn rs256_through_jwks_with_key_rotation() {
     let sub = Uuid::now_v7();
     let claims = claims_for(sub, Some("rsa@example.com"), 3600);
 
-    let res = app.request(Method::GET, "/api/v1/me").bearer_auth(key1.sign(&claims)).send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/me")
+        .bearer_auth(key1.sign(&claims))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
-    let res = app.request(Method::GET, "/api/v1/me").bearer_auth(key1.sign(&claims)).send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/me")
+        .bearer_auth(key1.sign(&claims))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(jwks.fetches(), 1, "keys are cached");
 
     // Rotation: the provider now publishes key 2 only; a token with the new kid triggers a refetch.
     jwks.set_keys(std::slice::from_ref(&key2)).await;
-    let res = app.request(Method::GET, "/api/v1/me").bearer_auth(key2.sign(&claims)).send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/me")
+        .bearer_auth(key2.sign(&claims))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(jwks.fetches(), 2);
 
     // Key 1 is gone after the rotation.
-    let res = app.request(Method::GET, "/api/v1/me").bearer_auth(key1.sign(&claims)).send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/me")
+        .bearer_auth(key1.sign(&claims))
+        .send()
+        .await
+        .unwrap();
     assert_envelope(res, 401, "invalid_token").await;
 
     // Signed by key 1 but naming key 2's kid: the signature does not verify.
     let mut impostor = RsaTestKey::new(1, "key-2");
-    let res = app.request(Method::GET, "/api/v1/me").bearer_auth(impostor.sign(&claims)).send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/me")
+        .bearer_auth(impostor.sign(&claims))
+        .send()
+        .await
+        .unwrap();
     assert_envelope(res, 401, "invalid_token").await;
     impostor.kid = "unknown".into();
-    let res = app.request(Method::GET, "/api/v1/me").bearer_auth(impostor.sign(&claims)).send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/me")
+        .bearer_auth(impostor.sign(&claims))
+        .send()
+        .await
+        .unwrap();
     assert_envelope(res, 401, "invalid_token").await;
 
     // HS256 is refused when no secret is configured (no algorithm confusion).
     let hs = app.token(sub, None);
-    let res = app.request(Method::GET, "/api/v1/me").bearer_auth(hs).send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/me")
+        .bearer_auth(hs)
+        .send()
+        .await
+        .unwrap();
     assert_envelope(res, 401, "invalid_token").await;
 }
 
@@ -122,8 +201,17 @@ async fn unknown_kid_refetches_are_throttled() {
     let claims = claims_for(Uuid::now_v7(), None, 3600);
     for i in 0..5 {
         let stranger = RsaTestKey::new(2, &format!("random-{i}"));
-        let res = app.request(Method::GET, "/api/v1/me").bearer_auth(stranger.sign(&claims)).send().await.unwrap();
+        let res = app
+            .request(Method::GET, "/api/v1/me")
+            .bearer_auth(stranger.sign(&claims))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 401);
     }
-    assert_eq!(jwks.fetches(), 1, "unknown kids do not hammer the JWKS endpoint");
+    assert_eq!(
+        jwks.fetches(),
+        1,
+        "unknown kids do not hammer the JWKS endpoint"
+    );
 }

@@ -16,10 +16,18 @@ async fn router_errors_are_envelopes_with_the_request_id() {
     let app = TestApp::spawn().await;
     let user = app.create_user().await;
     // Unknown route.
-    let res = app.as_user(&user, Method::GET, "/api/v1/nope").send().await.unwrap();
+    let res = app
+        .as_user(&user, Method::GET, "/api/v1/nope")
+        .send()
+        .await
+        .unwrap();
     assert_envelope(res, 404, "route_not_found").await;
     // Wrong method on a known route keeps its Allow header.
-    let res = app.as_user(&user, Method::DELETE, "/api/v1/me").send().await.unwrap();
+    let res = app
+        .as_user(&user, Method::DELETE, "/api/v1/me")
+        .send()
+        .await
+        .unwrap();
     assert!(res.headers().get("allow").is_some());
     assert_envelope(res, 405, "method_not_allowed").await;
     // A caller's request id is kept and echoed.
@@ -32,8 +40,18 @@ async fn router_errors_are_envelopes_with_the_request_id() {
     let body = assert_envelope(res, 404, "route_not_found").await;
     assert_eq!(body["request_id"], "caller-chosen-id-123");
     // Successes carry a (v7) request id too.
-    let res = app.as_user(&user, Method::GET, "/api/v1/me").send().await.unwrap();
-    let id = res.headers().get("x-request-id").unwrap().to_str().unwrap().to_owned();
+    let res = app
+        .as_user(&user, Method::GET, "/api/v1/me")
+        .send()
+        .await
+        .unwrap();
+    let id = res
+        .headers()
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 7);
 }
 
@@ -42,22 +60,68 @@ async fn json_bodies_400_for_syntax_422_with_path_for_shape_413_for_size() {
     let app = TestApp::spawn_with(|s| s.max_body_bytes = 2048).await;
     let user = app.create_user().await;
     let post = |body: &'static str| {
-        app.as_user(&user, Method::POST, "/api/v1/clients").header("content-type", "application/json").body(body)
+        app.as_user(&user, Method::POST, "/api/v1/clients")
+            .header("content-type", "application/json")
+            .body(body)
     };
-    assert_envelope(post("{\"name\": ").send().await.unwrap(), 400, "malformed_json").await;
+    assert_envelope(
+        post("{\"name\": ").send().await.unwrap(),
+        400,
+        "malformed_json",
+    )
+    .await;
     assert_envelope(post("").send().await.unwrap(), 400, "malformed_json").await;
-    let body = assert_envelope(post(r#"{"name":"Acme","colour":"red"}"#).send().await.unwrap(), 422, "validation_failed").await;
+    let body = assert_envelope(
+        post(r#"{"name":"Acme","colour":"red"}"#)
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(body["fields"][0]["path"], "colour");
-    assert!(body["fields"][0]["message"].as_str().unwrap().contains("unknown field"));
-    let body = assert_envelope(post(r#"{"name":"Acme","tier":"gold"}"#).send().await.unwrap(), 422, "validation_failed").await;
+    assert!(
+        body["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field")
+    );
+    let body = assert_envelope(
+        post(r#"{"name":"Acme","tier":"gold"}"#)
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(body["fields"][0]["path"], "tier");
-    let body = assert_envelope(post(r#"{"name":42}"#).send().await.unwrap(), 422, "validation_failed").await;
+    let body = assert_envelope(
+        post(r#"{"name":42}"#).send().await.unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(body["fields"][0]["path"], "name");
-    let body = assert_envelope(post(r#"{"name":"Acme","timezone":"Mars/Olympus"}"#).send().await.unwrap(), 422, "validation_failed").await;
+    let body = assert_envelope(
+        post(r#"{"name":"Acme","timezone":"Mars/Olympus"}"#)
+            .send()
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(body["fields"][0]["path"], "timezone");
     // Over the JSON limit.
     let big = json!({"name": "x".repeat(4096)});
-    let res = app.as_user(&user, Method::POST, "/api/v1/clients").json(&big).send().await.unwrap();
+    let res = app
+        .as_user(&user, Method::POST, "/api/v1/clients")
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
     assert_envelope(res, 413, "payload_too_large").await;
     // Not JSON at all.
     let res = app
@@ -69,7 +133,10 @@ async fn json_bodies_400_for_syntax_422_with_path_for_shape_413_for_size() {
         .unwrap();
     assert_envelope(res, 400, "unsupported_content_type").await;
     // Nothing was created by the refused requests.
-    let clients: i64 = sqlx::query_scalar("SELECT count(*) FROM clients").fetch_one(&app.pool).await.unwrap();
+    let clients: i64 = sqlx::query_scalar("SELECT count(*) FROM clients")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(clients, 0);
 }
 
@@ -95,11 +162,20 @@ async fn hard_body_cap_answers_413_before_the_handler() {
 async fn json_content_type_is_accepted_on_get_and_bodyless_post() {
     let app = TestApp::spawn().await;
     let user = app.create_user().await;
-    let res = app.as_user(&user, Method::GET, "/api/v1/me").header("content-type", "application/json").send().await.unwrap();
+    let res = app
+        .as_user(&user, Method::GET, "/api/v1/me")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     // A body-less POST with the JSON content type reaches the handler (404: no such invite).
     let res = app
-        .as_user(&user, Method::POST, &format!("/api/v1/memberships/{}/accept", uuid::Uuid::now_v7()))
+        .as_user(
+            &user,
+            Method::POST,
+            &format!("/api/v1/memberships/{}/accept", uuid::Uuid::now_v7()),
+        )
         .header("content-type", "application/json")
         .send()
         .await
@@ -112,15 +188,44 @@ async fn query_validation_is_422_with_the_parameter() {
     let app = TestApp::spawn().await;
     let client = app.create_client("Acme").await;
     let owner = app.user_with_role(client, Role::Owner).await;
-    for (q, path) in [("page_size=101", "page_size"), ("page_size=0", "page_size"), ("page=0", "page"), ("page=abc", "page")] {
-        let res = app.as_user(&owner, Method::GET, &format!("/api/v1/clients/{client}/members?{q}")).send().await.unwrap();
+    for (q, path) in [
+        ("page_size=101", "page_size"),
+        ("page_size=0", "page_size"),
+        ("page=0", "page"),
+        ("page=abc", "page"),
+    ] {
+        let res = app
+            .as_user(
+                &owner,
+                Method::GET,
+                &format!("/api/v1/clients/{client}/members?{q}"),
+            )
+            .send()
+            .await
+            .unwrap();
         let body = assert_envelope(res, 422, "validation_failed").await;
         assert_eq!(body["fields"][0]["path"], path, "{q}");
     }
-    let res = app.as_user(&owner, Method::GET, &format!("/api/v1/clients/{client}/members?page=1&page_size=100")).send().await.unwrap();
+    let res = app
+        .as_user(
+            &owner,
+            Method::GET,
+            &format!("/api/v1/clients/{client}/members?page=1&page_size=100"),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
-    assert_eq!((body["page"].as_i64(), body["page_size"].as_i64(), body["total"].as_i64(), body["total_pages"].as_i64()), (Some(1), Some(100), Some(1), Some(1)));
+    assert_eq!(
+        (
+            body["page"].as_i64(),
+            body["page_size"].as_i64(),
+            body["total"].as_i64(),
+            body["total_pages"].as_i64()
+        ),
+        (Some(1), Some(100), Some(1), Some(1))
+    );
 }
 
 #[tokio::test]
@@ -133,19 +238,31 @@ async fn cors_preflight_is_answered_for_configured_origins() {
         .request(Method::OPTIONS, "/api/v1/clients")
         .header("origin", "https://dash.example.com")
         .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "authorization, content-type")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
     let h = res.headers();
     assert_eq!(h["access-control-allow-origin"], "https://dash.example.com");
-    let methods = h["access-control-allow-methods"].to_str().unwrap().to_ascii_uppercase();
+    let methods = h["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .to_ascii_uppercase();
     for m in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
         assert!(methods.contains(m), "{methods}");
     }
-    let headers = h["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
-    assert!(headers.contains("authorization") && headers.contains("content-type"), "{headers}");
+    let headers = h["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        headers.contains("authorization") && headers.contains("content-type"),
+        "{headers}"
+    );
     assert!(h.get("access-control-allow-credentials").is_none());
     // Another origin gets no CORS headers.
     let res = app
@@ -158,7 +275,12 @@ async fn cors_preflight_is_answered_for_configured_origins() {
     assert!(res.headers().get("access-control-allow-origin").is_none());
     // `*` allows any origin, also on error responses.
     let app = TestApp::spawn().await;
-    let res = app.request(Method::GET, "/api/v1/me").header("origin", "https://x.example").send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/me")
+        .header("origin", "https://x.example")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["access-control-allow-origin"], "*");
     assert_envelope(res, 401, "missing_token").await;
 }
@@ -169,14 +291,36 @@ async fn rate_limit_is_per_user_with_retry_after() {
     let a = app.create_user().await;
     let b = app.create_user().await;
     for _ in 0..3 {
-        assert_eq!(app.as_user(&a, Method::GET, "/api/v1/me").send().await.unwrap().status(), 200);
+        assert_eq!(
+            app.as_user(&a, Method::GET, "/api/v1/me")
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
     }
-    let res = app.as_user(&a, Method::GET, "/api/v1/me").send().await.unwrap();
-    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let res = app
+        .as_user(&a, Method::GET, "/api/v1/me")
+        .send()
+        .await
+        .unwrap();
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     assert_envelope(res, 429, "rate_limited").await;
     // Another user has their own window.
-    assert_eq!(app.as_user(&b, Method::GET, "/api/v1/me").send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.as_user(&b, Method::GET, "/api/v1/me")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -184,16 +328,37 @@ async fn panics_and_timeouts_become_envelopes() {
     let mut settings = test_settings();
     settings.request_timeout = Duration::from_millis(200);
     let router = Router::new()
-        .route("/panic", get(|| async { if true { panic!("boom") } }))
-        .route("/slow", get(|| async { tokio::time::sleep(Duration::from_secs(5)).await }));
+        .route(
+            "/panic",
+            get(|| async {
+                if true {
+                    panic!("boom")
+                }
+            }),
+        )
+        .route(
+            "/slow",
+            get(|| async { tokio::time::sleep(Duration::from_secs(5)).await }),
+        );
     let app = layers::apply(router, &settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let http = reqwest::Client::new();
-    let res = http.get(format!("http://{addr}/panic")).send().await.unwrap();
+    let res = http
+        .get(format!("http://{addr}/panic"))
+        .send()
+        .await
+        .unwrap();
     let body = assert_envelope(res, 500, "internal_error").await;
-    assert!(!body["detail"].as_str().unwrap().contains("boom"), "internals leak: {body}");
-    let res = http.get(format!("http://{addr}/slow")).send().await.unwrap();
+    assert!(
+        !body["detail"].as_str().unwrap().contains("boom"),
+        "internals leak: {body}"
+    );
+    let res = http
+        .get(format!("http://{addr}/slow"))
+        .send()
+        .await
+        .unwrap();
     assert_envelope(res, 503, "timeout").await;
 }

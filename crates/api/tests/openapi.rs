@@ -22,6 +22,8 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/suppression"),
     ("post", "/api/v1/admin/suppression"),
     ("delete", "/api/v1/admin/suppression/{id}"),
+    ("get", "/api/v1/admin/jobs/dead"),
+    ("post", "/api/v1/admin/jobs/{id}/retry"),
 ];
 
 fn operations(doc: &Value) -> Vec<(String, String)> {
@@ -39,34 +41,65 @@ fn operations(doc: &Value) -> Vec<(String, String)> {
 #[tokio::test]
 async fn document_matches_the_router() {
     let app = TestApp::spawn().await;
-    let res = app.request(Method::GET, "/api/v1/openapi.json").send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/openapi.json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let doc: Value = res.json().await.unwrap();
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     let ops = operations(&doc);
     // Every contract route is documented.
     for (method, path) in EXPECTED_ROUTES {
-        assert!(ops.iter().any(|(m, p)| m == method && p == path), "{method} {path} is not in the OpenAPI document");
+        assert!(
+            ops.iter().any(|(m, p)| m == method && p == path),
+            "{method} {path} is not in the OpenAPI document"
+        );
     }
     // Every documented operation is routed: without a token a real route answers 401, never
     // the router's 404 (`route_not_found`) or 405.
     let sample = uuid::Uuid::now_v7().to_string();
     for (method, path) in &ops {
-        let concrete = path.split('/').map(|seg| if seg.starts_with('{') { sample.as_str() } else { seg }).collect::<Vec<_>>().join("/");
+        let concrete = path
+            .split('/')
+            .map(|seg| {
+                if seg.starts_with('{') {
+                    sample.as_str()
+                } else {
+                    seg
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
         let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let res = app.request(m, &concrete).send().await.unwrap();
-        assert_eq!(res.status(), 401, "{method} {path} is documented but not routed (got {})", res.status());
+        assert_eq!(
+            res.status(),
+            401,
+            "{method} {path} is documented but not routed (got {})",
+            res.status()
+        );
     }
     // The served document is the one generated from the code.
-    let generated: Value = serde_json::from_str(&agency_api::openapi::document().to_json().unwrap()).unwrap();
+    let generated: Value =
+        serde_json::from_str(&agency_api::openapi::document().to_json().unwrap()).unwrap();
     assert_eq!(generated, doc);
 }
 
 #[tokio::test]
 async fn docs_page_is_served_without_auth() {
     let app = TestApp::spawn().await;
-    let res = app.request(Method::GET, "/api/v1/docs").send().await.unwrap();
+    let res = app
+        .request(Method::GET, "/api/v1/docs")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("/api/v1/openapi.json"));

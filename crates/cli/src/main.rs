@@ -2,6 +2,7 @@
 //! platform-admin grants. Each subcommand is a module; this file only dispatches.
 
 mod dev;
+mod jobs;
 mod migrate;
 mod token;
 mod users;
@@ -27,6 +28,8 @@ enum Command {
     /// Run api + worker + scheduler in one process, with an embedded PostgreSQL when
     /// DATABASE_URL is unset and sandbox providers when no keys are set.
     Dev(dev::DevArgs),
+    /// Job queue operations: dead-letter list and retry.
+    Jobs(jobs::JobsArgs),
     /// Mint a development JWT signed with SUPABASE_JWT_SECRET.
     Token(token::TokenArgs),
     /// Manage users.
@@ -43,6 +46,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Migrate(args) => migrate::run(args).await,
             Command::Dev(args) => dev::run(args).await,
+            Command::Jobs(args) => jobs::run(args).await,
             Command::Token(args) => token::run(args),
             Command::Users(args) => users::run(args).await,
         }

@@ -4,16 +4,18 @@
 
 use std::str::FromStr;
 
-use agency_domain::{ChannelAllocation, CampaignStatus, Channel, PermissionMode};
+use agency_domain::{CampaignStatus, Channel, ChannelAllocation, PermissionMode};
+use agency_store::PgPool;
 use agency_store::campaigns::{
     self as store, Campaign, CampaignFields, CampaignFilter, NewSequenceStep, SequenceStep,
 };
-use agency_store::PgPool;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::usecase::{Actor, FieldError, UseCaseError, audit, clean_list, clean_text, double_option};
+use crate::usecase::{
+    Actor, FieldError, UseCaseError, audit, clean_list, clean_text, double_option,
+};
 
 /// Longest campaign name.
 pub const MAX_NAME: usize = 200;
@@ -194,7 +196,10 @@ fn check_fields(f: &CampaignFields, errors: &mut Vec<FieldError>) {
 
 fn small_int(path: &str, value: i64, min: i64, max: i64, errors: &mut Vec<FieldError>) -> i64 {
     if value < min || value > max {
-        errors.push(FieldError::new(path, format!("must be between {min} and {max}")));
+        errors.push(FieldError::new(
+            path,
+            format!("must be between {min} and {max}"),
+        ));
         return min;
     }
     value
@@ -235,13 +240,18 @@ pub async fn list(
         Some(s) => Some(parse_status("status", s)?.as_str().to_owned()),
         None => None,
     };
-    let filter = CampaignFilter { status, search: search.map(str::to_owned) };
+    let filter = CampaignFilter {
+        status,
+        search: search.map(str::to_owned),
+    };
     Ok(store::list(pool, client_id, &filter, limit, offset).await?)
 }
 
 /// The campaign `id` of the client.
 pub async fn get(pool: &PgPool, client_id: Uuid, id: Uuid) -> Result<Campaign, UseCaseError> {
-    store::get(pool, client_id, id).await.map_err(UseCaseError::not_found_as("campaign"))
+    store::get(pool, client_id, id)
+        .await
+        .map_err(UseCaseError::not_found_as("campaign"))
 }
 
 /// Creates a draft campaign.
@@ -259,15 +269,29 @@ pub async fn create(
     };
     let fields = CampaignFields {
         name: name_of("name", &input.name, &mut errors),
-        description: clean_text("description", input.description.as_deref(), MAX_DESCRIPTION, &mut errors),
+        description: clean_text(
+            "description",
+            input.description.as_deref(),
+            MAX_DESCRIPTION,
+            &mut errors,
+        ),
         permission_mode: permission_mode.unwrap_or_default(),
         allocation_email: alloc(input.allocation_email.unwrap_or(defaults.email().into())),
-        allocation_linkedin: alloc(input.allocation_linkedin.unwrap_or(defaults.linkedin().into())),
+        allocation_linkedin: alloc(
+            input
+                .allocation_linkedin
+                .unwrap_or(defaults.linkedin().into()),
+        ),
         allocation_voice: alloc(input.allocation_voice.unwrap_or(defaults.voice().into())),
         allocation_sms: alloc(input.allocation_sms.unwrap_or(defaults.sms().into())),
         allocation_mail: alloc(input.allocation_mail.unwrap_or(defaults.mail().into())),
-        daily_lead_limit: small_int("daily_limit", input.daily_limit.unwrap_or(50), 1, MAX_DAILY_LIMIT, &mut errors)
-            as i32,
+        daily_lead_limit: small_int(
+            "daily_limit",
+            input.daily_limit.unwrap_or(50),
+            1,
+            MAX_DAILY_LIMIT,
+            &mut errors,
+        ) as i32,
         total_lead_limit: input
             .total_lead_limit
             .map(|v| small_int("total_lead_limit", v, 1, i64::from(i32::MAX), &mut errors) as i32),
@@ -291,7 +315,16 @@ pub async fn create(
     }
     let id = Uuid::now_v7();
     store::insert(&mut tx, client_id, id, actor.user_id, &fields).await?;
-    audit(&mut tx, actor, client_id, "campaign.create", ("campaign", Some(id)), None, snapshot(&fields)).await?;
+    audit(
+        &mut tx,
+        actor,
+        client_id,
+        "campaign.create",
+        ("campaign", Some(id)),
+        None,
+        snapshot(&fields),
+    )
+    .await?;
     let campaign = store::get(&mut *tx, client_id, id).await?;
     tx.commit().await?;
     Ok(campaign)
@@ -306,7 +339,9 @@ pub async fn update(
     input: &CampaignUpdate,
 ) -> Result<Campaign, UseCaseError> {
     let mut tx = pool.begin().await?;
-    let current = store::lock(&mut tx, client_id, id).await.map_err(UseCaseError::not_found_as("campaign"))?;
+    let current = store::lock(&mut tx, client_id, id)
+        .await
+        .map_err(UseCaseError::not_found_as("campaign"))?;
     let status = parse_status("status", &current.status)?;
     if status.is_read_only() {
         return Err(read_only());
@@ -321,7 +356,12 @@ pub async fn update(
         f.name = name_of("name", name, &mut errors);
     }
     if let Some(description) = &input.description {
-        f.description = clean_text("description", description.as_deref(), MAX_DESCRIPTION, &mut errors);
+        f.description = clean_text(
+            "description",
+            description.as_deref(),
+            MAX_DESCRIPTION,
+            &mut errors,
+        );
     }
     if let Some(mode) = &input.permission_mode
         && let Some(mode) = parse_mode(mode, &mut errors)
@@ -341,11 +381,12 @@ pub async fn update(
         }
     }
     if let Some(limit) = input.daily_limit {
-        f.daily_lead_limit = small_int("daily_limit", limit, 1, MAX_DAILY_LIMIT, &mut errors) as i32;
+        f.daily_lead_limit =
+            small_int("daily_limit", limit, 1, MAX_DAILY_LIMIT, &mut errors) as i32;
     }
     if let Some(limit) = input.total_lead_limit {
-        f.total_lead_limit =
-            limit.map(|v| small_int("total_lead_limit", v, 1, i64::from(i32::MAX), &mut errors) as i32);
+        f.total_lead_limit = limit
+            .map(|v| small_int("total_lead_limit", v, 1, i64::from(i32::MAX), &mut errors) as i32);
     }
     if let Some(date) = input.start_date {
         f.start_date = date;
@@ -375,8 +416,16 @@ pub async fn update(
         let to = status.transition(to).map_err(illegal)?;
         store::set_status(&mut tx, client_id, id, to.as_str()).await?;
     }
-    audit(&mut tx, actor, client_id, "campaign.update", ("campaign", Some(id)), snapshot(&current), snapshot(&f))
-        .await?;
+    audit(
+        &mut tx,
+        actor,
+        client_id,
+        "campaign.update",
+        ("campaign", Some(id)),
+        snapshot(&current),
+        snapshot(&f),
+    )
+    .await?;
     let campaign = store::get(&mut *tx, client_id, id).await?;
     tx.commit().await?;
     Ok(campaign)
@@ -390,7 +439,10 @@ fn read_only() -> UseCaseError {
 }
 
 fn illegal(e: agency_domain::IllegalTransition) -> UseCaseError {
-    UseCaseError::Conflict { code: "illegal_transition", message: e.to_string() }
+    UseCaseError::Conflict {
+        code: "illegal_transition",
+        message: e.to_string(),
+    }
 }
 
 /// Moves the campaign to `to` if the transition table allows it (else 409).
@@ -402,7 +454,9 @@ pub async fn change_status(
     to: CampaignStatus,
 ) -> Result<Campaign, UseCaseError> {
     let mut tx = pool.begin().await?;
-    let current = store::lock(&mut tx, client_id, id).await.map_err(UseCaseError::not_found_as("campaign"))?;
+    let current = store::lock(&mut tx, client_id, id)
+        .await
+        .map_err(UseCaseError::not_found_as("campaign"))?;
     let from = parse_status("status", &current.status)?;
     let to = from.transition(to).map_err(illegal)?;
     store::set_status(&mut tx, client_id, id, to.as_str()).await?;
@@ -422,18 +476,40 @@ pub async fn change_status(
 }
 
 /// Soft-deletes the campaign (the caller checked the role).
-pub async fn delete(pool: &PgPool, actor: &Actor, client_id: Uuid, id: Uuid) -> Result<(), UseCaseError> {
+pub async fn delete(
+    pool: &PgPool,
+    actor: &Actor,
+    client_id: Uuid,
+    id: Uuid,
+) -> Result<(), UseCaseError> {
     let mut tx = pool.begin().await?;
-    let current = store::lock(&mut tx, client_id, id).await.map_err(UseCaseError::not_found_as("campaign"))?;
+    let current = store::lock(&mut tx, client_id, id)
+        .await
+        .map_err(UseCaseError::not_found_as("campaign"))?;
     store::soft_delete(&mut tx, client_id, id).await?;
-    audit(&mut tx, actor, client_id, "campaign.delete", ("campaign", Some(id)), snapshot(&current), None).await?;
+    audit(
+        &mut tx,
+        actor,
+        client_id,
+        "campaign.delete",
+        ("campaign", Some(id)),
+        snapshot(&current),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// The campaign's sequence (404 when the campaign is not the client's).
-pub async fn sequence(pool: &PgPool, client_id: Uuid, id: Uuid) -> Result<Vec<SequenceStep>, UseCaseError> {
-    store::get(pool, client_id, id).await.map_err(UseCaseError::not_found_as("campaign"))?;
+pub async fn sequence(
+    pool: &PgPool,
+    client_id: Uuid,
+    id: Uuid,
+) -> Result<Vec<SequenceStep>, UseCaseError> {
+    store::get(pool, client_id, id)
+        .await
+        .map_err(UseCaseError::not_found_as("campaign"))?;
     Ok(store::sequence(pool, client_id, id).await?)
 }
 
@@ -441,7 +517,10 @@ fn validate_steps(input: &SequenceInput) -> Result<Vec<NewSequenceStep>, UseCase
     let steps = input.steps();
     let mut errors = Vec::new();
     if steps.len() > MAX_STEPS {
-        return Err(UseCaseError::field("steps", format!("at most {MAX_STEPS} steps")));
+        return Err(UseCaseError::field(
+            "steps",
+            format!("at most {MAX_STEPS} steps"),
+        ));
     }
     let mut out = Vec::with_capacity(steps.len());
     let mut seen = std::collections::HashSet::new();
@@ -451,17 +530,33 @@ fn validate_steps(input: &SequenceInput) -> Result<Vec<NewSequenceStep>, UseCase
         if !(1..=i64::from(i32::MAX)).contains(&number) {
             errors.push(FieldError::new(path("step_number"), "must be 1 or more"));
         } else if !seen.insert(number) {
-            errors.push(FieldError::new(path("step_number"), "is used by another step"));
+            errors.push(FieldError::new(
+                path("step_number"),
+                "is used by another step",
+            ));
         }
         let channel = Channel::from_str(s.channel.trim())
             .map_err(|e| errors.push(FieldError::new(path("channel"), e.to_string())))
             .ok();
         let delay = s.delay_days.unwrap_or(0);
         if !(0..=365).contains(&delay) {
-            errors.push(FieldError::new(path("delay_days"), "must be between 0 and 365"));
+            errors.push(FieldError::new(
+                path("delay_days"),
+                "must be between 0 and 365",
+            ));
         }
-        let subject = clean_text(&path("subject_template"), s.subject_template.as_deref(), 1_000, &mut errors);
-        let body = clean_text(&path("body_template"), s.body_template.as_deref(), 50_000, &mut errors);
+        let subject = clean_text(
+            &path("subject_template"),
+            s.subject_template.as_deref(),
+            1_000,
+            &mut errors,
+        );
+        let body = clean_text(
+            &path("body_template"),
+            s.body_template.as_deref(),
+            50_000,
+            &mut errors,
+        );
         if let Some(channel) = channel {
             out.push(NewSequenceStep {
                 step_number: number.clamp(1, i64::from(i32::MAX)) as i32,
@@ -491,7 +586,9 @@ pub async fn replace_sequence(
 ) -> Result<Vec<SequenceStep>, UseCaseError> {
     let steps = validate_steps(input)?;
     let mut tx = pool.begin().await?;
-    let current = store::lock(&mut tx, client_id, id).await.map_err(UseCaseError::not_found_as("campaign"))?;
+    let current = store::lock(&mut tx, client_id, id)
+        .await
+        .map_err(UseCaseError::not_found_as("campaign"))?;
     if parse_status("status", &current.status)?.is_read_only() {
         return Err(read_only());
     }
@@ -510,4 +607,3 @@ pub async fn replace_sequence(
     tx.commit().await?;
     Ok(saved)
 }
-

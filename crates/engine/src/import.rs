@@ -6,8 +6,8 @@
 
 use std::collections::HashMap;
 
-use agency_store::leads::{self as store, LeadFields};
 use agency_store::PgPool;
+use agency_store::leads::{self as store, LeadFields};
 use csv_async::{AsyncReaderBuilder, ByteRecord, Trim};
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -94,25 +94,38 @@ pub fn column_for(header: &str) -> Option<Column> {
     let cleaned: String = header
         .trim_start_matches('\u{feff}')
         .chars()
-        .map(|c| if c == '_' || c == '-' || c == '.' { ' ' } else { c.to_ascii_lowercase() })
+        .map(|c| {
+            if c == '_' || c == '-' || c == '.' {
+                ' '
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
         .collect();
     let key = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
     let column = match key.as_str() {
-        "email" | "e mail" | "email address" | "e mail address" | "work email" | "emailaddress" => Column::Email,
+        "email" | "e mail" | "email address" | "e mail address" | "work email" | "emailaddress" => {
+            Column::Email
+        }
         "first name" | "firstname" | "given name" | "first" | "forename" => Column::FirstName,
         "last name" | "lastname" | "surname" | "family name" | "last" => Column::LastName,
-        "phone" | "mobile" | "phone number" | "mobile number" | "mobile phone" | "telephone" | "tel" | "cell" => {
-            Column::Phone
-        }
+        "phone" | "mobile" | "phone number" | "mobile number" | "mobile phone" | "telephone"
+        | "tel" | "cell" => Column::Phone,
         "title" | "job title" | "position" | "jobtitle" | "role" => Column::Title,
-        "company" | "company name" | "organisation" | "organization" | "organisation name" | "organization name"
-        | "account name" | "companyname" => Column::Company,
-        "website" | "domain" | "company website" | "website url" | "company domain" | "url" => Column::Domain,
-        "linkedin" | "linkedin url" | "linkedin profile" | "linkedin profile url" | "person linkedin url" => {
-            Column::Linkedin
+        "company" | "company name" | "organisation" | "organization" | "organisation name"
+        | "organization name" | "account name" | "companyname" => Column::Company,
+        "website" | "domain" | "company website" | "website url" | "company domain" | "url" => {
+            Column::Domain
         }
+        "linkedin"
+        | "linkedin url"
+        | "linkedin profile"
+        | "linkedin profile url"
+        | "person linkedin url" => Column::Linkedin,
         "industry" => Column::Industry,
-        "employees" | "employee count" | "number of employees" | "company size" | "headcount" => Column::Employees,
+        "employees" | "employee count" | "number of employees" | "company size" | "headcount" => {
+            Column::Employees
+        }
         "country" => Column::Country,
         _ => return None,
     };
@@ -125,7 +138,12 @@ fn employees(text: &str) -> Result<Option<i64>, String> {
     if t.is_empty() {
         return Ok(None);
     }
-    let first = t.split(['-', '–']).next().unwrap_or(t).trim().trim_end_matches('+');
+    let first = t
+        .split(['-', '–'])
+        .next()
+        .unwrap_or(t)
+        .trim()
+        .trim_end_matches('+');
     first
         .replace([',', ' '], "")
         .parse::<i64>()
@@ -154,14 +172,23 @@ impl Importer {
             RowStatus::Duplicate => self.report.duplicates += 1,
             RowStatus::Invalid => self.report.invalid += 1,
         }
-        self.report.rows.push(ImportRow { row, status, reason, lead_id });
+        self.report.rows.push(ImportRow {
+            row,
+            status,
+            reason,
+            lead_id,
+        });
     }
 
     fn take_row(&mut self, row: u32, raw: &RawLead<'_>, employees_error: Option<String>) {
         let mut fields = match normalise(raw, "") {
             Ok(f) => f,
             Err(errors) => {
-                let reason = errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
+                let reason = errors
+                    .iter()
+                    .map(|e| e.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 return self.push(row, RowStatus::Invalid, Some(reason), None);
             }
         };
@@ -169,12 +196,19 @@ impl Importer {
             return self.push(row, RowStatus::Invalid, Some(reason), None);
         }
         if let Some(first) = self.first_row_of.get(&fields.email) {
-            let reason = format!("{} already appears in row {first} of this file", fields.email);
+            let reason = format!(
+                "{} already appears in row {first} of this file",
+                fields.email
+            );
             return self.push(row, RowStatus::Duplicate, Some(reason), None);
         }
         self.first_row_of.insert(fields.email.clone(), row);
         fields.campaign_id = Some(self.campaign_id);
-        self.pending.push(Pending { row, id: Uuid::now_v7(), fields });
+        self.pending.push(Pending {
+            row,
+            id: Uuid::now_v7(),
+            fields,
+        });
     }
 
     async fn flush(&mut self, conn: &mut PgConnection) -> Result<(), UseCaseError> {
@@ -196,7 +230,10 @@ impl Importer {
             if created.contains(id) {
                 self.push(row, RowStatus::Created, None, Some(*id));
             } else {
-                let reason = format!("a lead with email {} already exists in this client", fields.email);
+                let reason = format!(
+                    "a lead with email {} already exists in this client",
+                    fields.email
+                );
                 self.push(row, RowStatus::Duplicate, Some(reason), None);
             }
         }
@@ -210,9 +247,13 @@ fn read_error(err: csv_async::Error) -> UseCaseError {
         csv_async::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::FileTooLarge => {
             UseCaseError::TooLarge(format!("the CSV body is too large: {io}"))
         }
-        csv_async::ErrorKind::Io(io) => UseCaseError::BadInput(format!("the CSV body could not be read: {io}")),
+        csv_async::ErrorKind::Io(io) => {
+            UseCaseError::BadInput(format!("the CSV body could not be read: {io}"))
+        }
         other => match line {
-            Some(line) => UseCaseError::BadInput(format!("the CSV could not be parsed at line {line}: {other:?}")),
+            Some(line) => UseCaseError::BadInput(format!(
+                "the CSV could not be parsed at line {line}: {other:?}"
+            )),
             None => UseCaseError::BadInput(format!("the CSV could not be parsed: {other:?}")),
         },
     }
@@ -263,7 +304,11 @@ where
     };
     let mut record = ByteRecord::new();
     let mut row: u32 = 0;
-    while reader.read_byte_record(&mut record).await.map_err(read_error)? {
+    while reader
+        .read_byte_record(&mut record)
+        .await
+        .map_err(read_error)?
+    {
         if record.iter().all(|f| f.is_empty()) {
             continue;
         }
@@ -286,7 +331,12 @@ where
             }
         }
         if utf8_error {
-            importer.push(row, RowStatus::Invalid, Some("the row is not valid UTF-8".to_owned()), None);
+            importer.push(
+                row,
+                RowStatus::Invalid,
+                Some("the row is not valid UTF-8".to_owned()),
+                None,
+            );
             continue;
         }
         let get = |c: Column| text.get(&c).copied().filter(|s| !s.is_empty());
@@ -323,7 +373,16 @@ where
         "duplicates": report.duplicates,
         "invalid": report.invalid,
     });
-    audit(&mut tx, actor, client_id, "lead.import", ("campaign", Some(campaign_id)), None, Some(summary)).await?;
+    audit(
+        &mut tx,
+        actor,
+        client_id,
+        "lead.import",
+        ("campaign", Some(campaign_id)),
+        None,
+        Some(summary),
+    )
+    .await?;
     tx.commit().await?;
     Ok(report)
 }

@@ -9,7 +9,9 @@ use std::str::FromStr;
 use agency_domain::{CampaignStatus, Email, LeadStatus, Phone, Tier, normalise_domain};
 use agency_store::activities::{self, Activity};
 use agency_store::campaigns as campaign_store;
-use agency_store::leads::{self as store, EMAIL_UNIQUE_INDEX, Lead, LeadFields, LeadFilter, LeadSort, SuppressionHit};
+use agency_store::leads::{
+    self as store, EMAIL_UNIQUE_INDEX, Lead, LeadFields, LeadFilter, LeadSort, SuppressionHit,
+};
 use agency_store::{PgPool, StoreError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -187,11 +189,17 @@ pub fn normalise(raw: &RawLead<'_>, prefix: &str) -> Result<LeadFields, Vec<Fiel
                 None
             }
         },
-        None => email.as_ref().filter(|e| !e.is_free_mail()).map(|e| e.domain().to_owned()),
+        None => email
+            .as_ref()
+            .filter(|e| !e.is_free_mail())
+            .map(|e| e.domain().to_owned()),
     };
     let employees = match raw.employees {
         Some(n) if !(0..=i64::from(i32::MAX)).contains(&n) => {
-            errors.push(FieldError::new(path("organization_employee_count"), "must be 0 or more"));
+            errors.push(FieldError::new(
+                path("organization_employee_count"),
+                "must be 0 or more",
+            ));
             None
         }
         other => other.map(|n| n as i32),
@@ -204,14 +212,33 @@ pub fn normalise(raw: &RawLead<'_>, prefix: &str) -> Result<LeadFields, Vec<Fiel
         last_name: clean_text(&path("last_name"), raw.last_name, MAX_TEXT, &mut errors),
         title: clean_text(&path("title"), raw.title, MAX_TEXT, &mut errors),
         company: clean_text(&path("company"), raw.company, MAX_TEXT, &mut errors),
-        linkedin_url: clean_text(&path("linkedin_url"), raw.linkedin_url, MAX_TEXT, &mut errors),
+        linkedin_url: clean_text(
+            &path("linkedin_url"),
+            raw.linkedin_url,
+            MAX_TEXT,
+            &mut errors,
+        ),
         domain,
-        organization_industry: clean_text(&path("organization_industry"), raw.industry, MAX_TEXT, &mut errors),
+        organization_industry: clean_text(
+            &path("organization_industry"),
+            raw.industry,
+            MAX_TEXT,
+            &mut errors,
+        ),
         organization_employee_count: employees,
-        organization_country: clean_text(&path("organization_country"), raw.country, MAX_TEXT, &mut errors),
+        organization_country: clean_text(
+            &path("organization_country"),
+            raw.country,
+            MAX_TEXT,
+            &mut errors,
+        ),
         status: LeadStatus::New.as_str().to_owned(),
     };
-    if errors.is_empty() { Ok(fields) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(fields)
+    } else {
+        Err(errors)
+    }
 }
 
 fn raw_of(input: &LeadCreate) -> RawLead<'_> {
@@ -235,12 +262,19 @@ pub fn suppression_reason(hit: &SuppressionHit) -> String {
     match (&hit.email, &hit.phone) {
         (Some(e), _) => format!("{e} is on the global suppression list ({})", hit.reason),
         (None, Some(p)) => format!("{p} is on the global suppression list ({})", hit.reason),
-        (None, None) => format!("the address is on the global suppression list ({})", hit.reason),
+        (None, None) => format!(
+            "the address is on the global suppression list ({})",
+            hit.reason
+        ),
     }
 }
 
 /// Field errors for whichever of the lead's email and phone are globally suppressed.
-async fn check_suppression(conn: &mut PgConnection, f: &LeadFields, prefix: &str) -> Result<(), UseCaseError> {
+async fn check_suppression(
+    conn: &mut PgConnection,
+    f: &LeadFields,
+    prefix: &str,
+) -> Result<(), UseCaseError> {
     let phones: Vec<String> = f.phone.iter().cloned().collect();
     let hits = store::suppressed(&mut *conn, std::slice::from_ref(&f.email), &phones).await?;
     if hits.is_empty() {
@@ -299,15 +333,31 @@ fn snapshot(f: &impl Serialize) -> Option<serde_json::Value> {
 }
 
 /// Creates one lead (201); duplicate email in the client -> 409 via the unique index.
-pub async fn create(pool: &PgPool, actor: &Actor, client_id: Uuid, input: &LeadCreate) -> Result<Lead, UseCaseError> {
+pub async fn create(
+    pool: &PgPool,
+    actor: &Actor,
+    client_id: Uuid,
+    input: &LeadCreate,
+) -> Result<Lead, UseCaseError> {
     let mut fields = normalise(&raw_of(input), "").map_err(UseCaseError::invalid)?;
     fields.campaign_id = Some(input.campaign_id);
     let mut tx = pool.begin().await?;
     check_campaign(&mut tx, client_id, input.campaign_id, "campaign_id").await?;
     check_suppression(&mut tx, &fields, "").await?;
     let id = Uuid::now_v7();
-    let lead = store::insert(&mut tx, client_id, id, &fields).await.map_err(|e| map_write(e, &fields.email))?;
-    audit(&mut tx, actor, client_id, "lead.create", ("lead", Some(id)), None, snapshot(&fields)).await?;
+    let lead = store::insert(&mut tx, client_id, id, &fields)
+        .await
+        .map_err(|e| map_write(e, &fields.email))?;
+    audit(
+        &mut tx,
+        actor,
+        client_id,
+        "lead.create",
+        ("lead", Some(id)),
+        None,
+        snapshot(&fields),
+    )
+    .await?;
     tx.commit().await?;
     Ok(lead)
 }
@@ -321,13 +371,17 @@ pub async fn bulk_create(
 ) -> Result<LeadBulkResult, UseCaseError> {
     let total = input.leads.len();
     if total > MAX_BULK {
-        return Err(UseCaseError::TooLarge(format!("at most {MAX_BULK} leads per bulk request, got {total}")));
+        return Err(UseCaseError::TooLarge(format!(
+            "at most {MAX_BULK} leads per bulk request, got {total}"
+        )));
     }
     let mut tx = pool.begin().await?;
     let mut campaign_ok: HashMap<Uuid, bool> = HashMap::new();
     for id in input.leads.iter().map(|l| l.campaign_id) {
         if let std::collections::hash_map::Entry::Vacant(slot) = campaign_ok.entry(id) {
-            let ok = check_campaign(&mut tx, client_id, id, "campaign_id").await.is_ok();
+            let ok = check_campaign(&mut tx, client_id, id, "campaign_id")
+                .await
+                .is_ok();
             slot.insert(ok);
         }
     }
@@ -351,7 +405,16 @@ pub async fn bulk_create(
         skipped: (total - inserted.len()) as u64,
         total: total as u64,
     };
-    audit(&mut tx, actor, client_id, "lead.bulk_create", ("lead", None), None, snapshot(&result)).await?;
+    audit(
+        &mut tx,
+        actor,
+        client_id,
+        "lead.bulk_create",
+        ("lead", None),
+        None,
+        snapshot(&result),
+    )
+    .await?;
     tx.commit().await?;
     Ok(result)
 }
@@ -403,7 +466,9 @@ pub async fn update(
     input: &LeadUpdate,
 ) -> Result<Lead, UseCaseError> {
     let mut tx = pool.begin().await?;
-    let current = store::lock(&mut tx, client_id, id).await.map_err(UseCaseError::not_found_as("lead"))?;
+    let current = store::lock(&mut tx, client_id, id)
+        .await
+        .map_err(UseCaseError::not_found_as("lead"))?;
     let pick = |new: &Option<Option<String>>, old: &Option<String>| -> Option<String> {
         match new {
             Some(v) => v.clone(),
@@ -477,25 +542,54 @@ pub async fn update(
         }
         check_suppression(&mut tx, &probe, "").await?;
     }
-    let lead = store::update(&mut tx, client_id, id, &fields).await.map_err(|e| map_write(e, &fields.email))?;
-    audit(&mut tx, actor, client_id, "lead.update", ("lead", Some(id)), snapshot(&current), snapshot(&fields)).await?;
+    let lead = store::update(&mut tx, client_id, id, &fields)
+        .await
+        .map_err(|e| map_write(e, &fields.email))?;
+    audit(
+        &mut tx,
+        actor,
+        client_id,
+        "lead.update",
+        ("lead", Some(id)),
+        snapshot(&current),
+        snapshot(&fields),
+    )
+    .await?;
     tx.commit().await?;
     Ok(lead)
 }
 
 /// Soft-deletes the lead.
-pub async fn delete(pool: &PgPool, actor: &Actor, client_id: Uuid, id: Uuid) -> Result<(), UseCaseError> {
+pub async fn delete(
+    pool: &PgPool,
+    actor: &Actor,
+    client_id: Uuid,
+    id: Uuid,
+) -> Result<(), UseCaseError> {
     let mut tx = pool.begin().await?;
-    let current = store::lock(&mut tx, client_id, id).await.map_err(UseCaseError::not_found_as("lead"))?;
+    let current = store::lock(&mut tx, client_id, id)
+        .await
+        .map_err(UseCaseError::not_found_as("lead"))?;
     store::soft_delete(&mut tx, client_id, id).await?;
-    audit(&mut tx, actor, client_id, "lead.delete", ("lead", Some(id)), snapshot(&current), None).await?;
+    audit(
+        &mut tx,
+        actor,
+        client_id,
+        "lead.delete",
+        ("lead", Some(id)),
+        snapshot(&current),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// The lead `id` of the client.
 pub async fn get(pool: &PgPool, client_id: Uuid, id: Uuid) -> Result<Lead, UseCaseError> {
-    store::get(pool, client_id, id).await.map_err(UseCaseError::not_found_as("lead"))
+    store::get(pool, client_id, id)
+        .await
+        .map_err(UseCaseError::not_found_as("lead"))
 }
 
 /// The list query, as received (all optional text).
@@ -550,7 +644,12 @@ pub fn parse_query(q: &LeadQuery) -> Result<(LeadFilter, LeadSort), UseCaseError
     if !errors.is_empty() {
         return Err(UseCaseError::invalid(errors));
     }
-    let filter = LeadFilter { campaign_id: q.campaign_id, status, tier, search: q.search.clone() };
+    let filter = LeadFilter {
+        campaign_id: q.campaign_id,
+        status,
+        tier,
+        search: q.search.clone(),
+    };
     Ok((filter, sort))
 }
 
@@ -583,13 +682,20 @@ pub async fn list_keyset(
         LeadSort::CreatedDesc => true,
         LeadSort::CreatedAsc => false,
         _ => {
-            return Err(UseCaseError::field("sort", "cursor pagination supports sort=created_at or -created_at"));
+            return Err(UseCaseError::field(
+                "sort",
+                "cursor pagination supports sort=created_at or -created_at",
+            ));
         }
     };
     let mut items = store::list_after(pool, client_id, &filter, desc, after, limit + 1).await?;
     let more = items.len() as i64 > limit;
     items.truncate(limit.max(0) as usize);
-    let next = if more { items.last().map(|l| (l.created_at, l.id)) } else { None };
+    let next = if more {
+        items.last().map(|l| (l.created_at, l.id))
+    } else {
+        None
+    };
     Ok((items, next))
 }
 
@@ -600,7 +706,9 @@ pub async fn activities(
     lead_id: Uuid,
     limit: Option<i64>,
 ) -> Result<Vec<Activity>, UseCaseError> {
-    store::get(pool, client_id, lead_id).await.map_err(UseCaseError::not_found_as("lead"))?;
+    store::get(pool, client_id, lead_id)
+        .await
+        .map_err(UseCaseError::not_found_as("lead"))?;
     let limit = limit.unwrap_or(50).clamp(1, MAX_ACTIVITIES);
     Ok(activities::for_lead(pool, client_id, lead_id, limit).await?)
 }

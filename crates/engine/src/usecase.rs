@@ -30,7 +30,10 @@ pub struct FieldError {
 impl FieldError {
     /// Builds a field error.
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { path: path.into(), message: message.into() }
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -78,7 +81,12 @@ impl UseCaseError {
     pub fn invalid(fields: Vec<FieldError>) -> Self {
         let message = match fields.as_slice() {
             [one] => format!("{}: {}", one.path, one.message),
-            [first, ..] => format!("{}: {} (and {} more)", first.path, first.message, fields.len() - 1),
+            [first, ..] => format!(
+                "{}: {} (and {} more)",
+                first.path,
+                first.message,
+                fields.len() - 1
+            ),
             [] => "the request is invalid".to_owned(),
         };
         UseCaseError::Invalid { message, fields }
@@ -116,7 +124,10 @@ pub fn clean_text(
 ) -> Option<String> {
     let trimmed = value.map(str::trim).filter(|s| !s.is_empty())?;
     if trimmed.chars().count() > max {
-        errors.push(FieldError::new(path, format!("must be at most {max} characters")));
+        errors.push(FieldError::new(
+            path,
+            format!("must be at most {max} characters"),
+        ));
         return None;
     }
     Some(trimmed.to_owned())
@@ -124,7 +135,12 @@ pub fn clean_text(
 
 /// Trims every entry of a list and drops the empty ones.
 pub fn clean_list(values: &[String]) -> Vec<String> {
-    values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_owned).collect()
+    values
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Appends one audit row in the caller's transaction (through `agency_store::audit`).
@@ -140,7 +156,11 @@ pub async fn audit(
     let entry = AuditEntry {
         client_id: Some(ClientId::from_uuid(client_id)),
         actor_id: actor.user_id.map(UserId::from_uuid),
-        actor_kind: if actor.user_id.is_some() { ActorKind::User } else { ActorKind::System },
+        actor_kind: if actor.user_id.is_some() {
+            ActorKind::User
+        } else {
+            ActorKind::System
+        },
         action: action.to_owned(),
         entity_type: entity_type.to_owned(),
         entity_id,

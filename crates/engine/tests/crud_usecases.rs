@@ -1,7 +1,9 @@
 //! Campaign, lead and import use-cases against a real PostgreSQL (a fresh database per test).
 
 use agency_domain::CampaignStatus;
-use agency_engine::campaigns::{self, CampaignCreate, CampaignUpdate, SequenceInput, SequenceStepInput};
+use agency_engine::campaigns::{
+    self, CampaignCreate, CampaignUpdate, SequenceInput, SequenceStepInput,
+};
 use agency_engine::import::{self, RowStatus};
 use agency_engine::leads::{self, LeadBulkCreate, LeadCreate, LeadQuery, LeadUpdate};
 use agency_engine::usecase::{Actor, UseCaseError};
@@ -17,16 +19,29 @@ async fn client(pool: &PgPool, name: &str) -> Uuid {
 }
 
 fn actor() -> Actor {
-    Actor { user_id: None, request_id: Some("test".into()) }
+    Actor {
+        user_id: None,
+        request_id: Some("test".into()),
+    }
 }
 
 async fn campaign(pool: &PgPool, client_id: Uuid) -> Uuid {
-    let input = CampaignCreate { name: "Spring".into(), ..Default::default() };
-    campaigns::create(pool, &actor(), client_id, &input).await.expect("campaign").id
+    let input = CampaignCreate {
+        name: "Spring".into(),
+        ..Default::default()
+    };
+    campaigns::create(pool, &actor(), client_id, &input)
+        .await
+        .expect("campaign")
+        .id
 }
 
 fn lead(email: &str, campaign_id: Uuid) -> LeadCreate {
-    LeadCreate { email: email.into(), campaign_id, ..Default::default() }
+    LeadCreate {
+        email: email.into(),
+        campaign_id,
+        ..Default::default()
+    }
 }
 
 async fn audit_count(pool: &PgPool, client_id: Uuid, action: &str) -> i64 {
@@ -48,8 +63,13 @@ fn field_paths(err: &UseCaseError) -> Vec<String> {
 #[sqlx::test(migrations = "../../migrations")]
 async fn campaign_create_defaults_validation_and_audit(pool: PgPool) {
     let c = client(&pool, "Acme").await;
-    let input = CampaignCreate { name: "  Launch ".into(), ..Default::default() };
-    let created = campaigns::create(&pool, &actor(), c, &input).await.expect("create");
+    let input = CampaignCreate {
+        name: "  Launch ".into(),
+        ..Default::default()
+    };
+    let created = campaigns::create(&pool, &actor(), c, &input)
+        .await
+        .expect("create");
     assert_eq!(created.name, "Launch");
     assert_eq!(created.status, "draft");
     assert_eq!(created.permission_mode, "co_pilot");
@@ -61,18 +81,41 @@ async fn campaign_create_defaults_validation_and_audit(pool: PgPool) {
         created.allocation_mail,
     );
     assert_eq!(alloc, (40, 30, 20, 5, 5));
-    assert_eq!((created.daily_limit, created.total_leads, created.reply_rate), (50, 0, 0.0));
+    assert_eq!(
+        (created.daily_limit, created.total_leads, created.reply_rate),
+        (50, 0, 0.0)
+    );
     assert_eq!(audit_count(&pool, c, "campaign.create").await, 1);
 
-    let bad = CampaignCreate { name: "X".into(), allocation_email: Some(50), ..Default::default() };
-    let err = campaigns::create(&pool, &actor(), c, &bad).await.expect_err("sum 110");
+    let bad = CampaignCreate {
+        name: "X".into(),
+        allocation_email: Some(50),
+        ..Default::default()
+    };
+    let err = campaigns::create(&pool, &actor(), c, &bad)
+        .await
+        .expect_err("sum 110");
     let paths = field_paths(&err);
     assert_eq!(paths.len(), 5, "{paths:?}");
-    assert!(paths.contains(&"allocation_email".to_owned()) && paths.contains(&"allocation_mail".to_owned()));
+    assert!(
+        paths.contains(&"allocation_email".to_owned())
+            && paths.contains(&"allocation_mail".to_owned())
+    );
 
-    let bad = CampaignCreate { name: " ".into(), allocation_sms: Some(-5), ..Default::default() };
-    let paths = field_paths(&campaigns::create(&pool, &actor(), c, &bad).await.expect_err("blank"));
-    assert!(paths.contains(&"name".to_owned()) && paths.contains(&"allocation_sms".to_owned()), "{paths:?}");
+    let bad = CampaignCreate {
+        name: " ".into(),
+        allocation_sms: Some(-5),
+        ..Default::default()
+    };
+    let paths = field_paths(
+        &campaigns::create(&pool, &actor(), c, &bad)
+            .await
+            .expect_err("blank"),
+    );
+    assert!(
+        paths.contains(&"name".to_owned()) && paths.contains(&"allocation_sms".to_owned()),
+        "{paths:?}"
+    );
 
     let dates = CampaignCreate {
         name: "D".into(),
@@ -80,9 +123,15 @@ async fn campaign_create_defaults_validation_and_audit(pool: PgPool) {
         end_date: chrono::NaiveDate::from_ymd_opt(2026, 5, 1),
         ..Default::default()
     };
-    let paths = field_paths(&campaigns::create(&pool, &actor(), c, &dates).await.expect_err("dates"));
+    let paths = field_paths(
+        &campaigns::create(&pool, &actor(), c, &dates)
+            .await
+            .expect_err("dates"),
+    );
     assert_eq!(paths, vec!["end_date".to_owned()]);
-    let (_, total) = campaigns::list(&pool, c, None, None, 20, 0).await.expect("list");
+    let (_, total) = campaigns::list(&pool, c, None, None, 20, 0)
+        .await
+        .expect("list");
     assert_eq!(total, 1, "rejected campaigns were not stored");
 }
 
@@ -91,27 +140,66 @@ async fn campaign_transitions_read_only_and_delete(pool: PgPool) {
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
     use CampaignStatus::*;
-    let illegal = campaigns::change_status(&pool, &actor(), c, id, Paused).await.expect_err("draft->paused");
-    assert!(matches!(illegal, UseCaseError::Conflict { code: "illegal_transition", .. }));
+    let illegal = campaigns::change_status(&pool, &actor(), c, id, Paused)
+        .await
+        .expect_err("draft->paused");
+    assert!(matches!(
+        illegal,
+        UseCaseError::Conflict {
+            code: "illegal_transition",
+            ..
+        }
+    ));
     for to in [Active, Paused, Active, Paused, Completed] {
-        let got = campaigns::change_status(&pool, &actor(), c, id, to).await.expect("legal");
+        let got = campaigns::change_status(&pool, &actor(), c, id, to)
+            .await
+            .expect("legal");
         assert_eq!(got.status, to.as_str());
     }
     for to in CampaignStatus::ALL {
-        assert!(campaigns::change_status(&pool, &actor(), c, id, *to).await.is_err());
+        assert!(
+            campaigns::change_status(&pool, &actor(), c, id, *to)
+                .await
+                .is_err()
+        );
     }
-    let edit = CampaignUpdate { name: Some("New".into()), ..Default::default() };
-    let err = campaigns::update(&pool, &actor(), c, id, &edit).await.expect_err("read only");
-    assert!(matches!(err, UseCaseError::Conflict { code: "campaign_read_only", .. }));
+    let edit = CampaignUpdate {
+        name: Some("New".into()),
+        ..Default::default()
+    };
+    let err = campaigns::update(&pool, &actor(), c, id, &edit)
+        .await
+        .expect_err("read only");
+    assert!(matches!(
+        err,
+        UseCaseError::Conflict {
+            code: "campaign_read_only",
+            ..
+        }
+    ));
     let seq = SequenceInput::List(vec![]);
-    assert!(campaigns::replace_sequence(&pool, &actor(), c, id, &seq).await.is_err());
+    assert!(
+        campaigns::replace_sequence(&pool, &actor(), c, id, &seq)
+            .await
+            .is_err()
+    );
     assert_eq!(audit_count(&pool, c, "campaign.status").await, 5);
 
     let other = client(&pool, "Other").await;
-    assert!(matches!(campaigns::delete(&pool, &actor(), other, id).await, Err(UseCaseError::NotFound(_))));
-    campaigns::delete(&pool, &actor(), c, id).await.expect("delete");
-    assert!(matches!(campaigns::get(&pool, c, id).await, Err(UseCaseError::NotFound(_))));
-    let (_, total) = campaigns::list(&pool, c, None, None, 20, 0).await.expect("list");
+    assert!(matches!(
+        campaigns::delete(&pool, &actor(), other, id).await,
+        Err(UseCaseError::NotFound(_))
+    ));
+    campaigns::delete(&pool, &actor(), c, id)
+        .await
+        .expect("delete");
+    assert!(matches!(
+        campaigns::get(&pool, c, id).await,
+        Err(UseCaseError::NotFound(_))
+    ));
+    let (_, total) = campaigns::list(&pool, c, None, None, 20, 0)
+        .await
+        .expect("list");
     assert_eq!(total, 0);
 }
 
@@ -119,8 +207,15 @@ async fn campaign_transitions_read_only_and_delete(pool: PgPool) {
 async fn campaign_partial_update_merges_allocations(pool: PgPool) {
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
-    let half = CampaignUpdate { allocation_email: Some(45), ..Default::default() };
-    let paths = field_paths(&campaigns::update(&pool, &actor(), c, id, &half).await.expect_err("sum 105"));
+    let half = CampaignUpdate {
+        allocation_email: Some(45),
+        ..Default::default()
+    };
+    let paths = field_paths(
+        &campaigns::update(&pool, &actor(), c, id, &half)
+            .await
+            .expect_err("sum 105"),
+    );
     assert_eq!(paths.len(), 5);
     let both = CampaignUpdate {
         allocation_email: Some(45),
@@ -129,13 +224,27 @@ async fn campaign_partial_update_merges_allocations(pool: PgPool) {
         target_titles: Some(vec![" CEO ".into(), "".into()]),
         ..Default::default()
     };
-    let got = campaigns::update(&pool, &actor(), c, id, &both).await.expect("update");
-    assert_eq!((got.allocation_email, got.allocation_linkedin, got.allocation_voice), (45, 25, 20));
+    let got = campaigns::update(&pool, &actor(), c, id, &both)
+        .await
+        .expect("update");
+    assert_eq!(
+        (
+            got.allocation_email,
+            got.allocation_linkedin,
+            got.allocation_voice
+        ),
+        (45, 25, 20)
+    );
     assert_eq!(got.description.as_deref(), Some("desc"));
     assert_eq!(got.target_titles, vec!["CEO".to_owned()]);
     assert_eq!(got.name, "Spring", "untouched fields keep their value");
-    let clear = CampaignUpdate { description: Some(None), ..Default::default() };
-    let got = campaigns::update(&pool, &actor(), c, id, &clear).await.expect("clear");
+    let clear = CampaignUpdate {
+        description: Some(None),
+        ..Default::default()
+    };
+    let got = campaigns::update(&pool, &actor(), c, id, &clear)
+        .await
+        .expect("clear");
     assert_eq!(got.description, None);
 }
 
@@ -145,9 +254,19 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
     let id = campaign(&pool, c).await;
     let mut ids = Vec::new();
     for i in 0..4 {
-        ids.push(leads::create(&pool, &actor(), c, &lead(&format!("p{i}@acme.com.au"), id)).await.expect("lead").id);
+        ids.push(
+            leads::create(&pool, &actor(), c, &lead(&format!("p{i}@acme.com.au"), id))
+                .await
+                .expect("lead")
+                .id,
+        );
     }
-    for (lead_id, action) in [(ids[0], "sent"), (ids[1], "sent"), (ids[1], "replied"), (ids[2], "sent")] {
+    for (lead_id, action) in [
+        (ids[0], "sent"),
+        (ids[1], "sent"),
+        (ids[1], "replied"),
+        (ids[2], "sent"),
+    ] {
         sqlx::query("INSERT INTO activities (client_id, campaign_id, lead_id, channel, action) VALUES ($1, $2, $3, 'email', $4)")
             .bind(c)
             .bind(id)
@@ -157,15 +276,35 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
             .await
             .expect("activity");
     }
-    let upd = LeadUpdate { status: Some("converted".into()), ..Default::default() };
-    leads::update(&pool, &actor(), c, ids[1], &upd).await.expect("convert");
+    let upd = LeadUpdate {
+        status: Some("converted".into()),
+        ..Default::default()
+    };
+    leads::update(&pool, &actor(), c, ids[1], &upd)
+        .await
+        .expect("convert");
     let got = campaigns::get(&pool, c, id).await.expect("get");
-    assert_eq!((got.total_leads, got.leads_contacted, got.leads_replied, got.leads_converted), (4, 3, 1, 1));
+    assert_eq!(
+        (
+            got.total_leads,
+            got.leads_contacted,
+            got.leads_replied,
+            got.leads_converted
+        ),
+        (4, 3, 1, 1)
+    );
     assert_eq!(got.reply_rate, 33.33);
     assert_eq!(got.conversion_rate, 33.33);
-    let listed = campaigns::list(&pool, c, Some("draft"), Some("spr"), 20, 0).await.expect("list").0;
+    let listed = campaigns::list(&pool, c, Some("draft"), Some("spr"), 20, 0)
+        .await
+        .expect("list")
+        .0;
     assert_eq!(listed, vec![got]);
-    assert!(campaigns::list(&pool, c, Some("bogus"), None, 20, 0).await.is_err());
+    assert!(
+        campaigns::list(&pool, c, Some("bogus"), None, 20, 0)
+            .await
+            .is_err()
+    );
 
     let steps = SequenceInput::List(vec![
         SequenceStepInput {
@@ -187,9 +326,20 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
             skip_if_bounced: None,
         },
     ]);
-    let saved = campaigns::replace_sequence(&pool, &actor(), c, id, &steps).await.expect("sequence");
-    assert_eq!(saved.iter().map(|s| (s.step_number, s.channel.as_str())).collect::<Vec<_>>(), [(1, "email"), (2, "linkedin")]);
-    assert_eq!(campaigns::sequence(&pool, c, id).await.expect("read"), saved);
+    let saved = campaigns::replace_sequence(&pool, &actor(), c, id, &steps)
+        .await
+        .expect("sequence");
+    assert_eq!(
+        saved
+            .iter()
+            .map(|s| (s.step_number, s.channel.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, "email"), (2, "linkedin")]
+    );
+    assert_eq!(
+        campaigns::sequence(&pool, c, id).await.expect("read"),
+        saved
+    );
     let bad = SequenceInput::List(vec![SequenceStepInput {
         step_number: None,
         channel: "fax".into(),
@@ -199,8 +349,15 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
         skip_if_replied: None,
         skip_if_bounced: None,
     }]);
-    let paths = field_paths(&campaigns::replace_sequence(&pool, &actor(), c, id, &bad).await.expect_err("bad"));
-    assert_eq!(paths, vec!["[0].channel".to_owned(), "[0].delay_days".to_owned()]);
+    let paths = field_paths(
+        &campaigns::replace_sequence(&pool, &actor(), c, id, &bad)
+            .await
+            .expect_err("bad"),
+    );
+    assert_eq!(
+        paths,
+        vec!["[0].channel".to_owned(), "[0].delay_days".to_owned()]
+    );
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -213,40 +370,82 @@ async fn lead_create_normalises_and_refuses_duplicates_and_suppressed(pool: PgPo
         first_name: Some("  Jane ".into()),
         ..lead("  Jane.Doe@ACME.com.au ", id)
     };
-    let created = leads::create(&pool, &actor(), c, &input).await.expect("create");
+    let created = leads::create(&pool, &actor(), c, &input)
+        .await
+        .expect("create");
     assert_eq!(created.email, "jane.doe@acme.com.au");
     assert_eq!(created.phone.as_deref(), Some("+61412345678"));
     assert_eq!(created.domain.as_deref(), Some("acme.com.au"));
     assert_eq!(created.first_name.as_deref(), Some("Jane"));
     assert_eq!(created.status, "new");
-    assert_eq!((created.als_score, created.als_tier.as_deref()), (None, None));
+    assert_eq!(
+        (created.als_score, created.als_tier.as_deref()),
+        (None, None)
+    );
 
-    let dup = leads::create(&pool, &actor(), c, &lead("JANE.DOE@acme.com.au", id)).await.expect_err("dup");
-    assert!(matches!(dup, UseCaseError::Conflict { code: "duplicate_email", .. }));
+    let dup = leads::create(&pool, &actor(), c, &lead("JANE.DOE@acme.com.au", id))
+        .await
+        .expect_err("dup");
+    assert!(matches!(
+        dup,
+        UseCaseError::Conflict {
+            code: "duplicate_email",
+            ..
+        }
+    ));
 
     let other = client(&pool, "Other").await;
     let other_campaign = campaign(&pool, other).await;
-    let paths = field_paths(&leads::create(&pool, &actor(), c, &lead("x@acme.com.au", other_campaign)).await.expect_err("foreign"));
+    let paths = field_paths(
+        &leads::create(&pool, &actor(), c, &lead("x@acme.com.au", other_campaign))
+            .await
+            .expect_err("foreign"),
+    );
     assert_eq!(paths, vec!["campaign_id".to_owned()]);
     // The same address in another tenant is fine.
-    leads::create(&pool, &actor(), other, &lead("jane.doe@acme.com.au", other_campaign)).await.expect("other tenant");
+    leads::create(
+        &pool,
+        &actor(),
+        other,
+        &lead("jane.doe@acme.com.au", other_campaign),
+    )
+    .await
+    .expect("other tenant");
 
-    sqlx::query("INSERT INTO global_suppression (email, reason) VALUES ('gone@acme.com.au', 'unsubscribe')")
-        .execute(&pool)
-        .await
-        .expect("suppress");
+    sqlx::query(
+        "INSERT INTO global_suppression (email, reason) VALUES ('gone@acme.com.au', 'unsubscribe')",
+    )
+    .execute(&pool)
+    .await
+    .expect("suppress");
     sqlx::query("INSERT INTO global_suppression (phone, reason) VALUES ('+61412000111', 'dncr')")
         .execute(&pool)
         .await
         .expect("suppress phone");
-    let err = leads::create(&pool, &actor(), c, &lead("Gone@acme.com.au", id)).await.expect_err("suppressed");
+    let err = leads::create(&pool, &actor(), c, &lead("Gone@acme.com.au", id))
+        .await
+        .expect_err("suppressed");
     assert!(err.to_string().contains("suppression"), "{err}");
-    let by_phone = LeadCreate { phone: Some("0412 000 111".into()), ..lead("ok@acme.com.au", id) };
-    let paths = field_paths(&leads::create(&pool, &actor(), c, &by_phone).await.expect_err("phone"));
+    let by_phone = LeadCreate {
+        phone: Some("0412 000 111".into()),
+        ..lead("ok@acme.com.au", id)
+    };
+    let paths = field_paths(
+        &leads::create(&pool, &actor(), c, &by_phone)
+            .await
+            .expect_err("phone"),
+    );
     assert_eq!(paths, vec!["phone".to_owned()]);
 
-    let invalid = LeadCreate { phone: Some("12".into()), ..lead("not-an-email", id) };
-    let paths = field_paths(&leads::create(&pool, &actor(), c, &invalid).await.expect_err("invalid"));
+    let invalid = LeadCreate {
+        phone: Some("12".into()),
+        ..lead("not-an-email", id)
+    };
+    let paths = field_paths(
+        &leads::create(&pool, &actor(), c, &invalid)
+            .await
+            .expect_err("invalid"),
+    );
     assert_eq!(paths, vec!["email".to_owned(), "phone".to_owned()]);
     assert_eq!(audit_count(&pool, c, "lead.create").await, 1);
 }
@@ -255,28 +454,69 @@ async fn lead_create_normalises_and_refuses_duplicates_and_suppressed(pool: PgPo
 async fn lead_update_delete_and_tenant_isolation(pool: PgPool) {
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
-    let a = leads::create(&pool, &actor(), c, &lead("a@acme.com.au", id)).await.expect("a");
-    leads::create(&pool, &actor(), c, &lead("b@acme.com.au", id)).await.expect("b");
+    let a = leads::create(&pool, &actor(), c, &lead("a@acme.com.au", id))
+        .await
+        .expect("a");
+    leads::create(&pool, &actor(), c, &lead("b@acme.com.au", id))
+        .await
+        .expect("b");
     let other = client(&pool, "Other").await;
-    assert!(matches!(leads::get(&pool, other, a.id).await, Err(UseCaseError::NotFound("lead"))));
-    let upd = LeadUpdate { title: Some(Some("CEO".into())), ..Default::default() };
-    assert!(matches!(leads::update(&pool, &actor(), other, a.id, &upd).await, Err(UseCaseError::NotFound(_))));
-    assert!(matches!(leads::delete(&pool, &actor(), other, a.id).await, Err(UseCaseError::NotFound(_))));
+    assert!(matches!(
+        leads::get(&pool, other, a.id).await,
+        Err(UseCaseError::NotFound("lead"))
+    ));
+    let upd = LeadUpdate {
+        title: Some(Some("CEO".into())),
+        ..Default::default()
+    };
+    assert!(matches!(
+        leads::update(&pool, &actor(), other, a.id, &upd).await,
+        Err(UseCaseError::NotFound(_))
+    ));
+    assert!(matches!(
+        leads::delete(&pool, &actor(), other, a.id).await,
+        Err(UseCaseError::NotFound(_))
+    ));
 
-    let got = leads::update(&pool, &actor(), c, a.id, &upd).await.expect("update");
+    let got = leads::update(&pool, &actor(), c, a.id, &upd)
+        .await
+        .expect("update");
     assert_eq!(got.title.as_deref(), Some("CEO"));
-    let clash = LeadUpdate { email: Some("B@Acme.com.au".into()), ..Default::default() };
+    let clash = LeadUpdate {
+        email: Some("B@Acme.com.au".into()),
+        ..Default::default()
+    };
     assert!(matches!(
         leads::update(&pool, &actor(), c, a.id, &clash).await,
-        Err(UseCaseError::Conflict { code: "duplicate_email", .. })
+        Err(UseCaseError::Conflict {
+            code: "duplicate_email",
+            ..
+        })
     ));
-    let bad = LeadUpdate { status: Some("zombie".into()), ..Default::default() };
-    assert_eq!(field_paths(&leads::update(&pool, &actor(), c, a.id, &bad).await.expect_err("status")), ["status"]);
+    let bad = LeadUpdate {
+        status: Some("zombie".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        field_paths(
+            &leads::update(&pool, &actor(), c, a.id, &bad)
+                .await
+                .expect_err("status")
+        ),
+        ["status"]
+    );
 
-    leads::delete(&pool, &actor(), c, a.id).await.expect("delete");
-    assert!(matches!(leads::get(&pool, c, a.id).await, Err(UseCaseError::NotFound(_))));
+    leads::delete(&pool, &actor(), c, a.id)
+        .await
+        .expect("delete");
+    assert!(matches!(
+        leads::get(&pool, c, a.id).await,
+        Err(UseCaseError::NotFound(_))
+    ));
     // The address is free again once the lead is deleted.
-    leads::create(&pool, &actor(), c, &lead("a@acme.com.au", id)).await.expect("re-create");
+    leads::create(&pool, &actor(), c, &lead("a@acme.com.au", id))
+        .await
+        .expect("re-create");
     assert_eq!(audit_count(&pool, c, "lead.delete").await, 1);
 }
 
@@ -288,50 +528,104 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
     let bulk = LeadBulkCreate {
         leads: (0..45)
             .map(|i| LeadCreate {
-                company: Some(if i % 3 == 0 { "100%_Widgets".into() } else { "Other Co".into() }),
+                company: Some(if i % 3 == 0 {
+                    "100%_Widgets".into()
+                } else {
+                    "Other Co".into()
+                }),
                 first_name: Some(format!("Name{i}")),
-                ..lead(&format!("lead{i}@acme.com.au"), if i < 40 { id } else { id2 })
+                ..lead(
+                    &format!("lead{i}@acme.com.au"),
+                    if i < 40 { id } else { id2 },
+                )
             })
             .chain([lead("bad", id), lead("lead1@acme.com.au", id)])
             .collect(),
     };
-    let res = leads::bulk_create(&pool, &actor(), c, &bulk).await.expect("bulk");
-    assert_eq!((res.created, res.skipped, res.total), (45, 2, 47));
-    sqlx::query("UPDATE leads SET als_score = 90, als_tier = 'hot' WHERE email = 'lead7@acme.com.au'")
-        .execute(&pool)
+    let res = leads::bulk_create(&pool, &actor(), c, &bulk)
         .await
-        .expect("score");
+        .expect("bulk");
+    assert_eq!((res.created, res.skipped, res.total), (45, 2, 47));
+    sqlx::query(
+        "UPDATE leads SET als_score = 90, als_tier = 'hot' WHERE email = 'lead7@acme.com.au'",
+    )
+    .execute(&pool)
+    .await
+    .expect("score");
 
     let q = |campaign_id, search: Option<&str>| LeadQuery {
         campaign_id,
         search: search.map(str::to_owned),
         ..Default::default()
     };
-    let (_, total) = leads::list(&pool, c, &q(Some(id2), None), 20, 0).await.expect("campaign filter");
+    let (_, total) = leads::list(&pool, c, &q(Some(id2), None), 20, 0)
+        .await
+        .expect("campaign filter");
     assert_eq!(total, 5);
-    let (items, total) = leads::list(&pool, c, &q(None, Some("100%_w")), 100, 0).await.expect("search");
+    let (items, total) = leads::list(&pool, c, &q(None, Some("100%_w")), 100, 0)
+        .await
+        .expect("search");
     assert_eq!(total, 15);
-    assert!(items.iter().all(|l| l.company.as_deref() == Some("100%_Widgets")));
+    assert!(
+        items
+            .iter()
+            .all(|l| l.company.as_deref() == Some("100%_Widgets"))
+    );
     // `%` and `_` are literal: "0%" matches nothing although every company has a zero-or-more match.
-    assert_eq!(leads::list(&pool, c, &q(None, Some("_x")), 100, 0).await.expect("s").1, 0);
-    assert_eq!(leads::list(&pool, c, &q(None, Some("NAME12")), 100, 0).await.expect("s").1, 1);
-    let hot = LeadQuery { tier: Some("hot".into()), ..Default::default() };
+    assert_eq!(
+        leads::list(&pool, c, &q(None, Some("_x")), 100, 0)
+            .await
+            .expect("s")
+            .1,
+        0
+    );
+    assert_eq!(
+        leads::list(&pool, c, &q(None, Some("NAME12")), 100, 0)
+            .await
+            .expect("s")
+            .1,
+        1
+    );
+    let hot = LeadQuery {
+        tier: Some("hot".into()),
+        ..Default::default()
+    };
     let (items, total) = leads::list(&pool, c, &hot, 20, 0).await.expect("tier");
     assert_eq!((total, items[0].email.as_str()), (1, "lead7@acme.com.au"));
-    let top = LeadQuery { sort: Some("-als_score".into()), ..Default::default() };
-    assert_eq!(leads::list(&pool, c, &top, 1, 0).await.expect("sort").0[0].email, "lead7@acme.com.au");
-    let bad = LeadQuery { sort: Some("name".into()), tier: Some("lukewarm".into()), ..Default::default() };
-    assert_eq!(field_paths(&leads::list(&pool, c, &bad, 1, 0).await.expect_err("bad")), ["tier", "sort"]);
+    let top = LeadQuery {
+        sort: Some("-als_score".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        leads::list(&pool, c, &top, 1, 0).await.expect("sort").0[0].email,
+        "lead7@acme.com.au"
+    );
+    let bad = LeadQuery {
+        sort: Some("name".into()),
+        tier: Some("lukewarm".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        field_paths(&leads::list(&pool, c, &bad, 1, 0).await.expect_err("bad")),
+        ["tier", "sort"]
+    );
 
     // Offset pages and keyset pages cover every lead exactly once.
     let mut seen = Vec::new();
     for page in 0..5 {
-        seen.extend(leads::list(&pool, c, &LeadQuery::default(), 10, page * 10).await.expect("page").0);
+        seen.extend(
+            leads::list(&pool, c, &LeadQuery::default(), 10, page * 10)
+                .await
+                .expect("page")
+                .0,
+        );
     }
     let mut keyed = Vec::new();
     let mut after = None;
     loop {
-        let (items, next) = leads::list_keyset(&pool, c, &LeadQuery::default(), after, 7).await.expect("keyset");
+        let (items, next) = leads::list_keyset(&pool, c, &LeadQuery::default(), after, 7)
+            .await
+            .expect("keyset");
         keyed.extend(items);
         match next {
             Some(k) => after = Some(k),
@@ -346,7 +640,9 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
 }
 
 fn csv_rows(n: usize, offset: usize) -> String {
-    let mut s = String::from("E-mail,First Name,Surname,Mobile,Job Title,Organisation,Website,Employees,Country\n");
+    let mut s = String::from(
+        "E-mail,First Name,Surname,Mobile,Job Title,Organisation,Website,Employees,Country\n",
+    );
     for i in offset..offset + n {
         s.push_str(&format!("Person{i}@Example.com.au,P{i},Q{i},,Director,Org {i},example.com.au,\"1,200\",Australia\n"));
     }
@@ -357,11 +653,15 @@ fn csv_rows(n: usize, offset: usize) -> String {
 async fn import_reports_every_row(pool: PgPool) {
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
-    leads::create(&pool, &actor(), c, &lead("existing@acme.com.au", id)).await.expect("existing");
-    sqlx::query("INSERT INTO global_suppression (email, reason) VALUES ('gone@acme.com.au', 'complaint')")
-        .execute(&pool)
+    leads::create(&pool, &actor(), c, &lead("existing@acme.com.au", id))
         .await
-        .expect("suppress");
+        .expect("existing");
+    sqlx::query(
+        "INSERT INTO global_suppression (email, reason) VALUES ('gone@acme.com.au', 'complaint')",
+    )
+    .execute(&pool)
+    .await
+    .expect("suppress");
     let csv = "\u{feff}Email Address,first_name,Last Name,Phone Number,Position,Company Name,Domain,LinkedIn URL,Industry,Employee Count,Country,Ignored\n\
         New@Acme.com.au,Ann,Lee,0412 345 678,CEO,Acme,acme.com.au,https://linkedin.com/in/ann,Retail,51-200,Australia,x\n\
         existing@ACME.com.au,,,,,,,,,,,\n\
@@ -372,32 +672,61 @@ async fn import_reports_every_row(pool: PgPool) {
         ,,,,,,,,,,,\n\
         second@acme.com.au,,,,,,,,,lots,,\n\
         third@acme.com.au\n";
-    let report = import::import_csv(&pool, &actor(), c, id, csv.as_bytes()).await.expect("import");
-    assert_eq!((report.created, report.duplicates, report.invalid), (2, 2, 4), "{report:#?}");
+    let report = import::import_csv(&pool, &actor(), c, id, csv.as_bytes())
+        .await
+        .expect("import");
+    assert_eq!(
+        (report.created, report.duplicates, report.invalid),
+        (2, 2, 4),
+        "{report:#?}"
+    );
     let statuses: Vec<_> = report.rows.iter().map(|r| (r.row, r.status)).collect();
     use RowStatus::*;
     assert_eq!(
         statuses,
-        [(1, Created), (2, Duplicate), (3, Duplicate), (4, Invalid), (5, Invalid), (6, Invalid), (7, Invalid), (8, Created)]
+        [
+            (1, Created),
+            (2, Duplicate),
+            (3, Duplicate),
+            (4, Invalid),
+            (5, Invalid),
+            (6, Invalid),
+            (7, Invalid),
+            (8, Created)
+        ]
     );
-    let reasons: Vec<_> = report.rows.iter().map(|r| r.reason.clone().unwrap_or_default()).collect();
+    let reasons: Vec<_> = report
+        .rows
+        .iter()
+        .map(|r| r.reason.clone().unwrap_or_default())
+        .collect();
     assert!(reasons[1].contains("already exists"), "{reasons:?}");
     assert!(reasons[2].contains("row 1"), "{reasons:?}");
     assert!(reasons[3].contains("@"), "{reasons:?}");
     assert!(reasons[4].contains("phone"), "{reasons:?}");
-    assert!(reasons[5].contains("suppression") && reasons[5].contains("complaint"), "{reasons:?}");
+    assert!(
+        reasons[5].contains("suppression") && reasons[5].contains("complaint"),
+        "{reasons:?}"
+    );
     assert!(reasons[6].contains("employees"), "{reasons:?}");
-    assert!(report.rows[7].lead_id.is_some(), "a short row with only an email is fine");
+    assert!(
+        report.rows[7].lead_id.is_some(),
+        "a short row with only an email is fine"
+    );
     let lead_id = report.rows[0].lead_id.expect("lead id");
     let created = leads::get(&pool, c, lead_id).await.expect("created lead");
     assert_eq!(created.email, "new@acme.com.au");
     assert_eq!(created.phone.as_deref(), Some("+61412345678"));
     assert_eq!(created.organization_employee_count, Some(51));
-    assert_eq!(created.linkedin_url.as_deref(), Some("https://linkedin.com/in/ann"));
+    assert_eq!(
+        created.linkedin_url.as_deref(),
+        Some("https://linkedin.com/in/ann")
+    );
     assert_eq!(created.campaign_id, Some(id));
     assert_eq!(audit_count(&pool, c, "lead.import").await, 1);
 
-    let no_email = import::import_csv(&pool, &actor(), c, id, "name,company\na,b\n".as_bytes()).await;
+    let no_email =
+        import::import_csv(&pool, &actor(), c, id, "name,company\na,b\n".as_bytes()).await;
     assert!(matches!(no_email, Err(UseCaseError::Invalid { .. })));
     let other = client(&pool, "Other").await;
     let foreign = import::import_csv(&pool, &actor(), other, id, csv.as_bytes()).await;
@@ -421,7 +750,9 @@ async fn import_is_all_or_nothing(pool: PgPool) {
         .execute(&pool)
         .await
         .expect("trigger");
-    let err = import::import_csv(&pool, &actor(), c, id, csv_rows(3_000, 0).as_bytes()).await.expect_err("fails");
+    let err = import::import_csv(&pool, &actor(), c, id, csv_rows(3_000, 0).as_bytes())
+        .await
+        .expect_err("fails");
     assert!(matches!(err, UseCaseError::Store(_)), "{err:?}");
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM leads WHERE client_id = $1")
         .bind(c)
@@ -437,9 +768,14 @@ async fn import_refuses_more_than_the_row_limit(pool: PgPool) {
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
     let csv = csv_rows(import::MAX_ROWS + 1, 0);
-    let err = import::import_csv(&pool, &actor(), c, id, csv.as_bytes()).await.expect_err("too many");
+    let err = import::import_csv(&pool, &actor(), c, id, csv.as_bytes())
+        .await
+        .expect_err("too many");
     assert!(matches!(err, UseCaseError::TooLarge(_)), "{err:?}");
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM leads").fetch_one(&pool).await.expect("count");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM leads")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
     assert_eq!(count, 0);
 }
 
@@ -449,12 +785,19 @@ async fn import_of_100k_rows_takes_seconds(pool: PgPool) {
     let id = campaign(&pool, c).await;
     let csv = csv_rows(100_000, 0);
     let started = std::time::Instant::now();
-    let report = import::import_csv(&pool, &actor(), c, id, csv.as_bytes()).await.expect("import");
+    let report = import::import_csv(&pool, &actor(), c, id, csv.as_bytes())
+        .await
+        .expect("import");
     let took = started.elapsed();
     eprintln!("imported 100000 rows in {took:?}");
-    assert_eq!((report.created, report.duplicates, report.invalid), (100_000, 0, 0));
+    assert_eq!(
+        (report.created, report.duplicates, report.invalid),
+        (100_000, 0, 0)
+    );
     assert!(took.as_secs() < 60, "took {took:?}");
     // A second import of an overlapping file skips what exists.
-    let again = import::import_csv(&pool, &actor(), c, id, csv_rows(2_000, 99_000).as_bytes()).await.expect("again");
+    let again = import::import_csv(&pool, &actor(), c, id, csv_rows(2_000, 99_000).as_bytes())
+        .await
+        .expect("again");
     assert_eq!((again.created, again.duplicates), (1_000, 1_000));
 }

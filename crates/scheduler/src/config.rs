@@ -30,7 +30,12 @@ pub struct SchedulerConfig {
     )]
     pub metrics_port: u16,
     /// Time zone the schedules' wall-clock times are read in.
-    #[arg(long = "scheduler-timezone", env = "SCHEDULER_TIMEZONE", value_name = "SCHEDULER_TIMEZONE", default_value = "Australia/Sydney")]
+    #[arg(
+        long = "scheduler-timezone",
+        env = "SCHEDULER_TIMEZONE",
+        value_name = "SCHEDULER_TIMEZONE",
+        default_value = "Australia/Sydney"
+    )]
     pub timezone: chrono_tz::Tz,
     /// How often due ticks are checked, in milliseconds.
     #[arg(long = "scheduler-check-interval-ms", env = "SCHEDULER_CHECK_INTERVAL_MS", value_name = "SCHEDULER_CHECK_INTERVAL_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
@@ -40,7 +45,11 @@ pub struct SchedulerConfig {
     #[arg(long = "scheduler-catch-up-hours", env = "SCHEDULER_CATCH_UP_HOURS", value_name = "SCHEDULER_CATCH_UP_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(0..=24 * 14))]
     pub catch_up_hours: u32,
     /// This process's name, recorded with each tick it fires; default host-pid.
-    #[arg(long = "scheduler-name", env = "SCHEDULER_NAME", value_name = "SCHEDULER_NAME")]
+    #[arg(
+        long = "scheduler-name",
+        env = "SCHEDULER_NAME",
+        value_name = "SCHEDULER_NAME"
+    )]
     pub name: Option<String>,
     /// Shared settings: database, Redis, telemetry.
     #[command(flatten)]

@@ -230,14 +230,19 @@ mod tests {
         let first = Utc.with_ymd_and_hms(2026, 4, 4, 15, 0, 0).unwrap(); // 02:00 AEDT
         let second = Utc.with_ymd_and_hms(2026, 4, 4, 16, 0, 0).unwrap(); // 02:00 AEST
         assert_eq!(enrich.latest_tick(first, TZ), Some(first));
-        assert_eq!(enrich.latest_tick(second + Duration::minutes(30), TZ), Some(first));
+        assert_eq!(
+            enrich.latest_tick(second + Duration::minutes(30), TZ),
+            Some(first)
+        );
     }
 
     #[test]
     fn outreach_is_hourly_in_business_hours_on_weekdays_only() {
         let outreach = def("outreach");
         // Friday 2026-07-03 18:30 -> 18:00 the same day.
-        let fri = outreach.latest_tick(sydney(2026, 7, 3, 18, 30), TZ).unwrap();
+        let fri = outreach
+            .latest_tick(sydney(2026, 7, 3, 18, 30), TZ)
+            .unwrap();
         assert_eq!(fri, sydney(2026, 7, 3, 18, 0));
         // Sunday 12:00 -> still Friday 18:00.
         let sun = outreach.latest_tick(sydney(2026, 7, 5, 12, 0), TZ).unwrap();

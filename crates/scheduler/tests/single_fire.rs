@@ -12,7 +12,10 @@ use sqlx::postgres::PgPoolOptions;
 const TZ: chrono_tz::Tz = chrono_tz::Australia::Sydney;
 
 async fn job_tables(pool: &PgPool) {
-    agency_store::migrate::job_migrator().run(pool).await.expect("apalis migrations");
+    agency_store::migrate::job_migrator()
+        .run(pool)
+        .await
+        .expect("apalis migrations");
 }
 
 async fn separate_pool(pool: &PgPool) -> PgPool {
@@ -31,8 +34,16 @@ async fn two_schedulers_fire_each_tick_once(pool: PgPool) {
     let mut tasks = Vec::new();
     for name in ["a", "b"] {
         let own_pool = separate_pool(&pool).await;
-        let scheduler = Scheduler::new(own_pool, every_second(), TZ, chrono::Duration::hours(1), name.into());
-        tasks.push(tokio::spawn(scheduler.run_loop(Duration::from_millis(20), shutdown.clone())));
+        let scheduler = Scheduler::new(
+            own_pool,
+            every_second(),
+            TZ,
+            chrono::Duration::hours(1),
+            name.into(),
+        );
+        tasks.push(tokio::spawn(
+            scheduler.run_loop(Duration::from_millis(20), shutdown.clone()),
+        ));
     }
     tokio::time::sleep(Duration::from_millis(3_500)).await;
     shutdown.trigger();
@@ -45,16 +56,24 @@ async fn two_schedulers_fire_each_tick_once(pool: PgPool) {
             .await
             .unwrap();
     assert!(runs.len() >= 3, "ticks fired: {}", runs.len());
-    let jobs: Vec<String> = sqlx::query_scalar("SELECT id FROM apalis.jobs WHERE job_type = 'noop' ORDER BY id")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let jobs: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM apalis.jobs WHERE job_type = 'noop' ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     assert_eq!(jobs.len(), runs.len(), "one job per tick");
     let mut run_jobs: Vec<String> = runs.iter().map(|r| r.1.clone()).collect();
     run_jobs.sort();
-    assert_eq!(run_jobs, jobs, "each tick's job is the one recorded with it");
+    assert_eq!(
+        run_jobs, jobs,
+        "each tick's job is the one recorded with it"
+    );
     for pair in runs.windows(2) {
-        assert_eq!((pair[1].0 - pair[0].0).num_seconds(), 1, "consecutive one-second ticks");
+        assert_eq!(
+            (pair[1].0 - pair[0].0).num_seconds(),
+            1,
+            "consecutive one-second ticks"
+        );
     }
 }
 
@@ -67,7 +86,8 @@ async fn concurrent_firing_of_the_same_tick_enqueues_once(pool: PgPool) {
     for i in 0..6 {
         let p = separate_pool(&pool).await;
         handles.push(tokio::spawn(async move {
-            let mut s = Scheduler::new(p, hourly(), TZ, chrono::Duration::hours(1), format!("s{i}"));
+            let mut s =
+                Scheduler::new(p, hourly(), TZ, chrono::Duration::hours(1), format!("s{i}"));
             s.fire_due(now).await.unwrap().len()
         }));
     }
@@ -76,7 +96,10 @@ async fn concurrent_firing_of_the_same_tick_enqueues_once(pool: PgPool) {
         fired += h.await.unwrap();
     }
     assert_eq!(fired, 1);
-    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs").fetch_one(&pool).await.unwrap();
+    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(jobs, 1);
 }
 
@@ -86,23 +109,61 @@ async fn a_scheduler_that_was_down_catches_up_the_latest_missed_tick_once(pool: 
     let hourly = || vec![ScheduleDef::new("hourly", "0 0 * * * *", Target::Noop).unwrap()];
     // Down since 01:00 UTC: ticks 02:00, 03:00, 04:00 were missed; it comes back at 04:40.
     let back = Utc.with_ymd_and_hms(2026, 7, 1, 4, 40, 0).unwrap();
-    let mut s = Scheduler::new(pool.clone(), hourly(), TZ, chrono::Duration::hours(6), "s".into());
+    let mut s = Scheduler::new(
+        pool.clone(),
+        hourly(),
+        TZ,
+        chrono::Duration::hours(6),
+        "s".into(),
+    );
     let fired = s.fire_due(back).await.unwrap();
     assert_eq!(fired.len(), 1);
-    assert_eq!(fired[0].tick, Utc.with_ymd_and_hms(2026, 7, 1, 4, 0, 0).unwrap());
-    assert!(s.fire_due(back + chrono::Duration::minutes(1)).await.unwrap().is_empty());
+    assert_eq!(
+        fired[0].tick,
+        Utc.with_ymd_and_hms(2026, 7, 1, 4, 0, 0).unwrap()
+    );
+    assert!(
+        s.fire_due(back + chrono::Duration::minutes(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // A restart (fresh process state) does not fire it again either.
-    let mut restarted = Scheduler::new(pool.clone(), hourly(), TZ, chrono::Duration::hours(6), "s2".into());
+    let mut restarted = Scheduler::new(
+        pool.clone(),
+        hourly(),
+        TZ,
+        chrono::Duration::hours(6),
+        "s2".into(),
+    );
     assert!(restarted.fire_due(back).await.unwrap().is_empty());
     assert_eq!(restarted.lost_races, 1);
     // The next tick fires normally.
-    let next = restarted.fire_due(Utc.with_ymd_and_hms(2026, 7, 1, 5, 0, 1).unwrap()).await.unwrap();
+    let next = restarted
+        .fire_due(Utc.with_ymd_and_hms(2026, 7, 1, 5, 0, 1).unwrap())
+        .await
+        .unwrap();
     assert_eq!(next.len(), 1);
-    let ticks: i64 = sqlx::query_scalar("SELECT count(*) FROM schedule_runs").fetch_one(&pool).await.unwrap();
+    let ticks: i64 = sqlx::query_scalar("SELECT count(*) FROM schedule_runs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(ticks, 2);
     // A tick older than the catch-up window is skipped.
-    let mut strict = Scheduler::new(pool.clone(), vec![ScheduleDef::new("daily", "0 0 2 * * *", Target::Noop).unwrap()], TZ, chrono::Duration::hours(1), "s3".into());
-    assert!(strict.fire_due(Utc.with_ymd_and_hms(2026, 7, 1, 4, 0, 0).unwrap()).await.unwrap().is_empty());
+    let mut strict = Scheduler::new(
+        pool.clone(),
+        vec![ScheduleDef::new("daily", "0 0 2 * * *", Target::Noop).unwrap()],
+        TZ,
+        chrono::Duration::hours(1),
+        "s3".into(),
+    );
+    assert!(
+        strict
+            .fire_due(Utc.with_ymd_and_hms(2026, 7, 1, 4, 0, 0).unwrap())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -111,16 +172,31 @@ async fn the_default_schedules_enqueue_their_kinds(pool: PgPool) {
     // Wednesday 2026-07-08 10:30 Sydney (00:30 UTC): within the catch-up window of 24 h every
     // schedule except Sunday's pattern learning has a tick.
     let now = Utc.with_ymd_and_hms(2026, 7, 8, 0, 30, 0).unwrap();
-    let mut s = Scheduler::new(pool.clone(), agency_scheduler::default_schedules(), TZ, chrono::Duration::hours(24), "d".into());
+    let mut s = Scheduler::new(
+        pool.clone(),
+        agency_scheduler::default_schedules(),
+        TZ,
+        chrono::Duration::hours(24),
+        "d".into(),
+    );
     let fired = s.fire_due(now).await.unwrap();
-    let mut kinds: Vec<String> = sqlx::query_scalar("SELECT job_type FROM apalis.jobs ORDER BY job_type")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let mut kinds: Vec<String> =
+        sqlx::query_scalar("SELECT job_type FROM apalis.jobs ORDER BY job_type")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     kinds.dedup();
     assert_eq!(fired.len(), 7);
     assert_eq!(
         kinds,
-        vec!["cleanup", "credit_reset", "enrichment_sweep", "outreach_sweep", "pattern_backfill", "refresh_report", "reply_recovery"]
+        vec![
+            "cleanup",
+            "credit_reset",
+            "enrichment_sweep",
+            "outreach_sweep",
+            "pattern_backfill",
+            "refresh_report",
+            "reply_recovery"
+        ]
     );
 }

@@ -65,7 +65,11 @@ pub struct NewActivity {
 }
 
 /// Appends an activity for the client and answers it.
-pub async fn insert(db: impl PgExecutor<'_>, client_id: Uuid, a: &NewActivity) -> Result<Activity, StoreError> {
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    a: &NewActivity,
+) -> Result<Activity, StoreError> {
     Ok(sqlx::query_as::<_, Activity>(
         "INSERT INTO activities (id, client_id, campaign_id, lead_id, channel, action, provider_message_id,
                 sequence_step, subject, content_preview, intent, metadata)

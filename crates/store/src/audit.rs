@@ -120,9 +120,14 @@ pub async fn record(conn: &mut PgConnection, entry: &AuditEntry) -> Result<(), S
 }
 
 /// How many audit rows a client has.
-pub async fn count_for_client(conn: &mut PgConnection, client_id: ClientId) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE client_id = $1")
-        .bind(client_id.into_uuid())
-        .fetch_one(conn)
-        .await?)
+pub async fn count_for_client(
+    conn: &mut PgConnection,
+    client_id: ClientId,
+) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE client_id = $1")
+            .bind(client_id.into_uuid())
+            .fetch_one(conn)
+            .await?,
+    )
 }

@@ -208,10 +208,17 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, client_id: Uuid, filter: &Campai
     if let Some(status) = &filter.status {
         qb.push(" AND status = ").push_bind(status.clone());
     }
-    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let pattern = like_pattern(search);
         qb.push(" AND (name ILIKE ").push_bind(pattern.clone());
-        qb.push(" OR description ILIKE ").push_bind(pattern).push(")");
+        qb.push(" OR description ILIKE ")
+            .push_bind(pattern)
+            .push(")");
     }
 }
 
@@ -227,9 +234,12 @@ pub async fn list(
     push_filter(&mut count, client_id, filter);
     let mut page = QueryBuilder::<Postgres>::new("WITH page AS (SELECT *");
     push_filter(&mut page, client_id, filter);
-    page.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(limit);
+    page.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+        .push_bind(limit);
     page.push(" OFFSET ").push_bind(offset);
-    page.push(") SELECT ").push(CAMPAIGN_VIEW).push(" ORDER BY c.created_at DESC, c.id DESC");
+    page.push(") SELECT ")
+        .push(CAMPAIGN_VIEW)
+        .push(" ORDER BY c.created_at DESC, c.id DESC");
     let (total, items) = tokio::try_join!(
         count.build_query_scalar::<i64>().fetch_one(pool),
         page.build_query_as::<Campaign>().fetch_all(pool),
@@ -238,17 +248,28 @@ pub async fn list(
 }
 
 /// The live campaign `id` of the client, with counters.
-pub async fn get(db: impl PgExecutor<'_>, client_id: Uuid, id: Uuid) -> Result<Campaign, StoreError> {
-    let mut qb = QueryBuilder::<Postgres>::new(
-        "WITH page AS (SELECT * FROM campaigns WHERE client_id = ",
-    );
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    id: Uuid,
+) -> Result<Campaign, StoreError> {
+    let mut qb =
+        QueryBuilder::<Postgres>::new("WITH page AS (SELECT * FROM campaigns WHERE client_id = ");
     qb.push_bind(client_id).push(" AND id = ").push_bind(id);
-    qb.push(" AND deleted_at IS NULL) SELECT ").push(CAMPAIGN_VIEW);
-    qb.build_query_as::<Campaign>().fetch_optional(db).await?.ok_or(StoreError::NotFound)
+    qb.push(" AND deleted_at IS NULL) SELECT ")
+        .push(CAMPAIGN_VIEW);
+    qb.build_query_as::<Campaign>()
+        .fetch_optional(db)
+        .await?
+        .ok_or(StoreError::NotFound)
 }
 
 /// Locks the live campaign `id` of the client for an update.
-pub async fn lock(conn: &mut PgConnection, client_id: Uuid, id: Uuid) -> Result<CampaignRecord, StoreError> {
+pub async fn lock(
+    conn: &mut PgConnection,
+    client_id: Uuid,
+    id: Uuid,
+) -> Result<CampaignRecord, StoreError> {
     sqlx::query_as::<_, CampaignRecord>(
         "SELECT id, status, name, description, permission_mode, allocation_email, allocation_linkedin,
                 allocation_voice, allocation_sms, allocation_mail, daily_lead_limit, total_lead_limit,
@@ -264,7 +285,11 @@ pub async fn lock(conn: &mut PgConnection, client_id: Uuid, id: Uuid) -> Result<
 
 /// The status of the live campaign `id` of the client, read under a share lock (so a lead
 /// cannot be attached to a campaign being deleted concurrently).
-pub async fn status_for_share(conn: &mut PgConnection, client_id: Uuid, id: Uuid) -> Result<String, StoreError> {
+pub async fn status_for_share(
+    conn: &mut PgConnection,
+    client_id: Uuid,
+    id: Uuid,
+) -> Result<String, StoreError> {
     sqlx::query_scalar::<_, String>(
         "SELECT status FROM campaigns WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL FOR SHARE",
     )
@@ -316,7 +341,12 @@ pub async fn insert(
 }
 
 /// Overwrites the writable columns of campaign `id`.
-pub async fn update(conn: &mut PgConnection, client_id: Uuid, id: Uuid, f: &CampaignFields) -> Result<(), StoreError> {
+pub async fn update(
+    conn: &mut PgConnection,
+    client_id: Uuid,
+    id: Uuid,
+    f: &CampaignFields,
+) -> Result<(), StoreError> {
     let done = sqlx::query(
         "UPDATE campaigns SET name = $3, description = $4, permission_mode = $5, allocation_email = $6,
                 allocation_linkedin = $7, allocation_voice = $8, allocation_sms = $9, allocation_mail = $10,
@@ -352,7 +382,12 @@ pub async fn update(conn: &mut PgConnection, client_id: Uuid, id: Uuid, f: &Camp
 }
 
 /// Sets the status (the caller checked the transition), stamping activation/completion.
-pub async fn set_status(conn: &mut PgConnection, client_id: Uuid, id: Uuid, status: &str) -> Result<(), StoreError> {
+pub async fn set_status(
+    conn: &mut PgConnection,
+    client_id: Uuid,
+    id: Uuid,
+    status: &str,
+) -> Result<(), StoreError> {
     let done = sqlx::query(
         "UPDATE campaigns SET status = $3, updated_at = now(),
                 activated_at = CASE WHEN $3 = 'active' THEN coalesce(activated_at, now()) ELSE activated_at END,
@@ -371,7 +406,11 @@ pub async fn set_status(conn: &mut PgConnection, client_id: Uuid, id: Uuid, stat
 }
 
 /// Soft-deletes campaign `id`; `NotFound` when it is not a live campaign of the client.
-pub async fn soft_delete(conn: &mut PgConnection, client_id: Uuid, id: Uuid) -> Result<(), StoreError> {
+pub async fn soft_delete(
+    conn: &mut PgConnection,
+    client_id: Uuid,
+    id: Uuid,
+) -> Result<(), StoreError> {
     let done = sqlx::query(
         "UPDATE campaigns SET deleted_at = now(), updated_at = now()
           WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL",
@@ -387,7 +426,11 @@ pub async fn soft_delete(conn: &mut PgConnection, client_id: Uuid, id: Uuid) -> 
 }
 
 /// The campaign's sequence steps in order.
-pub async fn sequence(db: impl PgExecutor<'_>, client_id: Uuid, campaign_id: Uuid) -> Result<Vec<SequenceStep>, StoreError> {
+pub async fn sequence(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    campaign_id: Uuid,
+) -> Result<Vec<SequenceStep>, StoreError> {
     Ok(sqlx::query_as::<_, SequenceStep>(
         "SELECT id, campaign_id, step_number, channel, delay_days, subject_template, body_template,
                 skip_if_replied, skip_if_bounced, created_at, updated_at
@@ -442,10 +485,15 @@ pub async fn replace_sequence(
 }
 
 /// The client's default permission mode (`NotFound` for an unknown or deleted client).
-pub async fn client_default_permission_mode(db: impl PgExecutor<'_>, client_id: Uuid) -> Result<String, StoreError> {
-    sqlx::query_scalar::<_, String>("SELECT default_permission_mode FROM clients WHERE id = $1 AND deleted_at IS NULL")
-        .bind(client_id)
-        .fetch_optional(db)
-        .await?
-        .ok_or(StoreError::NotFound)
+pub async fn client_default_permission_mode(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+) -> Result<String, StoreError> {
+    sqlx::query_scalar::<_, String>(
+        "SELECT default_permission_mode FROM clients WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(client_id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(StoreError::NotFound)
 }

@@ -157,7 +157,8 @@ pub struct LeadFilter {
 }
 
 fn push_filter(qb: &mut QueryBuilder<Postgres>, client_id: Uuid, filter: &LeadFilter) {
-    qb.push(" FROM leads WHERE client_id = ").push_bind(client_id);
+    qb.push(" FROM leads WHERE client_id = ")
+        .push_bind(client_id);
     qb.push(" AND deleted_at IS NULL");
     if let Some(campaign_id) = filter.campaign_id {
         qb.push(" AND campaign_id = ").push_bind(campaign_id);
@@ -168,7 +169,12 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, client_id: Uuid, filter: &LeadFi
     if let Some(tier) = &filter.tier {
         qb.push(" AND als_tier = ").push_bind(tier.clone());
     }
-    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         // The same expression as the trigram index `leads_search_trgm_idx`.
         qb.push(
             " AND (email || ' ' || coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || coalesce(company, '')) ILIKE ",
@@ -191,7 +197,11 @@ pub async fn list(
     let mut page = QueryBuilder::<Postgres>::new("SELECT ");
     page.push(LEAD_COLUMNS);
     push_filter(&mut page, client_id, filter);
-    page.push(sort.order_by()).push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    page.push(sort.order_by())
+        .push(" LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
     let (total, items) = tokio::try_join!(
         count.build_query_scalar::<i64>().fetch_one(pool),
         page.build_query_as::<Lead>().fetch_all(pool),
@@ -213,10 +223,18 @@ pub async fn list_after(
     page.push(LEAD_COLUMNS);
     push_filter(&mut page, client_id, filter);
     if let Some((at, id)) = after {
-        page.push(if desc { " AND (created_at, id) < (" } else { " AND (created_at, id) > (" });
+        page.push(if desc {
+            " AND (created_at, id) < ("
+        } else {
+            " AND (created_at, id) > ("
+        });
         page.push_bind(at).push(", ").push_bind(id).push(")");
     }
-    let sort = if desc { LeadSort::CreatedDesc } else { LeadSort::CreatedAsc };
+    let sort = if desc {
+        LeadSort::CreatedDesc
+    } else {
+        LeadSort::CreatedAsc
+    };
     page.push(sort.order_by()).push(" LIMIT ").push_bind(limit);
     Ok(page.build_query_as::<Lead>().fetch_all(pool).await?)
 }
@@ -224,13 +242,24 @@ pub async fn list_after(
 /// The live lead `id` of the client.
 pub async fn get(db: impl PgExecutor<'_>, client_id: Uuid, id: Uuid) -> Result<Lead, StoreError> {
     let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
-    qb.push(LEAD_COLUMNS).push(" FROM leads WHERE client_id = ").push_bind(client_id);
-    qb.push(" AND id = ").push_bind(id).push(" AND deleted_at IS NULL");
-    qb.build_query_as::<Lead>().fetch_optional(db).await?.ok_or(StoreError::NotFound)
+    qb.push(LEAD_COLUMNS)
+        .push(" FROM leads WHERE client_id = ")
+        .push_bind(client_id);
+    qb.push(" AND id = ")
+        .push_bind(id)
+        .push(" AND deleted_at IS NULL");
+    qb.build_query_as::<Lead>()
+        .fetch_optional(db)
+        .await?
+        .ok_or(StoreError::NotFound)
 }
 
 /// Locks the live lead `id` of the client and answers its editable columns.
-pub async fn lock(conn: &mut PgConnection, client_id: Uuid, id: Uuid) -> Result<LeadFields, StoreError> {
+pub async fn lock(
+    conn: &mut PgConnection,
+    client_id: Uuid,
+    id: Uuid,
+) -> Result<LeadFields, StoreError> {
     sqlx::query_as::<_, LeadFields>(
         "SELECT campaign_id, email, phone, first_name, last_name, title, company, linkedin_url, domain,
                 organization_industry, organization_employee_count, organization_country, status
@@ -245,7 +274,12 @@ pub async fn lock(conn: &mut PgConnection, client_id: Uuid, id: Uuid) -> Result<
 
 /// Inserts one lead; a live lead with the same email answers
 /// `Conflict { constraint: EMAIL_UNIQUE_INDEX }`.
-pub async fn insert(conn: &mut PgConnection, client_id: Uuid, id: Uuid, f: &LeadFields) -> Result<Lead, StoreError> {
+pub async fn insert(
+    conn: &mut PgConnection,
+    client_id: Uuid,
+    id: Uuid,
+    f: &LeadFields,
+) -> Result<Lead, StoreError> {
     let mut qb = QueryBuilder::<Postgres>::new(
         "INSERT INTO leads (id, client_id, campaign_id, email, phone, first_name, last_name, title, company,
                 linkedin_url, domain, organization_industry, organization_employee_count, organization_country, status)
@@ -285,7 +319,9 @@ pub async fn insert_many(
     }
     macro_rules! col {
         ($field:ident) => {
-            rows.iter().map(|(_, f)| f.$field.clone()).collect::<Vec<_>>()
+            rows.iter()
+                .map(|(_, f)| f.$field.clone())
+                .collect::<Vec<_>>()
         };
     }
     let ids: Vec<Uuid> = rows.iter().map(|(id, _)| *id).collect();
@@ -323,7 +359,12 @@ pub async fn insert_many(
 
 /// Overwrites the editable columns of lead `id`; a clash with another live lead's email
 /// answers `Conflict { constraint: EMAIL_UNIQUE_INDEX }`.
-pub async fn update(conn: &mut PgConnection, client_id: Uuid, id: Uuid, f: &LeadFields) -> Result<Lead, StoreError> {
+pub async fn update(
+    conn: &mut PgConnection,
+    client_id: Uuid,
+    id: Uuid,
+    f: &LeadFields,
+) -> Result<Lead, StoreError> {
     let mut qb = QueryBuilder::<Postgres>::new("UPDATE leads SET campaign_id = ");
     qb.push_bind(f.campaign_id);
     qb.push(", email = ").push_bind(f.email.clone());
@@ -332,19 +373,34 @@ pub async fn update(conn: &mut PgConnection, client_id: Uuid, id: Uuid, f: &Lead
     qb.push(", last_name = ").push_bind(f.last_name.clone());
     qb.push(", title = ").push_bind(f.title.clone());
     qb.push(", company = ").push_bind(f.company.clone());
-    qb.push(", linkedin_url = ").push_bind(f.linkedin_url.clone());
+    qb.push(", linkedin_url = ")
+        .push_bind(f.linkedin_url.clone());
     qb.push(", domain = ").push_bind(f.domain.clone());
-    qb.push(", organization_industry = ").push_bind(f.organization_industry.clone());
-    qb.push(", organization_employee_count = ").push_bind(f.organization_employee_count);
-    qb.push(", organization_country = ").push_bind(f.organization_country.clone());
+    qb.push(", organization_industry = ")
+        .push_bind(f.organization_industry.clone());
+    qb.push(", organization_employee_count = ")
+        .push_bind(f.organization_employee_count);
+    qb.push(", organization_country = ")
+        .push_bind(f.organization_country.clone());
     qb.push(", status = ").push_bind(f.status.clone());
-    qb.push(", updated_at = now() WHERE client_id = ").push_bind(client_id);
-    qb.push(" AND id = ").push_bind(id).push(" AND deleted_at IS NULL RETURNING ").push(LEAD_COLUMNS);
-    qb.build_query_as::<Lead>().fetch_optional(conn).await?.ok_or(StoreError::NotFound)
+    qb.push(", updated_at = now() WHERE client_id = ")
+        .push_bind(client_id);
+    qb.push(" AND id = ")
+        .push_bind(id)
+        .push(" AND deleted_at IS NULL RETURNING ")
+        .push(LEAD_COLUMNS);
+    qb.build_query_as::<Lead>()
+        .fetch_optional(conn)
+        .await?
+        .ok_or(StoreError::NotFound)
 }
 
 /// Soft-deletes lead `id`; `NotFound` when it is not a live lead of the client.
-pub async fn soft_delete(conn: &mut PgConnection, client_id: Uuid, id: Uuid) -> Result<(), StoreError> {
+pub async fn soft_delete(
+    conn: &mut PgConnection,
+    client_id: Uuid,
+    id: Uuid,
+) -> Result<(), StoreError> {
     let done = sqlx::query(
         "UPDATE leads SET deleted_at = now(), updated_at = now()
           WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL",

@@ -62,12 +62,17 @@ pub struct MemberRow {
     pub updated_at: DateTime<Utc>,
 }
 
-const MEMBER_SELECT: &str = "SELECT m.id, m.client_id, m.user_id, COALESCE(u.email, m.invited_email) AS email,
+const MEMBER_SELECT: &str =
+    "SELECT m.id, m.client_id, m.user_id, COALESCE(u.email, m.invited_email) AS email,
     m.role, m.invited_email, m.invited_by, m.accepted_at, m.created_at, m.updated_at
     FROM memberships m LEFT JOIN users u ON u.id = m.user_id";
 
 /// The user's accepted membership of a live client, if any.
-pub async fn access(pool: &PgPool, client_id: ClientId, user_id: UserId) -> Result<Option<Access>, StoreError> {
+pub async fn access(
+    pool: &PgPool,
+    client_id: ClientId,
+    user_id: UserId,
+) -> Result<Option<Access>, StoreError> {
     Ok(sqlx::query_as::<_, Access>(
         "SELECT m.id AS membership_id, c.id AS client_id, c.name AS client_name, m.role
            FROM memberships m JOIN clients c ON c.id = m.client_id AND c.deleted_at IS NULL
@@ -99,11 +104,12 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<MemberRow>, i64), StoreError> {
-    let total: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM memberships WHERE client_id = $1 AND deleted_at IS NULL")
-            .bind(client_id.into_uuid())
-            .fetch_one(&mut *conn)
-            .await?;
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM memberships WHERE client_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(client_id.into_uuid())
+    .fetch_one(&mut *conn)
+    .await?;
     let rows = sqlx::query_as::<_, MemberRow>(sqlx::AssertSqlSafe(format!(
         "{MEMBER_SELECT} WHERE m.client_id = $1 AND m.deleted_at IS NULL ORDER BY m.created_at, m.id LIMIT $2 OFFSET $3"
     )))
@@ -124,7 +130,9 @@ pub async fn get(
 ) -> Result<MemberRow, StoreError> {
     let sql = if lock {
         // Lock the membership row only (not the joined user).
-        format!("{MEMBER_SELECT} WHERE m.client_id = $1 AND m.id = $2 AND m.deleted_at IS NULL FOR UPDATE OF m")
+        format!(
+            "{MEMBER_SELECT} WHERE m.client_id = $1 AND m.id = $2 AND m.deleted_at IS NULL FOR UPDATE OF m"
+        )
     } else {
         format!("{MEMBER_SELECT} WHERE m.client_id = $1 AND m.id = $2 AND m.deleted_at IS NULL")
     };
@@ -151,7 +159,11 @@ pub async fn lock_owners(conn: &mut PgConnection, client_id: ClientId) -> Result
 }
 
 /// True when a user with this email (case-insensitive) is already a live member of the client.
-pub async fn email_is_member(conn: &mut PgConnection, client_id: ClientId, email: &str) -> Result<bool, StoreError> {
+pub async fn email_is_member(
+    conn: &mut PgConnection,
+    client_id: ClientId,
+    email: &str,
+) -> Result<bool, StoreError> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
           WHERE m.client_id = $1 AND m.deleted_at IS NULL AND lower(u.email) = lower($2))",
@@ -206,7 +218,11 @@ pub async fn set_role(
 }
 
 /// Soft-deletes a live membership.
-pub async fn remove(conn: &mut PgConnection, client_id: ClientId, id: MembershipId) -> Result<(), StoreError> {
+pub async fn remove(
+    conn: &mut PgConnection,
+    client_id: ClientId,
+    id: MembershipId,
+) -> Result<(), StoreError> {
     let done = sqlx::query(
         "UPDATE memberships SET deleted_at = now(), updated_at = now()
           WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL",
@@ -222,7 +238,10 @@ pub async fn remove(conn: &mut PgConnection, client_id: ClientId, id: Membership
 }
 
 /// A pending invite by id (any client), locked for acceptance.
-pub async fn pending_invite(conn: &mut PgConnection, id: MembershipId) -> Result<MemberRow, StoreError> {
+pub async fn pending_invite(
+    conn: &mut PgConnection,
+    id: MembershipId,
+) -> Result<MemberRow, StoreError> {
     sqlx::query_as::<_, MemberRow>(sqlx::AssertSqlSafe(format!(
         "{MEMBER_SELECT} WHERE m.id = $1 AND m.deleted_at IS NULL AND m.user_id IS NULL FOR UPDATE OF m"
     )))
@@ -234,7 +253,11 @@ pub async fn pending_invite(conn: &mut PgConnection, id: MembershipId) -> Result
 
 /// Accepts a pending invite for `user_id`; a user already in the client conflicts on
 /// `memberships_user_client_idx`.
-pub async fn accept(conn: &mut PgConnection, id: MembershipId, user_id: UserId) -> Result<UserMembership, StoreError> {
+pub async fn accept(
+    conn: &mut PgConnection,
+    id: MembershipId,
+    user_id: UserId,
+) -> Result<UserMembership, StoreError> {
     sqlx::query_as::<_, UserMembership>(
         "WITH m AS (
             UPDATE memberships SET user_id = $2, accepted_at = now(), updated_at = now()

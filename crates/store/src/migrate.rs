@@ -41,10 +41,11 @@ impl SetStatus {
     }
 }
 
-/// Applies our migrations, then the job tables. Safe to run again: applied versions are skipped.
+/// Applies the job tables, then our migrations (so ours may index or reference the `apalis`
+/// schema). Safe to run again: applied versions are skipped.
 pub async fn run(pool: &PgPool) -> Result<(), StoreError> {
-    MIGRATOR.run(pool).await?;
     job_migrator().run(pool).await?;
+    MIGRATOR.run(pool).await?;
     Ok(())
 }
 

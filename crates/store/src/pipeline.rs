@@ -35,7 +35,10 @@ pub struct ClientPipeline {
 }
 
 /// Reads a live client's pipeline settings.
-pub async fn client(db: impl PgExecutor<'_>, client_id: Uuid) -> Result<ClientPipeline, StoreError> {
+pub async fn client(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+) -> Result<ClientPipeline, StoreError> {
     Ok(sqlx::query_as::<_, ClientPipeline>(
         "SELECT id, timezone, credits_remaining, subscription_status, icp_industries,
                 competitor_domains, als_weights, als_weights_confidence, als_weights_conversions
@@ -206,7 +209,11 @@ pub async fn save_scores(
         return Ok(0);
     }
     let n = scores.len();
-    let (mut ids, mut score, mut tier) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut ids, mut score, mut tier) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
     let (mut dq, mut au, mut cf, mut ti, mut ri) = (
         Vec::with_capacity(n),
         Vec::with_capacity(n),
@@ -283,7 +290,8 @@ pub async fn save_allocations(
         return Ok(0);
     }
     let ids: Vec<Uuid> = rows.iter().map(|r| r.lead_id).collect();
-    let channels: Vec<Option<String>> = rows.iter().map(|r| r.first_touch_channel.clone()).collect();
+    let channels: Vec<Option<String>> =
+        rows.iter().map(|r| r.first_touch_channel.clone()).collect();
     let resources: Vec<Option<Uuid>> = rows.iter().map(|r| r.resource_id).collect();
     let next: Vec<Option<DateTime<Utc>>> = rows.iter().map(|r| r.next_action_at).collect();
     let reasons: Vec<Option<String>> = rows.iter().map(|r| r.wait_reason.clone()).collect();
@@ -512,7 +520,10 @@ pub async fn refund_credit(db: impl PgExecutor<'_>, client_id: Uuid) -> Result<(
 
 /// Forgets a job's effect record (`job_effects`), so a retry of the job repeats the effect
 /// (used when a spent credit is refunded).
-pub async fn forget_job_effect(db: impl PgExecutor<'_>, effect_key: &str) -> Result<(), StoreError> {
+pub async fn forget_job_effect(
+    db: impl PgExecutor<'_>,
+    effect_key: &str,
+) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM job_effects WHERE effect_key = $1")
         .bind(effect_key)
         .execute(db)
@@ -663,7 +674,10 @@ pub struct TierCount {
 }
 
 /// Lead counts per campaign and tier for a client (live leads and campaigns).
-pub async fn tier_counts(db: impl PgExecutor<'_>, client_id: Uuid) -> Result<Vec<TierCount>, StoreError> {
+pub async fn tier_counts(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+) -> Result<Vec<TierCount>, StoreError> {
     Ok(sqlx::query_as::<_, TierCount>(
         "SELECT l.campaign_id, c.name AS campaign_name, l.als_tier AS tier, count(*) AS count
            FROM leads l

@@ -40,7 +40,11 @@ pub struct NewSuppression {
 }
 
 fn like_pattern(search: &str) -> String {
-    let escaped = search.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = search
+        .trim()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
@@ -53,10 +57,12 @@ pub async fn list(
 ) -> Result<(Vec<SuppressionRow>, i64), StoreError> {
     let pattern = search.filter(|s| !s.trim().is_empty()).map(like_pattern);
     let filter = "($1::text IS NULL OR email ILIKE $1 OR phone ILIKE $1)";
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM global_suppression WHERE {filter}")))
-        .bind(&pattern)
-        .fetch_one(&mut *conn)
-        .await?;
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM global_suppression WHERE {filter}"
+    )))
+    .bind(&pattern)
+    .fetch_one(&mut *conn)
+    .await?;
     let rows = sqlx::query_as::<_, SuppressionRow>(sqlx::AssertSqlSafe(format!(
         "SELECT id, email, phone, reason, source, created_at FROM global_suppression WHERE {filter}
           ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
@@ -71,7 +77,10 @@ pub async fn list(
 
 /// Adds an entry; an address already listed conflicts on `global_suppression_email_idx` or
 /// `global_suppression_phone_idx`.
-pub async fn insert(conn: &mut PgConnection, new: &NewSuppression) -> Result<SuppressionRow, StoreError> {
+pub async fn insert(
+    conn: &mut PgConnection,
+    new: &NewSuppression,
+) -> Result<SuppressionRow, StoreError> {
     Ok(sqlx::query_as::<_, SuppressionRow>(
         "INSERT INTO global_suppression (id, email, phone, reason, source, created_by) VALUES ($1, $2, $3, $4, $5, $6)
          RETURNING id, email, phone, reason, source, created_at",
@@ -87,7 +96,10 @@ pub async fn insert(conn: &mut PgConnection, new: &NewSuppression) -> Result<Sup
 }
 
 /// Removes an entry and returns it.
-pub async fn delete(conn: &mut PgConnection, id: SuppressionId) -> Result<SuppressionRow, StoreError> {
+pub async fn delete(
+    conn: &mut PgConnection,
+    id: SuppressionId,
+) -> Result<SuppressionRow, StoreError> {
     sqlx::query_as::<_, SuppressionRow>(
         "DELETE FROM global_suppression WHERE id = $1 RETURNING id, email, phone, reason, source, created_at",
     )

@@ -20,7 +20,9 @@ pub struct UserRow {
 /// Returns the user `id`, inserting it with `email` when it is new. When another account
 /// already holds the email, the row is created without it (emails are unique).
 pub async fn ensure(pool: &PgPool, id: UserId, email: Option<&str>) -> Result<UserRow, StoreError> {
-    let email = email.map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty());
+    let email = email
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty());
     match ensure_with(pool, id, email.as_deref()).await {
         Err(e) if e.is_conflict_on("users_email_lower_idx") => {
             tracing::warn!(user_id = %id, "token email belongs to another user; stored without email");
@@ -30,7 +32,11 @@ pub async fn ensure(pool: &PgPool, id: UserId, email: Option<&str>) -> Result<Us
     }
 }
 
-async fn ensure_with(pool: &PgPool, id: UserId, email: Option<&str>) -> Result<UserRow, StoreError> {
+async fn ensure_with(
+    pool: &PgPool,
+    id: UserId,
+    email: Option<&str>,
+) -> Result<UserRow, StoreError> {
     if let Some(row) = get(pool, id).await? {
         return Ok(row);
     }
@@ -49,20 +55,23 @@ async fn ensure_with(pool: &PgPool, id: UserId, email: Option<&str>) -> Result<U
 /// The user `id`, if known.
 pub async fn get(pool: &PgPool, id: UserId) -> Result<Option<UserRow>, StoreError> {
     Ok(
-        sqlx::query_as::<_, UserRow>("SELECT id, email, is_platform_admin FROM users WHERE id = $1")
-            .bind(id.into_uuid())
-            .fetch_optional(pool)
-            .await?,
+        sqlx::query_as::<_, UserRow>(
+            "SELECT id, email, is_platform_admin FROM users WHERE id = $1",
+        )
+        .bind(id.into_uuid())
+        .fetch_optional(pool)
+        .await?,
     )
 }
 
 /// Marks or unmarks the user as a platform admin.
 pub async fn set_platform_admin(pool: &PgPool, id: UserId, admin: bool) -> Result<(), StoreError> {
-    let done = sqlx::query("UPDATE users SET is_platform_admin = $2, updated_at = now() WHERE id = $1")
-        .bind(id.into_uuid())
-        .bind(admin)
-        .execute(pool)
-        .await?;
+    let done =
+        sqlx::query("UPDATE users SET is_platform_admin = $2, updated_at = now() WHERE id = $1")
+            .bind(id.into_uuid())
+            .bind(admin)
+            .execute(pool)
+            .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }

@@ -31,7 +31,11 @@ impl RsaTestKey {
         } else {
             (rsa_keys::RSA_KEY_2_PEM, rsa_keys::RSA_KEY_2_N)
         };
-        Self { kid: kid.to_owned(), pem, n }
+        Self {
+            kid: kid.to_owned(),
+            pem,
+            n,
+        }
     }
 
     /// The public JWK.
@@ -64,14 +68,19 @@ pub struct JwksServer {
 
 impl std::fmt::Debug for JwksServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JwksServer").field("url", &self.url).finish()
+        f.debug_struct("JwksServer")
+            .field("url", &self.url)
+            .finish()
     }
 }
 
 impl JwksServer {
     /// Starts serving `keys` on 127.0.0.1:0.
     pub async fn start(keys: &[RsaTestKey]) -> JwksServer {
-        let shared = Shared { set: Arc::new(RwLock::new(Self::set_of(keys))), fetches: Arc::new(AtomicUsize::new(0)) };
+        let shared = Shared {
+            set: Arc::new(RwLock::new(Self::set_of(keys))),
+            fetches: Arc::new(AtomicUsize::new(0)),
+        };
         let app = Router::new()
             .route(
                 "/.well-known/jwks.json",
@@ -81,14 +90,22 @@ impl JwksServer {
                 }),
             )
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let stop = CancellationToken::new();
         let token = stop.clone();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app).with_graceful_shutdown(async move { token.cancelled().await }).await;
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move { token.cancelled().await })
+                .await;
         });
-        JwksServer { url: format!("http://{addr}/.well-known/jwks.json"), shared, stop }
+        JwksServer {
+            url: format!("http://{addr}/.well-known/jwks.json"),
+            shared,
+            stop,
+        }
     }
 
     fn set_of(keys: &[RsaTestKey]) -> Value {

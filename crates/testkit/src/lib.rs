@@ -26,7 +26,8 @@ pub const TEST_JWT_SECRET: &str = "agency-os-test-secret-0123456789abcdef0123456
 
 /// The server URL test databases are created on (`DATABASE_URL`, else the local server).
 pub fn server_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 /// A user known to the test app.
@@ -58,7 +59,10 @@ pub struct TestApp {
 
 impl std::fmt::Debug for TestApp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestApp").field("base_url", &self.base_url).field("db", &self.db_name).finish()
+        f.debug_struct("TestApp")
+            .field("base_url", &self.base_url)
+            .field("db", &self.db_name)
+            .finish()
     }
 }
 
@@ -73,7 +77,9 @@ pub fn test_settings() -> ApiSettings {
 /// Creates a fresh database on the test server, migrates it and returns (name, pool).
 pub async fn fresh_database() -> (String, PgPool) {
     let server = server_url();
-    let admin = sqlx::PgPool::connect(&server).await.expect("connect to the test server (DATABASE_URL)");
+    let admin = sqlx::PgPool::connect(&server)
+        .await
+        .expect("connect to the test server (DATABASE_URL)");
     let name = format!("agency_test_{}", Uuid::now_v7().simple());
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&admin)
@@ -82,9 +88,17 @@ pub async fn fresh_database() -> (String, PgPool) {
     admin.close().await;
     let mut url = url::Url::parse(&server).expect("DATABASE_URL is a URL");
     url.set_path(&name);
-    let settings = PoolSettings { max_connections: 8, application_name: "agency-testkit".into(), ..PoolSettings::default() };
-    let pool = agency_store::connect(url.as_str(), &settings).await.expect("connect to test database");
-    agency_store::migrate::run(&pool).await.expect("migrate test database");
+    let settings = PoolSettings {
+        max_connections: 8,
+        application_name: "agency-testkit".into(),
+        ..PoolSettings::default()
+    };
+    let pool = agency_store::connect(url.as_str(), &settings)
+        .await
+        .expect("connect to test database");
+    agency_store::migrate::run(&pool)
+        .await
+        .expect("migrate test database");
     (name, pool)
 }
 
@@ -100,21 +114,30 @@ impl TestApp {
         adjust(&mut settings);
         let (db_name, pool) = fresh_database().await;
         let redis = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty());
-        let cache = agency_cache::FallbackCache::new(redis.as_deref(), pool.clone()).expect("cache");
+        let cache =
+            agency_cache::FallbackCache::new(redis.as_deref(), pool.clone()).expect("cache");
         let state = AppState::new(pool.clone(), Arc::new(cache), settings.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let stop = CancellationToken::new();
-        let app = agency_api::build_router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let app =
+            agency_api::build_router(state).into_make_service_with_connect_info::<SocketAddr>();
         let token = stop.clone();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app).with_graceful_shutdown(async move { token.cancelled().await }).await;
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move { token.cancelled().await })
+                .await;
         });
         TestApp {
             base_url: format!("http://{addr}"),
             addr,
             pool,
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
             settings,
             db_name,
             stop,
@@ -154,8 +177,14 @@ impl TestApp {
     pub async fn create_user(&self) -> TestUser {
         let id = Uuid::now_v7();
         let email = format!("user-{}@example.com", id.simple());
-        agency_store::users::ensure(&self.pool, UserId::from_uuid(id), Some(&email)).await.expect("create user");
-        TestUser { id, token: self.token(id, Some(&email)), email }
+        agency_store::users::ensure(&self.pool, UserId::from_uuid(id), Some(&email))
+            .await
+            .expect("create user");
+        TestUser {
+            id,
+            token: self.token(id, Some(&email)),
+            email,
+        }
     }
 
     /// A platform admin with a token.
@@ -169,21 +198,27 @@ impl TestApp {
 
     /// A client (no members).
     pub async fn create_client(&self, name: &str) -> ClientId {
-        let id: Uuid = sqlx::query_scalar("INSERT INTO clients (id, name) VALUES ($1, $2) RETURNING id")
-            .bind(Uuid::now_v7())
-            .bind(name)
-            .fetch_one(&self.pool)
-            .await
-            .expect("create client");
+        let id: Uuid =
+            sqlx::query_scalar("INSERT INTO clients (id, name) VALUES ($1, $2) RETURNING id")
+                .bind(Uuid::now_v7())
+                .bind(name)
+                .fetch_one(&self.pool)
+                .await
+                .expect("create client");
         ClientId::from_uuid(id)
     }
 
     /// Adds `user` to `client` with `role` (accepted); returns the membership id.
     pub async fn add_member(&self, client: ClientId, user: &TestUser, role: Role) -> Uuid {
         let mut conn = self.pool.acquire().await.expect("conn");
-        agency_store::memberships::add_accepted(&mut conn, client, UserId::from_uuid(user.id), role.as_str())
-            .await
-            .expect("add member")
+        agency_store::memberships::add_accepted(
+            &mut conn,
+            client,
+            UserId::from_uuid(user.id),
+            role.as_str(),
+        )
+        .await
+        .expect("add member")
     }
 
     /// A new user with `role` in `client`.
@@ -204,11 +239,12 @@ impl TestApp {
         .fetch_all(&self.pool)
         .await
         .expect("list tenant tables");
-        let client_row: Option<String> = sqlx::query_scalar("SELECT md5(c::text) FROM clients c WHERE id = $1")
-            .bind(client.into_uuid())
-            .fetch_optional(&self.pool)
-            .await
-            .expect("client row");
+        let client_row: Option<String> =
+            sqlx::query_scalar("SELECT md5(c::text) FROM clients c WHERE id = $1")
+                .bind(client.into_uuid())
+                .fetch_optional(&self.pool)
+                .await
+                .expect("client row");
         parts.push(format!("clients={client_row:?}"));
         for table in tables {
             let sql = format!(
@@ -229,16 +265,23 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.stop.cancel();
         let name = self.db_name.clone();
-        let pool = self.pool.clone();
-        // Drop the database from a thread with its own runtime (Drop cannot await).
+        // Drop the database from a thread with its own runtime (Drop cannot await, and the
+        // test's runtime is blocked here, so nothing may wait on the app's pool: FORCE ends
+        // its connections server-side).
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
             rt.block_on(async move {
-                pool.close().await;
                 if let Ok(admin) = sqlx::PgPool::connect(&server_url()).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                        .execute(&admin)
-                        .await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&admin)
+                    .await;
                     admin.close().await;
                 }
             });
@@ -266,18 +309,31 @@ pub fn claims_for(sub: Uuid, email: Option<&str>, exp_in_secs: i64) -> Value {
 /// Asserts `response` is the JSON error envelope with `status` and `code`, and that the body's
 /// request id equals the `x-request-id` header; returns the body.
 pub async fn assert_envelope(response: reqwest::Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status().as_u16(), status, "status of {}", response.url());
+    assert_eq!(
+        response.status().as_u16(),
+        status,
+        "status of {}",
+        response.url()
+    );
     let header_id = response
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .expect("x-request-id header on an error");
-    let ct = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let ct = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     assert!(ct.starts_with("application/json"), "content-type {ct}");
     let body: Value = response.json().await.expect("JSON error body");
     assert_eq!(body["code"], code, "body {body}");
     assert_eq!(body["request_id"], header_id.as_str(), "body {body}");
-    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "body {body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "body {body}"
+    );
     body
 }

@@ -45,14 +45,22 @@ fn render(path: &str, client: ClientId, vars: &Value) -> String {
     let mut out = path.replace("{client_id}", &client.to_string());
     if let Some(map) = vars.as_object() {
         for (k, v) in map {
-            let text = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+            let text = v
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| v.to_string());
             out = out.replace(&format!("{{{k}}}"), &text);
         }
     }
     out
 }
 
-async fn attempt(app: &TestApp, case: &MatrixCase, client: ClientId, user: Option<&TestUser>) -> (u16, String, Value) {
+async fn attempt(
+    app: &TestApp,
+    case: &MatrixCase,
+    client: ClientId,
+    user: Option<&TestUser>,
+) -> (u16, String, Value) {
     let vars = match case.setup {
         Some(setup) => setup(app, client).await,
         None => json!({}),
@@ -83,10 +91,16 @@ pub async fn run_matrix(app: &TestApp, cases: &[MatrixCase]) {
     let mut failures = Vec::new();
     for case in cases {
         for (role, user) in &users {
-            let expected = if role.at_least(case.min_role) { case.success } else { 403 };
+            let expected = if role.at_least(case.min_role) {
+                case.success
+            } else {
+                403
+            };
             let (status, path, body) = attempt(app, case, tenant_a, Some(user)).await;
             if status != expected {
-                failures.push(format!("{case:?} as {role}: {path} answered {status}, expected {expected}: {body}"));
+                failures.push(format!(
+                    "{case:?} as {role}: {path} answered {status}, expected {expected}: {body}"
+                ));
             }
         }
         // A member of another client: 404, and nothing changed in tenant A.
@@ -103,16 +117,26 @@ pub async fn run_matrix(app: &TestApp, cases: &[MatrixCase]) {
         let response = req.send().await.expect("send");
         let status = response.status().as_u16();
         if status != 404 {
-            failures.push(format!("{case:?} as another client's owner: {path} answered {status}, expected 404"));
+            failures.push(format!(
+                "{case:?} as another client's owner: {path} answered {status}, expected 404"
+            ));
         }
         let after = app.tenant_fingerprint(tenant_a).await;
         if after != before_with_target {
-            failures.push(format!("{case:?} as another client's owner changed tenant A's data"));
+            failures.push(format!(
+                "{case:?} as another client's owner changed tenant A's data"
+            ));
         }
         let (status, path, _) = attempt(app, case, tenant_a, None).await;
         if status != 401 {
-            failures.push(format!("{case:?} without a token: {path} answered {status}, expected 401"));
+            failures.push(format!(
+                "{case:?} without a token: {path} answered {status}, expected 401"
+            ));
         }
     }
-    assert!(failures.is_empty(), "tenancy/role matrix failures:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "tenancy/role matrix failures:\n{}",
+        failures.join("\n")
+    );
 }

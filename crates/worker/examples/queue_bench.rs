@@ -18,7 +18,10 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, PgPool};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 async fn commit_rate(pool: &PgPool, connections: usize, seconds: u64) -> anyhow::Result<f64> {
@@ -71,9 +74,15 @@ async fn main() -> anyhow::Result<()> {
     sqlx::query("CREATE TABLE bench_commits (id bigserial PRIMARY KEY, v integer NOT NULL)")
         .execute(&pool)
         .await?;
-    let version: String = sqlx::query_scalar("SHOW server_version").fetch_one(&pool).await?;
-    let fsync: String = sqlx::query_scalar("SHOW synchronous_commit").fetch_one(&pool).await?;
-    println!("PostgreSQL {version}, synchronous_commit={fsync}, {cores} cores, {jobs} jobs, bulk batch {batch}");
+    let version: String = sqlx::query_scalar("SHOW server_version")
+        .fetch_one(&pool)
+        .await?;
+    let fsync: String = sqlx::query_scalar("SHOW synchronous_commit")
+        .fetch_one(&pool)
+        .await?;
+    println!(
+        "PostgreSQL {version}, synchronous_commit={fsync}, {cores} cores, {jobs} jobs, bulk batch {batch}"
+    );
 
     let mut commit_rates = Vec::new();
     for conns in [1, cores * 4] {
@@ -92,7 +101,15 @@ async fn main() -> anyhow::Result<()> {
         let mut conn = pool.acquire().await?;
         while pushed < jobs {
             let n = (jobs - pushed).min(payloads.len());
-            enqueue_batch(&mut conn, &payloads[..n], EnqueueOptions { lane: Some(Lane::Bulk), ..EnqueueOptions::default() }).await?;
+            enqueue_batch(
+                &mut conn,
+                &payloads[..n],
+                EnqueueOptions {
+                    lane: Some(Lane::Bulk),
+                    ..EnqueueOptions::default()
+                },
+            )
+            .await?;
             pushed += n;
         }
         drop(conn);
@@ -112,9 +129,10 @@ async fn main() -> anyhow::Result<()> {
         let run_started = Instant::now();
         let handle = tokio::spawn(runner.run(shutdown.clone()));
         loop {
-            let done: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE status = 'Done'")
-                .fetch_one(&pool)
-                .await?;
+            let done: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE status = 'Done'")
+                    .fetch_one(&pool)
+                    .await?;
             if done as usize >= jobs {
                 break;
             }
@@ -132,8 +150,10 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     pool.close().await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {db} WITH (FORCE)")))
-        .execute(&mut admin)
-        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE {db} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await?;
     Ok(())
 }

@@ -64,7 +64,11 @@ impl Runner {
         registry: Registry,
         settings: RunnerSettings,
     ) -> Self {
-        let kinds = registry.kinds().iter().map(|k| k.name().to_owned()).collect();
+        let kinds = registry
+            .kinds()
+            .iter()
+            .map(|k| k.name().to_owned())
+            .collect();
         Self {
             pool,
             cache,
@@ -97,7 +101,11 @@ impl Runner {
         let mut lanes = JoinSet::new();
         for &(lane, tasks, batch) in &self.settings.lanes {
             for _ in 0..tasks {
-                lanes.spawn(self.clone().lane_loop(lane, i64::from(batch.max(1)), shutdown.clone()));
+                lanes.spawn(self.clone().lane_loop(
+                    lane,
+                    i64::from(batch.max(1)),
+                    shutdown.clone(),
+                ));
             }
         }
         while let Some(done) = lanes.join_next().await {
@@ -203,7 +211,9 @@ impl Runner {
             let abort = handle.abort_handle();
             let result = match tokio::time::timeout(timeout, handle).await {
                 Ok(Ok(result)) => result,
-                Ok(Err(join)) if join.is_panic() => Err(JobError::Retryable("handler panicked".into())),
+                Ok(Err(join)) if join.is_panic() => {
+                    Err(JobError::Retryable("handler panicked".into()))
+                }
                 Ok(Err(join)) => Err(JobError::retryable(join)),
                 Err(_) => {
                     abort.abort();
@@ -236,7 +246,14 @@ impl Runner {
         }
     }
 
-    async fn record_failure(&self, lane: Lane, kind: Option<JobKind>, job: &ClaimedJob, attempt: u32, error: &JobError) {
+    async fn record_failure(
+        &self,
+        lane: Lane,
+        kind: Option<JobKind>,
+        job: &ClaimedJob,
+        attempt: u32,
+        error: &JobError,
+    ) {
         let name = self.settings.worker_name.as_str();
         let message = error.to_string();
         let last = job.attempts >= job.max_attempts;
@@ -245,9 +262,19 @@ impl Runner {
             if let Some(kind) = kind {
                 metrics::dead_lettered(kind, lane);
             }
-            queue::dead_letter(&self.pool, name, &job.id, job.attempts, &message, error.is_permanent()).await
+            queue::dead_letter(
+                &self.pool,
+                name,
+                &job.id,
+                job.attempts,
+                &message,
+                error.is_permanent(),
+            )
+            .await
         } else {
-            let delay = kind.map(|k| k.policy()).map_or(Duration::from_secs(60), |p| p.backoff(attempt));
+            let delay = kind
+                .map(|k| k.policy())
+                .map_or(Duration::from_secs(60), |p| p.backoff(attempt));
             tracing::warn!(error = %message, retry_in_ms = delay.as_millis() as u64, "job failed; will retry");
             queue::retry_later(&self.pool, name, &job.id, job.attempts, &message, delay).await
         };
@@ -283,9 +310,9 @@ impl Runner {
                 Ok(depths) => {
                     let now = chrono::Utc::now();
                     for d in depths {
-                        let age = d
-                            .oldest_due
-                            .map_or(0.0, |at| (now - at).num_milliseconds().max(0) as f64 / 1000.0);
+                        let age = d.oldest_due.map_or(0.0, |at| {
+                            (now - at).num_milliseconds().max(0) as f64 / 1000.0
+                        });
                         metrics::queue_state(d.lane, d.depth, age);
                     }
                 }

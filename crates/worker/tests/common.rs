@@ -65,7 +65,10 @@ pub async fn wait_status(pool: &PgPool, id: &str, want: &str, limit: Duration) {
         if now == want {
             return;
         }
-        assert!(start.elapsed() < limit, "job {id} is {now}, wanted {want} within {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "job {id} is {now}, wanted {want} within {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }

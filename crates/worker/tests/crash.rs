@@ -33,28 +33,39 @@ fn spawn_worker(database_url: &str, name: &str) -> Child {
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_worker_killed_mid_job_loses_nothing_and_the_job_runs_once(pool: PgPool) {
     job_tables(&pool).await;
-    let db = pool.connect_options().get_database().expect("test database").to_owned();
+    let db = pool
+        .connect_options()
+        .get_database()
+        .expect("test database")
+        .to_owned();
     let url = format!("postgres://postgres@127.0.0.1:5432/{db}");
     let job = Probe {
         name: "crash".into(),
         sleep_ms: 3_000,
         ..Probe::default()
     };
-    let id = enqueue(&pool, &job, EnqueueOptions::default()).await.unwrap();
+    let id = enqueue(&pool, &job, EnqueueOptions::default())
+        .await
+        .unwrap();
 
     let mut first = spawn_worker(&url, "crash-first");
     wait_status(&pool, &id, "Running", Duration::from_secs(20)).await;
-    let lock_by: Option<String> = sqlx::query_scalar("SELECT lock_by FROM apalis.jobs WHERE id = $1")
-        .bind(&id)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let lock_by: Option<String> =
+        sqlx::query_scalar("SELECT lock_by FROM apalis.jobs WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(lock_by.as_deref(), Some("crash-first"));
     tokio::time::sleep(Duration::from_millis(500)).await;
     first.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
     first.wait().unwrap();
     assert_eq!(hits(&pool, "crash").await, 0, "killed before the effect");
-    assert_eq!(status(&pool, &id).await, "Running", "still held by the dead worker");
+    assert_eq!(
+        status(&pool, &id).await,
+        "Running",
+        "still held by the dead worker"
+    );
 
     let started = Instant::now();
     let mut second = spawn_worker(&url, "crash-second");
@@ -71,7 +82,11 @@ async fn a_worker_killed_mid_job_loses_nothing_and_the_job_runs_once(pool: PgPoo
             .unwrap();
     assert_eq!(attempts, 2, "one killed attempt, one complete");
     assert_eq!(lock_by.as_deref(), Some("crash-second"));
-    assert_eq!(hits(&pool, "crash").await, 1, "the effect happened exactly once");
+    assert_eq!(
+        hits(&pool, "crash").await,
+        1,
+        "the effect happened exactly once"
+    );
     let effects: i64 = sqlx::query_scalar("SELECT count(*) FROM job_effects WHERE job_id = $1")
         .bind(&id)
         .fetch_one(&pool)

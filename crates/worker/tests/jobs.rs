@@ -22,12 +22,19 @@ fn probe(name: &str) -> Probe {
 async fn a_rolled_back_transaction_leaves_no_job_and_a_committed_one_does(pool: PgPool) {
     job_tables(&pool).await;
     let mut tx = pool.begin().await.unwrap();
-    let gone = enqueue_on(&mut tx, &probe("rollback"), EnqueueOptions::default()).await.unwrap();
+    let gone = enqueue_on(&mut tx, &probe("rollback"), EnqueueOptions::default())
+        .await
+        .unwrap();
     tx.rollback().await.unwrap();
     let mut tx = pool.begin().await.unwrap();
-    let kept = enqueue_on(&mut tx, &probe("commit"), EnqueueOptions::default()).await.unwrap();
+    let kept = enqueue_on(&mut tx, &probe("commit"), EnqueueOptions::default())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM apalis.jobs").fetch_all(&pool).await.unwrap();
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM apalis.jobs")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
     assert_eq!(ids, vec![kept.clone()]);
     assert!(!ids.contains(&gone));
     let (kind, priority, max_attempts): (String, i32, i32) =
@@ -60,7 +67,9 @@ async fn a_failing_job_is_retried_with_backoff_then_succeeds(pool: PgPool) {
         fail_attempts: 2,
         ..probe("retry")
     };
-    let id = enqueue(&pool, &job, EnqueueOptions::default()).await.unwrap();
+    let id = enqueue(&pool, &job, EnqueueOptions::default())
+        .await
+        .unwrap();
     let started = Instant::now();
     let (stop, handle) = start(&pool, settings("retry", 0, 1, 0));
     // After the first failure the job waits for its backoff (0.5-1 s for attempt 1).
@@ -80,11 +89,18 @@ async fn a_failing_job_is_retried_with_backoff_then_succeeds(pool: PgPool) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     assert_eq!(attempts, 1);
-    assert!(delay_ms > 0.0 && delay_ms <= 1000.0, "backoff {delay_ms} ms");
+    assert!(
+        delay_ms > 0.0 && delay_ms <= 1000.0,
+        "backoff {delay_ms} ms"
+    );
     assert!(error.contains("failing attempt 1"), "{error}");
     wait_status(&pool, &id, "Done", Duration::from_secs(10)).await;
     // Two backoffs: at least 0.5 s + 1 s.
-    assert!(started.elapsed() >= Duration::from_millis(1500), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
     let attempts: i32 = sqlx::query_scalar("SELECT attempts FROM apalis.jobs WHERE id = $1")
         .bind(&id)
         .fetch_one(&pool)
@@ -101,19 +117,31 @@ async fn exhausted_and_permanent_failures_are_dead_listed_and_retried(pool: PgPo
     job_tables(&pool).await;
     let exhausted = enqueue(
         &pool,
-        &Probe { fail_attempts: 99, ..probe("exhausted") },
-        EnqueueOptions { max_attempts: Some(2), ..EnqueueOptions::default() },
+        &Probe {
+            fail_attempts: 99,
+            ..probe("exhausted")
+        },
+        EnqueueOptions {
+            max_attempts: Some(2),
+            ..EnqueueOptions::default()
+        },
     )
     .await
     .unwrap();
     let permanent = enqueue(
         &pool,
-        &Probe { fail_attempts: 1, permanent: true, ..probe("permanent") },
+        &Probe {
+            fail_attempts: 1,
+            permanent: true,
+            ..probe("permanent")
+        },
         EnqueueOptions::default(),
     )
     .await
     .unwrap();
-    let fine = enqueue(&pool, &probe("fine"), EnqueueOptions::default()).await.unwrap();
+    let fine = enqueue(&pool, &probe("fine"), EnqueueOptions::default())
+        .await
+        .unwrap();
     let (stop, handle) = start(&pool, settings("dead", 0, 2, 0));
     wait_status(&pool, &exhausted, "Failed", Duration::from_secs(10)).await;
     wait_status(&pool, &permanent, "Killed", Duration::from_secs(10)).await;
@@ -130,8 +158,16 @@ async fn exhausted_and_permanent_failures_are_dead_listed_and_retried(pool: PgPo
     want.sort();
     assert_eq!(ids, want);
     let dead = page.items.iter().find(|j| j.id == exhausted).unwrap();
-    assert_eq!((dead.attempts, dead.max_attempts, dead.status.as_str()), (2, 2, "Failed"));
-    assert!(dead.last_error.as_deref().unwrap().contains("failing attempt 2"));
+    assert_eq!(
+        (dead.attempts, dead.max_attempts, dead.status.as_str()),
+        (2, 2, "Failed")
+    );
+    assert!(
+        dead.last_error
+            .as_deref()
+            .unwrap()
+            .contains("failing attempt 2")
+    );
     assert_eq!(dead.payload["name"], "exhausted");
     let killed = page.items.iter().find(|j| j.id == permanent).unwrap();
     assert_eq!(killed.attempts, 1, "a permanent error is not retried");
@@ -148,8 +184,14 @@ async fn exhausted_and_permanent_failures_are_dead_listed_and_retried(pool: PgPo
             .unwrap();
     assert_eq!((status.as_str(), attempts), ("Pending", 0));
     assert_eq!(admin::list_dead(&pool, 1, 20).await.unwrap().total, 1);
-    assert!(matches!(admin::retry(&pool, &fine).await, Err(AdminError::NotDead { .. })));
-    assert!(matches!(admin::retry(&pool, "nope").await, Err(AdminError::NotFound(_))));
+    assert!(matches!(
+        admin::retry(&pool, &fine).await,
+        Err(AdminError::NotDead { .. })
+    ));
+    assert!(matches!(
+        admin::retry(&pool, "nope").await,
+        Err(AdminError::NotFound(_))
+    ));
     // The re-run job runs again (attempt 1 again: this probe fails it permanently once more).
     let (stop, handle) = start(&pool, settings("dead2", 0, 1, 0));
     wait_status(&pool, &permanent, "Killed", Duration::from_secs(10)).await;
@@ -161,12 +203,22 @@ async fn exhausted_and_permanent_failures_are_dead_listed_and_retried(pool: PgPo
 async fn a_bulk_backlog_does_not_delay_a_critical_job(pool: PgPool) {
     job_tables(&pool).await;
     let backlog: Vec<Probe> = (0..400)
-        .map(|i| Probe { sleep_ms: 20, ..probe(&format!("bulk-{i}")) })
+        .map(|i| Probe {
+            sleep_ms: 20,
+            ..probe(&format!("bulk-{i}"))
+        })
         .collect();
     let mut conn = pool.acquire().await.unwrap();
-    enqueue_batch(&mut conn, &backlog, EnqueueOptions { lane: Some(Lane::Bulk), ..EnqueueOptions::default() })
-        .await
-        .unwrap();
+    enqueue_batch(
+        &mut conn,
+        &backlog,
+        EnqueueOptions {
+            lane: Some(Lane::Bulk),
+            ..EnqueueOptions::default()
+        },
+    )
+    .await
+    .unwrap();
     drop(conn);
     let (stop, handle) = start(&pool, settings("lanes", 1, 0, 1));
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -174,7 +226,10 @@ async fn a_bulk_backlog_does_not_delay_a_critical_job(pool: PgPool) {
     let critical = enqueue(
         &pool,
         &probe("critical"),
-        EnqueueOptions { lane: Some(Lane::Critical), ..EnqueueOptions::default() },
+        EnqueueOptions {
+            lane: Some(Lane::Critical),
+            ..EnqueueOptions::default()
+        },
     )
     .await
     .unwrap();
@@ -189,14 +244,22 @@ async fn a_bulk_backlog_does_not_delay_a_critical_job(pool: PgPool) {
     .unwrap();
     stop.trigger();
     handle.await.unwrap();
-    assert!(waited < Duration::from_millis(500), "critical job waited {waited:?}");
-    assert!(bulk_left > 300, "the backlog was still there: {bulk_left} bulk jobs left");
+    assert!(
+        waited < Duration::from_millis(500),
+        "critical job waited {waited:?}"
+    );
+    assert!(
+        bulk_left > 300,
+        "the backlog was still there: {bulk_left} bulk jobs left"
+    );
 }
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_job_delivered_twice_has_one_effect(pool: PgPool) {
     job_tables(&pool).await;
-    let id = enqueue(&pool, &probe("twice"), EnqueueOptions::default()).await.unwrap();
+    let id = enqueue(&pool, &probe("twice"), EnqueueOptions::default())
+        .await
+        .unwrap();
     let (stop, handle) = start(&pool, settings("twice", 0, 1, 0));
     wait_status(&pool, &id, "Done", Duration::from_secs(5)).await;
     assert_eq!(hits(&pool, "twice").await, 1);
@@ -213,7 +276,11 @@ async fn a_job_delivered_twice_has_one_effect(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(attempts, 2, "the handler really ran twice");
-    assert_eq!(hits(&pool, "twice").await, 1, "but the effect happened once");
+    assert_eq!(
+        hits(&pool, "twice").await,
+        1,
+        "but the effect happened once"
+    );
     stop.trigger();
     handle.await.unwrap();
 }
@@ -223,26 +290,39 @@ async fn metrics_count_jobs_and_report_queue_depth(pool: PgPool) {
     job_tables(&pool).await;
     let handle_metrics = agency_runtime::metrics::recorder();
     for _ in 0..3 {
-        enqueue(&pool, &Noop {}, EnqueueOptions::default()).await.unwrap();
+        enqueue(&pool, &Noop {}, EnqueueOptions::default())
+            .await
+            .unwrap();
     }
     let future = enqueue(
         &pool,
         &probe("later"),
-        EnqueueOptions { run_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)), ..EnqueueOptions::default() },
+        EnqueueOptions {
+            run_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+            ..EnqueueOptions::default()
+        },
     )
     .await
     .unwrap();
-    enqueue(&pool, &probe("waiting"), EnqueueOptions { lane: Some(Lane::Critical), ..EnqueueOptions::default() })
-        .await
-        .unwrap();
+    enqueue(
+        &pool,
+        &probe("waiting"),
+        EnqueueOptions {
+            lane: Some(Lane::Critical),
+            ..EnqueueOptions::default()
+        },
+    )
+    .await
+    .unwrap();
     // Only the bulk lane runs: the critical probe stays waiting and shows as depth.
     let (stop, handle) = start(&pool, settings("metrics", 0, 0, 1));
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let done: i64 = sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE status = 'Done'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let done: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE status = 'Done'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
         if done == 3 {
             break;
         }
@@ -253,9 +333,21 @@ async fn metrics_count_jobs_and_report_queue_depth(pool: PgPool) {
     stop.trigger();
     handle.await.unwrap();
     let text = handle_metrics.render();
-    assert!(text.contains("jobs_enqueued_total{kind=\"noop\",queue=\"bulk\"}"), "{text}");
-    assert!(text.contains("jobs_succeeded_total{kind=\"noop\",queue=\"bulk\"}"), "{text}");
-    assert!(text.contains("jobs_queue_depth{queue=\"critical\"} 1"), "{text}");
-    assert!(text.contains("jobs_oldest_age_seconds{queue=\"critical\"}"), "{text}");
+    assert!(
+        text.contains("jobs_enqueued_total{kind=\"noop\",queue=\"bulk\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("jobs_succeeded_total{kind=\"noop\",queue=\"bulk\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("jobs_queue_depth{queue=\"critical\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("jobs_oldest_age_seconds{queue=\"critical\"}"),
+        "{text}"
+    );
     assert_eq!(status(&pool, &future).await, "Pending");
 }

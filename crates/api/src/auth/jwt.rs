@@ -104,7 +104,10 @@ impl std::fmt::Debug for JwtVerifier {
 impl JwtVerifier {
     /// A verifier for `settings`.
     pub fn new(settings: &AuthSettings) -> Self {
-        let hs256 = settings.jwt_secret.as_deref().map(|s| DecodingKey::from_secret(s.as_bytes()));
+        let hs256 = settings
+            .jwt_secret
+            .as_deref()
+            .map(|s| DecodingKey::from_secret(s.as_bytes()));
         let jwks = settings.jwks_url.as_ref().map(|url| Jwks {
             url: url.clone(),
             http: reqwest::Client::builder()
@@ -116,7 +119,11 @@ impl JwtVerifier {
             state: RwLock::new(JwksState::default()),
             refresh: Mutex::new(None),
         });
-        Self { hs256, jwks, leeway: settings.leeway_secs }
+        Self {
+            hs256,
+            jwks,
+            leeway: settings.leeway_secs,
+        }
     }
 
     /// Verifies `token` and returns its claims.
@@ -156,7 +163,10 @@ impl JwtVerifier {
             }
         })?;
         let sub = Uuid::parse_str(&data.claims.sub).map_err(|_| TokenError::Invalid)?;
-        Ok(Claims { sub, email: data.claims.email })
+        Ok(Claims {
+            sub,
+            email: data.claims.email,
+        })
     }
 }
 
@@ -171,7 +181,11 @@ impl Jwks {
         }
         self.refresh().await;
         let state = self.state.read().await;
-        state.keys.get(kid).map(|e| (e.key.clone(), e.alg)).ok_or(TokenError::UnknownKey)
+        state
+            .keys
+            .get(kid)
+            .map(|e| (e.key.clone(), e.alg))
+            .ok_or(TokenError::UnknownKey)
     }
 
     /// Refetches the key set unless another refetch ran within `min_refresh` (or the cache
@@ -189,18 +203,31 @@ impl Jwks {
                 state.keys = keys;
                 state.fetched_at = Some(Instant::now());
             }
-            Err(e) => tracing::warn!(error = %e, url = %self.url, "fetching JWKS failed; keeping cached keys"),
+            Err(e) => {
+                tracing::warn!(error = %e, url = %self.url, "fetching JWKS failed; keeping cached keys")
+            }
         }
     }
 
     async fn fetch(&self) -> Result<HashMap<String, KeyEntry>, reqwest::Error> {
-        let set: JwkSet = self.http.get(&self.url).send().await?.error_for_status()?.json().await?;
+        let set: JwkSet = self
+            .http
+            .get(&self.url)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
         let mut keys = HashMap::new();
         for jwk in &set.keys {
-            let Some(kid) = jwk.common.key_id.clone() else { continue };
+            let Some(kid) = jwk.common.key_id.clone() else {
+                continue;
+            };
             let alg = match &jwk.algorithm {
                 AlgorithmParameters::RSA(_) => Algorithm::RS256,
-                AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => Algorithm::ES256,
+                AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => {
+                    Algorithm::ES256
+                }
                 _ => continue,
             };
             match DecodingKey::from_jwk(jwk) {

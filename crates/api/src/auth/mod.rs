@@ -38,7 +38,10 @@ fn bearer(req: &Request) -> Result<Option<&str>, ApiError> {
 }
 
 fn malformed() -> ApiError {
-    ApiError::unauthorized("invalid_token", "The Authorization header must be `Bearer <token>`.")
+    ApiError::unauthorized(
+        "invalid_token",
+        "The Authorization header must be `Bearer <token>`.",
+    )
 }
 
 /// The middleware: authenticate, rate limit, pass on.
@@ -46,12 +49,21 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let claims = match bearer(&req) {
         Err(e) => return e.into_response(),
         Ok(None) => {
-            return ApiError::unauthorized("missing_token", "Sign in to continue: the request has no access token.")
-                .into_response();
+            return ApiError::unauthorized(
+                "missing_token",
+                "Sign in to continue: the request has no access token.",
+            )
+            .into_response();
         }
         Ok(Some(token)) => match state.auth.verify(token).await {
             Ok(claims) => claims,
-            Err(e) => return ApiError::unauthorized(e.code(), format!("{}.", capitalise(&e.to_string()))).into_response(),
+            Err(e) => {
+                return ApiError::unauthorized(
+                    e.code(),
+                    format!("{}.", capitalise(&e.to_string())),
+                )
+                .into_response();
+            }
         },
     };
     if let Err(e) = rate_limit(&state, &claims).await {

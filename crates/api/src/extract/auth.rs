@@ -26,7 +26,10 @@ pub struct AuthUser {
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(user) = parts.extensions.get::<AuthUser>() {
             return Ok(user.clone());
         }
@@ -36,10 +39,18 @@ impl FromRequestParts<AppState> for AuthUser {
             .cloned()
             .ok_or_else(|| ApiError::unauthorized("missing_token", "Sign in to continue."))?;
         let id = UserId::from_uuid(claims.sub);
-        let token_email = claims.email.map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty());
+        let token_email = claims
+            .email
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| !e.is_empty());
         let row = users::ensure(&state.pool, id, token_email.as_deref()).await?;
         tracing::Span::current().record("user_id", tracing::field::display(id));
-        let user = AuthUser { id, token_email, email: row.email, is_platform_admin: row.is_platform_admin };
+        let user = AuthUser {
+            id,
+            token_email,
+            email: row.email,
+            is_platform_admin: row.is_platform_admin,
+        };
         parts.extensions.insert(user.clone());
         Ok(user)
     }
@@ -52,7 +63,10 @@ pub struct PlatformAdmin(pub AuthUser);
 impl FromRequestParts<AppState> for PlatformAdmin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let user = AuthUser::from_request_parts(parts, state).await?;
         if !user.is_platform_admin {
             return Err(ApiError::forbidden("Only platform admins may do this."));

@@ -48,12 +48,20 @@ where
 /// Parses `bytes` as `T` with the envelope's 400/422 rules.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("malformed_json", "The request body is empty; JSON was expected."));
+        return Err(ApiError::bad_request(
+            "malformed_json",
+            "The request body is empty; JSON was expected.",
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de);
     if value.is_ok() {
-        de.end().map_err(|e| ApiError::bad_request("malformed_json", format!("The request body is not valid JSON: {e}.")))?;
+        de.end().map_err(|e| {
+            ApiError::bad_request(
+                "malformed_json",
+                format!("The request body is not valid JSON: {e}."),
+            )
+        })?;
     }
     value.map_err(|err| {
         let path = err.path().to_string();
@@ -61,9 +69,15 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         match inner.classify() {
             serde_json::error::Category::Data => {
                 let path = if path == "." { String::new() } else { path };
-                ApiError::validation(vec![FieldError { path, message: strip_position(&inner.to_string()) }])
+                ApiError::validation(vec![FieldError {
+                    path,
+                    message: strip_position(&inner.to_string()),
+                }])
             }
-            _ => ApiError::bad_request("malformed_json", format!("The request body is not valid JSON: {inner}.")),
+            _ => ApiError::bad_request(
+                "malformed_json",
+                format!("The request body is not valid JSON: {inner}."),
+            ),
         }
     })
 }
@@ -112,7 +126,11 @@ mod tests {
         assert_eq!(e.fields[0].path, "items[1].n");
         let e = parse::<Outer>(br#"{"name":"a","items":[],"extra":1}"#).expect_err("bad");
         assert_eq!(e.fields[0].path, "extra");
-        assert!(e.fields[0].message.contains("unknown field"), "{}", e.fields[0].message);
+        assert!(
+            e.fields[0].message.contains("unknown field"),
+            "{}",
+            e.fields[0].message
+        );
         let e = parse::<Outer>(br#"{"items":[]}"#).expect_err("bad");
         assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(e.fields[0].message.contains("missing field `name`"));

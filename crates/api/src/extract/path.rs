@@ -22,7 +22,11 @@ where
             Ok(Path(value)) => Ok(ApiPath(value)),
             Err(rejection) => {
                 tracing::debug!(%rejection, "path parameters did not parse");
-                Err(ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "The record was not found."))
+                Err(ApiError::new(
+                    axum::http::StatusCode::NOT_FOUND,
+                    "not_found",
+                    "The record was not found.",
+                ))
             }
         }
     }

@@ -28,7 +28,11 @@ pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         let path = if path == "." { String::new() } else { path };
         let message = err.into_inner().to_string();
         // serde_urlencoded reports the field of a bad value only in the message.
-        let path = if path.is_empty() { field_in_message(&message).unwrap_or_default() } else { path };
+        let path = if path.is_empty() {
+            field_in_message(&message).unwrap_or_default()
+        } else {
+            path
+        };
         ApiError::validation(vec![FieldError { path, message }])
     })
 }

@@ -47,14 +47,18 @@ impl Tenant {
     /// An audit entry for this tenant, actor and request: add `.entity(id)`, `.before(..)`,
     /// `.after(..)` and write it with `agency_store::audit::record` in the change's transaction.
     pub fn audit(&self, action: &str, entity_type: &str) -> AuditEntry {
-        AuditEntry::user(Some(self.client_id), self.user.id, action, entity_type).request_id(request_id::current())
+        AuditEntry::user(Some(self.client_id), self.user.id, action, entity_type)
+            .request_id(request_id::current())
     }
 }
 
 impl FromRequestParts<AppState> for Tenant {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(t) = parts.extensions.get::<Tenant>() {
             return Ok(t.clone());
         }
@@ -66,7 +70,9 @@ impl FromRequestParts<AppState> for Tenant {
             .iter()
             .find(|(k, _)| *k == CLIENT_ID_PARAM)
             .map(|(_, v)| v.to_owned())
-            .ok_or_else(|| ApiError::internal_opaque().with_detail("The route has no client id."))?;
+            .ok_or_else(|| {
+                ApiError::internal_opaque().with_detail("The route has no client id.")
+            })?;
         let client_id: ClientId = raw.parse().map_err(|_| ApiError::not_found("client"))?;
         let access = memberships::access(&state.pool, client_id, user.id)
             .await?

@@ -39,7 +39,14 @@ pub struct SuppressionDto {
 
 impl From<SuppressionRow> for SuppressionDto {
     fn from(r: SuppressionRow) -> Self {
-        Self { id: r.id, email: r.email, phone: r.phone, reason: r.reason, source: r.source, created_at: r.created_at }
+        Self {
+            id: r.id,
+            email: r.email,
+            phone: r.phone,
+            reason: r.reason,
+            source: r.source,
+            created_at: r.created_at,
+        }
     }
 }
 
@@ -82,8 +89,16 @@ pub async fn list_suppression(
     ApiQuery(filters): ApiQuery<SuppressionFilters>,
 ) -> ApiResult<ApiJson<Page<SuppressionDto>>> {
     let mut conn = state.pool.acquire().await?;
-    let (rows, total) = suppression::list(&mut conn, filters.search.as_deref(), page.limit(), page.offset()).await?;
-    Ok(ApiJson(Page::new(rows, total, page).map(SuppressionDto::from)))
+    let (rows, total) = suppression::list(
+        &mut conn,
+        filters.search.as_deref(),
+        page.limit(),
+        page.offset(),
+    )
+    .await?;
+    Ok(ApiJson(
+        Page::new(rows, total, page).map(SuppressionDto::from),
+    ))
 }
 
 /// Adds an address to the suppression list.
@@ -96,30 +111,55 @@ pub async fn add_suppression(
     ApiJson(body): ApiJson<SuppressionCreate>,
 ) -> ApiResult<(StatusCode, ApiJson<SuppressionDto>)> {
     let mut fields = Vec::new();
-    let email = body.email.as_deref().filter(|e| !e.trim().is_empty()).and_then(|e| match Email::parse(e) {
-        Ok(e) => Some(e.as_str().to_owned()),
-        Err(err) => {
-            fields.push(FieldError { path: "email".into(), message: err.to_string() });
-            None
-        }
-    });
-    let phone = body.phone.as_deref().filter(|p| !p.trim().is_empty()).and_then(|p| match Phone::parse(p) {
-        Ok(p) => Some(p.as_str().to_owned()),
-        Err(err) => {
-            fields.push(FieldError { path: "phone".into(), message: err.to_string() });
-            None
-        }
-    });
+    let email = body
+        .email
+        .as_deref()
+        .filter(|e| !e.trim().is_empty())
+        .and_then(|e| match Email::parse(e) {
+            Ok(e) => Some(e.as_str().to_owned()),
+            Err(err) => {
+                fields.push(FieldError {
+                    path: "email".into(),
+                    message: err.to_string(),
+                });
+                None
+            }
+        });
+    let phone = body
+        .phone
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .and_then(|p| match Phone::parse(p) {
+            Ok(p) => Some(p.as_str().to_owned()),
+            Err(err) => {
+                fields.push(FieldError {
+                    path: "phone".into(),
+                    message: err.to_string(),
+                });
+                None
+            }
+        });
     if fields.is_empty() && email.is_none() && phone.is_none() {
-        fields.push(FieldError { path: "email".into(), message: "give an email or a phone".into() });
+        fields.push(FieldError {
+            path: "email".into(),
+            message: "give an email or a phone".into(),
+        });
     }
     if !fields.is_empty() {
         return Err(ApiError::validation(fields));
     }
-    let new = NewSuppression { email, phone, reason: body.reason.as_str().to_owned(), source: "admin".into(), created_by: Some(admin.id) };
+    let new = NewSuppression {
+        email,
+        phone,
+        reason: body.reason.as_str().to_owned(),
+        source: "admin".into(),
+        created_by: Some(admin.id),
+    };
     let mut tx = state.pool.begin().await?;
     let row = suppression::insert(&mut tx, &new).await.map_err(|e| {
-        if e.is_conflict_on("global_suppression_email_idx") || e.is_conflict_on("global_suppression_phone_idx") {
+        if e.is_conflict_on("global_suppression_email_idx")
+            || e.is_conflict_on("global_suppression_phone_idx")
+        {
             ApiError::conflict("already_suppressed", "This address is already suppressed.")
         } else {
             e.into()

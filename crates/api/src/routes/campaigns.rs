@@ -27,7 +27,13 @@ impl From<UseCaseError> for ApiError {
     fn from(err: UseCaseError) -> Self {
         match err {
             UseCaseError::Invalid { fields, .. } => ApiError::validation(
-                fields.into_iter().map(|f| FieldError { path: f.path, message: f.message }).collect(),
+                fields
+                    .into_iter()
+                    .map(|f| FieldError {
+                        path: f.path,
+                        message: f.message,
+                    })
+                    .collect(),
             ),
             UseCaseError::NotFound(what) => ApiError::not_found(what),
             UseCaseError::Conflict { code, message } => ApiError::conflict(code, message),
@@ -40,7 +46,10 @@ impl From<UseCaseError> for ApiError {
 
 /// The acting user and request id of a tenant call, for audit rows.
 pub(crate) fn actor(tenant: &Tenant) -> Actor {
-    Actor { user_id: Some(tenant.user.id.into_uuid()), request_id: request_id::current() }
+    Actor {
+        user_id: Some(tenant.user.id.into_uuid()),
+        request_id: request_id::current(),
+    }
 }
 
 /// Filters of the campaign list.
@@ -78,8 +87,15 @@ async fn list_campaigns(
     ApiQuery(f): ApiQuery<CampaignFilters>,
 ) -> ApiResult<ApiJson<Page<Campaign>>> {
     let client = tenant.client_id.into_uuid();
-    let (items, total) =
-        campaigns::list(&state.pool, client, f.status.as_deref(), f.search.as_deref(), p.limit(), p.offset()).await?;
+    let (items, total) = campaigns::list(
+        &state.pool,
+        client,
+        f.status.as_deref(),
+        f.search.as_deref(),
+        p.limit(),
+        p.offset(),
+    )
+    .await?;
     Ok(ApiJson(Page::new(items, total, p)))
 }
 
@@ -93,7 +109,13 @@ async fn create_campaign(
     ApiJson(body): ApiJson<CampaignCreate>,
 ) -> ApiResult<(StatusCode, ApiJson<Campaign>)> {
     tenant.require(Role::Member)?;
-    let campaign = campaigns::create(&state.pool, &actor(&tenant), tenant.client_id.into_uuid(), &body).await?;
+    let campaign = campaigns::create(
+        &state.pool,
+        &actor(&tenant),
+        tenant.client_id.into_uuid(),
+        &body,
+    )
+    .await?;
     Ok((StatusCode::CREATED, ApiJson(campaign)))
 }
 
@@ -106,7 +128,9 @@ async fn get_campaign(
     tenant: Tenant,
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Campaign>> {
-    Ok(ApiJson(campaigns::get(&state.pool, tenant.client_id.into_uuid(), id).await?))
+    Ok(ApiJson(
+        campaigns::get(&state.pool, tenant.client_id.into_uuid(), id).await?,
+    ))
 }
 
 /// Partially update a campaign (a completed campaign is read-only: 409).
@@ -121,7 +145,16 @@ async fn update_campaign(
     ApiJson(body): ApiJson<CampaignUpdate>,
 ) -> ApiResult<ApiJson<Campaign>> {
     tenant.require(Role::Member)?;
-    Ok(ApiJson(campaigns::update(&state.pool, &actor(&tenant), tenant.client_id.into_uuid(), id, &body).await?))
+    Ok(ApiJson(
+        campaigns::update(
+            &state.pool,
+            &actor(&tenant),
+            tenant.client_id.into_uuid(),
+            id,
+            &body,
+        )
+        .await?,
+    ))
 }
 
 /// Soft-delete a campaign (admin or owner).
@@ -134,13 +167,33 @@ async fn delete_campaign(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
     tenant.require(Role::Admin)?;
-    campaigns::delete(&state.pool, &actor(&tenant), tenant.client_id.into_uuid(), id).await?;
+    campaigns::delete(
+        &state.pool,
+        &actor(&tenant),
+        tenant.client_id.into_uuid(),
+        id,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn transition(state: &AppState, tenant: &Tenant, id: Uuid, to: CampaignStatus) -> ApiResult<ApiJson<Campaign>> {
+async fn transition(
+    state: &AppState,
+    tenant: &Tenant,
+    id: Uuid,
+    to: CampaignStatus,
+) -> ApiResult<ApiJson<Campaign>> {
     tenant.require(Role::Member)?;
-    Ok(ApiJson(campaigns::change_status(&state.pool, &actor(tenant), tenant.client_id.into_uuid(), id, to).await?))
+    Ok(ApiJson(
+        campaigns::change_status(
+            &state.pool,
+            &actor(tenant),
+            tenant.client_id.into_uuid(),
+            id,
+            to,
+        )
+        .await?,
+    ))
 }
 
 /// Change the status: draft->active, active->paused|completed, paused->active|completed; else 409.
@@ -197,7 +250,10 @@ async fn resume(
     if current.status != CampaignStatus::Paused.as_str() {
         return Err(ApiError::conflict(
             "illegal_transition",
-            format!("only a paused campaign can be resumed; this one is {}", current.status),
+            format!(
+                "only a paused campaign can be resumed; this one is {}",
+                current.status
+            ),
         ));
     }
     transition(&state, &tenant, id, CampaignStatus::Active).await
@@ -227,7 +283,10 @@ async fn campaign_leads(
 ) -> ApiResult<ApiJson<Page<Lead>>> {
     let client = tenant.client_id.into_uuid();
     campaigns::get(&state.pool, client, id).await?;
-    let q = LeadQuery { campaign_id: Some(id), ..Default::default() };
+    let q = LeadQuery {
+        campaign_id: Some(id),
+        ..Default::default()
+    };
     let (items, total) = leads::list(&state.pool, client, &q, p.limit(), p.offset()).await?;
     Ok(ApiJson(Page::new(items, total, p)))
 }
@@ -241,7 +300,9 @@ async fn get_sequence(
     tenant: Tenant,
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Vec<SequenceStep>>> {
-    Ok(ApiJson(campaigns::sequence(&state.pool, tenant.client_id.into_uuid(), id).await?))
+    Ok(ApiJson(
+        campaigns::sequence(&state.pool, tenant.client_id.into_uuid(), id).await?,
+    ))
 }
 
 /// Replace the campaign's sequence (a list of steps, or `{steps: [...]}`).
@@ -257,5 +318,7 @@ async fn put_sequence(
 ) -> ApiResult<ApiJson<Vec<SequenceStep>>> {
     tenant.require(Role::Member)?;
     let client = tenant.client_id.into_uuid();
-    Ok(ApiJson(campaigns::replace_sequence(&state.pool, &actor(&tenant), client, id, &body).await?))
+    Ok(ApiJson(
+        campaigns::replace_sequence(&state.pool, &actor(&tenant), client, id, &body).await?,
+    ))
 }

@@ -42,6 +42,7 @@ pub struct ClientDto {
     pub timezone: String,
     /// Daily AI budget (AUD).
     #[schema(value_type = f64)]
+    #[serde(with = "rust_decimal::serde::float")]
     pub daily_ai_budget_aud: Decimal,
     /// Competitors' domains.
     pub competitor_domains: Vec<String>,
@@ -125,6 +126,7 @@ pub struct ClientUpdate {
     pub default_permission_mode: Option<PermissionMode>,
     /// Daily AI budget (AUD, >= 0).
     #[schema(value_type = Option<f64>)]
+    #[serde(default, with = "rust_decimal::serde::float_option")]
     pub daily_ai_budget_aud: Option<Decimal>,
     /// Competitors' domains.
     pub competitor_domains: Option<Vec<String>>,
@@ -165,9 +167,11 @@ pub struct IcpDto {
     pub target_locations: Vec<String>,
     /// Lowest target revenue (AUD).
     #[schema(value_type = Option<f64>)]
+    #[serde(default, with = "rust_decimal::serde::float_option")]
     pub revenue_range_min: Option<Decimal>,
     /// Highest target revenue (AUD).
     #[schema(value_type = Option<f64>)]
+    #[serde(default, with = "rust_decimal::serde::float_option")]
     pub revenue_range_max: Option<Decimal>,
     /// Keywords.
     pub keywords: Vec<String>,
@@ -229,9 +233,11 @@ pub struct IcpUpdate {
     pub target_locations: Option<Vec<String>>,
     /// Lowest target revenue (AUD).
     #[schema(value_type = Option<f64>)]
+    #[serde(default, with = "rust_decimal::serde::float_option")]
     pub revenue_range_min: Option<Decimal>,
     /// Highest target revenue (AUD).
     #[schema(value_type = Option<f64>)]
+    #[serde(default, with = "rust_decimal::serde::float_option")]
     pub revenue_range_max: Option<Decimal>,
     /// Keywords.
     pub keywords: Option<Vec<String>>,
@@ -254,7 +260,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 fn valid_name(name: &str, path: &str, fields: &mut Vec<FieldError>) -> Option<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME {
-        fields.push(FieldError { path: path.into(), message: format!("must be 1 to {MAX_NAME} characters") });
+        fields.push(FieldError {
+            path: path.into(),
+            message: format!("must be 1 to {MAX_NAME} characters"),
+        });
         return None;
     }
     Some(name.to_owned())
@@ -264,18 +273,30 @@ fn valid_timezone(tz: &str, fields: &mut Vec<FieldError>) -> Option<String> {
     match tz.trim().parse::<chrono_tz::Tz>() {
         Ok(zone) => Some(zone.name().to_owned()),
         Err(_) => {
-            fields.push(FieldError { path: "timezone".into(), message: format!("`{tz}` is not an IANA timezone") });
+            fields.push(FieldError {
+                path: "timezone".into(),
+                message: format!("`{tz}` is not an IANA timezone"),
+            });
             None
         }
     }
 }
 
 fn clean_list(items: Option<Vec<String>>) -> Option<Vec<String>> {
-    items.map(|v| v.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+    items.map(|v| {
+        v.into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
 }
 
 fn fail_if_any(fields: Vec<FieldError>) -> Result<(), ApiError> {
-    if fields.is_empty() { Ok(()) } else { Err(ApiError::validation(fields)) }
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(fields))
+    }
 }
 
 /// Creates a client; the caller becomes its owner.
@@ -315,9 +336,14 @@ pub async fn create_client(
 #[utoipa::path(get, path = "/api/v1/clients/{client_id}", tag = "clients",
     params(("client_id" = Uuid, Path, description = "Client id")),
     responses((status = 200, body = ClientDto), (status = 404, body = ErrorBody)))]
-pub async fn get_client(State(state): State<AppState>, tenant: Tenant) -> ApiResult<ApiJson<ClientDto>> {
+pub async fn get_client(
+    State(state): State<AppState>,
+    tenant: Tenant,
+) -> ApiResult<ApiJson<ClientDto>> {
     let mut conn = state.pool.acquire().await?;
-    Ok(ApiJson(clients::get(&mut conn, tenant.client_id).await?.into()))
+    Ok(ApiJson(
+        clients::get(&mut conn, tenant.client_id).await?.into(),
+    ))
 }
 
 /// Updates a client's settings (admin or owner).
@@ -332,10 +358,22 @@ pub async fn update_client(
 ) -> ApiResult<ApiJson<ClientDto>> {
     tenant.require(Role::Admin)?;
     let mut fields = Vec::new();
-    let name = body.name.as_deref().and_then(|n| valid_name(n, "name", &mut fields));
-    let timezone = body.timezone.as_deref().and_then(|tz| valid_timezone(tz, &mut fields));
-    if body.daily_ai_budget_aud.is_some_and(|b| b.is_sign_negative() || b > Decimal::from(100_000_000)) {
-        fields.push(FieldError { path: "daily_ai_budget_aud".into(), message: "must be 0 or more".into() });
+    let name = body
+        .name
+        .as_deref()
+        .and_then(|n| valid_name(n, "name", &mut fields));
+    let timezone = body
+        .timezone
+        .as_deref()
+        .and_then(|tz| valid_timezone(tz, &mut fields));
+    if body
+        .daily_ai_budget_aud
+        .is_some_and(|b| b.is_sign_negative() || b > Decimal::from(100_000_000))
+    {
+        fields.push(FieldError {
+            path: "daily_ai_budget_aud".into(),
+            message: "must be 0 or more".into(),
+        });
     }
     let mut domains = None;
     if let Some(list) = &body.competitor_domains {
@@ -343,15 +381,27 @@ pub async fn update_client(
         for (i, d) in list.iter().enumerate() {
             match normalise_domain(d) {
                 Ok(d) => out.push(d),
-                Err(e) => fields.push(FieldError { path: format!("competitor_domains[{i}]"), message: e.to_string() }),
+                Err(e) => fields.push(FieldError {
+                    path: format!("competitor_domains[{i}]"),
+                    message: e.to_string(),
+                }),
             }
         }
         domains = Some(out);
     }
-    if let Some(url) = body.website_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-        let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+    if let Some(url) = body
+        .website_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    {
+        let ok = url::Url::parse(url)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
         if !ok {
-            fields.push(FieldError { path: "website_url".into(), message: "must be an http(s) URL".into() });
+            fields.push(FieldError {
+                path: "website_url".into(),
+                message: "must be an http(s) URL".into(),
+            });
         }
     }
     fail_if_any(fields)?;
@@ -390,7 +440,9 @@ pub async fn update_client(
     responses((status = 200, body = IcpDto), (status = 404, body = ErrorBody)))]
 pub async fn get_icp(State(state): State<AppState>, tenant: Tenant) -> ApiResult<ApiJson<IcpDto>> {
     let mut conn = state.pool.acquire().await?;
-    Ok(ApiJson(clients::get(&mut conn, tenant.client_id).await?.into()))
+    Ok(ApiJson(
+        clients::get(&mut conn, tenant.client_id).await?.into(),
+    ))
 }
 
 /// Updates the ICP profile (admin or owner).
@@ -405,15 +457,24 @@ pub async fn update_icp(
 ) -> ApiResult<ApiJson<IcpDto>> {
     tenant.require(Role::Admin)?;
     let mut fields = Vec::new();
-    for (path, v) in [("revenue_range_min", body.revenue_range_min), ("revenue_range_max", body.revenue_range_max)] {
+    for (path, v) in [
+        ("revenue_range_min", body.revenue_range_min),
+        ("revenue_range_max", body.revenue_range_max),
+    ] {
         if v.is_some_and(|v| v.is_sign_negative()) {
-            fields.push(FieldError { path: path.into(), message: "must be 0 or more".into() });
+            fields.push(FieldError {
+                path: path.into(),
+                message: "must be 0 or more".into(),
+            });
         }
     }
     if let (Some(min), Some(max)) = (body.revenue_range_min, body.revenue_range_max)
         && min > max
     {
-        fields.push(FieldError { path: "revenue_range_max".into(), message: "must not be below revenue_range_min".into() });
+        fields.push(FieldError {
+            path: "revenue_range_max".into(),
+            message: "must not be below revenue_range_min".into(),
+        });
     }
     fail_if_any(fields)?;
     let patch = IcpPatch {
@@ -433,7 +494,10 @@ pub async fn update_icp(
     if let (Some(min), Some(max)) = (row.icp_revenue_min, row.icp_revenue_max)
         && min > max
     {
-        return Err(ApiError::field("revenue_range_max", "must not be below revenue_range_min"));
+        return Err(ApiError::field(
+            "revenue_range_max",
+            "must not be below revenue_range_min",
+        ));
     }
     let entry = tenant.audit("client.icp_updated", "client").entity(row.id).after(json!({
         "target_industries": row.icp_industries, "target_job_titles": row.icp_titles, "target_locations": row.icp_locations,

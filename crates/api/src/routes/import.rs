@@ -30,7 +30,10 @@ fn body_error(err: axum::Error) -> io::Error {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
     while let Some(e) = source {
         if e.is::<http_body_util::LengthLimitError>() {
-            return io::Error::new(io::ErrorKind::FileTooLarge, "the body exceeds the upload limit");
+            return io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                "the body exceeds the upload limit",
+            );
         }
         source = e.source();
     }
@@ -54,6 +57,13 @@ async fn import_leads(
 ) -> ApiResult<ApiJson<ImportReport>> {
     tenant.require(Role::Member)?;
     let reader = StreamReader::new(body.into_data_stream().map_err(body_error));
-    let report = import::import_csv(&state.pool, &actor(&tenant), tenant.client_id.into_uuid(), id, reader).await?;
+    let report = import::import_csv(
+        &state.pool,
+        &actor(&tenant),
+        tenant.client_id.into_uuid(),
+        id,
+        reader,
+    )
+    .await?;
     Ok(ApiJson(report))
 }

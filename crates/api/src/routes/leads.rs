@@ -3,7 +3,9 @@
 //! activity timeline. Another tenant's lead is always 404.
 
 use agency_domain::Role;
-use agency_engine::leads::{self, LeadBulkCreate, LeadBulkResult, LeadCreate, LeadQuery, LeadUpdate};
+use agency_engine::leads::{
+    self, LeadBulkCreate, LeadBulkResult, LeadCreate, LeadQuery, LeadUpdate,
+};
 use agency_store::activities::Activity;
 use agency_store::leads::Lead;
 use axum::extract::State;
@@ -74,7 +76,10 @@ async fn list_leads(
     let mut p = p;
     if let Some(limit) = f.limit {
         if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-            return Err(ApiError::field("limit", format!("must be a whole number from 1 to {MAX_PAGE_SIZE}")));
+            return Err(ApiError::field(
+                "limit",
+                format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
+            ));
         }
         p.page_size = limit;
     }
@@ -115,7 +120,13 @@ async fn create_lead(
     ApiJson(body): ApiJson<LeadCreate>,
 ) -> ApiResult<(StatusCode, ApiJson<Lead>)> {
     tenant.require(Role::Member)?;
-    let lead = leads::create(&state.pool, &actor(&tenant), tenant.client_id.into_uuid(), &body).await?;
+    let lead = leads::create(
+        &state.pool,
+        &actor(&tenant),
+        tenant.client_id.into_uuid(),
+        &body,
+    )
+    .await?;
     Ok((StatusCode::CREATED, ApiJson(lead)))
 }
 
@@ -130,7 +141,13 @@ async fn bulk_create(
     ApiJson(body): ApiJson<LeadBulkCreate>,
 ) -> ApiResult<(StatusCode, ApiJson<LeadBulkResult>)> {
     tenant.require(Role::Member)?;
-    let result = leads::bulk_create(&state.pool, &actor(&tenant), tenant.client_id.into_uuid(), &body).await?;
+    let result = leads::bulk_create(
+        &state.pool,
+        &actor(&tenant),
+        tenant.client_id.into_uuid(),
+        &body,
+    )
+    .await?;
     Ok((StatusCode::CREATED, ApiJson(result)))
 }
 
@@ -143,7 +160,9 @@ async fn get_lead(
     tenant: Tenant,
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Lead>> {
-    Ok(ApiJson(leads::get(&state.pool, tenant.client_id.into_uuid(), id).await?))
+    Ok(ApiJson(
+        leads::get(&state.pool, tenant.client_id.into_uuid(), id).await?,
+    ))
 }
 
 /// Partially update a lead (any create field, and `status`).
@@ -158,7 +177,16 @@ async fn update_lead(
     ApiJson(body): ApiJson<LeadUpdate>,
 ) -> ApiResult<ApiJson<Lead>> {
     tenant.require(Role::Member)?;
-    Ok(ApiJson(leads::update(&state.pool, &actor(&tenant), tenant.client_id.into_uuid(), id, &body).await?))
+    Ok(ApiJson(
+        leads::update(
+            &state.pool,
+            &actor(&tenant),
+            tenant.client_id.into_uuid(),
+            id,
+            &body,
+        )
+        .await?,
+    ))
 }
 
 /// Soft-delete a lead.
@@ -171,7 +199,13 @@ async fn delete_lead(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
     tenant.require(Role::Member)?;
-    leads::delete(&state.pool, &actor(&tenant), tenant.client_id.into_uuid(), id).await?;
+    leads::delete(
+        &state.pool,
+        &actor(&tenant),
+        tenant.client_id.into_uuid(),
+        id,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -185,5 +219,7 @@ async fn lead_activities(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
     ApiQuery(q): ApiQuery<ActivityQuery>,
 ) -> ApiResult<ApiJson<Vec<Activity>>> {
-    Ok(ApiJson(leads::activities(&state.pool, tenant.client_id.into_uuid(), id, q.limit).await?))
+    Ok(ApiJson(
+        leads::activities(&state.pool, tenant.client_id.into_uuid(), id, q.limit).await?,
+    ))
 }

@@ -50,7 +50,13 @@ pub struct Me {
 
 impl From<memberships::UserMembership> for MeMembership {
     fn from(m: memberships::UserMembership) -> Self {
-        Self { id: m.id, client_id: m.client_id, client_name: m.client_name, role: m.role, accepted_at: m.accepted_at }
+        Self {
+            id: m.id,
+            client_id: m.client_id,
+            client_name: m.client_name,
+            role: m.role,
+            accepted_at: m.accepted_at,
+        }
     }
 }
 
@@ -65,7 +71,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub async fn get_me(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<Me>> {
     let memberships = memberships::for_user(&state.pool, user.id).await?;
     Ok(ApiJson(Me {
-        user: MeUser { id: user.id.into_uuid(), email: user.email, is_platform_admin: user.is_platform_admin },
+        user: MeUser {
+            id: user.id.into_uuid(),
+            email: user.email,
+            is_platform_admin: user.is_platform_admin,
+        },
         memberships: memberships.into_iter().map(Into::into).collect(),
     }))
 }

@@ -4,9 +4,9 @@
 //! demoted nor removed (409), checked under a lock on the owner rows.
 
 use agency_domain::{Email, MembershipId, Role};
+use agency_store::StoreError;
 use agency_store::audit::{self, AuditEntry};
 use agency_store::memberships::{self, MemberRow};
-use agency_store::StoreError;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -57,7 +57,12 @@ impl From<MemberRow> for MemberDto {
             user_id: m.user_id,
             email: m.email,
             role: m.role,
-            status: if m.accepted_at.is_some() { "active" } else { "pending" }.to_owned(),
+            status: if m.accepted_at.is_some() {
+                "active"
+            } else {
+                "pending"
+            }
+            .to_owned(),
             invited_email: m.invited_email,
             accepted_at: m.accepted_at,
             created_at: m.created_at,
@@ -122,7 +127,8 @@ pub async fn list_members(
     page: Pagination,
 ) -> ApiResult<ApiJson<Page<MemberDto>>> {
     let mut conn = state.pool.acquire().await?;
-    let (rows, total) = memberships::list(&mut conn, tenant.client_id, page.limit(), page.offset()).await?;
+    let (rows, total) =
+        memberships::list(&mut conn, tenant.client_id, page.limit(), page.offset()).await?;
     Ok(ApiJson(Page::new(rows, total, page).map(MemberDto::from)))
 }
 
@@ -142,17 +148,34 @@ pub async fn invite_member(
     }
     let mut tx = state.pool.begin().await?;
     if memberships::email_is_member(&mut tx, tenant.client_id, body.email.as_str()).await? {
-        return Err(ApiError::conflict("already_member", "This person is already a member of the client."));
+        return Err(ApiError::conflict(
+            "already_member",
+            "This person is already a member of the client.",
+        ));
     }
-    let row = memberships::invite(&mut tx, tenant.client_id, body.email.as_str(), body.role.as_str(), tenant.user.id)
-        .await
-        .map_err(|e| match e {
-            e if e.is_conflict_on("memberships_invite_client_idx") => {
-                ApiError::conflict("already_invited", "This email already has a pending invite.")
-            }
-            e => e.into(),
-        })?;
-    audit::record(&mut tx, &tenant.audit("member.invited", "membership").entity(row.id).after(summary(&row))).await?;
+    let row = memberships::invite(
+        &mut tx,
+        tenant.client_id,
+        body.email.as_str(),
+        body.role.as_str(),
+        tenant.user.id,
+    )
+    .await
+    .map_err(|e| match e {
+        e if e.is_conflict_on("memberships_invite_client_idx") => ApiError::conflict(
+            "already_invited",
+            "This email already has a pending invite.",
+        ),
+        e => e.into(),
+    })?;
+    audit::record(
+        &mut tx,
+        &tenant
+            .audit("member.invited", "membership")
+            .entity(row.id)
+            .after(summary(&row)),
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, ApiJson(row.into())))
 }
@@ -177,11 +200,22 @@ pub async fn update_member(
     if body.role == Role::Owner || current_role == Role::Owner {
         tenant.require(Role::Owner)?;
     }
-    if current_role == Role::Owner && body.role != Role::Owner && current.accepted_at.is_some() && owners <= 1 {
-        return Err(ApiError::conflict("last_owner", "The last owner cannot be demoted; make someone else owner first."));
+    if current_role == Role::Owner
+        && body.role != Role::Owner
+        && current.accepted_at.is_some()
+        && owners <= 1
+    {
+        return Err(ApiError::conflict(
+            "last_owner",
+            "The last owner cannot be demoted; make someone else owner first.",
+        ));
     }
     let row = memberships::set_role(&mut tx, tenant.client_id, id, body.role.as_str()).await?;
-    let entry = tenant.audit("member.role_changed", "membership").entity(row.id).before(summary(&current)).after(summary(&row));
+    let entry = tenant
+        .audit("member.role_changed", "membership")
+        .entity(row.id)
+        .before(summary(&current))
+        .after(summary(&row));
     audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(ApiJson(row.into()))
@@ -204,11 +238,21 @@ pub async fn remove_member(
     if parse_role(&current.role)? == Role::Owner {
         tenant.require(Role::Owner)?;
         if current.accepted_at.is_some() && owners <= 1 {
-            return Err(ApiError::conflict("last_owner", "The last owner cannot be removed."));
+            return Err(ApiError::conflict(
+                "last_owner",
+                "The last owner cannot be removed.",
+            ));
         }
     }
     memberships::remove(&mut tx, tenant.client_id, id).await?;
-    audit::record(&mut tx, &tenant.audit("member.removed", "membership").entity(current.id).before(summary(&current))).await?;
+    audit::record(
+        &mut tx,
+        &tenant
+            .audit("member.removed", "membership")
+            .entity(current.id)
+            .before(summary(&current)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -224,26 +268,35 @@ pub async fn accept_invite(
 ) -> ApiResult<ApiJson<MeMembership>> {
     let id = MembershipId::from_uuid(id);
     let mut tx = state.pool.begin().await?;
-    let invite = memberships::pending_invite(&mut tx, id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found("invite"),
-        e => e.into(),
-    })?;
+    let invite = memberships::pending_invite(&mut tx, id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("invite"),
+            e => e.into(),
+        })?;
     let invited = invite.invited_email.as_deref().map(str::to_lowercase);
     let caller = user.token_email.as_deref().map(str::to_lowercase);
     if invited.is_none() || invited != caller {
         // Someone else's invite: indistinguishable from a missing one.
         return Err(ApiError::not_found("invite"));
     }
-    let accepted = memberships::accept(&mut tx, id, user.id).await.map_err(|e| match e {
-        e if e.is_conflict_on("memberships_user_client_idx") => {
-            ApiError::conflict("already_member", "You are already a member of this client.")
-        }
-        e => e.into(),
-    })?;
-    let entry = AuditEntry::user(Some(accepted.client_id.into()), user.id, "member.accepted", "membership")
-        .entity(accepted.id)
-        .after(json!({"role": accepted.role}))
-        .request_id(request_id::current());
+    let accepted = memberships::accept(&mut tx, id, user.id)
+        .await
+        .map_err(|e| match e {
+            e if e.is_conflict_on("memberships_user_client_idx") => {
+                ApiError::conflict("already_member", "You are already a member of this client.")
+            }
+            e => e.into(),
+        })?;
+    let entry = AuditEntry::user(
+        Some(accepted.client_id.into()),
+        user.id,
+        "member.accepted",
+        "membership",
+    )
+    .entity(accepted.id)
+    .after(json!({"role": accepted.role}))
+    .request_id(request_id::current());
     audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(ApiJson(accepted.into()))

@@ -4,6 +4,7 @@
 //! here. A tenant route names its client parameter `{client_id}` (the `Tenant` extractor
 //! reads it).
 
+pub mod admin_jobs;
 pub mod admin_suppression;
 pub mod campaigns;
 pub mod clients;
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(clients::router())
         .merge(members::router())
         .merge(admin_suppression::router())
+        .merge(admin_jobs::router())
         .merge(campaigns::router())
         .merge(leads::router())
         .merge(import::router())
@@ -35,6 +37,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Lifts the JSON body limit (`MAX_BODY_BYTES`) for the routes of `router`, leaving only the
 /// hard cap `IMPORT_MAX_BYTES`; for CSV imports.
-pub fn with_import_body_limit<S: Clone + Send + Sync + 'static>(router: OpenApiRouter<S>) -> OpenApiRouter<S> {
+pub fn with_import_body_limit<S: Clone + Send + Sync + 'static>(
+    router: OpenApiRouter<S>,
+) -> OpenApiRouter<S> {
     router.layer(DefaultBodyLimit::disable())
 }

@@ -82,21 +82,33 @@ async fn rescore_campaign(
     tenant.require(Role::Member)?;
     let client_id = tenant.client_id.into_uuid();
     let mut tx = state.pool.begin().await?;
-    if store::campaigns(&mut *tx, client_id, &[path.id]).await?.is_empty() {
+    if store::campaigns(&mut *tx, client_id, &[path.id])
+        .await?
+        .is_empty()
+    {
         return Err(ApiError::not_found("campaign"));
     }
     let job_id = pipeline::enqueue_campaign_rescore(&mut tx, client_id, path.id)
         .await
         .map_err(ApiError::internal)?;
     tx.commit().await?;
-    Ok((StatusCode::ACCEPTED, ApiJson(RescoreQueued { job_id, status: "queued".into() })))
+    Ok((
+        StatusCode::ACCEPTED,
+        ApiJson(RescoreQueued {
+            job_id,
+            status: "queued".into(),
+        }),
+    ))
 }
 
 /// Live leads per ALS tier, per campaign and in total.
 #[utoipa::path(get, path = "/api/v1/clients/{client_id}/reports/tiers", tag = "reports",
     params(("client_id" = Uuid, Path)),
     responses((status = 200, body = TierReport), (status = 404, body = ErrorBody)))]
-async fn tier_report(State(state): State<AppState>, tenant: Tenant) -> ApiResult<ApiJson<TierReport>> {
+async fn tier_report(
+    State(state): State<AppState>,
+    tenant: Tenant,
+) -> ApiResult<ApiJson<TierReport>> {
     let report = pipeline::tier_report(&state.pool, tenant.client_id.into_uuid())
         .await
         .map_err(|e| pipeline_error(e, "client"))?;

@@ -87,7 +87,11 @@ type DeadRow = (
 );
 
 /// Dead jobs, most recently failed first. `page` from 1; `page_size` clamped to 1..=100.
-pub async fn list_dead(pool: &PgPool, page: u32, page_size: u32) -> Result<DeadJobPage, AdminError> {
+pub async fn list_dead(
+    pool: &PgPool,
+    page: u32,
+    page_size: u32,
+) -> Result<DeadJobPage, AdminError> {
     let page = page.max(1);
     let page_size = page_size.clamp(1, MAX_PAGE_SIZE);
     let offset = i64::from(page - 1) * i64::from(page_size);
@@ -110,7 +114,19 @@ pub async fn list_dead(pool: &PgPool, page: u32, page_size: u32) -> Result<DeadJ
     let items = rows
         .into_iter()
         .map(
-            |(id, kind, priority, status, attempts, max_attempts, last_result, job, run_at, done_at, _)| {
+            |(
+                id,
+                kind,
+                priority,
+                status,
+                attempts,
+                max_attempts,
+                last_result,
+                job,
+                run_at,
+                done_at,
+                _,
+            )| {
                 DeadJob {
                     id,
                     kind,
@@ -120,7 +136,10 @@ pub async fn list_dead(pool: &PgPool, page: u32, page_size: u32) -> Result<DeadJ
                     max_attempts,
                     last_error: last_result.as_ref().and_then(|r| match r {
                         serde_json::Value::String(s) => Some(s.clone()),
-                        other => other.get("error").and_then(|e| e.as_str()).map(str::to_owned),
+                        other => other
+                            .get("error")
+                            .and_then(|e| e.as_str())
+                            .map(str::to_owned),
                     }),
                     last_result,
                     payload: serde_json::from_slice(&job).unwrap_or(serde_json::Value::Null),

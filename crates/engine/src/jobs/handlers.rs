@@ -12,9 +12,7 @@ use super::registry::Registry;
 /// Every handler this build runs.
 pub fn registry() -> Registry {
     let mut r = Registry::new();
-    r.register(noop)
-        .register(probe)
-        .register(cleanup);
+    r.register(noop).register(probe).register(cleanup);
     // Real handlers register here, e.g. `.register(crate::leads::enrich_lead)`.
     // Lead pipeline: enrich_lead, score_leads, allocate_lead, rescore_campaign.
     crate::pipeline::jobs::register(&mut r);
@@ -57,7 +55,11 @@ pub async fn probe(ctx: JobContext, job: Probe) -> Result<(), JobError> {
 /// Deletes in batches of this many rows, so no statement holds locks for long.
 const CLEANUP_BATCH: i64 = 5_000;
 
-async fn delete_in_batches(ctx: &JobContext, sql: &'static str, days: i32) -> Result<u64, JobError> {
+async fn delete_in_batches(
+    ctx: &JobContext,
+    sql: &'static str,
+    days: i32,
+) -> Result<u64, JobError> {
     let mut total = 0;
     loop {
         let deleted = sqlx::query(sql)

@@ -44,8 +44,7 @@ pub fn finished(kind: JobKind, lane: Lane, ok: bool, took: Duration) {
 
 /// Records a dead-lettered job.
 pub fn dead_lettered(kind: JobKind, lane: Lane) {
-    metrics::counter!(DEAD_LETTERED, "kind" => kind.name(), "queue" => lane.as_str())
-        .increment(1);
+    metrics::counter!(DEAD_LETTERED, "kind" => kind.name(), "queue" => lane.as_str()).increment(1);
 }
 
 /// Records jobs recovered from dead workers.

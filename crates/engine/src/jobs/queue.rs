@@ -68,16 +68,23 @@ pub async fn claim(
     kinds: &[String],
     limit: i64,
 ) -> Result<Vec<ClaimedJob>, sqlx::Error> {
-    // The WHERE repeats the predicate of apalis's partial fetch index so the index is used.
+    // One index range scan per kind (LATERAL), each already in run_at order, merged by the
+    // outer ORDER BY: with `job_type = ANY(..)` PostgreSQL would read every due row of the lane
+    // and sort them (measured: ~100 ms per claim with 70k queued). The inner WHERE repeats the
+    // predicate of apalis's partial index (job_type, priority DESC, run_at) so it is used.
     sqlx::query_as(
         "WITH next AS (
-             SELECT id FROM apalis.jobs
-             WHERE job_type = ANY($1) AND priority = $2
-               AND (status = 'Pending' OR (status = 'Failed' AND attempts < max_attempts))
-               AND run_at <= now()
-             ORDER BY priority DESC, run_at
-             LIMIT $3
-             FOR UPDATE SKIP LOCKED)
+             SELECT j.id FROM unnest($1::text[]) AS k(kind)
+             CROSS JOIN LATERAL (
+                 SELECT id, run_at FROM apalis.jobs
+                  WHERE job_type = k.kind AND priority = $2
+                    AND (status = 'Pending' OR (status = 'Failed' AND attempts < max_attempts))
+                    AND run_at <= now()
+                  ORDER BY priority DESC, run_at
+                  LIMIT $3
+                  FOR UPDATE SKIP LOCKED) j
+             ORDER BY j.run_at
+             LIMIT $3)
          UPDATE apalis.jobs j
             SET status = 'Running', lock_by = $4, lock_at = now(), attempts = j.attempts + 1
            FROM next WHERE j.id = next.id

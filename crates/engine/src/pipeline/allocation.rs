@@ -25,14 +25,17 @@ use std::time::Duration;
 use agency_cache::Cache;
 use agency_cache::keys::end_of_local_day;
 use agency_domain::{
-    Channel, LeadId, Phone, ResourceId, ResourceKind, ResourceUsage, Tier, daily_cap, first_touch_channel,
-    lead_channels, next_send_window, pick_resource, timezone_for_phone,
+    Channel, LeadId, Phone, ResourceId, ResourceKind, ResourceUsage, Tier, daily_cap,
+    first_touch_channel, lead_channels, next_send_window, pick_resource, timezone_for_phone,
 };
 use agency_store::PgPool;
-use agency_store::pipeline::{self as store, AllocationUpdate, CampaignPipeline, ClientPipeline, SendingResource};
+use agency_store::pipeline::{
+    self as store, AllocationUpdate, CampaignPipeline, ClientPipeline, SendingResource,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
+use sqlx::Connection;
 use uuid::Uuid;
 
 use super::enrich::client_timezone;
@@ -178,7 +181,8 @@ pub async fn allocate_scored(
                 .filter(|c| reachable(*c, row))
                 .collect()
         };
-        let Some(channel) = first_touch_channel(LeadId::from_uuid(row.id), &allocation, &allowed) else {
+        let Some(channel) = first_touch_channel(LeadId::from_uuid(row.id), &allocation, &allowed)
+        else {
             summary.no_channel += 1;
             updates[i] = Some(AllocationUpdate {
                 lead_id: row.id,
@@ -189,7 +193,9 @@ pub async fn allocate_scored(
             });
             continue;
         };
-        if row.first_touch_channel.as_deref() == Some(channel.as_str()) && row.allocated_resource_id.is_some() {
+        if row.first_touch_channel.as_deref() == Some(channel.as_str())
+            && row.allocated_resource_id.is_some()
+        {
             summary.kept += 1;
             continue;
         }
@@ -202,16 +208,29 @@ pub async fn allocate_scored(
         } else {
             client_tz
         };
-        let at = if channel.is_phone() { next_send_window(now, tz) } else { now };
+        let at = if channel.is_phone() {
+            next_send_window(now, tz)
+        } else {
+            now
+        };
         if at > horizon {
             updates[i] = Some(plan(row.id, channel, None, Some(at), Some(WAIT_WINDOW)));
             waits.push((i, campaign.id, at));
             continue;
         }
-        let candidates: Vec<&SendingResource> = resources.iter().filter(|r| r.kind == kind.as_str()).collect();
+        let candidates: Vec<&SendingResource> = resources
+            .iter()
+            .filter(|r| r.kind == kind.as_str())
+            .collect();
         if candidates.is_empty() {
             let next = next_day_window(now, client_tz, tz);
-            updates[i] = Some(plan(row.id, channel, None, Some(next), Some(WAIT_NO_RESOURCE)));
+            updates[i] = Some(plan(
+                row.id,
+                channel,
+                None,
+                Some(next),
+                Some(WAIT_NO_RESOURCE),
+            ));
             waits.push((i, campaign.id, next));
             continue;
         }
@@ -221,7 +240,9 @@ pub async fn allocate_scored(
             let today = match used.get(&(r.id, day)) {
                 Some(n) => *n,
                 None => {
-                    let n = cache.read_daily(&counter_name(kind, r.id), client_tz, at).await?;
+                    let n = cache
+                        .read_daily(&counter_name(kind, r.id), client_tz, at)
+                        .await?;
                     let n = u32::try_from(n.max(0)).unwrap_or(u32::MAX);
                     used.insert((r.id, day), n);
                     n
@@ -241,7 +262,12 @@ pub async fn allocate_scored(
             Some(id) => {
                 let id = id.into_uuid();
                 *used.entry((id, day)).or_default() += 1;
-                pending.push(Pending { index: i, channel, resource: id, at });
+                pending.push(Pending {
+                    index: i,
+                    channel,
+                    resource: id,
+                    at,
+                });
             }
             None => {
                 let next = next_day_window(now, client_tz, tz);
@@ -255,7 +281,10 @@ pub async fn allocate_scored(
     let mut groups: HashMap<(Uuid, NaiveDate), Vec<usize>> = HashMap::new();
     for (p, item) in pending.iter().enumerate() {
         groups
-            .entry((item.resource, item.at.with_timezone(&client_tz).date_naive()))
+            .entry((
+                item.resource,
+                item.at.with_timezone(&client_tz).date_naive(),
+            ))
             .or_default()
             .push(p);
     }
@@ -281,7 +310,13 @@ pub async fn allocate_scored(
             let item = &pending[p];
             let row = &scored[item.index].row;
             if k < keep {
-                updates[item.index] = Some(plan(row.id, item.channel, Some(resource_id), Some(item.at), None));
+                updates[item.index] = Some(plan(
+                    row.id,
+                    item.channel,
+                    Some(resource_id),
+                    Some(item.at),
+                    None,
+                ));
             } else {
                 let tz = if item.channel.is_phone() {
                     lead_timezone(row.phone.as_deref(), client_tz)
@@ -289,7 +324,13 @@ pub async fn allocate_scored(
                     client_tz
                 };
                 let next = next_day_window(now, client_tz, tz);
-                updates[item.index] = Some(plan(row.id, item.channel, None, Some(next), Some(WAIT_CAPACITY)));
+                updates[item.index] = Some(plan(
+                    row.id,
+                    item.channel,
+                    None,
+                    Some(next),
+                    Some(WAIT_CAPACITY),
+                ));
                 if let Some(campaign_id) = row.campaign_id {
                     waits.push((item.index, campaign_id, next));
                 }
@@ -346,14 +387,22 @@ async fn schedule_waiting(
             .or_insert(*at);
     }
     for (campaign_id, at) in earliest {
-        let job = RescoreCampaign { client_id, campaign_id, only_waiting: true };
+        let job = RescoreCampaign {
+            client_id,
+            campaign_id,
+            only_waiting: true,
+        };
         let opts = EnqueueOptions {
             run_at: Some(at),
             idempotency_key: Some(format!("allocate_waiting:{campaign_id}:{}", at.timestamp())),
             ..Default::default()
         };
-        match enqueue_on(conn, &job, opts).await {
-            Ok(_) | Err(EnqueueError::Duplicate { .. }) => {}
+        // A savepoint: a duplicate key aborts the statement, which must not abort (and
+        // silently roll back at COMMIT) the caller's transaction.
+        let mut savepoint = conn.begin().await?;
+        match enqueue_on(&mut savepoint, &job, opts).await {
+            Ok(_) => savepoint.commit().await?,
+            Err(EnqueueError::Duplicate { .. }) => savepoint.rollback().await?,
             Err(e) => return Err(e.into()),
         }
     }
@@ -374,11 +423,12 @@ pub async fn allocate_leads(
     let mut campaign_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.campaign_id).collect();
     campaign_ids.sort_unstable();
     campaign_ids.dedup();
-    let campaigns: HashMap<Uuid, CampaignPipeline> = store::campaigns(pool, client_id, &campaign_ids)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
+    let campaigns: HashMap<Uuid, CampaignPipeline> =
+        store::campaigns(pool, client_id, &campaign_ids)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
     let scored: Vec<Scored> = rows
         .into_iter()
         .filter_map(|row| {

@@ -22,8 +22,8 @@ use uuid::Uuid;
 
 use super::error::PipelineError;
 use super::waterfall::{
-    self, FallbackGate, SEO_TTL, Waterfall, WaterfallReport, enrichment_cache_key, fallback_allowance,
-    seo_cache_key,
+    self, FallbackGate, SEO_TTL, Waterfall, WaterfallReport, enrichment_cache_key,
+    fallback_allowance, seo_cache_key,
 };
 use crate::jobs::payload::ScoreLeads;
 use crate::jobs::{EnqueueOptions, JobContext, enqueue_on, idempotency};
@@ -99,8 +99,15 @@ impl<'a> DailyFallbackGate<'a> {
         tz: Tz,
         now: DateTime<Utc>,
     ) -> Result<DailyFallbackGate<'a>, PipelineError> {
-        cache.incr_daily(&runs_counter(client_id), 1, tz, now).await?;
-        Ok(DailyFallbackGate { cache, client_id, tz, now })
+        cache
+            .incr_daily(&runs_counter(client_id), 1, tz, now)
+            .await?;
+        Ok(DailyFallbackGate {
+            cache,
+            client_id,
+            tz,
+            now,
+        })
     }
 }
 
@@ -115,8 +122,13 @@ fn fallback_counter(client_id: Uuid) -> String {
 #[async_trait]
 impl FallbackGate for DailyFallbackGate<'_> {
     async fn try_take(&mut self) -> Result<bool, PipelineError> {
-        let runs = self.cache.read_daily(&runs_counter(self.client_id), self.tz, self.now).await?;
-        let allowed = i64::from(fallback_allowance(u32::try_from(runs.max(0)).unwrap_or(u32::MAX)));
+        let runs = self
+            .cache
+            .read_daily(&runs_counter(self.client_id), self.tz, self.now)
+            .await?;
+        let allowed = i64::from(fallback_allowance(
+            u32::try_from(runs.max(0)).unwrap_or(u32::MAX),
+        ));
         let key = fallback_counter(self.client_id);
         let used = self.cache.incr_daily(&key, 1, self.tz, self.now).await?;
         if used > allowed {
@@ -155,7 +167,9 @@ pub async fn enrich_lead(
         domain: row.domain.clone(),
         linkedin_url: row.linkedin_url.clone(),
     };
-    let key_domain = query.company_domain().unwrap_or_else(|| email.domain().to_owned());
+    let key_domain = query
+        .company_domain()
+        .unwrap_or_else(|| email.domain().to_owned());
     let key = enrichment_cache_key(&key_domain, email.as_str());
 
     if let Some(hit) = waterfall::cached(env.cache, &key).await {
@@ -163,7 +177,11 @@ pub async fn enrich_lead(
         let confidence = hit.person.confidence;
         let seo = seo_for(env, &hit.person, &query).await;
         store_facts(env, client_id, lead_id, &hit.person, &source, seo).await?;
-        return Ok(EnrichOutcome::Enriched { source, confidence, from_cache: true });
+        return Ok(EnrichOutcome::Enriched {
+            source,
+            confidence,
+            from_cache: true,
+        });
     }
 
     let client = store::client(env.pool, client_id).await?;
@@ -185,7 +203,10 @@ pub async fn enrich_lead(
         other => {
             refund_credit(env, client_id, credit_key.as_deref()).await?;
             return match other {
-                Ok(report) => Err(PipelineError::ProvidersUnavailable(format!("{:?}", report.attempts))),
+                Ok(report) => Err(PipelineError::ProvidersUnavailable(format!(
+                    "{:?}",
+                    report.attempts
+                ))),
                 Err(e) => Err(e),
             };
         }
@@ -197,7 +218,11 @@ pub async fn enrich_lead(
             let source = person.source_label();
             let seo = seo_for(env, person, &query).await;
             store_facts(env, client_id, lead_id, person, &source, seo).await?;
-            Ok(EnrichOutcome::Enriched { source, confidence: person.confidence, from_cache: false })
+            Ok(EnrichOutcome::Enriched {
+                source,
+                confidence: person.confidence,
+                from_cache: false,
+            })
         }
         None => {
             let seo = match query.company_domain() {
@@ -206,7 +231,11 @@ pub async fn enrich_lead(
             };
             let update = store::EnrichmentUpdate {
                 source: "none".into(),
-                confidence: report.best_confidence.unwrap_or_default().clamp(Decimal::ZERO, Decimal::ONE).round_dp(3),
+                confidence: report
+                    .best_confidence
+                    .unwrap_or_default()
+                    .clamp(Decimal::ZERO, Decimal::ONE)
+                    .round_dp(3),
                 seo,
                 ..Default::default()
             };
@@ -232,7 +261,8 @@ async fn spend_credit(
     }
     if !store::spend_credit(&mut *tx, client_id).await? {
         tx.rollback().await?;
-        store::set_enrichment_wait_reason(env.pool, client_id, lead_id, Some(WAIT_NO_CREDITS)).await?;
+        store::set_enrichment_wait_reason(env.pool, client_id, lead_id, Some(WAIT_NO_CREDITS))
+            .await?;
         tracing::info!(%client_id, %lead_id, "no lead credits left; enrichment waits");
         return Ok(false);
     }
@@ -240,7 +270,11 @@ async fn spend_credit(
     Ok(true)
 }
 
-async fn refund_credit(env: EnrichEnv<'_>, client_id: Uuid, credit_key: Option<&str>) -> Result<(), PipelineError> {
+async fn refund_credit(
+    env: EnrichEnv<'_>,
+    client_id: Uuid,
+    credit_key: Option<&str>,
+) -> Result<(), PipelineError> {
     let mut tx = env.pool.begin().await?;
     store::refund_credit(&mut *tx, client_id).await?;
     if let Some(key) = credit_key {
@@ -252,7 +286,11 @@ async fn refund_credit(env: EnrichEnv<'_>, client_id: Uuid, credit_key: Option<&
 
 /// SEO facts for the answer's company domain (else the query's), from the 30-day cache or the
 /// provider. A failure is logged and leaves SEO "not looked up".
-async fn seo_for(env: EnrichEnv<'_>, person: &EnrichedPerson, query: &PersonQuery) -> Option<store::SeoUpdate> {
+async fn seo_for(
+    env: EnrichEnv<'_>,
+    person: &EnrichedPerson,
+    query: &PersonQuery,
+) -> Option<store::SeoUpdate> {
     let domain = person
         .organization
         .as_ref()
@@ -269,7 +307,8 @@ async fn seo_lookup(env: EnrichEnv<'_>, domain: &str) -> Option<store::SeoUpdate
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "SEO cache read failed; asking the provider"),
     }
-    let report: Result<SeoReport, ProviderError> = env.waterfall.providers().seo.seo_facts(domain).await;
+    let report: Result<SeoReport, ProviderError> =
+        env.waterfall.providers().seo.seo_facts(domain).await;
     match report {
         Ok(report) => {
             if let Err(e) = env.cache.set_json(&key, &report, SEO_TTL).await {
@@ -298,11 +337,18 @@ fn seo_update(facts: &SeoFacts) -> store::SeoUpdate {
 }
 
 /// The stored form of an accepted answer.
-pub fn enrichment_update(person: &EnrichedPerson, source: &str, seo: Option<store::SeoUpdate>) -> store::EnrichmentUpdate {
+pub fn enrichment_update(
+    person: &EnrichedPerson,
+    source: &str,
+    seo: Option<store::SeoUpdate>,
+) -> store::EnrichmentUpdate {
     let org = person.organization.clone().unwrap_or_default();
     store::EnrichmentUpdate {
         source: source.to_owned(),
-        confidence: person.confidence.clamp(Decimal::ZERO, Decimal::ONE).round_dp(3),
+        confidence: person
+            .confidence
+            .clamp(Decimal::ZERO, Decimal::ONE)
+            .round_dp(3),
         first_name: person.first_name.clone(),
         last_name: person.last_name.clone(),
         title: person.title.clone(),
@@ -312,7 +358,10 @@ pub fn enrichment_update(person: &EnrichedPerson, source: &str, seo: Option<stor
             .and_then(|p| Phone::parse(p).ok())
             .map(|p| p.as_str().to_owned()),
         linkedin_url: person.linkedin_url.clone(),
-        personal_email: person.personal_email.clone().map(|e| e.to_ascii_lowercase()),
+        personal_email: person
+            .personal_email
+            .clone()
+            .map(|e| e.to_ascii_lowercase()),
         email_verified: person.email_verified(),
         company: org.name,
         domain: org.domain.map(|d| d.to_ascii_lowercase()),
@@ -335,7 +384,13 @@ async fn store_facts(
     source: &str,
     seo: Option<store::SeoUpdate>,
 ) -> Result<(), PipelineError> {
-    save(env, client_id, lead_id, &enrichment_update(person, source, seo)).await
+    save(
+        env,
+        client_id,
+        lead_id,
+        &enrichment_update(person, source, seo),
+    )
+    .await
 }
 
 async fn save(
@@ -347,7 +402,10 @@ async fn save(
     let mut tx = env.pool.begin().await?;
     store::save_enrichment(&mut tx, client_id, lead_id, update).await?;
     if env.enqueue_scoring {
-        let job = ScoreLeads { client_id, lead_ids: vec![lead_id] };
+        let job = ScoreLeads {
+            client_id,
+            lead_ids: vec![lead_id],
+        };
         enqueue_on(&mut tx, &job, EnqueueOptions::default()).await?;
     }
     tx.commit().await?;

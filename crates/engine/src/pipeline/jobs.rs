@@ -19,7 +19,9 @@ use super::error::PipelineError;
 use super::scoring::{SCORE_BATCH, score_and_allocate};
 use super::waterfall::Waterfall;
 use crate::jobs::payload::{AllocateLead, EnrichLead, RescoreCampaign, ScoreLeads};
-use crate::jobs::{EnqueueError, EnqueueOptions, JobContext, JobError, Registry, enqueue_batch, enqueue_on};
+use crate::jobs::{
+    EnqueueError, EnqueueOptions, JobContext, JobError, Registry, enqueue_batch, enqueue_on,
+};
 
 static WATERFALL: OnceLock<Waterfall> = OnceLock::new();
 
@@ -54,10 +56,15 @@ pub async fn enqueue_new_leads(
     client_id: Uuid,
     lead_ids: &[Uuid],
 ) -> Result<usize, EnqueueError> {
-    let jobs: Vec<EnrichLead> = lead_ids.iter().map(|&lead_id| EnrichLead { client_id, lead_id }).collect();
+    let jobs: Vec<EnrichLead> = lead_ids
+        .iter()
+        .map(|&lead_id| EnrichLead { client_id, lead_id })
+        .collect();
     let mut count = 0;
     for chunk in jobs.chunks(SCORE_BATCH) {
-        count += enqueue_batch(conn, chunk, EnqueueOptions::default()).await?.len();
+        count += enqueue_batch(conn, chunk, EnqueueOptions::default())
+            .await?
+            .len();
     }
     Ok(count)
 }
@@ -68,7 +75,11 @@ pub async fn enqueue_campaign_rescore(
     client_id: Uuid,
     campaign_id: Uuid,
 ) -> Result<String, EnqueueError> {
-    let job = RescoreCampaign { client_id, campaign_id, only_waiting: false };
+    let job = RescoreCampaign {
+        client_id,
+        campaign_id,
+        only_waiting: false,
+    };
     enqueue_on(conn, &job, EnqueueOptions::default()).await
 }
 
@@ -87,7 +98,10 @@ pub async fn fan_out_campaign(
     };
     let jobs: Vec<ScoreLeads> = ids
         .chunks(SCORE_BATCH)
-        .map(|chunk| ScoreLeads { client_id, lead_ids: chunk.to_vec() })
+        .map(|chunk| ScoreLeads {
+            client_id,
+            lead_ids: chunk.to_vec(),
+        })
         .collect();
     let mut tx = pool.begin().await?;
     for chunk in jobs.chunks(100) {
@@ -109,7 +123,10 @@ pub async fn enrich_lead_job(ctx: JobContext, job: EnrichLead) -> Result<(), Job
     };
     match enrich_lead(env, job.client_id, job.lead_id, None, Utc::now()).await {
         Ok(EnrichOutcome::AlreadyEnriched) => {
-            let next = ScoreLeads { client_id: job.client_id, lead_ids: vec![job.lead_id] };
+            let next = ScoreLeads {
+                client_id: job.client_id,
+                lead_ids: vec![job.lead_id],
+            };
             let mut conn = ctx.pool.acquire().await?;
             enqueue_on(&mut conn, &next, EnqueueOptions::default())
                 .await
@@ -125,20 +142,39 @@ pub async fn enrich_lead_job(ctx: JobContext, job: EnrichLead) -> Result<(), Job
 
 /// `score_leads`: scores the batch and allocates it.
 pub async fn score_leads_job(ctx: JobContext, job: ScoreLeads) -> Result<(), JobError> {
-    let summary = score_and_allocate(&ctx.pool, &*ctx.cache, job.client_id, &job.lead_ids, Utc::now()).await?;
-    tracing::debug!(scored = summary.scored, allocated = summary.allocation.allocated, "score_leads done");
+    let summary = score_and_allocate(
+        &ctx.pool,
+        &*ctx.cache,
+        job.client_id,
+        &job.lead_ids,
+        Utc::now(),
+    )
+    .await?;
+    tracing::debug!(
+        scored = summary.scored,
+        allocated = summary.allocation.allocated,
+        "score_leads done"
+    );
     Ok(())
 }
 
 /// `allocate_lead`: re-plans one scored lead.
 pub async fn allocate_lead_job(ctx: JobContext, job: AllocateLead) -> Result<(), JobError> {
-    allocate_leads(&ctx.pool, &*ctx.cache, job.client_id, &[job.lead_id], Utc::now()).await?;
+    allocate_leads(
+        &ctx.pool,
+        &*ctx.cache,
+        job.client_id,
+        &[job.lead_id],
+        Utc::now(),
+    )
+    .await?;
     Ok(())
 }
 
 /// `rescore_campaign`: fans the campaign out as `score_leads` batches.
 pub async fn rescore_campaign_job(ctx: JobContext, job: RescoreCampaign) -> Result<(), JobError> {
-    let leads = fan_out_campaign(&ctx.pool, job.client_id, job.campaign_id, job.only_waiting).await?;
+    let leads =
+        fan_out_campaign(&ctx.pool, job.client_id, job.campaign_id, job.only_waiting).await?;
     tracing::info!(campaign_id = %job.campaign_id, leads, only_waiting = job.only_waiting, "campaign rescore fanned out");
     Ok(())
 }

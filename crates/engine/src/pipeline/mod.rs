@@ -4,7 +4,7 @@
 //! batches with the client's weights), [`allocation`] (first-touch channel, resource under the
 //! daily caps, business hours), [`send_check`] (just-in-time validation for every send path),
 //! [`report`] (tier distribution) and [`jobs`] (handlers, fan-out, transactional enqueue of new
-//! leads). Design notes: `docs/pipeline.md`.
+//! leads).
 
 pub mod allocation;
 pub mod enrich;

@@ -120,5 +120,9 @@ pub async fn tier_report(pool: &PgPool, client_id: Uuid) -> Result<TierReport, P
             })
         })
         .collect();
-    Ok(TierReport { client_id, campaigns, totals: totals.finish() })
+    Ok(TierReport {
+        client_id,
+        campaigns,
+        totals: totals.finish(),
+    })
 }

@@ -8,10 +8,12 @@ use std::collections::HashMap;
 
 use agency_cache::Cache;
 use agency_domain::{
-    ChannelAllocation, LearnedWeights, ScoringContext, ScoringInput, SeoFacts, Tier, Weights, choose_weights,
-    lead_channels, score_batch,
+    ChannelAllocation, LearnedWeights, ScoringContext, ScoringInput, SeoFacts, Tier, Weights,
+    choose_weights, lead_channels, score_batch,
 };
-use agency_store::pipeline::{self as store, CampaignPipeline, ClientPipeline, ScoreUpdate, ScoringRow};
+use agency_store::pipeline::{
+    self as store, CampaignPipeline, ClientPipeline, ScoreUpdate, ScoringRow,
+};
 use agency_store::{PgPool, leads};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -52,13 +54,15 @@ pub fn weights_for(client: &ClientPipeline) -> Weights {
             confidence: client.als_weights_confidence.unwrap_or(Decimal::ZERO),
             conversions,
         }),
-        Err(_) => serde_json::from_value::<LearnedWeights>(json.clone()).ok().map(|mut l| {
-            if let Some(c) = client.als_weights_confidence {
-                l.confidence = c;
-            }
-            l.conversions = l.conversions.max(conversions);
-            l
-        }),
+        Err(_) => serde_json::from_value::<LearnedWeights>(json.clone())
+            .ok()
+            .map(|mut l| {
+                if let Some(c) = client.als_weights_confidence {
+                    l.confidence = c;
+                }
+                l.conversions = l.conversions.max(conversions);
+                l
+            }),
     };
     choose_weights(learned.as_ref())
 }
@@ -73,7 +77,9 @@ pub fn scoring_input(row: &ScoringRow) -> ScoringInput {
         domain_rank: row.seo_domain_rank.and_then(|v| u32::try_from(v).ok()),
         organic_traffic: row.seo_organic_traffic.and_then(|v| u64::try_from(v).ok()),
         top10_keywords: row.seo_top10_keywords.and_then(|v| u32::try_from(v).ok()),
-        spam_score: row.seo_spam_score.map(|v| u8::try_from(v.clamp(0, 100)).unwrap_or(100)),
+        spam_score: row
+            .seo_spam_score
+            .map(|v| u8::try_from(v.clamp(0, 100)).unwrap_or(100)),
     });
     ScoringInput {
         email_present: !row.email.is_empty(),
@@ -83,7 +89,9 @@ pub fn scoring_input(row: &ScoringRow) -> ScoringInput {
         personal_email_known: non_empty(&row.personal_email),
         title: row.title.clone(),
         industry: row.organization_industry.clone(),
-        employee_count: row.organization_employee_count.and_then(|v| u32::try_from(v).ok()),
+        employee_count: row
+            .organization_employee_count
+            .and_then(|v| u32::try_from(v).ok()),
         country: row.organization_country.clone(),
         domain: row.domain.clone(),
         seo,
@@ -125,7 +133,11 @@ struct Batch {
     rows: Vec<ScoringRow>,
 }
 
-async fn load_batch(pool: &PgPool, client_id: Uuid, lead_ids: &[Uuid]) -> Result<Batch, PipelineError> {
+async fn load_batch(
+    pool: &PgPool,
+    client_id: Uuid,
+    lead_ids: &[Uuid],
+) -> Result<Batch, PipelineError> {
     let client = store::client(pool, client_id).await?;
     let rows = store::scoring_rows(pool, client_id, lead_ids).await?;
     let mut campaign_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.campaign_id).collect();
@@ -136,7 +148,11 @@ async fn load_batch(pool: &PgPool, client_id: Uuid, lead_ids: &[Uuid]) -> Result
         .into_iter()
         .map(|c| (c.id, c))
         .collect();
-    Ok(Batch { client, campaigns, rows })
+    Ok(Batch {
+        client,
+        campaigns,
+        rows,
+    })
 }
 
 /// Scores the client's leads `lead_ids` (any number; read and written [`SCORE_BATCH`] at a
@@ -166,12 +182,15 @@ async fn score_batch_and_store(
     let today = now.with_timezone(&tz).date_naive();
     let weights = weights_for(&batch.client);
     summary.learned_weights = weights != Weights::default();
-    let weights_json = serde_json::to_value(weights).map_err(|e| PipelineError::Invalid(e.to_string()))?;
+    let weights_json =
+        serde_json::to_value(weights).map_err(|e| PipelineError::Invalid(e.to_string()))?;
 
     // One context per campaign (its industries, else the ICP's).
     let mut groups: HashMap<Option<Uuid>, Vec<usize>> = HashMap::new();
     for (i, row) in batch.rows.iter().enumerate() {
-        let campaign = row.campaign_id.filter(|id| batch.campaigns.contains_key(id));
+        let campaign = row
+            .campaign_id
+            .filter(|id| batch.campaigns.contains_key(id));
         groups.entry(campaign).or_default().push(i);
     }
     let mut updates = Vec::with_capacity(batch.rows.len());
@@ -179,20 +198,28 @@ async fn score_batch_and_store(
     for (campaign_id, indices) in groups {
         let campaign = campaign_id.and_then(|id| batch.campaigns.get(&id));
         let ctx = ScoringContext {
-            campaign_industries: campaign.map(|c| c.target_industries.clone()).unwrap_or_default(),
+            campaign_industries: campaign
+                .map(|c| c.target_industries.clone())
+                .unwrap_or_default(),
             icp_industries: batch.client.icp_industries.clone(),
             competitor_domains: batch.client.competitor_domains.clone(),
             today,
         };
         let allocation = campaign.map(campaign_allocation);
-        let inputs: Vec<ScoringInput> = indices.iter().map(|&i| scoring_input(&batch.rows[i])).collect();
+        let inputs: Vec<ScoringInput> = indices
+            .iter()
+            .map(|&i| scoring_input(&batch.rows[i]))
+            .collect();
         for (&i, als) in indices.iter().zip(score_batch(&inputs, &ctx, &weights)) {
             let row = &batch.rows[i];
             let channels = match &allocation {
                 Some(a) => lead_channels(als.tier, a),
                 None => als.channels.clone(),
             };
-            *summary.tiers.entry(als.tier.as_str().to_owned()).or_default() += 1;
+            *summary
+                .tiers
+                .entry(als.tier.as_str().to_owned())
+                .or_default() += 1;
             updates.push(ScoreUpdate {
                 lead_id: row.id,
                 score: i16::from(als.score),
@@ -205,7 +232,10 @@ async fn score_batch_and_store(
                 weights: weights_json.clone(),
                 channels: channels.iter().map(|c| c.as_str().to_owned()).collect(),
             });
-            scored.push(Scored { row: row.clone(), tier: als.tier });
+            scored.push(Scored {
+                row: row.clone(),
+                tier: als.tier,
+            });
         }
     }
     let mut conn = pool.acquire().await?;
@@ -227,7 +257,8 @@ pub async fn score_and_allocate(
         let batch = load_batch(pool, client_id, chunk).await?;
         let scored = score_batch_and_store(pool, &batch, now, &mut summary).await?;
         let allocated =
-            allocation::allocate_scored(pool, cache, &batch.client, &batch.campaigns, &scored, now).await?;
+            allocation::allocate_scored(pool, cache, &batch.client, &batch.campaigns, &scored, now)
+                .await?;
         summary.allocation.add(&allocated);
     }
     Ok(summary)

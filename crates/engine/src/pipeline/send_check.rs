@@ -3,7 +3,10 @@
 //! `FOR SHARE`) and runs the domain's `validate_send`. One function, so no send path can skip
 //! a check.
 
-use agency_domain::{CampaignStatus, Channel, LeadStatus, SendBlocked, SendSnapshot, SubscriptionStatus, Tier, validate_send};
+use agency_domain::{
+    CampaignStatus, Channel, LeadStatus, SendBlocked, SendSnapshot, SubscriptionStatus, Tier,
+    validate_send,
+};
 use agency_store::pipeline as store;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -30,7 +33,10 @@ pub async fn check_send(
 ) -> Result<Result<(), SendBlocked>, PipelineError> {
     let row = store::send_snapshot(conn, client_id, lead_id).await?;
     let snapshot = SendSnapshot {
-        subscription_status: parse::<SubscriptionStatus>("subscription_status", &row.subscription_status)?,
+        subscription_status: parse::<SubscriptionStatus>(
+            "subscription_status",
+            &row.subscription_status,
+        )?,
         credits_remaining: i64::from(row.credits_remaining),
         campaign_status: match &row.campaign_status {
             Some(s) => parse::<CampaignStatus>("campaign status", s)?,
@@ -39,8 +45,16 @@ pub async fn check_send(
         campaign_deleted: row.campaign_deleted || row.campaign_status.is_none(),
         lead_deleted: row.lead_deleted,
         lead_status: parse::<LeadStatus>("lead status", &row.lead_status)?,
-        lead_tier: row.lead_tier.as_deref().map(|t| parse::<Tier>("tier", t)).transpose()?,
-        address_suppressed: if channel.is_phone() { row.phone_suppressed } else { row.email_suppressed },
+        lead_tier: row
+            .lead_tier
+            .as_deref()
+            .map(|t| parse::<Tier>("tier", t))
+            .transpose()?,
+        address_suppressed: if channel.is_phone() {
+            row.phone_suppressed
+        } else {
+            row.email_suppressed
+        },
         channel,
         dncr_checked: row.dncr_checked,
         dncr_blocked: row.dncr_blocked,

@@ -33,7 +33,11 @@ pub const CACHE_FORMAT: u32 = 1;
 /// SHA-256 of the lowercased email, so no address is readable in Redis.
 pub fn enrichment_cache_key(domain: &str, email: &str) -> String {
     let digest = Sha256::digest(email.trim().to_ascii_lowercase().as_bytes());
-    format!("enrichment:{}:{}", domain.trim().to_ascii_lowercase(), hex::encode(digest))
+    format!(
+        "enrichment:{}:{}",
+        domain.trim().to_ascii_lowercase(),
+        hex::encode(digest)
+    )
 }
 
 /// The logical cache key of a domain's SEO facts.
@@ -76,7 +80,12 @@ pub async fn cached(cache: &dyn Cache, key: &str) -> Option<CachedEnrichment> {
 }
 
 /// Stores an accepted enrichment for [`ENRICHMENT_TTL`]; failures are logged, not returned.
-pub async fn store_cached(cache: &dyn Cache, key: &str, person: &EnrichedPerson, now: DateTime<Utc>) {
+pub async fn store_cached(
+    cache: &dyn Cache,
+    key: &str,
+    person: &EnrichedPerson,
+    now: DateTime<Utc>,
+) {
     let entry = CachedEnrichment {
         format: CACHE_FORMAT,
         person: person.clone(),
@@ -192,10 +201,15 @@ impl WaterfallReport {
     /// True when nothing was accepted and a provider failed transiently (retry later).
     pub fn should_retry(&self) -> bool {
         self.accepted.is_none()
-            && self
-                .attempts
-                .iter()
-                .any(|a| matches!(a, Attempt::Failed { transient: true, .. }))
+            && self.attempts.iter().any(|a| {
+                matches!(
+                    a,
+                    Attempt::Failed {
+                        transient: true,
+                        ..
+                    }
+                )
+            })
     }
 
     /// The providers asked, in order.
@@ -248,13 +262,23 @@ impl Waterfall {
             match enricher.enrich_person(query).await {
                 Ok(Some(person)) => {
                     let confidence = person.confidence;
-                    report.best_confidence = Some(report.best_confidence.map_or(confidence, |b| b.max(confidence)));
+                    report.best_confidence = Some(
+                        report
+                            .best_confidence
+                            .map_or(confidence, |b| b.max(confidence)),
+                    );
                     if confidence >= ACCEPT_CONFIDENCE {
-                        report.attempts.push(Attempt::Accepted { provider, confidence });
+                        report.attempts.push(Attempt::Accepted {
+                            provider,
+                            confidence,
+                        });
                         report.accepted = Some(person);
                         break;
                     }
-                    report.attempts.push(Attempt::BelowThreshold { provider, confidence });
+                    report.attempts.push(Attempt::BelowThreshold {
+                        provider,
+                        confidence,
+                    });
                 }
                 Ok(None) => report.attempts.push(Attempt::NoMatch { provider }),
                 Err(e) => {
