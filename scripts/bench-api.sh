@@ -67,3 +67,15 @@ for CONNS in 50 500; do
   echo "== wrk: $CONNS connections, ${DURATION}s, GET leads page_size=50 (100k-lead tenant)"
   wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 10s --latency -H "Authorization: Bearer $TOKEN" "$URL"
 done
+
+echo "== CSV import of 100,000 rows into a second campaign (release build, one transaction; after the load runs)"
+CAMPAIGN2="$(psql "$PG/$DB" -Atq -c "INSERT INTO campaigns (client_id, name) VALUES ('$CLIENT_ID', 'Import') RETURNING id")"
+CSV=/tmp/bench-import.csv
+{ echo "Email,First Name,Surname,Mobile,Company Name"
+  seq 1 100000 | awk '{printf "import%d@bench-import.com,First%d,Last%d,04%08d,Company %d\n", $1, $1, $1, $1 % 100000000, $1 % 997}'
+} > "$CSV"
+curl -sS -o /tmp/bench-import.json -w "import: HTTP %{http_code}, %{size_upload} bytes up, %{time_total}s\n" \
+  -H "Authorization: Bearer $TOKEN" -H "Content-Type: text/csv" --data-binary "@$CSV" \
+  "http://127.0.0.1:$PORT/api/v1/clients/$CLIENT_ID/campaigns/$CAMPAIGN2/leads/import"
+head -c 120 /tmp/bench-import.json; echo
+

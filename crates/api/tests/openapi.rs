@@ -24,6 +24,28 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/admin/suppression/{id}"),
     ("get", "/api/v1/admin/jobs/dead"),
     ("post", "/api/v1/admin/jobs/{id}/retry"),
+    // Campaigns, leads and the CSV import.
+    ("get", "/api/v1/clients/{client_id}/campaigns"),
+    ("post", "/api/v1/clients/{client_id}/campaigns"),
+    ("get", "/api/v1/clients/{client_id}/campaigns/{id}"),
+    ("put", "/api/v1/clients/{client_id}/campaigns/{id}"),
+    ("delete", "/api/v1/clients/{client_id}/campaigns/{id}"),
+    ("patch", "/api/v1/clients/{client_id}/campaigns/{id}/status"),
+    ("post", "/api/v1/clients/{client_id}/campaigns/{id}/activate"),
+    ("post", "/api/v1/clients/{client_id}/campaigns/{id}/pause"),
+    ("post", "/api/v1/clients/{client_id}/campaigns/{id}/resume"),
+    ("post", "/api/v1/clients/{client_id}/campaigns/{id}/complete"),
+    ("get", "/api/v1/clients/{client_id}/campaigns/{id}/leads"),
+    ("get", "/api/v1/clients/{client_id}/campaigns/{id}/sequences"),
+    ("put", "/api/v1/clients/{client_id}/campaigns/{id}/sequences"),
+    ("post", "/api/v1/clients/{client_id}/campaigns/{id}/leads/import"),
+    ("get", "/api/v1/clients/{client_id}/leads"),
+    ("post", "/api/v1/clients/{client_id}/leads"),
+    ("post", "/api/v1/clients/{client_id}/leads/bulk"),
+    ("get", "/api/v1/clients/{client_id}/leads/{id}"),
+    ("put", "/api/v1/clients/{client_id}/leads/{id}"),
+    ("delete", "/api/v1/clients/{client_id}/leads/{id}"),
+    ("get", "/api/v1/clients/{client_id}/leads/{id}/activities"),
 ];
 
 fn operations(doc: &Value) -> Vec<(String, String)> {

@@ -3,9 +3,13 @@
 //! Uniqueness of an email per client is enforced by the database's unique index, never by a
 //! racing pre-check; globally suppressed addresses are refused.
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
+use std::time::Duration;
 
+use agency_cache::Cache;
 use agency_domain::{CampaignStatus, Email, LeadStatus, Phone, Tier, normalise_domain};
 use agency_store::activities::{self, Activity};
 use agency_store::campaigns as campaign_store;
@@ -653,16 +657,89 @@ pub fn parse_query(q: &LeadQuery) -> Result<(LeadFilter, LeadSort), UseCaseError
     Ok((filter, sort))
 }
 
-/// One offset page of leads and the total.
+/// How long a cached lead count answers list totals (writes through the API invalidate it
+/// at once; other writers, such as workers changing statuses, within this time).
+pub const COUNT_TTL: Duration = Duration::from_secs(10);
+
+fn generation_key(client_id: Uuid) -> String {
+    format!("leads_count_gen:{client_id}")
+}
+
+/// The client's current count generation; `None` when the cache cannot answer.
+async fn count_generation(cache: &dyn Cache, client_id: Uuid) -> Option<String> {
+    match cache.get(&generation_key(client_id)).await {
+        Ok(Some(bytes)) => String::from_utf8(bytes).ok(),
+        Ok(None) => Some("0".to_owned()),
+        Err(e) => {
+            tracing::warn!(error = %e, "lead count cache unavailable");
+            None
+        }
+    }
+}
+
+/// Makes every cached lead count of the client stale; call after a lead write.
+pub async fn invalidate_counts(cache: &dyn Cache, client_id: Uuid) {
+    let generation = Uuid::now_v7().simple().to_string();
+    let day = Duration::from_secs(24 * 60 * 60);
+    if let Err(e) = cache
+        .set(&generation_key(client_id), generation.as_bytes(), day)
+        .await
+    {
+        tracing::warn!(error = %e, "could not invalidate cached lead counts");
+    }
+}
+
+/// One offset page of leads and the total. With a cache, the total of the same filter is
+/// reused for [`COUNT_TTL`] (a `count(*)` over a large tenant costs milliseconds; the page
+/// itself is an index range scan).
 pub async fn list(
     pool: &PgPool,
+    cache: Option<&dyn Cache>,
     client_id: Uuid,
     q: &LeadQuery,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Lead>, i64), UseCaseError> {
     let (filter, sort) = parse_query(q)?;
-    Ok(store::list(pool, client_id, &filter, sort, limit, offset).await?)
+    let Some(cache) = cache else {
+        return Ok(store::list(pool, client_id, &filter, sort, limit, offset).await?);
+    };
+    let cached_total = async {
+        let generation = count_generation(cache, client_id).await?;
+        let mut hasher = DefaultHasher::new();
+        filter.hash(&mut hasher);
+        let key = format!(
+            "leads_count:{client_id}:{generation}:{:016x}",
+            hasher.finish()
+        );
+        let total = match cache.get(&key).await {
+            Ok(Some(bytes)) => std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|t| t.parse::<i64>().ok()),
+            _ => None,
+        };
+        Some((key, total))
+    };
+    let (items, cached) = tokio::join!(
+        store::page(pool, client_id, &filter, sort, limit, offset),
+        cached_total
+    );
+    let items = items?;
+    let total = match cached {
+        Some((_, Some(total))) => total,
+        Some((key, None)) => {
+            let total = store::count(pool, client_id, &filter).await?;
+            if let Err(e) = cache
+                .set(&key, total.to_string().as_bytes(), COUNT_TTL)
+                .await
+            {
+                tracing::warn!(error = %e, "could not cache a lead count");
+            }
+            total
+        }
+        None => store::count(pool, client_id, &filter).await?,
+    };
+    Ok((items, total))
 }
 
 /// The keyset position of a lead: `(created_at, id)`.

@@ -558,11 +558,11 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
         search: search.map(str::to_owned),
         ..Default::default()
     };
-    let (_, total) = leads::list(&pool, c, &q(Some(id2), None), 20, 0)
+    let (_, total) = leads::list(&pool, None, c, &q(Some(id2), None), 20, 0)
         .await
         .expect("campaign filter");
     assert_eq!(total, 5);
-    let (items, total) = leads::list(&pool, c, &q(None, Some("100%_w")), 100, 0)
+    let (items, total) = leads::list(&pool, None, c, &q(None, Some("100%_w")), 100, 0)
         .await
         .expect("search");
     assert_eq!(total, 15);
@@ -573,14 +573,14 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
     );
     // `%` and `_` are literal: "0%" matches nothing although every company has a zero-or-more match.
     assert_eq!(
-        leads::list(&pool, c, &q(None, Some("_x")), 100, 0)
+        leads::list(&pool, None, c, &q(None, Some("_x")), 100, 0)
             .await
             .expect("s")
             .1,
         0
     );
     assert_eq!(
-        leads::list(&pool, c, &q(None, Some("NAME12")), 100, 0)
+        leads::list(&pool, None, c, &q(None, Some("NAME12")), 100, 0)
             .await
             .expect("s")
             .1,
@@ -590,14 +590,20 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
         tier: Some("hot".into()),
         ..Default::default()
     };
-    let (items, total) = leads::list(&pool, c, &hot, 20, 0).await.expect("tier");
+    let (items, total) = leads::list(&pool, None, c, &hot, 20, 0)
+        .await
+        .expect("tier");
     assert_eq!((total, items[0].email.as_str()), (1, "lead7@acme.com.au"));
     let top = LeadQuery {
         sort: Some("-als_score".into()),
         ..Default::default()
     };
     assert_eq!(
-        leads::list(&pool, c, &top, 1, 0).await.expect("sort").0[0].email,
+        leads::list(&pool, None, c, &top, 1, 0)
+            .await
+            .expect("sort")
+            .0[0]
+            .email,
         "lead7@acme.com.au"
     );
     let bad = LeadQuery {
@@ -606,7 +612,11 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
         ..Default::default()
     };
     assert_eq!(
-        field_paths(&leads::list(&pool, c, &bad, 1, 0).await.expect_err("bad")),
+        field_paths(
+            &leads::list(&pool, None, c, &bad, 1, 0)
+                .await
+                .expect_err("bad")
+        ),
         ["tier", "sort"]
     );
 
@@ -614,7 +624,7 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
     let mut seen = Vec::new();
     for page in 0..5 {
         seen.extend(
-            leads::list(&pool, c, &LeadQuery::default(), 10, page * 10)
+            leads::list(&pool, None, c, &LeadQuery::default(), 10, page * 10)
                 .await
                 .expect("page")
                 .0,
@@ -800,4 +810,66 @@ async fn import_of_100k_rows_takes_seconds(pool: PgPool) {
         .await
         .expect("again");
     assert_eq!((again.created, again.duplicates), (1_000, 1_000));
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn cached_lead_totals_refresh_on_invalidation(pool: PgPool) {
+    let redis = std::env::var("REDIS_URL").ok();
+    let cache = agency_cache::FallbackCache::new(redis.as_deref(), pool.clone()).expect("cache");
+    let cache: &dyn agency_cache::Cache = &cache;
+    let c = client(&pool, "Acme").await;
+    let id = campaign(&pool, c).await;
+    leads::create(&pool, &actor(), c, &lead("a@acme.com.au", id))
+        .await
+        .expect("a");
+    let q = LeadQuery::default();
+    let total = |items: (Vec<_>, i64)| items.1;
+    assert_eq!(
+        total(
+            leads::list(&pool, Some(cache), c, &q, 10, 0)
+                .await
+                .expect("list")
+        ),
+        1
+    );
+    // A write that bypasses the API's invalidation is served from the cached total...
+    sqlx::query(
+        "INSERT INTO leads (client_id, campaign_id, email) VALUES ($1, $2, 'b@acme.com.au')",
+    )
+    .bind(c)
+    .bind(id)
+    .execute(&pool)
+    .await
+    .expect("raw insert");
+    let (items, cached) = leads::list(&pool, Some(cache), c, &q, 10, 0)
+        .await
+        .expect("list");
+    assert_eq!(
+        (items.len(), cached),
+        (2, 1),
+        "the page is live, the total cached"
+    );
+    // ...until the counts are invalidated, as every API lead write does.
+    leads::invalidate_counts(cache, c).await;
+    assert_eq!(
+        total(
+            leads::list(&pool, Some(cache), c, &q, 10, 0)
+                .await
+                .expect("list")
+        ),
+        2
+    );
+    let hot = LeadQuery {
+        tier: Some("hot".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        total(
+            leads::list(&pool, Some(cache), c, &hot, 10, 0)
+                .await
+                .expect("list")
+        ),
+        0,
+        "filters are cached apart"
+    );
 }

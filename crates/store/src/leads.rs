@@ -144,7 +144,7 @@ impl LeadSort {
 }
 
 /// Filters of the lead list.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Hash)]
 pub struct LeadFilter {
     /// Only this campaign.
     pub campaign_id: Option<Uuid>,
@@ -183,7 +183,8 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, client_id: Uuid, filter: &LeadFi
     }
 }
 
-/// One offset page of the client's live leads and the total matching.
+/// One offset page of the client's live leads and the total matching (both queries run
+/// concurrently on the pool).
 pub async fn list(
     pool: &PgPool,
     client_id: Uuid,
@@ -192,8 +193,29 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Lead>, i64), StoreError> {
+    let (total, items) = tokio::try_join!(
+        count(pool, client_id, filter),
+        page(pool, client_id, filter, sort, limit, offset),
+    )?;
+    Ok((items, total))
+}
+
+/// The number of the client's live leads matching `filter`.
+pub async fn count(pool: &PgPool, client_id: Uuid, filter: &LeadFilter) -> Result<i64, StoreError> {
     let mut count = QueryBuilder::<Postgres>::new("SELECT count(*)");
     push_filter(&mut count, client_id, filter);
+    Ok(count.build_query_scalar::<i64>().fetch_one(pool).await?)
+}
+
+/// One offset page of the client's live leads matching `filter`.
+pub async fn page(
+    pool: &PgPool,
+    client_id: Uuid,
+    filter: &LeadFilter,
+    sort: LeadSort,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Lead>, StoreError> {
     let mut page = QueryBuilder::<Postgres>::new("SELECT ");
     page.push(LEAD_COLUMNS);
     push_filter(&mut page, client_id, filter);
@@ -202,11 +224,7 @@ pub async fn list(
         .push_bind(limit)
         .push(" OFFSET ")
         .push_bind(offset);
-    let (total, items) = tokio::try_join!(
-        count.build_query_scalar::<i64>().fetch_one(pool),
-        page.build_query_as::<Lead>().fetch_all(pool),
-    )?;
-    Ok((items, total))
+    Ok(page.build_query_as::<Lead>().fetch_all(pool).await?)
 }
 
 /// A keyset page ordered by `(created_at, id)` (descending when `desc`), strictly after the

@@ -287,7 +287,8 @@ async fn campaign_leads(
         campaign_id: Some(id),
         ..Default::default()
     };
-    let (items, total) = leads::list(&state.pool, client, &q, p.limit(), p.offset()).await?;
+    let cache = Some(state.cache.as_ref() as &dyn agency_cache::Cache);
+    let (items, total) = leads::list(&state.pool, cache, client, &q, p.limit(), p.offset()).await?;
     Ok(ApiJson(Page::new(items, total, p)))
 }
 

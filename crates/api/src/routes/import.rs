@@ -65,5 +65,7 @@ async fn import_leads(
         reader,
     )
     .await?;
+    agency_engine::leads::invalidate_counts(state.cache.as_ref(), tenant.client_id.into_uuid())
+        .await;
     Ok(ApiJson(report))
 }

@@ -2,6 +2,7 @@
 //! a keyset `cursor`), get, create, bulk create, partial update, soft delete and the lead's
 //! activity timeline. Another tenant's lead is always 404.
 
+use agency_cache::Cache;
 use agency_domain::Role;
 use agency_engine::leads::{
     self, LeadBulkCreate, LeadBulkResult, LeadCreate, LeadQuery, LeadUpdate,
@@ -105,7 +106,8 @@ async fn list_leads(
         };
         return Ok(ApiJson(page).into_response());
     }
-    let (items, total) = leads::list(&state.pool, client, &q, p.limit(), p.offset()).await?;
+    let cache = Some(state.cache.as_ref() as &dyn Cache);
+    let (items, total) = leads::list(&state.pool, cache, client, &q, p.limit(), p.offset()).await?;
     Ok(ApiJson(Page::new(items, total, p)).into_response())
 }
 
@@ -127,6 +129,7 @@ async fn create_lead(
         &body,
     )
     .await?;
+    leads::invalidate_counts(state.cache.as_ref(), tenant.client_id.into_uuid()).await;
     Ok((StatusCode::CREATED, ApiJson(lead)))
 }
 
@@ -148,6 +151,7 @@ async fn bulk_create(
         &body,
     )
     .await?;
+    leads::invalidate_counts(state.cache.as_ref(), tenant.client_id.into_uuid()).await;
     Ok((StatusCode::CREATED, ApiJson(result)))
 }
 
@@ -177,16 +181,16 @@ async fn update_lead(
     ApiJson(body): ApiJson<LeadUpdate>,
 ) -> ApiResult<ApiJson<Lead>> {
     tenant.require(Role::Member)?;
-    Ok(ApiJson(
-        leads::update(
-            &state.pool,
-            &actor(&tenant),
-            tenant.client_id.into_uuid(),
-            id,
-            &body,
-        )
-        .await?,
-    ))
+    let lead = leads::update(
+        &state.pool,
+        &actor(&tenant),
+        tenant.client_id.into_uuid(),
+        id,
+        &body,
+    )
+    .await?;
+    leads::invalidate_counts(state.cache.as_ref(), tenant.client_id.into_uuid()).await;
+    Ok(ApiJson(lead))
 }
 
 /// Soft-delete a lead.
@@ -206,6 +210,7 @@ async fn delete_lead(
         id,
     )
     .await?;
+    leads::invalidate_counts(state.cache.as_ref(), tenant.client_id.into_uuid()).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
