@@ -1,6 +1,8 @@
 //! The tenancy/role matrix over every tenant route. Each row is run as viewer, member, admin
 //! and owner of client A, as the owner of client B (404, A unchanged) and without a token
 //! (401). Route authors add rows here (or call `run_matrix` from their own test file).
+//! Platform-admin routes (`/api/v1/admin/...`) are checked separately: a normal user (even a
+//! client owner) gets 403 and changes nothing, a platform admin succeeds.
 
 use agency_domain::{ClientId, Role};
 use agency_testkit::{MatrixCase, TestApp, run_matrix};
@@ -15,6 +17,43 @@ fn fresh_viewer(app: &TestApp, client: ClientId) -> futures::future::BoxFuture<'
     Box::pin(async move {
         let user = app.create_user().await;
         json!({"id": app.add_member(client, &user, Role::Viewer).await})
+    })
+}
+
+/// An active campaign of `client`.
+async fn make_campaign(app: &TestApp, client: ClientId) -> uuid::Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO campaigns (client_id, name, status, target_industries, allocation_email,
+                allocation_linkedin, allocation_voice, allocation_sms, allocation_mail)
+         VALUES ($1, 'Matrix', 'active', '{Construction}', 100, 0, 0, 0, 0) RETURNING id",
+    )
+    .bind(client.into_uuid())
+    .fetch_one(&app.pool)
+    .await
+    .expect("campaign")
+}
+
+fn fresh_campaign(app: &TestApp, client: ClientId) -> futures::future::BoxFuture<'_, Value> {
+    Box::pin(async move { json!({"id": make_campaign(app, client).await}) })
+}
+
+fn fresh_lead(app: &TestApp, client: ClientId) -> futures::future::BoxFuture<'_, Value> {
+    Box::pin(async move {
+        let campaign = make_campaign(app, client).await;
+        let lead: uuid::Uuid = sqlx::query_scalar(
+            "INSERT INTO leads (client_id, campaign_id, email, email_verified, title)
+             VALUES ($1, $2, $3, true, 'CEO') RETURNING id",
+        )
+        .bind(client.into_uuid())
+        .bind(campaign)
+        .bind(format!(
+            "matrix-{}@example.com",
+            uuid::Uuid::now_v7().simple()
+        ))
+        .fetch_one(&app.pool)
+        .await
+        .expect("lead");
+        json!({"id": lead})
     })
 }
 
@@ -92,6 +131,34 @@ fn cases() -> Vec<MatrixCase> {
             success: 204,
             setup: Some(fresh_viewer),
         },
+        // Lead pipeline.
+        MatrixCase {
+            name: "rescore lead",
+            method: Method::POST,
+            path: "/api/v1/clients/{client_id}/leads/{id}/rescore",
+            body: None,
+            min_role: Role::Member,
+            success: 200,
+            setup: Some(fresh_lead),
+        },
+        MatrixCase {
+            name: "rescore campaign",
+            method: Method::POST,
+            path: "/api/v1/clients/{client_id}/campaigns/{id}/rescore",
+            body: None,
+            min_role: Role::Member,
+            success: 202,
+            setup: Some(fresh_campaign),
+        },
+        MatrixCase {
+            name: "tier report",
+            method: Method::GET,
+            path: "/api/v1/clients/{client_id}/reports/tiers",
+            body: None,
+            min_role: Role::Viewer,
+            success: 200,
+            setup: None,
+        },
     ]
 }
 
@@ -99,4 +166,93 @@ fn cases() -> Vec<MatrixCase> {
 async fn tenancy_and_role_matrix() {
     let app = TestApp::spawn().await;
     run_matrix(&app, &cases()).await;
+}
+
+/// A probe job in the dead-letter state.
+async fn dead_job(app: &TestApp) -> String {
+    let id = agency_engine::jobs::enqueue(
+        &app.pool,
+        &agency_engine::jobs::payload::Probe {
+            name: "matrix".into(),
+            ..Default::default()
+        },
+        agency_engine::jobs::EnqueueOptions::default(),
+    )
+    .await
+    .expect("enqueue");
+    sqlx::query("UPDATE apalis.jobs SET status = 'Killed', done_at = now() WHERE id = $1")
+        .bind(&id)
+        .execute(&app.pool)
+        .await
+        .expect("kill");
+    id
+}
+
+async fn job_status(app: &TestApp, id: &str) -> String {
+    sqlx::query_scalar("SELECT status FROM apalis.jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("status")
+}
+
+#[tokio::test]
+async fn admin_job_routes_need_a_platform_admin() {
+    let app = TestApp::spawn().await;
+    let client = app.create_client("Acme").await;
+    let mut normal_users = Vec::new();
+    for role in Role::ALL {
+        normal_users.push(app.user_with_role(client, *role).await);
+    }
+    normal_users.push(app.create_user().await);
+    let admin = app.create_platform_admin().await;
+    let dead = dead_job(&app).await;
+    let retry = format!("/api/v1/admin/jobs/{dead}/retry");
+    let routes = [
+        (Method::GET, "/api/v1/admin/jobs/dead".to_owned(), 200),
+        (Method::POST, retry, 202),
+    ];
+    let mut failures = Vec::new();
+    for (method, path, success) in &routes {
+        for user in &normal_users {
+            let res = app
+                .as_user(user, method.clone(), path)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let code = res.json::<Value>().await.unwrap_or(Value::Null)["code"].clone();
+            if status != 403 || code != "forbidden" {
+                failures.push(format!(
+                    "{method} {path} as {}: {status} {code}",
+                    user.email
+                ));
+            }
+        }
+        let res = app.request(method.clone(), path).send().await.unwrap();
+        if res.status() != 401 {
+            failures.push(format!("{method} {path} without a token: {}", res.status()));
+        }
+        // Nothing a refused caller did changed the job.
+        if job_status(&app, &dead).await != "Killed" {
+            failures.push(format!("{method} {path}: a refused call changed the job"));
+        }
+        let res = app
+            .as_user(&admin, method.clone(), path)
+            .send()
+            .await
+            .unwrap();
+        if res.status().as_u16() != *success {
+            failures.push(format!(
+                "{method} {path} as platform admin: {} expected {success}",
+                res.status()
+            ));
+        }
+    }
+    assert_eq!(job_status(&app, &dead).await, "Pending");
+    assert!(
+        failures.is_empty(),
+        "admin access failures:\n{}",
+        failures.join("\n")
+    );
 }

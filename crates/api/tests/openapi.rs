@@ -46,6 +46,10 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("put", "/api/v1/clients/{client_id}/leads/{id}"),
     ("delete", "/api/v1/clients/{client_id}/leads/{id}"),
     ("get", "/api/v1/clients/{client_id}/leads/{id}/activities"),
+    // Lead pipeline.
+    ("post", "/api/v1/clients/{client_id}/leads/{id}/rescore"),
+    ("post", "/api/v1/clients/{client_id}/campaigns/{id}/rescore"),
+    ("get", "/api/v1/clients/{client_id}/reports/tiers"),
 ];
 
 fn operations(doc: &Value) -> Vec<(String, String)> {

@@ -58,7 +58,7 @@ pub struct ImportReport {
     pub duplicates: u64,
     /// Rows rejected.
     pub invalid: u64,
-    /// Every row's outcome, in file order.
+    /// Every row's outcome, in file order (rows of only empty fields are skipped).
     pub rows: Vec<ImportRow>,
 }
 
@@ -157,15 +157,13 @@ struct Pending {
     fields: LeadFields,
 }
 
-struct Importer {
-    client_id: Uuid,
-    campaign_id: Uuid,
+/// Row outcomes and their counts, as one side of the import sees them.
+#[derive(Default)]
+struct Outcomes {
     report: ImportReport,
-    first_row_of: HashMap<String, u32>,
-    pending: Vec<Pending>,
 }
 
-impl Importer {
+impl Outcomes {
     fn push(&mut self, row: u32, status: RowStatus, reason: Option<String>, lead_id: Option<Uuid>) {
         match status {
             RowStatus::Created => self.report.created += 1,
@@ -180,6 +178,25 @@ impl Importer {
         });
     }
 
+    fn merge(mut self, other: Outcomes) -> ImportReport {
+        self.report.created += other.report.created;
+        self.report.duplicates += other.report.duplicates;
+        self.report.invalid += other.report.invalid;
+        self.report.rows.extend(other.report.rows);
+        self.report.rows.sort_by_key(|r| r.row);
+        self.report
+    }
+}
+
+/// The reading side: validates rows and drops in-file duplicates.
+struct Parser {
+    campaign_id: Uuid,
+    outcomes: Outcomes,
+    first_row_of: HashMap<String, u32>,
+    pending: Vec<Pending>,
+}
+
+impl Parser {
     fn take_row(&mut self, row: u32, raw: &RawLead<'_>, employees_error: Option<String>) {
         let mut fields = match normalise(raw, "") {
             Ok(f) => f,
@@ -189,18 +206,24 @@ impl Importer {
                     .map(|e| e.message.clone())
                     .collect::<Vec<_>>()
                     .join("; ");
-                return self.push(row, RowStatus::Invalid, Some(reason), None);
+                return self
+                    .outcomes
+                    .push(row, RowStatus::Invalid, Some(reason), None);
             }
         };
         if let Some(reason) = employees_error {
-            return self.push(row, RowStatus::Invalid, Some(reason), None);
+            return self
+                .outcomes
+                .push(row, RowStatus::Invalid, Some(reason), None);
         }
         if let Some(first) = self.first_row_of.get(&fields.email) {
             let reason = format!(
                 "{} already appears in row {first} of this file",
                 fields.email
             );
-            return self.push(row, RowStatus::Duplicate, Some(reason), None);
+            return self
+                .outcomes
+                .push(row, RowStatus::Duplicate, Some(reason), None);
         }
         self.first_row_of.insert(fields.email.clone(), row);
         fields.campaign_id = Some(self.campaign_id);
@@ -210,35 +233,37 @@ impl Importer {
             fields,
         });
     }
+}
 
-    async fn flush(&mut self, conn: &mut PgConnection) -> Result<(), UseCaseError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let pending = std::mem::take(&mut self.pending);
-        let rows_by_id: HashMap<Uuid, u32> = pending.iter().map(|p| (p.id, p.row)).collect();
-        let candidates = pending.into_iter().map(|p| (p.id, p.fields)).collect();
-        let (keep, suppressed) = drop_suppressed(conn, candidates).await?;
-        for ((id, _), reason) in suppressed {
-            let row = rows_by_id.get(&id).copied().unwrap_or_default();
-            self.push(row, RowStatus::Invalid, Some(reason), None);
-        }
-        let inserted = store::insert_many(conn, self.client_id, &keep).await?;
-        let created: std::collections::HashSet<Uuid> = inserted.iter().map(|(id, _)| *id).collect();
-        for (id, fields) in &keep {
-            let row = rows_by_id.get(id).copied().unwrap_or_default();
-            if created.contains(id) {
-                self.push(row, RowStatus::Created, None, Some(*id));
-            } else {
-                let reason = format!(
-                    "a lead with email {} already exists in this client",
-                    fields.email
-                );
-                self.push(row, RowStatus::Duplicate, Some(reason), None);
-            }
-        }
-        Ok(())
+/// The writing side: drops suppressed rows and inserts a batch, recording what happened.
+async fn store_batch(
+    conn: &mut PgConnection,
+    client_id: Uuid,
+    batch: Vec<Pending>,
+    outcomes: &mut Outcomes,
+) -> Result<(), UseCaseError> {
+    let rows_by_id: HashMap<Uuid, u32> = batch.iter().map(|p| (p.id, p.row)).collect();
+    let candidates = batch.into_iter().map(|p| (p.id, p.fields)).collect();
+    let (keep, suppressed) = drop_suppressed(conn, candidates).await?;
+    for ((id, _), reason) in suppressed {
+        let row = rows_by_id.get(&id).copied().unwrap_or_default();
+        outcomes.push(row, RowStatus::Invalid, Some(reason), None);
     }
+    let inserted = store::insert_many(conn, client_id, &keep).await?;
+    let created: std::collections::HashSet<Uuid> = inserted.iter().map(|(id, _)| *id).collect();
+    for (id, fields) in &keep {
+        let row = rows_by_id.get(id).copied().unwrap_or_default();
+        if created.contains(id) {
+            outcomes.push(row, RowStatus::Created, None, Some(*id));
+        } else {
+            let reason = format!(
+                "a lead with email {} already exists in this client",
+                fields.email
+            );
+            outcomes.push(row, RowStatus::Duplicate, Some(reason), None);
+        }
+    }
+    Ok(())
 }
 
 fn read_error(err: csv_async::Error) -> UseCaseError {
@@ -295,77 +320,109 @@ where
             "the CSV needs an email column (accepted headers: email, e-mail, email address)",
         ));
     }
-    let mut importer = Importer {
-        client_id,
+    // Reading and parsing overlap with the database work: full batches go through a small
+    // channel to the writer, which inserts them on the transaction while the next batch is
+    // parsed (PostgreSQL works in its own process meanwhile).
+    let (batches, mut incoming) = tokio::sync::mpsc::channel::<Vec<Pending>>(2);
+    let mut parser = Parser {
         campaign_id,
-        report: ImportReport::default(),
+        outcomes: Outcomes::default(),
         first_row_of: HashMap::new(),
         pending: Vec::with_capacity(BATCH),
     };
-    let mut record = ByteRecord::new();
-    let mut row: u32 = 0;
-    while reader
-        .read_byte_record(&mut record)
-        .await
-        .map_err(read_error)?
-    {
-        if record.iter().all(|f| f.is_empty()) {
-            continue;
-        }
-        row += 1;
-        if row as usize > MAX_ROWS {
-            return Err(UseCaseError::TooLarge(format!(
-                "an import takes at most {MAX_ROWS} rows; this file has more"
-            )));
-        }
-        let mut text: HashMap<Column, &str> = HashMap::with_capacity(columns.len());
-        let mut utf8_error = false;
-        for (column, index) in &columns {
-            if let Some(bytes) = record.get(*index) {
-                match std::str::from_utf8(bytes) {
-                    Ok(s) => {
-                        text.insert(*column, s);
+    let read = async {
+        let result = async {
+            let mut record = ByteRecord::new();
+            let mut row: u32 = 0;
+            while reader
+                .read_byte_record(&mut record)
+                .await
+                .map_err(read_error)?
+            {
+                row += 1;
+                if record.iter().all(|f| f.is_empty()) {
+                    // A row of empty fields is skipped silently; it keeps its number so row numbers
+                    // match the file's data rows.
+                    continue;
+                }
+                if row as usize > MAX_ROWS {
+                    return Err(UseCaseError::TooLarge(format!(
+                        "an import takes at most {MAX_ROWS} rows; this file has more"
+                    )));
+                }
+                let mut text: HashMap<Column, &str> = HashMap::with_capacity(columns.len());
+                let mut utf8_error = false;
+                for (column, index) in &columns {
+                    if let Some(bytes) = record.get(*index) {
+                        match std::str::from_utf8(bytes) {
+                            Ok(s) => {
+                                text.insert(*column, s);
+                            }
+                            Err(_) => utf8_error = true,
+                        }
                     }
-                    Err(_) => utf8_error = true,
+                }
+                if utf8_error {
+                    let reason = Some("the row is not valid UTF-8".to_owned());
+                    parser.outcomes.push(row, RowStatus::Invalid, reason, None);
+                    continue;
+                }
+                let get = |c: Column| text.get(&c).copied().filter(|s| !s.is_empty());
+                let (employees, employees_error) = match get(Column::Employees).map(employees) {
+                    Some(Ok(n)) => (n, None),
+                    Some(Err(e)) => (None, Some(e)),
+                    None => (None, None),
+                };
+                let raw = RawLead {
+                    email: get(Column::Email).unwrap_or_default(),
+                    phone: get(Column::Phone),
+                    first_name: get(Column::FirstName),
+                    last_name: get(Column::LastName),
+                    title: get(Column::Title),
+                    company: get(Column::Company),
+                    linkedin_url: get(Column::Linkedin),
+                    domain: get(Column::Domain),
+                    industry: get(Column::Industry),
+                    employees,
+                    country: get(Column::Country),
+                };
+                parser.take_row(row, &raw, employees_error);
+                if parser.pending.len() >= BATCH {
+                    let batch = std::mem::replace(&mut parser.pending, Vec::with_capacity(BATCH));
+                    if batches.send(batch).await.is_err() {
+                        // The writer stopped on an error; it reports it.
+                        return Ok(());
+                    }
                 }
             }
+            let last = std::mem::take(&mut parser.pending);
+            if !last.is_empty() {
+                let _ = batches.send(last).await;
+            }
+            Ok(())
         }
-        if utf8_error {
-            importer.push(
-                row,
-                RowStatus::Invalid,
-                Some("the row is not valid UTF-8".to_owned()),
-                None,
-            );
-            continue;
+        .await;
+        // Closing the channel ends the writer's loop, on success and on a read error alike.
+        drop(batches);
+        result
+    };
+    let mut written = Outcomes::default();
+    let write = async {
+        let result = async {
+            while let Some(batch) = incoming.recv().await {
+                store_batch(&mut tx, client_id, batch, &mut written).await?;
+            }
+            Ok::<(), UseCaseError>(())
         }
-        let get = |c: Column| text.get(&c).copied().filter(|s| !s.is_empty());
-        let (employees, employees_error) = match get(Column::Employees).map(employees) {
-            Some(Ok(n)) => (n, None),
-            Some(Err(e)) => (None, Some(e)),
-            None => (None, None),
-        };
-        let raw = RawLead {
-            email: get(Column::Email).unwrap_or_default(),
-            phone: get(Column::Phone),
-            first_name: get(Column::FirstName),
-            last_name: get(Column::LastName),
-            title: get(Column::Title),
-            company: get(Column::Company),
-            linkedin_url: get(Column::Linkedin),
-            domain: get(Column::Domain),
-            industry: get(Column::Industry),
-            employees,
-            country: get(Column::Country),
-        };
-        importer.take_row(row, &raw, employees_error);
-        if importer.pending.len() >= BATCH {
-            importer.flush(&mut tx).await?;
-        }
-    }
-    importer.flush(&mut tx).await?;
-    let mut report = importer.report;
-    report.rows.sort_by_key(|r| r.row);
+        .await;
+        // On a database error the reader's next send fails instead of waiting forever.
+        incoming.close();
+        result
+    };
+    let (read_result, write_result) = tokio::join!(read, write);
+    write_result?;
+    read_result?;
+    let report = parser.outcomes.merge(written);
     let summary = serde_json::json!({
         "campaign_id": campaign_id,
         "rows": report.rows.len(),

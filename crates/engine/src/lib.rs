@@ -5,4 +5,5 @@ pub mod import;
 pub mod jobs;
 pub mod leads;
 pub mod pipeline;
+pub mod scheduled;
 pub mod usecase;

@@ -21,7 +21,7 @@ use chrono_tz::Tz;
 use sqlx::PgPool;
 
 pub use config::SchedulerConfig;
-pub use schedules::{ScheduleDef, Target, default_schedules};
+pub use schedules::{ScheduleDef, Target, default_schedules, disabled_schedules, spec_schedules};
 
 /// A tick this scheduler fired.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,9 +163,21 @@ pub async fn run(
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let readiness = Readiness::new("agency-scheduler", pool.clone(), cache);
+    let enabled = default_schedules();
+    for def in disabled_schedules() {
+        tracing::warn!(
+            schedule = %def.name,
+            kind = %def.target.kind(),
+            "schedule disabled: its work is not built in this release (no handler registered)"
+        );
+    }
+    tracing::info!(
+        schedules = ?enabled.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
+        "enabled schedules"
+    );
     let scheduler = Scheduler::new(
         pool,
-        default_schedules(),
+        enabled,
         cfg.timezone,
         chrono::Duration::hours(i64::from(cfg.catch_up_hours)),
         cfg.scheduler_name(),

@@ -5,11 +5,12 @@
 
 use std::str::FromStr;
 
+use agency_engine::jobs::handlers;
 use agency_engine::jobs::payload::{
     Cleanup, CreditReset, EnrichmentSweep, LearnPatterns, Noop, OutreachSweep, PatternBackfill,
     RefreshReport, ReplyRecovery, ScheduledTick,
 };
-use agency_engine::jobs::{EnqueueError, EnqueueOptions, JobPayload, enqueue_on};
+use agency_engine::jobs::{EnqueueError, EnqueueOptions, JobKind, JobPayload, enqueue_on};
 use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use sqlx::PgConnection;
@@ -35,6 +36,23 @@ pub enum Target {
     Cleanup,
     /// `noop` (tests).
     Noop,
+}
+
+impl Target {
+    /// The job kind this target enqueues.
+    pub const fn kind(self) -> JobKind {
+        match self {
+            Target::EnrichmentSweep => JobKind::EnrichmentSweep,
+            Target::OutreachSweep => JobKind::OutreachSweep,
+            Target::ReplyRecovery => JobKind::ReplyRecovery,
+            Target::DailyMetrics => JobKind::RefreshReport,
+            Target::CreditReset => JobKind::CreditReset,
+            Target::LearnPatterns => JobKind::LearnPatterns,
+            Target::PatternBackfill => JobKind::PatternBackfill,
+            Target::Cleanup => JobKind::Cleanup,
+            Target::Noop => JobKind::Noop,
+        }
+    }
 }
 
 /// A named cron schedule (six fields: sec min hour day-of-month month day-of-week).
@@ -98,8 +116,8 @@ pub fn resolve(naive: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
     }
 }
 
-/// The schedules of SPEC section 7.
-pub fn default_schedules() -> Vec<ScheduleDef> {
+/// Every schedule of SPEC section 7, whether or not this build has the work behind it.
+pub fn spec_schedules() -> Vec<ScheduleDef> {
     let defs = [
         ("enrichment", "0 0 2 * * *", Target::EnrichmentSweep),
         ("outreach", "0 0 8-18 * * Mon-Fri", Target::OutreachSweep),
@@ -113,6 +131,25 @@ pub fn default_schedules() -> Vec<ScheduleDef> {
     defs.iter()
         .filter_map(|(name, cron, target)| ScheduleDef::new(name, cron, *target).ok())
         .collect()
+}
+
+/// The schedules of SPEC section 7 whose job kind has a handler in this build's worker
+/// registry (`agency_engine::jobs::handlers::registry`): the set the scheduler runs. A
+/// schedule whose work is not built is left out instead of piling up `Pending` jobs.
+pub fn default_schedules() -> Vec<ScheduleDef> {
+    split_schedules().0
+}
+
+/// The schedules of SPEC section 7 left out because no handler exists for their kind yet.
+pub fn disabled_schedules() -> Vec<ScheduleDef> {
+    split_schedules().1
+}
+
+fn split_schedules() -> (Vec<ScheduleDef>, Vec<ScheduleDef>) {
+    let registry = handlers::registry();
+    spec_schedules()
+        .into_iter()
+        .partition(|def| registry.handles(def.target.kind()))
 }
 
 async fn push<J: JobPayload>(
@@ -185,7 +222,7 @@ mod tests {
     }
 
     fn def(name: &str) -> ScheduleDef {
-        default_schedules()
+        spec_schedules()
             .into_iter()
             .find(|d| d.name == name)
             .unwrap()
@@ -195,7 +232,34 @@ mod tests {
 
     #[test]
     fn all_spec_schedules_parse() {
-        assert_eq!(default_schedules().len(), 8);
+        assert_eq!(spec_schedules().len(), 8);
+    }
+
+    #[test]
+    fn every_enabled_schedule_has_a_handler_and_the_rest_are_disabled() {
+        let registry = handlers::registry();
+        let enabled = default_schedules();
+        assert!(!enabled.is_empty());
+        for def in &enabled {
+            assert!(
+                registry.handles(def.target.kind()),
+                "schedule {} enqueues {} which no handler runs",
+                def.name,
+                def.target.kind()
+            );
+        }
+        let disabled = disabled_schedules();
+        for def in &disabled {
+            assert!(
+                !registry.handles(def.target.kind()),
+                "{} has a handler",
+                def.name
+            );
+        }
+        assert_eq!(enabled.len() + disabled.len(), spec_schedules().len());
+        let mut names: Vec<&str> = enabled.iter().map(|d| d.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["credit_reset", "enrichment", "retention_cleanup"]);
     }
 
     #[test]

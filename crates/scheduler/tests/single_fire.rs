@@ -170,7 +170,8 @@ async fn a_scheduler_that_was_down_catches_up_the_latest_missed_tick_once(pool: 
 async fn the_default_schedules_enqueue_their_kinds(pool: PgPool) {
     job_tables(&pool).await;
     // Wednesday 2026-07-08 10:30 Sydney (00:30 UTC): within the catch-up window of 24 h every
-    // schedule except Sunday's pattern learning has a tick.
+    // schedule except Sunday's pattern learning has a tick. Only schedules whose kind has a
+    // handler are in the default set: the other kinds must never be enqueued.
     let now = Utc.with_ymd_and_hms(2026, 7, 8, 0, 30, 0).unwrap();
     let mut s = Scheduler::new(
         pool.clone(),
@@ -186,17 +187,33 @@ async fn the_default_schedules_enqueue_their_kinds(pool: PgPool) {
             .await
             .unwrap();
     kinds.dedup();
-    assert_eq!(fired.len(), 7);
-    assert_eq!(
-        kinds,
-        vec![
-            "cleanup",
-            "credit_reset",
-            "enrichment_sweep",
-            "outreach_sweep",
-            "pattern_backfill",
-            "refresh_report",
-            "reply_recovery"
-        ]
+    assert_eq!(fired.len(), 3);
+    assert_eq!(kinds, vec!["cleanup", "credit_reset", "enrichment_sweep"]);
+    let registry = agency_engine::jobs::handlers::registry();
+    for kind in &kinds {
+        assert!(
+            registry.handles(kind.parse().unwrap()),
+            "{kind} has no handler"
+        );
+    }
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn every_spec_schedule_still_enqueues_its_kind_when_enabled(pool: PgPool) {
+    // The disabled schedules keep their enqueue path, ready for the build that adds handlers.
+    job_tables(&pool).await;
+    let now = Utc.with_ymd_and_hms(2026, 7, 8, 0, 30, 0).unwrap();
+    let mut s = Scheduler::new(
+        pool.clone(),
+        agency_scheduler::spec_schedules(),
+        TZ,
+        chrono::Duration::hours(24),
+        "d".into(),
     );
+    assert_eq!(s.fire_due(now).await.unwrap().len(), 7);
+    let disabled: Vec<String> = agency_scheduler::disabled_schedules()
+        .iter()
+        .map(|d| d.target.kind().name().to_owned())
+        .collect();
+    assert_eq!(disabled.len(), 5);
 }

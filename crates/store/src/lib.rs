@@ -6,6 +6,7 @@ pub mod activities;
 pub mod audit;
 pub mod campaigns;
 pub mod clients;
+pub mod credits;
 pub mod error;
 pub mod leads;
 pub mod memberships;

@@ -4,7 +4,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use agency_engine::jobs::Lane;
+use agency_providers::{ProvidersConfig, ProvidersConfigError};
 use agency_runtime::CommonArgs;
+use agency_runtime::config::Environment;
 use clap::{Args, Parser};
 
 /// Configuration of `agency-worker`; `--help` lists every variable.
@@ -34,6 +36,12 @@ pub struct WorkerConfig {
     /// Job queue settings.
     #[command(flatten)]
     pub queue: QueueArgs,
+    /// Enrichment and SEO providers (a provider without its key runs as a sandbox).
+    #[command(flatten)]
+    pub providers: ProvidersConfig,
+    /// Accept sandbox enrichment providers in production (otherwise the worker refuses to start).
+    #[arg(long = "allow-sandbox-in-production", env = "ALLOW_SANDBOX_IN_PRODUCTION", value_name = "ALLOW_SANDBOX_IN_PRODUCTION", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_sandbox_in_production: bool,
     /// Shared settings: database, Redis, telemetry.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -103,8 +111,67 @@ impl QueueArgs {
 }
 
 impl WorkerConfig {
+    /// Checks the provider settings: cross-field rules, and production's refusal of sandbox
+    /// providers unless `ALLOW_SANDBOX_IN_PRODUCTION=true` (the error names the variables).
+    pub fn validate_providers(&self) -> Result<(), ProvidersConfigError> {
+        self.providers.validate(
+            self.common.environment == Environment::Production,
+            self.allow_sandbox_in_production,
+        )
+    }
+
     /// The health server's socket address.
     pub fn metrics_addr(&self) -> SocketAddr {
         SocketAddr::new(self.metrics_host, self.metrics_port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agency_providers::Provider;
+
+    fn parse(args: &[&str]) -> WorkerConfig {
+        let mut argv = vec!["agency-worker"];
+        argv.extend_from_slice(args);
+        WorkerConfig::try_parse_from(argv).expect("config parses")
+    }
+
+    #[test]
+    fn production_with_sandbox_providers_needs_the_opt_in_and_names_it() {
+        let cfg = parse(&["--agency-env", "production", "--providers-sandbox", "true"]);
+        let err = cfg.validate_providers().unwrap_err().to_string();
+        assert!(err.contains("ALLOW_SANDBOX_IN_PRODUCTION"), "{err}");
+        let cfg = parse(&[
+            "--agency-env",
+            "production",
+            "--providers-sandbox",
+            "true",
+            "--allow-sandbox-in-production",
+            "true",
+        ]);
+        assert!(cfg.allow_sandbox_in_production);
+        cfg.validate_providers().expect("opted in");
+    }
+
+    #[test]
+    fn development_accepts_sandboxes_and_reports_them() {
+        let cfg = parse(&["--agency-env", "development", "--providers-sandbox", "true"]);
+        cfg.validate_providers().expect("development");
+        let sandboxed: Vec<Provider> = cfg
+            .providers
+            .sandboxed()
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(sandboxed.len(), 4);
+        assert!(sandboxed.contains(&Provider::Apollo));
+    }
+
+    #[test]
+    fn a_half_configured_provider_names_the_missing_variable() {
+        let cfg = parse(&["--apify-api-token", "tok"]);
+        let err = cfg.validate_providers().unwrap_err().to_string();
+        assert!(err.contains("APIFY_ACTOR_ID"), "{err}");
     }
 }

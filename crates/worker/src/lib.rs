@@ -1,5 +1,6 @@
-//! The Agency OS background worker: runs queued jobs ([`runner`]) and serves health and
-//! metrics. `main.rs` only parses configuration and calls [`run`].
+//! The Agency OS background worker: runs queued jobs ([`runner`]) with the configured
+//! enrichment providers ([`install_providers`]) and serves health and metrics. `main.rs` only
+//! parses configuration and calls [`run`].
 
 pub mod config;
 pub mod runner;
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use agency_cache::FallbackCache;
 use agency_engine::jobs::handlers;
+use agency_providers::{EnrichmentProviders, HttpSettings, ProvidersConfigError};
 use agency_runtime::Shutdown;
 use agency_runtime::health::{self, Readiness};
 use sqlx::PgPool;
@@ -33,13 +35,51 @@ pub fn runner_settings(cfg: &WorkerConfig) -> RunnerSettings {
     }
 }
 
+/// Validates the provider settings ([`WorkerConfig::validate_providers`]) and builds the
+/// adapters (real where a key is set, sandbox otherwise), logging which are sandboxed.
+pub fn build_providers(cfg: &WorkerConfig) -> Result<EnrichmentProviders, ProvidersConfigError> {
+    cfg.validate_providers()?;
+    let providers = cfg
+        .providers
+        .build(&HttpSettings::default(), chrono::Utc::now().date_naive())?;
+    let sandboxed: Vec<String> = cfg
+        .providers
+        .sandboxed()
+        .into_iter()
+        .map(|(provider, var)| format!("{provider} (set {var})"))
+        .collect();
+    if sandboxed.is_empty() {
+        tracing::info!("every enrichment provider is real");
+    } else {
+        tracing::warn!(
+            sandboxed = ?sandboxed,
+            environment = ?cfg.common.environment,
+            "enrichment providers running as sandboxes (made-up data)"
+        );
+    }
+    Ok(providers)
+}
+
+/// Builds the providers and installs them for this process's `enrich_lead` jobs; a process
+/// that installed them before keeps the first set (logged).
+pub fn install_providers(cfg: &WorkerConfig) -> Result<(), ProvidersConfigError> {
+    let providers = build_providers(cfg)?;
+    if !agency_engine::pipeline::install_providers(providers) {
+        tracing::warn!("enrichment providers were installed before in this process; keeping them");
+    }
+    Ok(())
+}
+
 /// Runs the worker until `shutdown`: the job runner, and health and metrics on `METRICS_PORT`.
+/// Stops at once, naming the variable, when the provider settings are unusable (e.g.
+/// production with a sandbox provider and no `ALLOW_SANDBOX_IN_PRODUCTION=true`).
 pub async fn run(
     cfg: WorkerConfig,
     pool: PgPool,
     cache: Arc<FallbackCache>,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
+    install_providers(&cfg).map_err(|e| anyhow::anyhow!("provider configuration: {e}"))?;
     let readiness = Readiness::new("agency-worker", pool.clone(), cache.clone());
     let runner = Runner::new(pool, cache, handlers::registry(), runner_settings(&cfg));
     let (served, ran) = tokio::join!(

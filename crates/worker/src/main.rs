@@ -13,6 +13,12 @@ async fn main() -> anyhow::Result<()> {
         &cfg.common.telemetry,
         cfg.common.environment,
     );
+    // Provider settings are checked before anything connects (production refuses sandboxes
+    // without ALLOW_SANDBOX_IN_PRODUCTION=true); `run` builds and installs them.
+    if let Err(e) = cfg.validate_providers() {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
     let pool = config::exit_on_config_error(cfg.common.database.pool("agency-worker"));
     let cache = Arc::new(config::exit_on_config_error(
         cfg.common.redis.cache(pool.clone()),

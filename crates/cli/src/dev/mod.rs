@@ -88,6 +88,15 @@ async fn run_services(
         api.cors_allowed_origins = "*".to_owned();
     }
     let api_settings = api.settings()?;
+    // The worker's providers: keys from the environment, sandboxes for the rest (production
+    // refuses sandboxes without ALLOW_SANDBOX_IN_PRODUCTION=true).
+    worker.validate_providers()?;
+    let sandboxed: Vec<String> = worker
+        .providers
+        .sandboxed()
+        .into_iter()
+        .map(|(provider, _)| provider.to_string())
+        .collect();
     let pool = api.common.database.pool("agencyctl-dev")?;
     let demo = seed::seed_demo(&pool).await?;
     let secret = std::env::var("SUPABASE_JWT_SECRET").unwrap_or_else(|_| DEV_JWT_SECRET.to_owned());
@@ -96,6 +105,11 @@ async fn run_services(
     println!("\nAgency OS dev mode");
     println!("  api:       {base}   (docs: {base}/api/v1/docs)");
     println!("  client id: {}", demo.client_id);
+    if sandboxed.is_empty() {
+        println!("  providers: all real");
+    } else {
+        println!("  providers: sandbox for {}", sandboxed.join(", "));
+    }
     println!("  token:     {token}\n");
     println!("  curl -H 'Authorization: Bearer {token}' {base}/api/v1/me");
     println!(

@@ -16,6 +16,8 @@ pub fn registry() -> Registry {
     // Real handlers register here, e.g. `.register(crate::leads::enrich_lead)`.
     // Lead pipeline: enrich_lead, score_leads, allocate_lead, rescore_campaign.
     crate::pipeline::jobs::register(&mut r);
+    // Scheduled safety nets built in this release: enrichment_sweep, credit_reset.
+    crate::scheduled::register(&mut r);
     r
 }
 
