@@ -4,7 +4,7 @@
 # GET /api/v1/clients/{client}/leads?page_size=50 at 50 and 500 concurrent connections.
 # Loopback only, bounded in time. Prints wrk's summary (requests/s, latency percentiles).
 #
-# Usage: scripts/bench-api.sh [seconds per run, default 15]
+# Usage: scripts/bench-api.sh [seconds per run, default 15]   (KEEP_BENCH_DB=1 keeps the database)
 # Needs: PostgreSQL at 127.0.0.1:5432 (trust, user postgres), Redis at 127.0.0.1:6379, and
 # wrk (installed with apt-get when missing).
 set -euo pipefail
@@ -54,7 +54,13 @@ echo "== starting agency-api on 127.0.0.1:$PORT"
 DATABASE_URL="$PG/$DB" SUPABASE_JWT_SECRET="$SECRET" RATE_LIMIT_PER_MINUTE=0 HOST=127.0.0.1 PORT="$PORT" \
   RUST_LOG="${RUST_LOG:-warn}" "$BIN/agency-api" >/tmp/bench-api.log 2>&1 &
 API_PID=$!
-trap 'kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true' EXIT
+cleanup() {
+  kill "$API_PID" 2>/dev/null || true
+  wait "$API_PID" 2>/dev/null || true
+  rm -f /tmp/bench-import.csv /tmp/bench-import.json
+  [ -n "${KEEP_BENCH_DB:-}" ] || psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
+}
+trap cleanup EXIT
 URL="http://127.0.0.1:$PORT/api/v1/clients/$CLIENT_ID/leads?page_size=50"
 for _ in $(seq 1 100); do
   if curl -fsS -o /dev/null -H "Authorization: Bearer $TOKEN" "$URL" 2>/dev/null; then break; fi

@@ -73,6 +73,24 @@ pub struct ApiConfig {
         default_value_t = 30
     )]
     pub request_timeout_secs: u64,
+    /// Seconds the CSV import route may take before it is answered with 503 (it is exempt
+    /// from REQUEST_TIMEOUT_SECS).
+    #[arg(
+        long = "import-timeout-secs",
+        env = "IMPORT_TIMEOUT_SECS",
+        value_name = "IMPORT_TIMEOUT_SECS",
+        default_value_t = 300
+    )]
+    pub import_timeout_secs: u64,
+    /// Seconds a signed-in user's row is remembered in-process (skipping its upsert); a
+    /// change to `is_platform_admin` takes effect within this time. 0 disables it.
+    #[arg(
+        long = "user-cache-ttl-secs",
+        env = "USER_CACHE_TTL_SECS",
+        value_name = "USER_CACHE_TTL_SECS",
+        default_value_t = 60
+    )]
+    pub user_cache_ttl_secs: u64,
     /// Shared settings: database, Redis, telemetry.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -132,6 +150,12 @@ impl ApiConfig {
                 reason: "must be positive".into(),
             });
         }
+        if self.import_timeout_secs == 0 {
+            return Err(ConfigError::Invalid {
+                var: "IMPORT_TIMEOUT_SECS",
+                reason: "must be positive".into(),
+            });
+        }
         Ok(ApiSettings {
             auth: AuthSettings {
                 jwt_secret,
@@ -145,6 +169,8 @@ impl ApiConfig {
             max_body_bytes: self.max_body_bytes,
             import_max_bytes: self.import_max_bytes,
             request_timeout: Duration::from_secs(self.request_timeout_secs),
+            import_timeout: Duration::from_secs(self.import_timeout_secs),
+            user_cache_ttl: Duration::from_secs(self.user_cache_ttl_secs),
         })
     }
 }
@@ -231,12 +257,17 @@ pub struct ApiSettings {
     pub max_body_bytes: usize,
     /// Largest CSV import body.
     pub import_max_bytes: usize,
-    /// Per-request timeout.
+    /// Per-request timeout (every route but the CSV import).
     pub request_timeout: Duration,
+    /// Timeout of the CSV import route.
+    pub import_timeout: Duration,
+    /// How long a signed-in user's row is remembered in-process (zero: not at all).
+    pub user_cache_ttl: Duration,
 }
 
 impl ApiSettings {
-    /// Defaults (60/min, 1 MiB, 50 MiB, 30 s, no CORS) with the given auth.
+    /// Defaults (60/min, 1 MiB, 50 MiB, 30 s, imports 300 s, users remembered 60 s, no CORS)
+    /// with the given auth.
     pub fn new(auth: AuthSettings) -> Self {
         Self {
             auth,
@@ -245,6 +276,8 @@ impl ApiSettings {
             max_body_bytes: 1024 * 1024,
             import_max_bytes: 50 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            import_timeout: Duration::from_secs(300),
+            user_cache_ttl: Duration::from_secs(60),
         }
     }
 }

@@ -11,7 +11,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use sqlx::PgPool;
 
-use crate::auth::{self, JwtVerifier};
+use crate::auth::{self, JwtVerifier, KnownUsers, known_users};
 use crate::config::ApiSettings;
 use crate::error::{self, ApiError};
 use crate::{layers, openapi, routes};
@@ -27,17 +27,24 @@ pub struct AppState {
     pub settings: Arc<ApiSettings>,
     /// Access-token verification (with its JWKS cache).
     pub auth: Arc<JwtVerifier>,
+    /// Users whose row was recently ensured (skips the per-request upsert).
+    pub known_users: Arc<KnownUsers>,
 }
 
 impl AppState {
     /// State over `pool` and `cache` with `settings`.
     pub fn new(pool: PgPool, cache: Arc<FallbackCache>, settings: ApiSettings) -> Self {
         let auth = Arc::new(JwtVerifier::new(&settings.auth));
+        let known_users = Arc::new(KnownUsers::new(
+            settings.user_cache_ttl,
+            known_users::DEFAULT_CAPACITY,
+        ));
         Self {
             pool,
             cache,
             settings: Arc::new(settings),
             auth,
+            known_users,
         }
     }
 }

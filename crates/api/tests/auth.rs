@@ -10,6 +10,15 @@ use reqwest::Method;
 use serde_json::Value;
 use uuid::Uuid;
 
+/// `GET /api/v1/me` with `token` as the bearer token.
+async fn get_me(app: &TestApp, token: impl std::fmt::Display) -> reqwest::Response {
+    app.request(Method::GET, "/api/v1/me")
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn missing_malformed_forged_wrong_audience_and_expired_tokens_are_401() {
     let app = TestApp::spawn().await;
@@ -29,49 +38,24 @@ async fn missing_malformed_forged_wrong_audience_and_expired_tokens_are_401() {
         "some-other-secret-0123456789abcdef",
         &claims_for(sub, None, 3600),
     );
-    let res = app
-        .request(Method::GET, "/api/v1/me")
-        .bearer_auth(forged)
-        .send()
-        .await
-        .unwrap();
+    let res = get_me(&app, forged).await;
     assert_envelope(res, 401, "invalid_token").await;
 
     let mut claims = claims_for(sub, None, 3600);
     claims["aud"] = Value::from("anon");
-    let res = app
-        .request(Method::GET, "/api/v1/me")
-        .bearer_auth(app.token_with_claims(&claims))
-        .send()
-        .await
-        .unwrap();
+    let res = get_me(&app, app.token_with_claims(&claims)).await;
     assert_envelope(res, 401, "token_wrong_audience").await;
 
     let expired = app.token_with_claims(&claims_for(sub, None, -120));
-    let res = app
-        .request(Method::GET, "/api/v1/me")
-        .bearer_auth(expired)
-        .send()
-        .await
-        .unwrap();
+    let res = get_me(&app, expired).await;
     assert_envelope(res, 401, "token_expired").await;
 
     let mut no_exp = claims_for(sub, None, 3600);
     no_exp.as_object_mut().unwrap().remove("exp");
-    let res = app
-        .request(Method::GET, "/api/v1/me")
-        .bearer_auth(app.token_with_claims(&no_exp))
-        .send()
-        .await
-        .unwrap();
+    let res = get_me(&app, app.token_with_claims(&no_exp)).await;
     assert_envelope(res, 401, "invalid_token").await;
 
-    let res = app
-        .request(Method::GET, "/api/v1/me")
-        .bearer_auth("not.a.jwt")
-        .send()
-        .await
-        .unwrap();
+    let res = get_me(&app, "not.a.jwt").await;
     assert_envelope(res, 401, "invalid_token").await;
 
     // Nothing was stored for refused tokens.
@@ -87,12 +71,7 @@ async fn expiry_has_a_30_second_leeway_and_first_request_creates_the_user() {
     let app = TestApp::spawn().await;
     let sub = Uuid::now_v7();
     let token = app.token_with_claims(&claims_for(sub, Some("New.User@Example.com"), -10));
-    let res = app
-        .request(Method::GET, "/api/v1/me")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let res = get_me(&app, &token).await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["user"]["id"], sub.to_string());
@@ -122,68 +101,33 @@ async fn rs256_through_jwks_with_key_rotation() {
     let sub = Uuid::now_v7();
     let claims = claims_for(sub, Some("rsa@example.com"), 3600);
 
-    let res = app
-        .request(Method::GET, "/api/v1/me")
-        .bearer_auth(key1.sign(&claims))
-        .send()
-        .await
-        .unwrap();
+    let res = get_me(&app, key1.sign(&claims)).await;
     assert_eq!(res.status(), 200);
-    let res = app
-        .request(Method::GET, "/api/v1/me")
-        .bearer_auth(key1.sign(&claims))
-        .send()
-        .await
-        .unwrap();
+    let res = get_me(&app, key1.sign(&claims)).await;
     assert_eq!(res.status(), 200);
     assert_eq!(jwks.fetches(), 1, "keys are cached");
 
     // Rotation: the provider now publishes key 2 only; a token with the new kid triggers a refetch.
     jwks.set_keys(std::slice::from_ref(&key2)).await;
-    let res = app
-        .request(Method::GET, "/api/v1/me")
-        .bearer_auth(key2.sign(&claims))
-        .send()
-        .await
-        .unwrap();
+    let res = get_me(&app, key2.sign(&claims)).await;
     assert_eq!(res.status(), 200);
     assert_eq!(jwks.fetches(), 2);
 
     // Key 1 is gone after the rotation.
-    let res = app
-        .request(Method::GET, "/api/v1/me")
-        .bearer_auth(key1.sign(&claims))
-        .send()
-        .await
-        .unwrap();
+    let res = get_me(&app, key1.sign(&claims)).await;
     assert_envelope(res, 401, "invalid_token").await;
 
     // Signed by key 1 but naming key 2's kid: the signature does not verify.
     let mut impostor = RsaTestKey::new(1, "key-2");
-    let res = app
-        .request(Method::GET, "/api/v1/me")
-        .bearer_auth(impostor.sign(&claims))
-        .send()
-        .await
-        .unwrap();
+    let res = get_me(&app, impostor.sign(&claims)).await;
     assert_envelope(res, 401, "invalid_token").await;
     impostor.kid = "unknown".into();
-    let res = app
-        .request(Method::GET, "/api/v1/me")
-        .bearer_auth(impostor.sign(&claims))
-        .send()
-        .await
-        .unwrap();
+    let res = get_me(&app, impostor.sign(&claims)).await;
     assert_envelope(res, 401, "invalid_token").await;
 
     // HS256 is refused when no secret is configured (no algorithm confusion).
     let hs = app.token(sub, None);
-    let res = app
-        .request(Method::GET, "/api/v1/me")
-        .bearer_auth(hs)
-        .send()
-        .await
-        .unwrap();
+    let res = get_me(&app, hs).await;
     assert_envelope(res, 401, "invalid_token").await;
 }
 
@@ -201,12 +145,7 @@ async fn unknown_kid_refetches_are_throttled() {
     let claims = claims_for(Uuid::now_v7(), None, 3600);
     for i in 0..5 {
         let stranger = RsaTestKey::new(2, &format!("random-{i}"));
-        let res = app
-            .request(Method::GET, "/api/v1/me")
-            .bearer_auth(stranger.sign(&claims))
-            .send()
-            .await
-            .unwrap();
+        let res = get_me(&app, stranger.sign(&claims)).await;
         assert_eq!(res.status(), 401);
     }
     assert_eq!(

@@ -16,18 +16,10 @@ async fn router_errors_are_envelopes_with_the_request_id() {
     let app = TestApp::spawn().await;
     let user = app.create_user().await;
     // Unknown route.
-    let res = app
-        .as_user(&user, Method::GET, "/api/v1/nope")
-        .send()
-        .await
-        .unwrap();
+    let res = app.send_as(&user, Method::GET, "/api/v1/nope").await;
     assert_envelope(res, 404, "route_not_found").await;
     // Wrong method on a known route keeps its Allow header.
-    let res = app
-        .as_user(&user, Method::DELETE, "/api/v1/me")
-        .send()
-        .await
-        .unwrap();
+    let res = app.send_as(&user, Method::DELETE, "/api/v1/me").await;
     assert!(res.headers().get("allow").is_some());
     assert_envelope(res, 405, "method_not_allowed").await;
     // A caller's request id is kept and echoed.
@@ -40,11 +32,7 @@ async fn router_errors_are_envelopes_with_the_request_id() {
     let body = assert_envelope(res, 404, "route_not_found").await;
     assert_eq!(body["request_id"], "caller-chosen-id-123");
     // Successes carry a (v7) request id too.
-    let res = app
-        .as_user(&user, Method::GET, "/api/v1/me")
-        .send()
-        .await
-        .unwrap();
+    let res = app.send_as(&user, Method::GET, "/api/v1/me").await;
     let id = res
         .headers()
         .get("x-request-id")
@@ -60,22 +48,16 @@ async fn json_bodies_400_for_syntax_422_with_path_for_shape_413_for_size() {
     let app = TestApp::spawn_with(|s| s.max_body_bytes = 2048).await;
     let user = app.create_user().await;
     let post = |body: &'static str| {
-        app.as_user(&user, Method::POST, "/api/v1/clients")
+        let request = app
+            .as_user(&user, Method::POST, "/api/v1/clients")
             .header("content-type", "application/json")
-            .body(body)
+            .body(body);
+        async move { request.send().await.unwrap() }
     };
-    assert_envelope(
-        post("{\"name\": ").send().await.unwrap(),
-        400,
-        "malformed_json",
-    )
-    .await;
-    assert_envelope(post("").send().await.unwrap(), 400, "malformed_json").await;
+    assert_envelope(post("{\"name\": ").await, 400, "malformed_json").await;
+    assert_envelope(post("").await, 400, "malformed_json").await;
     let body = assert_envelope(
-        post(r#"{"name":"Acme","colour":"red"}"#)
-            .send()
-            .await
-            .unwrap(),
+        post(r#"{"name":"Acme","colour":"red"}"#).await,
         422,
         "validation_failed",
     )
@@ -88,27 +70,16 @@ async fn json_bodies_400_for_syntax_422_with_path_for_shape_413_for_size() {
             .contains("unknown field")
     );
     let body = assert_envelope(
-        post(r#"{"name":"Acme","tier":"gold"}"#)
-            .send()
-            .await
-            .unwrap(),
+        post(r#"{"name":"Acme","tier":"gold"}"#).await,
         422,
         "validation_failed",
     )
     .await;
     assert_eq!(body["fields"][0]["path"], "tier");
-    let body = assert_envelope(
-        post(r#"{"name":42}"#).send().await.unwrap(),
-        422,
-        "validation_failed",
-    )
-    .await;
+    let body = assert_envelope(post(r#"{"name":42}"#).await, 422, "validation_failed").await;
     assert_eq!(body["fields"][0]["path"], "name");
     let body = assert_envelope(
-        post(r#"{"name":"Acme","timezone":"Mars/Olympus"}"#)
-            .send()
-            .await
-            .unwrap(),
+        post(r#"{"name":"Acme","timezone":"Mars/Olympus"}"#).await,
         422,
         "validation_failed",
     )
@@ -117,11 +88,8 @@ async fn json_bodies_400_for_syntax_422_with_path_for_shape_413_for_size() {
     // Over the JSON limit.
     let big = json!({"name": "x".repeat(4096)});
     let res = app
-        .as_user(&user, Method::POST, "/api/v1/clients")
-        .json(&big)
-        .send()
-        .await
-        .unwrap();
+        .send_json_as(&user, Method::POST, "/api/v1/clients", &big)
+        .await;
     assert_envelope(res, 413, "payload_too_large").await;
     // Not JSON at all.
     let res = app
@@ -195,26 +163,22 @@ async fn query_validation_is_422_with_the_parameter() {
         ("page=abc", "page"),
     ] {
         let res = app
-            .as_user(
+            .send_as(
                 &owner,
                 Method::GET,
                 &format!("/api/v1/clients/{client}/members?{q}"),
             )
-            .send()
-            .await
-            .unwrap();
+            .await;
         let body = assert_envelope(res, 422, "validation_failed").await;
         assert_eq!(body["fields"][0]["path"], path, "{q}");
     }
     let res = app
-        .as_user(
+        .send_as(
             &owner,
             Method::GET,
             &format!("/api/v1/clients/{client}/members?page=1&page_size=100"),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(
@@ -292,19 +256,11 @@ async fn rate_limit_is_per_user_with_retry_after() {
     let b = app.create_user().await;
     for _ in 0..3 {
         assert_eq!(
-            app.as_user(&a, Method::GET, "/api/v1/me")
-                .send()
-                .await
-                .unwrap()
-                .status(),
+            app.send_as(&a, Method::GET, "/api/v1/me").await.status(),
             200
         );
     }
-    let res = app
-        .as_user(&a, Method::GET, "/api/v1/me")
-        .send()
-        .await
-        .unwrap();
+    let res = app.send_as(&a, Method::GET, "/api/v1/me").await;
     let retry: u64 = res.headers()["retry-after"]
         .to_str()
         .unwrap()
@@ -314,11 +270,7 @@ async fn rate_limit_is_per_user_with_retry_after() {
     assert_envelope(res, 429, "rate_limited").await;
     // Another user has their own window.
     assert_eq!(
-        app.as_user(&b, Method::GET, "/api/v1/me")
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.send_as(&b, Method::GET, "/api/v1/me").await.status(),
         200
     );
 }

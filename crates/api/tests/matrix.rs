@@ -4,8 +4,11 @@
 //! Platform-admin routes (`/api/v1/admin/...`) are checked separately: a normal user (even a
 //! client owner) gets 403 and changes nothing, a platform admin succeeds.
 
+mod common;
+
 use agency_domain::{ClientId, Role};
 use agency_testkit::{MatrixCase, TestApp, run_matrix};
+use common::{active_campaign, dead_job};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -20,26 +23,13 @@ fn fresh_viewer(app: &TestApp, client: ClientId) -> futures::future::BoxFuture<'
     })
 }
 
-/// An active campaign of `client`.
-async fn make_campaign(app: &TestApp, client: ClientId) -> uuid::Uuid {
-    sqlx::query_scalar(
-        "INSERT INTO campaigns (client_id, name, status, target_industries, allocation_email,
-                allocation_linkedin, allocation_voice, allocation_sms, allocation_mail)
-         VALUES ($1, 'Matrix', 'active', '{Construction}', 100, 0, 0, 0, 0) RETURNING id",
-    )
-    .bind(client.into_uuid())
-    .fetch_one(&app.pool)
-    .await
-    .expect("campaign")
-}
-
 fn fresh_campaign(app: &TestApp, client: ClientId) -> futures::future::BoxFuture<'_, Value> {
-    Box::pin(async move { json!({"id": make_campaign(app, client).await}) })
+    Box::pin(async move { json!({"id": active_campaign(app, client, "Matrix").await}) })
 }
 
 fn fresh_lead(app: &TestApp, client: ClientId) -> futures::future::BoxFuture<'_, Value> {
     Box::pin(async move {
-        let campaign = make_campaign(app, client).await;
+        let campaign = active_campaign(app, client, "Matrix").await;
         let lead: uuid::Uuid = sqlx::query_scalar(
             "INSERT INTO leads (client_id, campaign_id, email, email_verified, title)
              VALUES ($1, $2, $3, true, 'CEO') RETURNING id",
@@ -142,6 +132,24 @@ fn cases() -> Vec<MatrixCase> {
             setup: Some(fresh_lead),
         },
         MatrixCase {
+            name: "enrich lead",
+            method: Method::POST,
+            path: "/api/v1/clients/{client_id}/leads/{id}/enrich",
+            body: None,
+            min_role: Role::Member,
+            success: 202,
+            setup: Some(fresh_lead),
+        },
+        MatrixCase {
+            name: "bulk enrich",
+            method: Method::POST,
+            path: "/api/v1/clients/{client_id}/leads/bulk-enrich",
+            body: Some(|| json!({"lead_ids": [uuid::Uuid::now_v7()]})),
+            min_role: Role::Member,
+            success: 202,
+            setup: None,
+        },
+        MatrixCase {
             name: "rescore campaign",
             method: Method::POST,
             path: "/api/v1/clients/{client_id}/campaigns/{id}/rescore",
@@ -168,26 +176,6 @@ async fn tenancy_and_role_matrix() {
     run_matrix(&app, &cases()).await;
 }
 
-/// A probe job in the dead-letter state.
-async fn dead_job(app: &TestApp) -> String {
-    let id = agency_engine::jobs::enqueue(
-        &app.pool,
-        &agency_engine::jobs::payload::Probe {
-            name: "matrix".into(),
-            ..Default::default()
-        },
-        agency_engine::jobs::EnqueueOptions::default(),
-    )
-    .await
-    .expect("enqueue");
-    sqlx::query("UPDATE apalis.jobs SET status = 'Killed', done_at = now() WHERE id = $1")
-        .bind(&id)
-        .execute(&app.pool)
-        .await
-        .expect("kill");
-    id
-}
-
 async fn job_status(app: &TestApp, id: &str) -> String {
     sqlx::query_scalar("SELECT status FROM apalis.jobs WHERE id = $1")
         .bind(id)
@@ -206,7 +194,7 @@ async fn admin_job_routes_need_a_platform_admin() {
     }
     normal_users.push(app.create_user().await);
     let admin = app.create_platform_admin().await;
-    let dead = dead_job(&app).await;
+    let dead = dead_job(&app, "matrix").await;
     let retry = format!("/api/v1/admin/jobs/{dead}/retry");
     let routes = [
         (Method::GET, "/api/v1/admin/jobs/dead".to_owned(), 200),
@@ -215,11 +203,7 @@ async fn admin_job_routes_need_a_platform_admin() {
     let mut failures = Vec::new();
     for (method, path, success) in &routes {
         for user in &normal_users {
-            let res = app
-                .as_user(user, method.clone(), path)
-                .send()
-                .await
-                .unwrap();
+            let res = app.send_as(user, method.clone(), path).await;
             let status = res.status().as_u16();
             let code = res.json::<Value>().await.unwrap_or(Value::Null)["code"].clone();
             if status != 403 || code != "forbidden" {
@@ -237,11 +221,7 @@ async fn admin_job_routes_need_a_platform_admin() {
         if job_status(&app, &dead).await != "Killed" {
             failures.push(format!("{method} {path}: a refused call changed the job"));
         }
-        let res = app
-            .as_user(&admin, method.clone(), path)
-            .send()
-            .await
-            .unwrap();
+        let res = app.send_as(&admin, method.clone(), path).await;
         if res.status().as_u16() != *success {
             failures.push(format!(
                 "{method} {path} as platform admin: {} expected {success}",

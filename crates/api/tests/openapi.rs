@@ -31,14 +31,29 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("put", "/api/v1/clients/{client_id}/campaigns/{id}"),
     ("delete", "/api/v1/clients/{client_id}/campaigns/{id}"),
     ("patch", "/api/v1/clients/{client_id}/campaigns/{id}/status"),
-    ("post", "/api/v1/clients/{client_id}/campaigns/{id}/activate"),
+    (
+        "post",
+        "/api/v1/clients/{client_id}/campaigns/{id}/activate",
+    ),
     ("post", "/api/v1/clients/{client_id}/campaigns/{id}/pause"),
     ("post", "/api/v1/clients/{client_id}/campaigns/{id}/resume"),
-    ("post", "/api/v1/clients/{client_id}/campaigns/{id}/complete"),
+    (
+        "post",
+        "/api/v1/clients/{client_id}/campaigns/{id}/complete",
+    ),
     ("get", "/api/v1/clients/{client_id}/campaigns/{id}/leads"),
-    ("get", "/api/v1/clients/{client_id}/campaigns/{id}/sequences"),
-    ("put", "/api/v1/clients/{client_id}/campaigns/{id}/sequences"),
-    ("post", "/api/v1/clients/{client_id}/campaigns/{id}/leads/import"),
+    (
+        "get",
+        "/api/v1/clients/{client_id}/campaigns/{id}/sequences",
+    ),
+    (
+        "put",
+        "/api/v1/clients/{client_id}/campaigns/{id}/sequences",
+    ),
+    (
+        "post",
+        "/api/v1/clients/{client_id}/campaigns/{id}/leads/import",
+    ),
     ("get", "/api/v1/clients/{client_id}/leads"),
     ("post", "/api/v1/clients/{client_id}/leads"),
     ("post", "/api/v1/clients/{client_id}/leads/bulk"),
@@ -48,6 +63,8 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/clients/{client_id}/leads/{id}/activities"),
     // Lead pipeline.
     ("post", "/api/v1/clients/{client_id}/leads/{id}/rescore"),
+    ("post", "/api/v1/clients/{client_id}/leads/{id}/enrich"),
+    ("post", "/api/v1/clients/{client_id}/leads/bulk-enrich"),
     ("post", "/api/v1/clients/{client_id}/campaigns/{id}/rescore"),
     ("get", "/api/v1/clients/{client_id}/reports/tiers"),
 ];

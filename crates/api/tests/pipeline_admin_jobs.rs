@@ -2,27 +2,16 @@
 //! dead-letter routes (list, retry): behaviour over HTTP. Their access rules (roles, other
 //! tenants, platform admins) are in `matrix.rs`.
 
+mod common;
+
 use agency_domain::{ClientId, Role, Tier};
 use agency_engine::jobs::payload::Probe;
 use agency_engine::jobs::{EnqueueOptions, enqueue};
 use agency_testkit::{TestApp, assert_envelope};
+use common::{active_campaign, dead_job};
 use reqwest::Method;
 use serde_json::Value;
 use uuid::Uuid;
-
-/// An active campaign targeting Construction.
-async fn campaign(app: &TestApp, client: ClientId, name: &str) -> Uuid {
-    sqlx::query_scalar(
-        "INSERT INTO campaigns (client_id, name, status, target_industries, allocation_email,
-                allocation_linkedin, allocation_voice, allocation_sms, allocation_mail)
-         VALUES ($1, $2, 'active', '{Construction}', 100, 0, 0, 0, 0) RETURNING id",
-    )
-    .bind(client.into_uuid())
-    .bind(name)
-    .fetch_one(&app.pool)
-    .await
-    .expect("campaign")
-}
 
 /// A lead with a verified email and a CEO title, no phone, no LinkedIn, no company facts.
 async fn ceo_lead(app: &TestApp, client: ClientId, campaign: Option<Uuid>) -> Uuid {
@@ -57,7 +46,7 @@ async fn a_rescored_lead_shows_its_als_breakdown() {
     let app = TestApp::spawn().await;
     let client = app.create_client("Acme").await;
     let member = app.user_with_role(client, Role::Member).await;
-    let camp = campaign(&app, client, "Spring").await;
+    let camp = active_campaign(&app, client, "Spring").await;
     let lead = ceo_lead(&app, client, Some(camp)).await;
 
     // Before: unscored.
@@ -69,14 +58,12 @@ async fn a_rescored_lead_shows_its_als_breakdown() {
     assert_eq!(before, None);
 
     let res = app
-        .as_user(
+        .send_as(
             &member,
             Method::POST,
             &format!("/api/v1/clients/{client}/leads/{lead}/rescore"),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["id"], lead.to_string());
@@ -108,26 +95,22 @@ async fn a_rescored_lead_shows_its_als_breakdown() {
     // An unknown lead, and a lead of another client: 404.
     let unknown = Uuid::now_v7();
     let res = app
-        .as_user(
+        .send_as(
             &member,
             Method::POST,
             &format!("/api/v1/clients/{client}/leads/{unknown}/rescore"),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_envelope(res, 404, "not_found").await;
     let other = app.create_client("Other").await;
     let foreign = ceo_lead(&app, other, None).await;
     let res = app
-        .as_user(
+        .send_as(
             &member,
             Method::POST,
             &format!("/api/v1/clients/{client}/leads/{foreign}/rescore"),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_envelope(res, 404, "not_found").await;
     let foreign_score: Option<i16> =
         sqlx::query_scalar("SELECT als_score FROM leads WHERE id = $1")
@@ -143,16 +126,14 @@ async fn a_campaign_rescore_is_queued_as_a_job() {
     let app = TestApp::spawn().await;
     let client = app.create_client("Acme").await;
     let member = app.user_with_role(client, Role::Member).await;
-    let camp = campaign(&app, client, "Spring").await;
+    let camp = active_campaign(&app, client, "Spring").await;
     let res = app
-        .as_user(
+        .send_as(
             &member,
             Method::POST,
             &format!("/api/v1/clients/{client}/campaigns/{camp}/rescore"),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), 202);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], "queued");
@@ -172,7 +153,7 @@ async fn a_campaign_rescore_is_queued_as_a_job() {
     assert_eq!(payload["client_id"], client.to_string());
 
     let res = app
-        .as_user(
+        .send_as(
             &member,
             Method::POST,
             &format!(
@@ -180,9 +161,7 @@ async fn a_campaign_rescore_is_queued_as_a_job() {
                 Uuid::now_v7()
             ),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_envelope(res, 404, "not_found").await;
 }
 
@@ -191,7 +170,7 @@ async fn the_tier_report_counts_live_leads_per_tier_and_campaign() {
     let app = TestApp::spawn().await;
     let client = app.create_client("Acme").await;
     let viewer = app.user_with_role(client, Role::Viewer).await;
-    let spring = campaign(&app, client, "Spring").await;
+    let spring = active_campaign(&app, client, "Spring").await;
     lead_with_tier(&app, client, Some(spring), "hot").await;
     lead_with_tier(&app, client, Some(spring), "hot").await;
     lead_with_tier(&app, client, Some(spring), "cool").await;
@@ -207,14 +186,12 @@ async fn the_tier_report_counts_live_leads_per_tier_and_campaign() {
     lead_with_tier(&app, other, None, "hot").await;
 
     let res = app
-        .as_user(
+        .send_as(
             &viewer,
             Method::GET,
             &format!("/api/v1/clients/{client}/reports/tiers"),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["client_id"], client.to_string());
@@ -243,30 +220,6 @@ async fn the_tier_report_counts_live_leads_per_tier_and_campaign() {
     assert_eq!(no_campaign["dead"]["count"], 1);
 }
 
-/// A probe job put in the dead-letter state (`Killed`) with an error, as the runner does.
-async fn dead_job(app: &TestApp, name: &str) -> String {
-    let id = enqueue(
-        &app.pool,
-        &Probe {
-            name: name.into(),
-            ..Probe::default()
-        },
-        EnqueueOptions::default(),
-    )
-    .await
-    .expect("enqueue");
-    sqlx::query(
-        "UPDATE apalis.jobs SET status = 'Killed', attempts = 1, done_at = now(),
-                last_result = '\"probe failed for good\"'::jsonb
-          WHERE id = $1",
-    )
-    .bind(&id)
-    .execute(&app.pool)
-    .await
-    .expect("kill");
-    id
-}
-
 #[tokio::test]
 async fn a_dead_job_is_listed_then_retried_back_to_pending() {
     let app = TestApp::spawn().await;
@@ -284,10 +237,8 @@ async fn a_dead_job_is_listed_then_retried_back_to_pending() {
     .unwrap();
 
     let res = app
-        .as_user(&admin, Method::GET, "/api/v1/admin/jobs/dead")
-        .send()
-        .await
-        .unwrap();
+        .send_as(&admin, Method::GET, "/api/v1/admin/jobs/dead")
+        .await;
     assert_eq!(res.status(), 200);
     let page: Value = res.json().await.unwrap();
     assert_eq!(page["total"], 1, "{page}");
@@ -299,14 +250,12 @@ async fn a_dead_job_is_listed_then_retried_back_to_pending() {
     assert_eq!(item["payload"]["name"], "dead-one");
 
     let res = app
-        .as_user(
+        .send_as(
             &admin,
             Method::POST,
             &format!("/api/v1/admin/jobs/{dead}/retry"),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), 202);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], "Pending");
@@ -319,10 +268,8 @@ async fn a_dead_job_is_listed_then_retried_back_to_pending() {
             .unwrap();
     assert_eq!((status.as_str(), attempts), ("Pending", 0));
     let page: Value = app
-        .as_user(&admin, Method::GET, "/api/v1/admin/jobs/dead")
-        .send()
+        .send_as(&admin, Method::GET, "/api/v1/admin/jobs/dead")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -330,23 +277,19 @@ async fn a_dead_job_is_listed_then_retried_back_to_pending() {
 
     // Retrying a job that is not dead: 409; an unknown job: 404.
     let res = app
-        .as_user(
+        .send_as(
             &admin,
             Method::POST,
             &format!("/api/v1/admin/jobs/{pending}/retry"),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_envelope(res, 409, "job_not_dead").await;
     let res = app
-        .as_user(
+        .send_as(
             &admin,
             Method::POST,
             &format!("/api/v1/admin/jobs/{}/retry", Uuid::now_v7()),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_envelope(res, 404, "not_found").await;
 }

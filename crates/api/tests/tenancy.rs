@@ -19,11 +19,11 @@ async fn create_client_makes_the_caller_owner_and_is_audited() {
     let app = TestApp::spawn().await;
     let user = app.create_user().await;
     let res = app
-        .as_user(&user, Method::POST, "/api/v1/clients")
-        .json(&json!({"name": "  Acme Marketing ", "tier": "velocity", "timezone": "Australia/Perth"}))
-        .send()
-        .await
-        .unwrap();
+        .send_json_as(
+            &user, Method::POST, "/api/v1/clients",
+            &json!({"name": "  Acme Marketing ", "tier": "velocity", "timezone": "Australia/Perth"}),
+        )
+        .await;
     assert_eq!(res.status(), 201);
     let client: Value = res.json().await.unwrap();
     assert_eq!(client["name"], "Acme Marketing");
@@ -32,10 +32,8 @@ async fn create_client_makes_the_caller_owner_and_is_audited() {
     assert_eq!(client["timezone"], "Australia/Perth");
     assert_eq!(client["daily_ai_budget_aud"], 100.0);
     let me: Value = app
-        .as_user(&user, Method::GET, "/api/v1/me")
-        .send()
+        .send_as(&user, Method::GET, "/api/v1/me")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -52,12 +50,12 @@ async fn settings_and_icp_round_trip_with_validation() {
     let admin = app.user_with_role(client, Role::Admin).await;
     let path = format!("/api/v1/clients/{client}");
     let res = app
-        .as_user(&admin, Method::PUT, &path)
-        .json(&json!({"timezone": "Europe/London", "default_permission_mode": "autopilot", "daily_ai_budget_aud": 25.5,
-                      "competitor_domains": ["https://www.Rival.com.au/x"], "website_url": "https://acme.com.au"}))
-        .send()
-        .await
-        .unwrap();
+        .send_json_as(
+            &admin, Method::PUT, &path,
+            &json!({"timezone": "Europe/London", "default_permission_mode": "autopilot", "daily_ai_budget_aud": 25.5,
+                      "competitor_domains": ["https://www.Rival.com.au/x"], "website_url": "https://acme.com.au"}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["timezone"], "Europe/London");
@@ -66,28 +64,30 @@ async fn settings_and_icp_round_trip_with_validation() {
     assert_eq!(body["competitor_domains"], json!(["rival.com.au"]));
     assert_eq!(body["name"], "Acme", "untouched fields are kept");
     let res = app
-        .as_user(&admin, Method::PUT, &path)
-        .json(&json!({"daily_ai_budget_aud": -1}))
-        .send()
-        .await
-        .unwrap();
+        .send_json_as(
+            &admin,
+            Method::PUT,
+            &path,
+            &json!({"daily_ai_budget_aud": -1}),
+        )
+        .await;
     let err = assert_envelope(res, 422, "validation_failed").await;
     assert_eq!(err["fields"][0]["path"], "daily_ai_budget_aud");
     let res = app
-        .as_user(&admin, Method::PUT, &path)
-        .json(&json!({"default_permission_mode": "yolo"}))
-        .send()
-        .await
-        .unwrap();
+        .send_json_as(
+            &admin,
+            Method::PUT,
+            &path,
+            &json!({"default_permission_mode": "yolo"}),
+        )
+        .await;
     let err = assert_envelope(res, 422, "validation_failed").await;
     assert_eq!(err["fields"][0]["path"], "default_permission_mode");
 
     let icp_path = format!("/api/v1/clients/{client}/icp");
     let icp: Value = app
-        .as_user(&admin, Method::GET, &icp_path)
-        .send()
+        .send_as(&admin, Method::GET, &icp_path)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -105,22 +105,24 @@ async fn settings_and_icp_round_trip_with_validation() {
     }
     assert_eq!(icp["client_id"], client.to_string());
     let res = app
-        .as_user(&admin, Method::PUT, &icp_path)
-        .json(&json!({"target_industries": ["SaaS", " "], "revenue_range_min": 1000000, "revenue_range_max": 5000000, "value_propositions": ["Faster"]}))
-        .send()
-        .await
-        .unwrap();
+        .send_json_as(
+            &admin, Method::PUT, &icp_path,
+            &json!({"target_industries": ["SaaS", " "], "revenue_range_min": 1000000, "revenue_range_max": 5000000, "value_propositions": ["Faster"]}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let icp: Value = res.json().await.unwrap();
     assert_eq!(icp["target_industries"], json!(["SaaS"]));
     assert_eq!(icp["revenue_range_min"], 1000000.0);
     assert_eq!(icp["value_propositions"], json!(["Faster"]));
     let res = app
-        .as_user(&admin, Method::PUT, &icp_path)
-        .json(&json!({"revenue_range_max": 10}))
-        .send()
-        .await
-        .unwrap();
+        .send_json_as(
+            &admin,
+            Method::PUT,
+            &icp_path,
+            &json!({"revenue_range_max": 10}),
+        )
+        .await;
     let err = assert_envelope(res, 422, "validation_failed").await;
     assert_eq!(err["fields"][0]["path"], "revenue_range_max");
     assert_eq!(audit_count(&app, "client.settings_updated").await, 1);
@@ -137,20 +139,24 @@ async fn invite_accept_and_owner_rules() {
 
     // Only an owner may invite an owner.
     let res = app
-        .as_user(&admin, Method::POST, &members)
-        .json(&json!({"email": "boss@example.com", "role": "owner"}))
-        .send()
-        .await
-        .unwrap();
+        .send_json_as(
+            &admin,
+            Method::POST,
+            &members,
+            &json!({"email": "boss@example.com", "role": "owner"}),
+        )
+        .await;
     assert_envelope(res, 403, "forbidden").await;
 
     let invitee = app.create_user().await;
     let res = app
-        .as_user(&admin, Method::POST, &members)
-        .json(&json!({"email": invitee.email.to_uppercase(), "role": "member"}))
-        .send()
-        .await
-        .unwrap();
+        .send_json_as(
+            &admin,
+            Method::POST,
+            &members,
+            &json!({"email": invitee.email.to_uppercase(), "role": "member"}),
+        )
+        .await;
     assert_eq!(res.status(), 201);
     let invite: Value = res.json().await.unwrap();
     assert_eq!(invite["status"], "pending");
@@ -158,59 +164,51 @@ async fn invite_accept_and_owner_rules() {
     let invite_id = invite["id"].as_str().unwrap().to_owned();
     // A second invite of the same email conflicts.
     let res = app
-        .as_user(&admin, Method::POST, &members)
-        .json(&json!({"email": invitee.email, "role": "viewer"}))
-        .send()
-        .await
-        .unwrap();
+        .send_json_as(
+            &admin,
+            Method::POST,
+            &members,
+            &json!({"email": invitee.email, "role": "viewer"}),
+        )
+        .await;
     assert_envelope(res, 409, "already_invited").await;
 
     // Someone else cannot accept it; the invitee can, once.
     let stranger = app.create_user().await;
     let accept = format!("/api/v1/memberships/{invite_id}/accept");
     assert_envelope(
-        app.as_user(&stranger, Method::POST, &accept)
-            .send()
-            .await
-            .unwrap(),
+        app.send_as(&stranger, Method::POST, &accept).await,
         404,
         "not_found",
     )
     .await;
-    let res = app
-        .as_user(&invitee, Method::POST, &accept)
-        .send()
-        .await
-        .unwrap();
+    let res = app.send_as(&invitee, Method::POST, &accept).await;
     assert_eq!(res.status(), 200);
     let accepted: Value = res.json().await.unwrap();
     assert_eq!(accepted["client_id"], client.to_string());
     assert_eq!(accepted["role"], "member");
     assert_envelope(
-        app.as_user(&invitee, Method::POST, &accept)
-            .send()
-            .await
-            .unwrap(),
+        app.send_as(&invitee, Method::POST, &accept).await,
         404,
         "not_found",
     )
     .await;
     // The new member can now read the client.
     assert_eq!(
-        app.as_user(&invitee, Method::GET, &format!("/api/v1/clients/{client}"))
-            .send()
+        app.send_as(&invitee, Method::GET, &format!("/api/v1/clients/{client}"))
             .await
-            .unwrap()
             .status(),
         200
     );
     // ...and is now a member, so inviting the email again conflicts.
     let res = app
-        .as_user(&admin, Method::POST, &members)
-        .json(&json!({"email": invitee.email, "role": "viewer"}))
-        .send()
-        .await
-        .unwrap();
+        .send_json_as(
+            &admin,
+            Method::POST,
+            &members,
+            &json!({"email": invitee.email, "role": "viewer"}),
+        )
+        .await;
     assert_envelope(res, 409, "already_member").await;
 
     // The last owner can be neither demoted nor removed.
@@ -222,27 +220,18 @@ async fn invite_accept_and_owner_rules() {
             .unwrap();
     let owner_path = format!("{members}/{owner_membership}");
     let res = app
-        .as_user(&owner, Method::PUT, &owner_path)
-        .json(&json!({"role": "admin"}))
-        .send()
-        .await
-        .unwrap();
+        .send_json_as(&owner, Method::PUT, &owner_path, &json!({"role": "admin"}))
+        .await;
     assert_envelope(res, 409, "last_owner").await;
     assert_envelope(
-        app.as_user(&owner, Method::DELETE, &owner_path)
-            .send()
-            .await
-            .unwrap(),
+        app.send_as(&owner, Method::DELETE, &owner_path).await,
         409,
         "last_owner",
     )
     .await;
     // An admin may not touch an owner at all.
     assert_envelope(
-        app.as_user(&admin, Method::DELETE, &owner_path)
-            .send()
-            .await
-            .unwrap(),
+        app.send_as(&admin, Method::DELETE, &owner_path).await,
         403,
         "forbidden",
     )
@@ -256,30 +245,21 @@ async fn invite_accept_and_owner_rules() {
             .unwrap();
     let admin_path = format!("{members}/{admin_membership}");
     assert_envelope(
-        app.as_user(&admin, Method::PUT, &admin_path)
-            .json(&json!({"role": "owner"}))
-            .send()
-            .await
-            .unwrap(),
+        app.send_json_as(&admin, Method::PUT, &admin_path, &json!({"role": "owner"}))
+            .await,
         403,
         "forbidden",
     )
     .await;
     assert_eq!(
-        app.as_user(&owner, Method::PUT, &admin_path)
-            .json(&json!({"role": "owner"}))
-            .send()
+        app.send_json_as(&owner, Method::PUT, &admin_path, &json!({"role": "owner"}),)
             .await
-            .unwrap()
             .status(),
         200
     );
     assert_eq!(
-        app.as_user(&owner, Method::PUT, &owner_path)
-            .json(&json!({"role": "viewer"}))
-            .send()
+        app.send_json_as(&owner, Method::PUT, &owner_path, &json!({"role": "viewer"}),)
             .await
-            .unwrap()
             .status(),
         200
     );
@@ -291,10 +271,8 @@ async fn invite_accept_and_owner_rules() {
     assert_eq!(role, "viewer");
 
     let list: Value = app
-        .as_user(&admin, Method::GET, &members)
-        .send()
+        .send_as(&admin, Method::GET, &members)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -314,28 +292,22 @@ async fn removed_member_loses_access_and_other_tenants_are_404() {
     let membership = app.add_member(a, &member, Role::Member).await;
     app.user_with_role(b, Role::Owner).await;
     assert_eq!(
-        app.as_user(&member, Method::GET, &format!("/api/v1/clients/{a}"))
-            .send()
+        app.send_as(&member, Method::GET, &format!("/api/v1/clients/{a}"))
             .await
-            .unwrap()
             .status(),
         200
     );
     let res = app
-        .as_user(
+        .send_as(
             &owner_a,
             Method::DELETE,
             &format!("/api/v1/clients/{a}/members/{membership}"),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), 204);
     assert_envelope(
-        app.as_user(&member, Method::GET, &format!("/api/v1/clients/{a}"))
-            .send()
-            .await
-            .unwrap(),
+        app.send_as(&member, Method::GET, &format!("/api/v1/clients/{a}"))
+            .await,
         404,
         "not_found",
     )
@@ -347,10 +319,8 @@ async fn removed_member_loses_access_and_other_tenants_are_404() {
         "not-a-uuid".to_owned(),
     ] {
         assert_envelope(
-            app.as_user(&owner_a, Method::GET, &format!("/api/v1/clients/{id}"))
-                .send()
-                .await
-                .unwrap(),
+            app.send_as(&owner_a, Method::GET, &format!("/api/v1/clients/{id}"))
+                .await,
             404,
             "not_found",
         )
@@ -363,14 +333,12 @@ async fn removed_member_loses_access_and_other_tenants_are_404() {
         .await
         .unwrap();
     let res = app
-        .as_user(
+        .send_as(
             &owner_a,
             Method::DELETE,
             &format!("/api/v1/clients/{a}/members/{b_membership}"),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_envelope(res, 404, "not_found").await;
 }
 
@@ -380,28 +348,34 @@ async fn suppression_admin_crud() {
     let admin = app.create_platform_admin().await;
     let path = "/api/v1/admin/suppression";
     let res = app
-        .as_user(&admin, Method::POST, path)
-        .json(&json!({"email": " Jane@Example.COM ", "reason": "unsubscribe"}))
-        .send()
-        .await
-        .unwrap();
+        .send_json_as(
+            &admin,
+            Method::POST,
+            path,
+            &json!({"email": " Jane@Example.COM ", "reason": "unsubscribe"}),
+        )
+        .await;
     assert_eq!(res.status(), 201);
     let row: Value = res.json().await.unwrap();
     assert_eq!(row["email"], "jane@example.com");
     assert_eq!(row["source"], "admin");
     let res = app
-        .as_user(&admin, Method::POST, path)
-        .json(&json!({"email": "jane@example.com", "reason": "manual"}))
-        .send()
-        .await
-        .unwrap();
+        .send_json_as(
+            &admin,
+            Method::POST,
+            path,
+            &json!({"email": "jane@example.com", "reason": "manual"}),
+        )
+        .await;
     assert_envelope(res, 409, "already_suppressed").await;
     let res = app
-        .as_user(&admin, Method::POST, path)
-        .json(&json!({"phone": "0412 345 678", "reason": "dncr"}))
-        .send()
-        .await
-        .unwrap();
+        .send_json_as(
+            &admin,
+            Method::POST,
+            path,
+            &json!({"phone": "0412 345 678", "reason": "dncr"}),
+        )
+        .await;
     assert_eq!(res.status(), 201);
     let phone_row: Value = res.json().await.unwrap();
     assert_eq!(phone_row["phone"], "+61412345678");
@@ -411,30 +385,21 @@ async fn suppression_admin_crud() {
         (json!({"phone": "12", "reason": "manual"}), "phone"),
         (json!({"email": "a@b.co", "reason": "because"}), "reason"),
     ] {
-        let res = app
-            .as_user(&admin, Method::POST, path)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let res = app.send_json_as(&admin, Method::POST, path, &body).await;
         let err = assert_envelope(res, 422, "validation_failed").await;
         assert_eq!(err["fields"][0]["path"], field, "{body}");
     }
     let list: Value = app
-        .as_user(&admin, Method::GET, &format!("{path}?search=JANE"))
-        .send()
+        .send_as(&admin, Method::GET, &format!("{path}?search=JANE"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["email"], "jane@example.com");
     let list: Value = app
-        .as_user(&admin, Method::GET, &format!("{path}?page_size=1"))
-        .send()
+        .send_as(&admin, Method::GET, &format!("{path}?page_size=1"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -448,18 +413,14 @@ async fn suppression_admin_crud() {
     );
     let id = row["id"].as_str().unwrap();
     assert_eq!(
-        app.as_user(&admin, Method::DELETE, &format!("{path}/{id}"))
-            .send()
+        app.send_as(&admin, Method::DELETE, &format!("{path}/{id}"))
             .await
-            .unwrap()
             .status(),
         204
     );
     assert_envelope(
-        app.as_user(&admin, Method::DELETE, &format!("{path}/{id}"))
-            .send()
-            .await
-            .unwrap(),
+        app.send_as(&admin, Method::DELETE, &format!("{path}/{id}"))
+            .await,
         404,
         "not_found",
     )

@@ -453,13 +453,39 @@ pub async fn change_status(
     id: Uuid,
     to: CampaignStatus,
 ) -> Result<Campaign, UseCaseError> {
+    change_status_from(pool, actor, client_id, id, None, to).await
+}
+
+/// Like [`change_status`], but only from `from` when given (e.g. resume: paused -> active);
+/// checked under the row lock, so the check and the change are atomic.
+pub async fn change_status_from(
+    pool: &PgPool,
+    actor: &Actor,
+    client_id: Uuid,
+    id: Uuid,
+    from_only: Option<CampaignStatus>,
+    to: CampaignStatus,
+) -> Result<Campaign, UseCaseError> {
     let mut tx = pool.begin().await?;
     let current = store::lock(&mut tx, client_id, id)
         .await
         .map_err(UseCaseError::not_found_as("campaign"))?;
     let from = parse_status("status", &current.status)?;
+    if let Some(required) = from_only
+        && required != from
+    {
+        return Err(UseCaseError::Conflict {
+            code: "illegal_transition",
+            message: format!("only a {required} campaign can become {to}; this one is {from}"),
+        });
+    }
     let to = from.transition(to).map_err(illegal)?;
     store::set_status(&mut tx, client_id, id, to.as_str()).await?;
+    if to == CampaignStatus::Active {
+        // Leads of a campaign that was not sending were scored but not allocated: plan their
+        // first touches now, committed with the status change.
+        crate::pipeline::enqueue_campaign_rescore(&mut tx, client_id, id).await?;
+    }
     audit(
         &mut tx,
         actor,

@@ -15,6 +15,7 @@ use tokio::io::AsyncRead;
 use uuid::Uuid;
 
 use crate::leads::{RawLead, check_campaign, drop_suppressed, normalise};
+use crate::pipeline::enqueue_new_leads;
 use crate::usecase::{Actor, UseCaseError, audit};
 
 /// Most data rows accepted in one file.
@@ -251,6 +252,9 @@ async fn store_batch(
     }
     let inserted = store::insert_many(conn, client_id, &keep).await?;
     let created: std::collections::HashSet<Uuid> = inserted.iter().map(|(id, _)| *id).collect();
+    // Imported leads enter the pipeline in the import's transaction: all or nothing.
+    let created_ids: Vec<Uuid> = inserted.iter().map(|(id, _)| *id).collect();
+    enqueue_new_leads(conn, client_id, &created_ids).await?;
     for (id, fields) in &keep {
         let row = rows_by_id.get(id).copied().unwrap_or_default();
         if created.contains(id) {

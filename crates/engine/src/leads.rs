@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::pipeline::enqueue_new_leads;
 use crate::usecase::{Actor, FieldError, UseCaseError, audit, clean_text, double_option};
 
 /// Longest free-text lead field.
@@ -362,6 +363,8 @@ pub async fn create(
         snapshot(&fields),
     )
     .await?;
+    // The lead enters the pipeline (enrich -> score -> allocate) with the same commit.
+    enqueue_new_leads(&mut tx, client_id, &[id]).await?;
     tx.commit().await?;
     Ok(lead)
 }
@@ -419,6 +422,8 @@ pub async fn bulk_create(
         snapshot(&result),
     )
     .await?;
+    let created: Vec<Uuid> = inserted.iter().map(|(id, _)| *id).collect();
+    enqueue_new_leads(&mut tx, client_id, &created).await?;
     tx.commit().await?;
     Ok(result)
 }

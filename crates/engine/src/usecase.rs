@@ -68,6 +68,9 @@ pub enum UseCaseError {
     /// The database failed (500; the detail is logged, never shown).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The follow-up job could not be queued (500; the whole write was rolled back).
+    #[error(transparent)]
+    Queue(#[from] crate::jobs::enqueue::EnqueueError),
 }
 
 impl From<sqlx::Error> for UseCaseError {

@@ -62,6 +62,7 @@ fn field_paths(err: &UseCaseError) -> Vec<String> {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn campaign_create_defaults_validation_and_audit(pool: PgPool) {
+    with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
     let input = CampaignCreate {
         name: "  Launch ".into(),
@@ -137,6 +138,7 @@ async fn campaign_create_defaults_validation_and_audit(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn campaign_transitions_read_only_and_delete(pool: PgPool) {
+    with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
     use CampaignStatus::*;
@@ -205,6 +207,7 @@ async fn campaign_transitions_read_only_and_delete(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn campaign_partial_update_merges_allocations(pool: PgPool) {
+    with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
     let half = CampaignUpdate {
@@ -250,6 +253,7 @@ async fn campaign_partial_update_merges_allocations(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn campaign_counters_and_sequence(pool: PgPool) {
+    with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
     let mut ids = Vec::new();
@@ -362,6 +366,7 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn lead_create_normalises_and_refuses_duplicates_and_suppressed(pool: PgPool) {
+    with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
     let input = LeadCreate {
@@ -452,6 +457,7 @@ async fn lead_create_normalises_and_refuses_duplicates_and_suppressed(pool: PgPo
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn lead_update_delete_and_tenant_isolation(pool: PgPool) {
+    with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
     let a = leads::create(&pool, &actor(), c, &lead("a@acme.com.au", id))
@@ -522,6 +528,7 @@ async fn lead_update_delete_and_tenant_isolation(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
+    with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
     let id2 = campaign(&pool, c).await;
@@ -661,6 +668,7 @@ fn csv_rows(n: usize, offset: usize) -> String {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn import_reports_every_row(pool: PgPool) {
+    with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
     leads::create(&pool, &actor(), c, &lead("existing@acme.com.au", id))
@@ -746,6 +754,7 @@ async fn import_reports_every_row(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn import_is_all_or_nothing(pool: PgPool) {
+    with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
     // A trigger fails the insert of one row in the third batch.
@@ -776,6 +785,7 @@ async fn import_is_all_or_nothing(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn import_refuses_more_than_the_row_limit(pool: PgPool) {
+    with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
     let csv = csv_rows(import::MAX_ROWS + 1, 0);
@@ -792,6 +802,7 @@ async fn import_refuses_more_than_the_row_limit(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn import_of_100k_rows_takes_seconds(pool: PgPool) {
+    with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
     let csv = csv_rows(100_000, 0);
@@ -815,6 +826,7 @@ async fn import_of_100k_rows_takes_seconds(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn cached_lead_totals_refresh_on_invalidation(pool: PgPool) {
+    with_job_tables(&pool).await;
     let redis = std::env::var("REDIS_URL").ok();
     let cache = agency_cache::FallbackCache::new(redis.as_deref(), pool.clone()).expect("cache");
     let cache: &dyn agency_cache::Cache = &cache;
@@ -873,4 +885,12 @@ async fn cached_lead_totals_refresh_on_invalidation(pool: PgPool) {
         0,
         "filters are cached apart"
     );
+}
+
+/// New leads are queued for the pipeline in their own transaction, so the job tables must exist.
+async fn with_job_tables(pool: &PgPool) {
+    agency_store::migrate::job_migrator()
+        .run(pool)
+        .await
+        .expect("apalis migrations");
 }

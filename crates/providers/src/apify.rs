@@ -31,6 +31,7 @@ use serde_json::{Map, Value};
 use crate::dates::parse_loose_date;
 use crate::error::ProviderError;
 use crate::http::{Auth, HttpSettings, ProviderHttp};
+use crate::mapping::lowercase;
 use crate::person::{
     EmailStatus, EnrichedPerson, Organization, PersonEnricher, PersonQuery, clamp_confidence,
 };
@@ -166,7 +167,7 @@ fn map_item(query: &PersonQuery, item: &Map<String, Value>) -> EnrichedPerson {
         first_name = parts.next().map(str::to_owned);
         last_name = last_name.or_else(|| parts.next().map(str::to_owned));
     }
-    let email = text(item, &["email"]).map(|e| e.to_ascii_lowercase());
+    let email = lowercase(text(item, &["email"]));
     let email_matches = email.as_deref() == Some(query.email.as_str());
     let linkedin_url = text(item, &["linkedinUrl", "profileUrl", "url"]);
     let linkedin_matches = match (&query.linkedin_url, &linkedin_url) {
@@ -219,7 +220,7 @@ fn map_item(query: &PersonQuery, item: &Map<String, Value>) -> EnrichedPerson {
         },
         phone: text(item, &["mobileNumber", "phone"]),
         linkedin_url,
-        personal_email: text(item, &["personalEmail"]).map(|e| e.to_ascii_lowercase()),
+        personal_email: lowercase(text(item, &["personalEmail"])),
         employment_start_date: text(item, &["jobStartedOn", "jobStartDate"])
             .and_then(|d| parse_loose_date(&d)),
         organization,
@@ -272,21 +273,15 @@ impl PersonEnricher for Apify {
             company_name: query.company.as_deref(),
             company_domain: query.company_domain(),
         };
-        let items: Vec<Map<String, Value>> = match self
+        let items: Vec<Map<String, Value>> = self
             .http
-            .post_json(&url, Auth::Bearer(&self.token), &input)
-            .await
-        {
-            Ok(items) => items,
-            Err(ProviderError::NotFound { .. }) => {
-                // Apify answers 404 for an unknown actor: a setup error, not "no such person".
-                return Err(ProviderError::Misconfigured {
-                    provider: Provider::Apify,
-                    reason: format!("actor `{}` not found", self.actor_id),
-                });
-            }
-            Err(e) => return Err(e),
-        };
+            .post_json_optional(&url, Auth::Bearer(&self.token), &input)
+            .await?
+            // Apify answers 404 for an unknown actor: a setup error, not "no such person".
+            .ok_or_else(|| ProviderError::Misconfigured {
+                provider: Provider::Apify,
+                reason: format!("actor `{}` not found", self.actor_id),
+            })?;
         Ok(items
             .iter()
             .find(|item| is_profile(item))

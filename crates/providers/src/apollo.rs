@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::dates::parse_loose_date;
 use crate::error::ProviderError;
 use crate::http::{Auth, HttpSettings, ProviderHttp};
+use crate::mapping::{lowercase, non_empty};
 use crate::person::{
     EmailStatus, EnrichedPerson, Organization, PersonEnricher, PersonQuery, clamp_confidence,
 };
@@ -144,10 +145,6 @@ struct ApolloOrganization {
     latest_funding_round_date: Option<String>,
 }
 
-fn non_empty(value: Option<String>) -> Option<String> {
-    value.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
 fn email_status(value: Option<&str>) -> EmailStatus {
     match value.map(str::to_ascii_lowercase).as_deref() {
         Some("verified") => EmailStatus::Verified,
@@ -160,9 +157,7 @@ fn email_status(value: Option<&str>) -> EmailStatus {
 }
 
 fn map_person(query: &PersonQuery, p: ApolloPerson) -> EnrichedPerson {
-    let email = non_empty(p.email)
-        .map(|e| e.to_ascii_lowercase())
-        .filter(|e| e != UNREVEALED_EMAIL);
+    let email = lowercase(p.email).filter(|e| e != UNREVEALED_EMAIL);
     let status = email_status(p.email_status.as_deref());
     let phone = p
         .phone_numbers
@@ -178,7 +173,7 @@ fn map_person(query: &PersonQuery, p: ApolloPerson) -> EnrichedPerson {
         .and_then(|d| parse_loose_date(&d));
     let organization = p.organization.map(|o| Organization {
         name: non_empty(o.name),
-        domain: non_empty(o.primary_domain).map(|d| d.to_ascii_lowercase()),
+        domain: lowercase(o.primary_domain),
         industry: non_empty(o.industry),
         employee_count: o
             .estimated_num_employees
@@ -219,8 +214,7 @@ fn map_person(query: &PersonQuery, p: ApolloPerson) -> EnrichedPerson {
             .personal_emails
             .unwrap_or_default()
             .into_iter()
-            .find_map(|e| non_empty(Some(e)))
-            .map(|e| e.to_ascii_lowercase()),
+            .find_map(|e| lowercase(Some(e))),
         employment_start_date,
         organization,
         confidence: clamp_confidence(confidence),
@@ -254,15 +248,12 @@ impl PersonEnricher for Apollo {
             linkedin_url: query.linkedin_url.as_deref(),
             reveal_personal_emails: self.reveal_personal_emails,
         };
-        let response: MatchResponse = match self
+        let response: Option<MatchResponse> = self
             .http
-            .post_json(&url, Auth::Header("X-Api-Key", &self.api_key), &body)
-            .await
-        {
-            Ok(r) => r,
-            Err(ProviderError::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        Ok(response.person.map(|p| map_person(query, p)))
+            .post_json_optional(&url, Auth::Header("X-Api-Key", &self.api_key), &body)
+            .await?;
+        Ok(response
+            .and_then(|r| r.person)
+            .map(|p| map_person(query, p)))
     }
 }

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::dates::parse_loose_date;
 use crate::error::ProviderError;
 use crate::http::{Auth, HttpSettings, ProviderHttp};
+use crate::mapping::{lowercase, non_empty};
 use crate::person::{
     EmailStatus, EnrichedPerson, Organization, PersonEnricher, PersonQuery, clamp_confidence,
 };
@@ -117,10 +118,6 @@ struct ClayOrganization {
     latest_funding_date: Option<String>,
 }
 
-fn non_empty(value: Option<String>) -> Option<String> {
-    value.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
 fn email_status(value: Option<&str>) -> EmailStatus {
     match value.map(str::to_ascii_lowercase).as_deref() {
         Some("verified" | "valid" | "deliverable") => EmailStatus::Verified,
@@ -143,18 +140,18 @@ fn map_person(confidence: Option<Decimal>, p: ClayPerson) -> EnrichedPerson {
         first_name: non_empty(p.first_name),
         last_name: non_empty(p.last_name),
         title: non_empty(p.title),
-        email: non_empty(p.email).map(|e| e.to_ascii_lowercase()),
+        email: lowercase(p.email),
         email_status: status,
         phone: non_empty(p.phone),
         linkedin_url: non_empty(p.linkedin_url),
-        personal_email: non_empty(p.personal_email).map(|e| e.to_ascii_lowercase()),
+        personal_email: lowercase(p.personal_email),
         employment_start_date: p
             .employment_start_date
             .as_deref()
             .and_then(parse_loose_date),
         organization: p.organization.map(|o| Organization {
             name: non_empty(o.name),
-            domain: non_empty(o.domain).map(|d| d.to_ascii_lowercase()),
+            domain: lowercase(o.domain),
             industry: non_empty(o.industry),
             employee_count: o.employee_count,
             country: non_empty(o.country),
@@ -192,14 +189,12 @@ impl PersonEnricher for Clay {
             domain: query.company_domain(),
             linkedin_url: query.linkedin_url.as_deref(),
         };
-        let response: EnrichResponse = match self
+        let response: Option<EnrichResponse> = self
             .http
-            .post_json(&url, Auth::Bearer(&self.api_key), &body)
-            .await
-        {
-            Ok(r) => r,
-            Err(ProviderError::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e),
+            .post_json_optional(&url, Auth::Bearer(&self.api_key), &body)
+            .await?;
+        let Some(response) = response else {
+            return Ok(None);
         };
         if response.found == Some(false) {
             return Ok(None);

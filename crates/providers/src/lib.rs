@@ -12,6 +12,7 @@ pub mod dataforseo;
 mod dates;
 pub mod error;
 pub mod http;
+mod mapping;
 pub mod person;
 pub mod provider;
 pub mod sandbox;

@@ -4,7 +4,7 @@ mod common;
 
 use agency_providers::{Apify, Clay, EmailStatus, PersonEnricher, Provider, ProviderError};
 use chrono::NaiveDate;
-use common::{fast_settings, fixture, query};
+use common::{fast_settings, fixture_response, query};
 use rust_decimal_macros::dec;
 use secrecy::SecretString;
 use serde_json::json;
@@ -48,10 +48,7 @@ async fn apify_runs_the_actor_synchronously_and_maps_the_profile() {
             "email": "sam@kettleco.com.au",
             "companyDomain": "kettleco.com.au"
         })))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .set_body_raw(fixture("apify_linkedin_profile.json"), "application/json"),
-        )
+        .respond_with(fixture_response(201, "apify_linkedin_profile.json"))
         .expect(1)
         .mount(&server)
         .await;
@@ -105,10 +102,7 @@ async fn apify_empty_dataset_or_error_items_are_none() {
     Mock::given(method("POST"))
         .and(path(APIFY_PATH))
         .and(body_partial_json(json!({"email": "private@example.com"})))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .set_body_raw(fixture("apify_error_item.json"), "application/json"),
-        )
+        .respond_with(fixture_response(201, "apify_error_item.json"))
         .mount(&server)
         .await;
     let apify = apify(&server);
@@ -167,10 +161,7 @@ async fn clay_posts_to_the_enrichment_endpoint_and_maps_the_person() {
             "last_name": "Raman",
             "domain": "brightdental.com.au"
         })))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(fixture("clay_person.json"), "application/json"),
-        )
+        .respond_with(fixture_response(200, "clay_person.json"))
         .expect(1)
         .mount(&server)
         .await;

@@ -6,16 +6,16 @@ mod common;
 use std::time::{Duration, Instant};
 
 use agency_providers::{
-    Apollo, BreakerSettings, EmailStatus, HttpSettings, PersonEnricher, Provider, ProviderError,
-    RetryPolicy,
+    Apollo, BreakerSettings, EmailStatus, EnrichedPerson, HttpSettings, PersonEnricher, Provider,
+    ProviderError, RetryPolicy,
 };
 use chrono::NaiveDate;
-use common::{fast_settings, fixture, query};
+use common::{fast_settings, fixture_response, query};
 use rust_decimal_macros::dec;
 use secrecy::SecretString;
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, header, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
 
 const KEY: &str = "apollo-test-key";
 const PATH: &str = "/api/v1/people/match";
@@ -25,18 +25,59 @@ fn apollo(server: &MockServer, settings: &HttpSettings) -> Apollo {
 }
 
 fn ok_fixture() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_raw(fixture("apollo_people_match.json"), "application/json")
+    fixture_response(200, "apollo_people_match.json")
 }
 
 fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y, m, d)
 }
 
+/// A mock for the people-match endpoint.
+fn people_match() -> MockBuilder {
+    Mock::given(method("POST")).and(path(PATH))
+}
+
+/// The first `times` calls answer `failure`; later calls answer the fixture.
+async fn fail_then_succeed(server: &MockServer, failure: ResponseTemplate, times: u64) {
+    people_match()
+        .respond_with(failure)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    people_match()
+        .respond_with(ok_fixture())
+        .with_priority(2)
+        .mount(server)
+        .await;
+}
+
+/// Enriches the sample lead through a client on `server` with the fast test settings.
+async fn enrich_jane(server: &MockServer) -> Result<Option<EnrichedPerson>, ProviderError> {
+    apollo(server, &fast_settings())
+        .enrich_person(&query("jane@harbourplumbing.com.au"))
+        .await
+}
+
+/// Fast settings with a single attempt per call and the given circuit breaker.
+fn single_attempt(failure_threshold: u32, cool_down: Duration) -> HttpSettings {
+    HttpSettings {
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..fast_settings().retry
+        },
+        breaker: BreakerSettings {
+            failure_threshold,
+            cool_down,
+        },
+        ..fast_settings()
+    }
+}
+
 #[tokio::test]
 async fn sends_the_people_match_request_and_maps_the_person() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(PATH))
+    people_match()
         .and(header("x-api-key", KEY))
         .and(header("content-type", "application/json"))
         .and(body_partial_json(json!({
@@ -96,17 +137,12 @@ async fn sends_the_people_match_request_and_maps_the_person() {
 #[tokio::test]
 async fn no_match_and_404_are_none() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(PATH))
+    people_match()
         .and(body_partial_json(json!({"email": "nobody@example.com"})))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(fixture("apollo_no_match.json"), "application/json"),
-        )
+        .respond_with(fixture_response(200, "apollo_no_match.json"))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(PATH))
+    people_match()
         .and(body_partial_json(json!({"email": "gone@example.com"})))
         .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": "not found"})))
         .mount(&server)
@@ -125,27 +161,17 @@ async fn no_match_and_404_are_none() {
 #[tokio::test]
 async fn waits_for_retry_after_on_429_then_succeeds() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(PATH))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("retry-after", "1")
-                .set_body_json(json!({"error": "rate limited"})),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(PATH))
-        .respond_with(ok_fixture())
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    fail_then_succeed(
+        &server,
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "1")
+            .set_body_json(json!({"error": "rate limited"})),
+        1,
+    )
+    .await;
 
     let started = Instant::now();
-    let person = apollo(&server, &fast_settings())
-        .enrich_person(&query("jane@harbourplumbing.com.au"))
+    let person = enrich_jane(&server)
         .await
         .expect("succeeds after the retry");
     assert!(person.is_some());
@@ -161,16 +187,12 @@ async fn waits_for_retry_after_on_429_then_succeeds() {
 #[tokio::test]
 async fn a_retry_after_longer_than_we_wait_inline_is_returned_as_rate_limited() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(PATH))
+    people_match()
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
         .expect(1)
         .mount(&server)
         .await;
-    let err = apollo(&server, &fast_settings())
-        .enrich_person(&query("jane@harbourplumbing.com.au"))
-        .await
-        .expect_err("rate limited");
+    let err = enrich_jane(&server).await.expect_err("rate limited");
     assert_eq!(
         err,
         ProviderError::RateLimited {
@@ -184,16 +206,12 @@ async fn a_retry_after_longer_than_we_wait_inline_is_returned_as_rate_limited() 
 #[tokio::test]
 async fn retries_5xx_then_gives_up() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(PATH))
+    people_match()
         .respond_with(ResponseTemplate::new(503))
         .expect(3)
         .mount(&server)
         .await;
-    let err = apollo(&server, &fast_settings())
-        .enrich_person(&query("jane@harbourplumbing.com.au"))
-        .await
-        .expect_err("gives up");
+    let err = enrich_jane(&server).await.expect_err("gives up");
     assert_eq!(
         err,
         ProviderError::Upstream {
@@ -207,41 +225,22 @@ async fn retries_5xx_then_gives_up() {
 #[tokio::test]
 async fn a_5xx_then_success_is_retried_transparently() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(PATH))
-        .respond_with(ResponseTemplate::new(502))
-        .up_to_n_times(2)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(PATH))
-        .respond_with(ok_fixture())
-        .with_priority(2)
-        .mount(&server)
-        .await;
-    let person = apollo(&server, &fast_settings())
-        .enrich_person(&query("jane@harbourplumbing.com.au"))
-        .await
-        .expect("third attempt succeeds");
+    fail_then_succeed(&server, ResponseTemplate::new(502), 2).await;
+    let person = enrich_jane(&server).await.expect("third attempt succeeds");
     assert!(person.is_some());
 }
 
 #[tokio::test]
 async fn unauthorized_is_not_retried() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(PATH))
+    people_match()
         .respond_with(ResponseTemplate::new(401).set_body_json(
             json!({"error": "Invalid access credentials.", "error_code": "INVALID_API_KEY"}),
         ))
         .expect(1)
         .mount(&server)
         .await;
-    let err = apollo(&server, &fast_settings())
-        .enrich_person(&query("jane@harbourplumbing.com.au"))
-        .await
-        .expect_err("unauthorized");
+    let err = enrich_jane(&server).await.expect_err("unauthorized");
     assert_eq!(
         err,
         ProviderError::Unauthorized {
@@ -255,16 +254,12 @@ async fn unauthorized_is_not_retried() {
 #[tokio::test]
 async fn other_4xx_is_rejected_with_the_providers_message() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(PATH))
+    people_match()
         .respond_with(ResponseTemplate::new(422).set_body_json(json!({"error": "bad domain"})))
         .expect(1)
         .mount(&server)
         .await;
-    let err = apollo(&server, &fast_settings())
-        .enrich_person(&query("jane@harbourplumbing.com.au"))
-        .await
-        .expect_err("rejected");
+    let err = enrich_jane(&server).await.expect_err("rejected");
     assert_eq!(
         err,
         ProviderError::Rejected {
@@ -278,16 +273,14 @@ async fn other_4xx_is_rejected_with_the_providers_message() {
 #[tokio::test]
 async fn a_malformed_body_is_a_typed_error_naming_the_path() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(PATH))
+    people_match()
         .and(body_partial_json(json!({"email": "typed@example.com"})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "person": {"first_name": "Jo", "organization": {"estimated_num_employees": "lots"}}
         })))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(PATH))
+    people_match()
         .and(body_partial_json(json!({"email": "html@example.com"})))
         .respond_with(ResponseTemplate::new(200).set_body_string("<html>gateway</html>"))
         .mount(&server)
@@ -314,22 +307,11 @@ async fn a_malformed_body_is_a_typed_error_naming_the_path() {
 #[tokio::test]
 async fn the_circuit_opens_after_repeated_failures_and_fails_fast() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(PATH))
+    people_match()
         .respond_with(ResponseTemplate::new(500))
         .mount(&server)
         .await;
-    let settings = HttpSettings {
-        retry: RetryPolicy {
-            max_attempts: 1,
-            ..fast_settings().retry
-        },
-        breaker: BreakerSettings {
-            failure_threshold: 2,
-            cool_down: Duration::from_secs(60),
-        },
-        ..fast_settings()
-    };
+    let settings = single_attempt(2, Duration::from_secs(60));
     let apollo = apollo(&server, &settings);
     let q = query("jane@harbourplumbing.com.au");
     for _ in 0..2 {
@@ -355,30 +337,8 @@ async fn the_circuit_opens_after_repeated_failures_and_fails_fast() {
 #[tokio::test]
 async fn the_circuit_recovers_after_the_cool_down() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(PATH))
-        .respond_with(ResponseTemplate::new(500))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(PATH))
-        .respond_with(ok_fixture())
-        .with_priority(2)
-        .mount(&server)
-        .await;
-    let settings = HttpSettings {
-        retry: RetryPolicy {
-            max_attempts: 1,
-            ..fast_settings().retry
-        },
-        breaker: BreakerSettings {
-            failure_threshold: 1,
-            cool_down: Duration::from_millis(100),
-        },
-        ..fast_settings()
-    };
+    fail_then_succeed(&server, ResponseTemplate::new(500), 1).await;
+    let settings = single_attempt(1, Duration::from_millis(100));
     let apollo = apollo(&server, &settings);
     let q = query("jane@harbourplumbing.com.au");
     assert!(apollo.enrich_person(&q).await.is_err());

@@ -6,7 +6,7 @@ mod common;
 use agency_providers::{DataForSeo, Provider, ProviderError, SeoFactsProvider};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::{fast_settings, fixture};
+use common::{fast_settings, fixture_response};
 use secrecy::SecretString;
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
@@ -31,10 +31,6 @@ fn client(server: &MockServer) -> DataForSeo {
     .expect("client")
 }
 
-fn json_fixture(name: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_raw(fixture(name), "application/json")
-}
-
 #[tokio::test]
 async fn combines_the_labs_overview_and_the_backlinks_summary() {
     let server = MockServer::start().await;
@@ -46,7 +42,10 @@ async fn combines_the_labs_overview_and_the_backlinks_summary() {
             "location_code": 2036,
             "language_code": "en"
         }])))
-        .respond_with(json_fixture("dataforseo_domain_rank_overview.json"))
+        .respond_with(fixture_response(
+            200,
+            "dataforseo_domain_rank_overview.json",
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -57,7 +56,7 @@ async fn combines_the_labs_overview_and_the_backlinks_summary() {
             "target": "harbourplumbing.com.au",
             "include_subdomains": true
         }])))
-        .respond_with(json_fixture("dataforseo_backlinks_summary.json"))
+        .respond_with(fixture_response(200, "dataforseo_backlinks_summary.json"))
         .expect(1)
         .mount(&server)
         .await;
@@ -84,7 +83,7 @@ async fn a_domain_without_organic_data_keeps_those_facts_empty() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(OVERVIEW))
-        .respond_with(json_fixture("dataforseo_no_results.json"))
+        .respond_with(fixture_response(200, "dataforseo_no_results.json"))
         .mount(&server)
         .await;
     Mock::given(method("POST"))
@@ -106,7 +105,7 @@ async fn a_domain_without_organic_data_keeps_those_facts_empty() {
 async fn envelope_auth_errors_are_unauthorized() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(json_fixture("dataforseo_auth_error.json"))
+        .respond_with(fixture_response(200, "dataforseo_auth_error.json"))
         .mount(&server)
         .await;
     assert_eq!(
@@ -146,7 +145,7 @@ async fn http_401_is_unauthorized_and_a_bad_body_is_invalid() {
         .await;
     Mock::given(method("POST"))
         .and(path(BACKLINKS))
-        .respond_with(json_fixture("dataforseo_backlinks_summary.json"))
+        .respond_with(fixture_response(200, "dataforseo_backlinks_summary.json"))
         .mount(&server)
         .await;
     assert!(matches!(

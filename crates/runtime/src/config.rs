@@ -3,6 +3,7 @@
 //! `--help` lists them all, and a bad or missing value stops the process with a message that
 //! names the variable.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use agency_store::{PoolSettings, PoolerMode};
@@ -234,6 +235,35 @@ pub struct CommonArgs {
     pub telemetry: TelemetryArgs,
 }
 
+/// The health and metrics server of a background binary (`/healthz`, `/readyz`, `/metrics`);
+/// `DEFAULT_PORT` is that binary's default `METRICS_PORT`, shown by `--help`.
+#[derive(Debug, Clone, Args)]
+pub struct MetricsArgs<const DEFAULT_PORT: u16> {
+    /// Address of the health and metrics server.
+    #[arg(
+        long = "metrics-host",
+        env = "METRICS_HOST",
+        value_name = "METRICS_HOST",
+        default_value = "0.0.0.0"
+    )]
+    pub metrics_host: IpAddr,
+    /// Port of the health and metrics server (`/healthz`, `/readyz`, `/metrics`).
+    #[arg(
+        long = "metrics-port",
+        env = "METRICS_PORT",
+        value_name = "METRICS_PORT",
+        default_value_t = DEFAULT_PORT
+    )]
+    pub metrics_port: u16,
+}
+
+impl<const DEFAULT_PORT: u16> MetricsArgs<DEFAULT_PORT> {
+    /// The health server's socket address.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.metrics_host, self.metrics_port)
+    }
+}
+
 /// Loads `.env` (when present; real environment variables win) and parses `T`, exiting with
 /// clap's message (which names the variable) on a bad value.
 pub fn load<T: Parser>() -> T {
@@ -268,6 +298,7 @@ pub fn exit_on_config_error<T>(result: Result<T, ConfigError>) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
     #[derive(Debug, Parser)]
     struct Probe {
@@ -342,6 +373,31 @@ mod tests {
     fn a_bad_redis_url_names_the_variable() {
         let err = parse(&["--redis-url", "http://x"]).unwrap_err();
         assert!(err.contains("REDIS_URL"), "{err}");
+    }
+
+    #[derive(Debug, Parser)]
+    struct MetricsProbe {
+        #[command(flatten)]
+        metrics: MetricsArgs<9123>,
+    }
+
+    #[test]
+    fn the_metrics_port_defaults_per_binary_and_help_names_the_variables() {
+        let probe = MetricsProbe::try_parse_from(["probe"]).unwrap();
+        assert_eq!(probe.metrics.addr().port(), 9123);
+        let probe = MetricsProbe::try_parse_from([
+            "probe",
+            "--metrics-host",
+            "127.0.0.1",
+            "--metrics-port",
+            "7000",
+        ])
+        .unwrap();
+        assert_eq!(probe.metrics.addr().to_string(), "127.0.0.1:7000");
+        let help = MetricsProbe::command().render_help().to_string();
+        assert!(help.contains("METRICS_HOST"), "{help}");
+        assert!(help.contains("METRICS_PORT"), "{help}");
+        assert!(help.contains("9123"), "{help}");
     }
 
     #[test]

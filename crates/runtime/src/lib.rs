@@ -8,5 +8,7 @@ pub mod metrics;
 pub mod shutdown;
 pub mod telemetry;
 
-pub use config::{CommonArgs, ConfigError, DatabaseArgs, Environment, RedisArgs, TelemetryArgs};
+pub use config::{
+    CommonArgs, ConfigError, DatabaseArgs, Environment, MetricsArgs, RedisArgs, TelemetryArgs,
+};
 pub use shutdown::Shutdown;

@@ -1,8 +1,7 @@
 //! The scheduler's configuration, read from the environment (and `.env`).
 
-use std::net::{IpAddr, SocketAddr};
 
-use agency_runtime::CommonArgs;
+use agency_runtime::{CommonArgs, MetricsArgs};
 use clap::Parser;
 
 /// Configuration of `agency-scheduler`; `--help` lists every variable.
@@ -13,22 +12,9 @@ use clap::Parser;
     version
 )]
 pub struct SchedulerConfig {
-    /// Address of the health and metrics server.
-    #[arg(
-        long = "metrics-host",
-        env = "METRICS_HOST",
-        value_name = "METRICS_HOST",
-        default_value = "0.0.0.0"
-    )]
-    pub metrics_host: IpAddr,
-    /// Port of the health and metrics server (`/healthz`, `/readyz`, `/metrics`).
-    #[arg(
-        long = "metrics-port",
-        env = "METRICS_PORT",
-        value_name = "METRICS_PORT",
-        default_value_t = 9092
-    )]
-    pub metrics_port: u16,
+    /// Health and metrics server (`METRICS_HOST`, `METRICS_PORT`, default port 9092).
+    #[command(flatten)]
+    pub metrics: MetricsArgs<9092>,
     /// Time zone the schedules' wall-clock times are read in.
     #[arg(
         long = "scheduler-timezone",
@@ -64,9 +50,15 @@ impl SchedulerConfig {
             format!("{host}-{}", std::process::id())
         })
     }
+}
 
-    /// The health server's socket address.
-    pub fn metrics_addr(&self) -> SocketAddr {
-        SocketAddr::new(self.metrics_host, self.metrics_port)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_metrics_server_defaults_to_port_9092() {
+        let cfg = SchedulerConfig::try_parse_from(["agency-scheduler"]).expect("config parses");
+        assert_eq!(cfg.metrics.addr().port(), 9092);
     }
 }

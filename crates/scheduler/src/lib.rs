@@ -185,7 +185,7 @@ pub async fn run(
     tracing::info!(timezone = %cfg.timezone, "scheduler started");
     let interval = Duration::from_millis(cfg.check_interval_ms);
     let (served, ()) = tokio::join!(
-        health::serve(cfg.metrics_addr(), readiness, shutdown.clone()),
+        health::serve(cfg.metrics.addr(), readiness, shutdown.clone()),
         scheduler.run_loop(interval, shutdown.clone()),
     );
     served

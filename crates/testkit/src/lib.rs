@@ -1,10 +1,12 @@
 //! Test helpers for Agency OS: [`TestApp`] (a fresh, migrated database per test, the real API
 //! router on 127.0.0.1:0, HS256 token minting, fixtures for users, clients and memberships,
-//! and a `reqwest` client), a local [`JwksServer`] for RS256 tests, and the tenancy/role
-//! [`matrix`] runner. Helpers panic on failure (they are test code).
+//! and a `reqwest` client), a local [`JwksServer`] for RS256 tests, the tenancy/role
+//! [`matrix`] runner, and [`process`] helpers for tests of the real service binaries. Helpers
+//! panic on failure (they are test code).
 
 pub mod jwks;
 pub mod matrix;
+pub mod process;
 pub mod rsa_keys;
 
 use std::net::SocketAddr;
@@ -157,6 +159,29 @@ impl TestApp {
     /// A request as `user` (bearer token).
     pub fn as_user(&self, user: &TestUser, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.request(method, path).bearer_auth(&user.token)
+    }
+
+    /// Sends a request without a body as `user`; panics when nothing answers.
+    pub async fn send_as(&self, user: &TestUser, method: Method, path: &str) -> reqwest::Response {
+        self.as_user(user, method, path)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Sends `body` as JSON as `user`; panics when nothing answers.
+    pub async fn send_json_as<B: serde::Serialize + ?Sized>(
+        &self,
+        user: &TestUser,
+        method: Method,
+        path: &str,
+        body: &B,
+    ) -> reqwest::Response {
+        self.as_user(user, method, path)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// Mints an HS256 token for `sub` with `email`, valid for an hour.

@@ -1,11 +1,10 @@
 //! The worker's configuration, read from the environment (and `.env`).
 
-use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use agency_engine::jobs::Lane;
 use agency_providers::{ProvidersConfig, ProvidersConfigError};
-use agency_runtime::CommonArgs;
+use agency_runtime::{CommonArgs, MetricsArgs};
 use agency_runtime::config::Environment;
 use clap::{Args, Parser};
 
@@ -17,22 +16,9 @@ use clap::{Args, Parser};
     version
 )]
 pub struct WorkerConfig {
-    /// Address of the health and metrics server.
-    #[arg(
-        long = "metrics-host",
-        env = "METRICS_HOST",
-        value_name = "METRICS_HOST",
-        default_value = "0.0.0.0"
-    )]
-    pub metrics_host: IpAddr,
-    /// Port of the health and metrics server (`/healthz`, `/readyz`, `/metrics`).
-    #[arg(
-        long = "metrics-port",
-        env = "METRICS_PORT",
-        value_name = "METRICS_PORT",
-        default_value_t = 9091
-    )]
-    pub metrics_port: u16,
+    /// Health and metrics server (`METRICS_HOST`, `METRICS_PORT`, default port 9091).
+    #[command(flatten)]
+    pub metrics: MetricsArgs<9091>,
     /// Job queue settings.
     #[command(flatten)]
     pub queue: QueueArgs,
@@ -119,11 +105,6 @@ impl WorkerConfig {
             self.allow_sandbox_in_production,
         )
     }
-
-    /// The health server's socket address.
-    pub fn metrics_addr(&self) -> SocketAddr {
-        SocketAddr::new(self.metrics_host, self.metrics_port)
-    }
 }
 
 #[cfg(test)]
@@ -135,6 +116,11 @@ mod tests {
         let mut argv = vec!["agency-worker"];
         argv.extend_from_slice(args);
         WorkerConfig::try_parse_from(argv).expect("config parses")
+    }
+
+    #[test]
+    fn the_metrics_server_defaults_to_port_9091() {
+        assert_eq!(parse(&[]).metrics.addr().port(), 9091);
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub async fn run(
     let readiness = Readiness::new("agency-worker", pool.clone(), cache.clone());
     let runner = Runner::new(pool, cache, handlers::registry(), runner_settings(&cfg));
     let (served, ran) = tokio::join!(
-        health::serve(cfg.metrics_addr(), readiness, shutdown.clone()),
+        health::serve(cfg.metrics.addr(), readiness, shutdown.clone()),
         runner.run(shutdown.clone()),
     );
     served.and(ran)

@@ -3,42 +3,33 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use agency_engine::jobs::payload::Probe;
 use agency_engine::jobs::{EnqueueOptions, enqueue};
+use agency_testkit::process::{ServiceProcess, database_url, service_command};
 use common::*;
 use sqlx::PgPool;
 
-fn spawn_worker(database_url: &str, name: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_agency-worker"))
-        .env("DATABASE_URL", database_url)
-        .env_remove("DATABASE_DIRECT_URL")
-        .env_remove("REDIS_URL")
-        .env("METRICS_PORT", "0")
+fn spawn_worker(database_url: &str, name: &str) -> ServiceProcess {
+    ServiceProcess::spawn(
+        "agency-worker",
+        service_command(env!("CARGO_BIN_EXE_agency-worker"), database_url)
+            .env("METRICS_PORT", "0")
         .env("METRICS_HOST", "127.0.0.1")
         .env("WORKER_NAME", name)
         .env("WORKER_LEASE_SECS", "2")
         .env("WORKER_HEARTBEAT_SECS", "1")
         .env("WORKER_POLL_INTERVAL_MS", "50")
         .env("LOG_FORMAT", "pretty")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn agency-worker")
+        .env("RUST_LOG", "warn"),
+    )
 }
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_worker_killed_mid_job_loses_nothing_and_the_job_runs_once(pool: PgPool) {
     job_tables(&pool).await;
-    let db = pool
-        .connect_options()
-        .get_database()
-        .expect("test database")
-        .to_owned();
-    let url = format!("postgres://postgres@127.0.0.1:5432/{db}");
+    let url = database_url(&pool);
     let job = Probe {
         name: "crash".into(),
         sleep_ms: 3_000,
@@ -58,8 +49,7 @@ async fn a_worker_killed_mid_job_loses_nothing_and_the_job_runs_once(pool: PgPoo
             .unwrap();
     assert_eq!(lock_by.as_deref(), Some("crash-first"));
     tokio::time::sleep(Duration::from_millis(500)).await;
-    first.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
-    first.wait().unwrap();
+    first.kill(); // SIGKILL, then reaped
     assert_eq!(hits(&pool, "crash").await, 0, "killed before the effect");
     assert_eq!(
         status(&pool, &id).await,
@@ -71,8 +61,7 @@ async fn a_worker_killed_mid_job_loses_nothing_and_the_job_runs_once(pool: PgPoo
     let mut second = spawn_worker(&url, "crash-second");
     wait_status(&pool, &id, "Done", Duration::from_secs(30)).await;
     let took = started.elapsed();
-    second.kill().ok();
-    second.wait().ok();
+    second.kill();
 
     let (attempts, lock_by): (i32, Option<String>) =
         sqlx::query_as("SELECT attempts, lock_by FROM apalis.jobs WHERE id = $1")

@@ -4,16 +4,14 @@
 
 mod common;
 
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use agency_engine::jobs::payload::Probe;
 use agency_engine::jobs::{EnqueueOptions, enqueue};
+use agency_testkit::process::{ServiceProcess, database_url, free_port, service_command};
 use common::*;
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use sqlx::PgPool;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PROVIDER_VARS: &[&str] = &[
     "APOLLO_API_KEY",
@@ -27,29 +25,9 @@ const PROVIDER_VARS: &[&str] = &[
     "AGENCY_ENV",
 ];
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-fn database_url(pool: &PgPool) -> String {
-    let db = pool
-        .connect_options()
-        .get_database()
-        .expect("test database")
-        .to_owned();
-    format!("postgres://postgres@127.0.0.1:5432/{db}")
-}
-
 fn worker_command(database_url: &str, port: u16) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_agency-worker"));
-    cmd.env("DATABASE_URL", database_url)
-        .env_remove("DATABASE_DIRECT_URL")
-        .env_remove("REDIS_URL")
-        .env("METRICS_PORT", port.to_string())
+    let mut cmd = service_command(env!("CARGO_BIN_EXE_agency-worker"), database_url);
+    cmd.env("METRICS_PORT", port.to_string())
         .env("METRICS_HOST", "127.0.0.1")
         .env("WORKER_POLL_INTERVAL_MS", "50")
         .env("WORKER_HEARTBEAT_SECS", "1")
@@ -61,70 +39,15 @@ fn worker_command(database_url: &str, port: u16) -> Command {
     cmd
 }
 
-/// The status of `GET path` on 127.0.0.1:`port`, or `None` when nothing answers.
-async fn http_status(port: u16, path: &str) -> Option<u16> {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.ok()?;
-    let text = String::from_utf8_lossy(&response);
-    text.split_whitespace().nth(1)?.parse().ok()
-}
-
-async fn wait_ready(child: &mut Child, port: u16) {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            panic!("agency-worker exited before it was ready: {status}");
-        }
-        if http_status(port, "/readyz").await == Some(200) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "agency-worker not ready within 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn sigterm(child: &Child) {
-    kill(
-        Pid::from_raw(i32::try_from(child.id()).expect("pid")),
-        Signal::SIGTERM,
-    )
-    .expect("SIGTERM");
-}
-
-async fn wait_exit(child: &mut Child, limit: Duration) -> ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
-        }
-        if start.elapsed() > limit {
-            child.kill().ok();
-            child.wait().ok();
-            panic!("agency-worker did not exit within {limit:?} of SIGTERM");
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
 #[sqlx::test(migrations = "../../migrations")]
 async fn sigterm_lets_the_running_job_finish_then_exits_zero(pool: PgPool) {
     job_tables(&pool).await;
     let port = free_port();
-    let mut child = worker_command(&database_url(&pool), port)
-        .env("WORKER_NAME", "graceful")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn agency-worker");
-    wait_ready(&mut child, port).await;
+    let mut worker = ServiceProcess::spawn(
+        "agency-worker",
+        worker_command(&database_url(&pool), port).env("WORKER_NAME", "graceful"),
+    );
+    worker.wait_ready(port).await;
 
     let job = Probe {
         name: "graceful".into(),
@@ -137,10 +60,10 @@ async fn sigterm_lets_the_running_job_finish_then_exits_zero(pool: PgPool) {
     wait_status(&pool, &id, "Running", Duration::from_secs(20)).await;
 
     let signalled = Instant::now();
-    sigterm(&child);
+    worker.sigterm();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
-        child.try_wait().expect("try_wait").is_none(),
+        worker.try_wait().is_none(),
         "the worker exited while its job was still running"
     );
     assert_eq!(
@@ -149,7 +72,7 @@ async fn sigterm_lets_the_running_job_finish_then_exits_zero(pool: PgPool) {
         "the job is still sleeping"
     );
 
-    let status = wait_exit(&mut child, Duration::from_secs(15)).await;
+    let status = worker.wait_exit(Duration::from_secs(15)).await;
     let took = signalled.elapsed();
     assert!(status.success(), "exit status {status}");
     assert_eq!(status.code(), Some(0));
@@ -175,15 +98,12 @@ async fn sigterm_lets_the_running_job_finish_then_exits_zero(pool: PgPool) {
 async fn an_idle_worker_exits_zero_at_once_on_sigterm(pool: PgPool) {
     job_tables(&pool).await;
     let port = free_port();
-    let mut child = worker_command(&database_url(&pool), port)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn agency-worker");
-    wait_ready(&mut child, port).await;
+    let mut worker =
+        ServiceProcess::spawn("agency-worker", &mut worker_command(&database_url(&pool), port));
+    worker.wait_ready(port).await;
     let signalled = Instant::now();
-    sigterm(&child);
-    let status = wait_exit(&mut child, Duration::from_secs(5)).await;
+    worker.sigterm();
+    let status = worker.wait_exit(Duration::from_secs(5)).await;
     assert_eq!(status.code(), Some(0), "exit status {status}");
     assert!(signalled.elapsed() < Duration::from_secs(5));
 }
@@ -205,15 +125,14 @@ async fn production_refuses_sandbox_providers_without_the_opt_in(pool: PgPool) {
 
     // With the opt-in it starts (and stops cleanly).
     let port = free_port();
-    let mut child = worker_command(&url, port)
-        .env("AGENCY_ENV", "production")
-        .env("ALLOW_SANDBOX_IN_PRODUCTION", "true")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn agency-worker");
-    wait_ready(&mut child, port).await;
-    sigterm(&child);
-    let status = wait_exit(&mut child, Duration::from_secs(5)).await;
+    let mut worker = ServiceProcess::spawn(
+        "agency-worker",
+        worker_command(&url, port)
+            .env("AGENCY_ENV", "production")
+            .env("ALLOW_SANDBOX_IN_PRODUCTION", "true"),
+    );
+    worker.wait_ready(port).await;
+    worker.sigterm();
+    let status = worker.wait_exit(Duration::from_secs(5)).await;
     assert_eq!(status.code(), Some(0), "exit status {status}");
 }

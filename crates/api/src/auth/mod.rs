@@ -7,6 +7,7 @@
 //! refetches are throttled), so they cost little.
 
 pub mod jwt;
+pub mod known_users;
 
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 pub use jwt::{Claims, JwtVerifier, TokenError};
+pub use known_users::{KnownUser, KnownUsers};
 
 use crate::error::ApiError;
 use crate::server::AppState;

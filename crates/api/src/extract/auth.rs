@@ -1,4 +1,5 @@
-//! `AuthUser` (the verified caller, their `users` row created on first sight) and
+//! `AuthUser` (the verified caller, their `users` row created on first sight; the row is
+//! remembered in-process for `USER_CACHE_TTL_SECS`, see [`crate::auth::known_users`]) and
 //! `PlatformAdmin` (an `AuthUser` with `is_platform_admin`).
 
 use agency_domain::UserId;
@@ -6,7 +7,7 @@ use agency_store::users;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use crate::auth::Claims;
+use crate::auth::{Claims, KnownUser};
 use crate::error::ApiError;
 use crate::server::AppState;
 
@@ -43,13 +44,25 @@ impl FromRequestParts<AppState> for AuthUser {
             .email
             .map(|e| e.trim().to_lowercase())
             .filter(|e| !e.is_empty());
-        let row = users::ensure(&state.pool, id, token_email.as_deref()).await?;
+        // The upsert runs only for a user this process has not seen within the TTL.
+        let known = match state.known_users.get(claims.sub) {
+            Some(known) => known,
+            None => {
+                let row = users::ensure(&state.pool, id, token_email.as_deref()).await?;
+                let known = KnownUser {
+                    email: row.email,
+                    is_platform_admin: row.is_platform_admin,
+                };
+                state.known_users.insert(claims.sub, known.clone());
+                known
+            }
+        };
         tracing::Span::current().record("user_id", tracing::field::display(id));
         let user = AuthUser {
             id,
             token_email,
-            email: row.email,
-            is_platform_admin: row.is_platform_admin,
+            email: known.email,
+            is_platform_admin: known.is_platform_admin,
         };
         parts.extensions.insert(user.clone());
         Ok(user)

@@ -40,6 +40,7 @@ impl From<UseCaseError> for ApiError {
             UseCaseError::TooLarge(detail) => ApiError::payload_too_large().with_detail(detail),
             UseCaseError::BadInput(detail) => ApiError::bad_request("unreadable_body", detail),
             UseCaseError::Store(e) => ApiError::from(e),
+            UseCaseError::Queue(e) => ApiError::internal(e),
         }
     }
 }
@@ -246,17 +247,11 @@ async fn resume(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Campaign>> {
     tenant.require(Role::Member)?;
-    let current = campaigns::get(&state.pool, tenant.client_id.into_uuid(), id).await?;
-    if current.status != CampaignStatus::Paused.as_str() {
-        return Err(ApiError::conflict(
-            "illegal_transition",
-            format!(
-                "only a paused campaign can be resumed; this one is {}",
-                current.status
-            ),
-        ));
-    }
-    transition(&state, &tenant, id, CampaignStatus::Active).await
+    let client = tenant.client_id.into_uuid();
+    let (from, to) = (Some(CampaignStatus::Paused), CampaignStatus::Active);
+    let campaign =
+        campaigns::change_status_from(&state.pool, &actor(&tenant), client, id, from, to).await?;
+    Ok(ApiJson(campaign))
 }
 
 /// Complete an active or paused campaign (it becomes read-only).

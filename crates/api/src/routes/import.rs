@@ -1,5 +1,6 @@
 //! `POST /api/v1/clients/{client_id}/campaigns/{id}/leads/import`: a CSV body streamed into the
-//! engine's all-or-nothing lead import (the body is never buffered whole).
+//! engine's all-or-nothing lead import (the body is never buffered whole). It runs under
+//! `IMPORT_TIMEOUT_SECS` (default 300 s) instead of the global request timeout.
 
 use std::io;
 
@@ -18,6 +19,10 @@ use crate::extract::{ApiJson, ApiPath, Tenant};
 use crate::routes::campaigns::actor;
 use crate::routes::with_import_body_limit;
 use crate::server::AppState;
+
+/// The route's path template (also the one the longer import timeout is chosen on,
+/// `crate::layers::Timeouts`).
+pub const PATH: &str = "/api/v1/clients/{client_id}/campaigns/{id}/leads/import";
 
 /// The routes of this module (with the import body limit).
 pub fn router() -> OpenApiRouter<AppState> {

@@ -1,6 +1,8 @@
 //! Lead-pipeline routes: rescore one lead now (`POST .../leads/{id}/rescore`, answers the
-//! rescored Lead), rescore a whole campaign in the background (`POST .../campaigns/{id}/rescore`,
-//! 202) and the ALS tier distribution per campaign (`GET .../reports/tiers`).
+//! rescored Lead), queue enrichment for one lead (`POST .../leads/{id}/enrich`, 202 with the
+//! Lead as it is now) or for a list of leads (`POST .../leads/bulk-enrich`, 202 `{queued}`),
+//! rescore a whole campaign in the background (`POST .../campaigns/{id}/rescore`, 202) and the
+//! ALS tier distribution per campaign (`GET .../reports/tiers`).
 
 use agency_domain::Role;
 use agency_engine::pipeline::{self, PipelineError, TierReport};
@@ -22,6 +24,8 @@ use crate::server::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(rescore_lead))
+        .routes(routes!(enrich_lead))
+        .routes(routes!(bulk_enrich))
         .routes(routes!(rescore_campaign))
         .routes(routes!(tier_report))
 }
@@ -42,6 +46,24 @@ pub struct RescoreQueued {
     pub job_id: String,
     /// Always `queued`.
     pub status: String,
+}
+
+/// Most lead ids one bulk-enrich request may name.
+pub const BULK_ENRICH_MAX: usize = 1_000;
+
+/// The body of a bulk enrichment.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkEnrich {
+    /// The leads to enrich (at most 1,000; repeats count once).
+    pub lead_ids: Vec<Uuid>,
+}
+
+/// The answer of a bulk enrichment.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BulkEnrichQueued {
+    /// Enrichment jobs queued: one per distinct live lead of this client in the list.
+    pub queued: usize,
 }
 
 fn pipeline_error(e: PipelineError, what: &str) -> ApiError {
@@ -68,6 +90,81 @@ async fn rescore_lead(
         .await
         .map_err(|e| pipeline_error(e, "lead"))?;
     Ok(ApiJson(lead))
+}
+
+/// Queue enrichment (the provider waterfall, then scoring and allocation) for one lead;
+/// answers the lead as it is now.
+#[utoipa::path(post, path = "/api/v1/clients/{client_id}/leads/{id}/enrich", tag = "leads",
+    params(("client_id" = Uuid, Path), ("id" = Uuid, Path)),
+    responses((status = 202, body = Lead), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn enrich_lead(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    ApiPath(path): ApiPath<TenantItemPath>,
+) -> ApiResult<(StatusCode, ApiJson<Lead>)> {
+    tenant.require(Role::Member)?;
+    let client_id = tenant.client_id.into_uuid();
+    let mut tx = state.pool.begin().await?;
+    // A lead that is not the client's (or deleted) is 404, and nothing is queued.
+    let lead = agency_store::leads::get(&mut *tx, client_id, path.id).await?;
+    pipeline::enqueue_new_leads(&mut tx, client_id, &[lead.id])
+        .await
+        .map_err(ApiError::internal)?;
+    tx.commit().await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(lead)))
+}
+
+/// Queue enrichment for up to 1,000 leads. Ids that are not live leads of this client (other
+/// clients' leads, deleted or unknown ids) are ignored, not refused, and not counted; repeats
+/// count once. More than 1,000 ids is 422 on `lead_ids`.
+#[utoipa::path(post, path = "/api/v1/clients/{client_id}/leads/bulk-enrich", tag = "leads",
+    params(("client_id" = Uuid, Path)),
+    request_body = BulkEnrich,
+    responses((status = 202, body = BulkEnrichQueued), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn bulk_enrich(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    ApiJson(body): ApiJson<BulkEnrich>,
+) -> ApiResult<(StatusCode, ApiJson<BulkEnrichQueued>)> {
+    tenant.require(Role::Member)?;
+    if body.lead_ids.len() > BULK_ENRICH_MAX {
+        return Err(ApiError::field(
+            "lead_ids",
+            format!(
+                "at most {BULK_ENRICH_MAX} ids per request (got {})",
+                body.lead_ids.len()
+            ),
+        ));
+    }
+    let client_id = tenant.client_id.into_uuid();
+    let mut tx = state.pool.begin().await?;
+    let ids = live_lead_ids(&mut tx, client_id, &body.lead_ids).await?;
+    let queued = pipeline::enqueue_new_leads(&mut tx, client_id, &ids)
+        .await
+        .map_err(ApiError::internal)?;
+    tx.commit().await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(BulkEnrichQueued { queued })))
+}
+
+/// The distinct ids among `ids` that are live leads of the client, in id order.
+async fn live_lead_ids(
+    conn: &mut sqlx::PgConnection,
+    client_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar(
+        "SELECT id FROM leads
+          WHERE client_id = $1 AND id = ANY($2) AND deleted_at IS NULL
+          ORDER BY id",
+    )
+    .bind(client_id)
+    .bind(ids)
+    .fetch_all(conn)
+    .await
 }
 
 /// Rescore and re-allocate every lead of a campaign in the background (batches of 1,000).

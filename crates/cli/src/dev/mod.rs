@@ -123,8 +123,8 @@ async fn run_services(
     }
 
     let cache = Arc::new(api.common.redis.cache(pool.clone())?);
-    worker.metrics_port = api.port.saturating_add(1);
-    scheduler.metrics_port = api.port.saturating_add(2);
+    worker.metrics.metrics_port = api.port.saturating_add(1);
+    scheduler.metrics.metrics_port = api.port.saturating_add(2);
     let shutdown = Shutdown::on_signals();
     let state = agency_api::AppState::new(pool.clone(), cache.clone(), api_settings);
     let (api_result, worker_result, scheduler_result) = tokio::join!(

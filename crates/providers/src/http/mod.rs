@@ -192,6 +192,25 @@ impl ProviderHttp {
         decode_json(self.provider, &bytes)
     }
 
+    /// Like [`post_json`](Self::post_json), but HTTP 404 is `Ok(None)` (the provider has no
+    /// such record).
+    pub async fn post_json_optional<B, T>(
+        &self,
+        url: &Url,
+        auth: Auth<'_>,
+        body: &B,
+    ) -> Result<Option<T>, ProviderError>
+    where
+        B: Serialize + ?Sized + Sync,
+        T: DeserializeOwned,
+    {
+        match self.post_json(url, auth, body).await {
+            Ok(answer) => Ok(Some(answer)),
+            Err(ProviderError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Runs a request built by `build` (called once per attempt) through the breaker and the
     /// retry loop; returns the body of a 2xx response.
     pub async fn execute<F>(&self, build: F) -> Result<Vec<u8>, ProviderError>

@@ -13,6 +13,11 @@ pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
 }
 
+/// A wiremock answer with `status` and the fixture `name` as its JSON body.
+pub fn fixture_response(status: u16, name: &str) -> wiremock::ResponseTemplate {
+    wiremock::ResponseTemplate::new(status).set_body_raw(fixture(name), "application/json")
+}
+
 /// The fixture parsed as JSON.
 pub fn fixture_json(name: &str) -> serde_json::Value {
     serde_json::from_str(&fixture(name)).expect("fixture is JSON")
