@@ -307,6 +307,23 @@ mod tests {
     }
 
     #[test]
+    fn import_timeout_and_user_memory_have_defaults_and_are_checked() {
+        let mut cfg = parse(&["--supabase-jwt-secret", "s"]);
+        let settings = cfg.settings().expect("valid");
+        assert_eq!(settings.request_timeout, Duration::from_secs(30));
+        assert_eq!(settings.import_timeout, Duration::from_secs(300));
+        assert_eq!(settings.user_cache_ttl, Duration::from_secs(60));
+        cfg.user_cache_ttl_secs = 0;
+        assert_eq!(
+            cfg.settings().expect("0 turns it off").user_cache_ttl,
+            Duration::ZERO
+        );
+        cfg.import_timeout_secs = 0;
+        let err = cfg.settings().expect_err("must fail").to_string();
+        assert!(err.contains("IMPORT_TIMEOUT_SECS"), "{err}");
+    }
+
+    #[test]
     fn cors_origins_parse() {
         assert_eq!(CorsOrigins::parse("").ok(), Some(CorsOrigins::None));
         assert_eq!(CorsOrigins::parse(" * ").ok(), Some(CorsOrigins::Any));

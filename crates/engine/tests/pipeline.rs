@@ -307,6 +307,25 @@ fn env<'a>(pool: &'a PgPool, cache: &'a dyn Cache, waterfall: &'a Waterfall) -> 
     }
 }
 
+/// Enriches `lead` of `client` now through the fakes' waterfall, without a fallback gate.
+async fn enrich_now(
+    pool: &PgPool,
+    cache: &dyn Cache,
+    f: &Fakes,
+    client: Uuid,
+    lead: Uuid,
+) -> EnrichOutcome {
+    enrich_lead(
+        env(pool, cache, &f.waterfall),
+        client,
+        lead,
+        None,
+        Utc::now(),
+    )
+    .await
+    .expect("enrich")
+}
+
 // ---------- waterfall ----------
 
 #[tokio::test]
@@ -435,15 +454,7 @@ async fn enrichment_stores_facts_spends_a_credit_and_a_cache_hit_spends_none(poo
     let f = fakes(Answer::Match(90), Answer::NoMatch, Answer::NoMatch);
     let c1 = client(&pool, 5).await;
     let lead1 = raw_lead(&pool, c1, None, "jane@acme.com.au").await;
-    let out = enrich_lead(
-        env(&pool, &*cache, &f.waterfall),
-        c1,
-        lead1,
-        None,
-        Utc::now(),
-    )
-    .await
-    .expect("enrich");
+    let out = enrich_now(&pool, &*cache, &f, c1, lead1).await;
     assert!(
         matches!(
             out,
@@ -473,15 +484,7 @@ async fn enrichment_stores_facts_spends_a_credit_and_a_cache_hit_spends_none(poo
     // Same person for another client: cache hit, no provider, no credit, SEO from its cache.
     let c2 = client(&pool, 5).await;
     let lead2 = raw_lead(&pool, c2, None, "jane@acme.com.au").await;
-    let out = enrich_lead(
-        env(&pool, &*cache, &f.waterfall),
-        c2,
-        lead2,
-        None,
-        Utc::now(),
-    )
-    .await
-    .expect("enrich");
+    let out = enrich_now(&pool, &*cache, &f, c2, lead2).await;
     assert!(
         matches!(&out, EnrichOutcome::Enriched { from_cache: true, source, .. } if source == "cache:apollo"),
         "{out:?}"
@@ -503,15 +506,7 @@ async fn enrichment_stores_facts_spends_a_credit_and_a_cache_hit_spends_none(poo
         .expect("set");
     let c3 = client(&pool, 5).await;
     let lead3 = raw_lead(&pool, c3, None, "jane@acme.com.au").await;
-    enrich_lead(
-        env(&pool, &*cache, &f.waterfall),
-        c3,
-        lead3,
-        None,
-        Utc::now(),
-    )
-    .await
-    .expect("enrich");
+    enrich_now(&pool, &*cache, &f, c3, lead3).await;
     assert_eq!(f.apollo.calls(), 2);
     assert_eq!(credits(&pool, c3).await, 4);
 }
@@ -522,9 +517,7 @@ async fn no_credit_left_means_the_lead_waits_with_the_reason(pool: PgPool) {
     let f = fakes(Answer::Match(90), Answer::NoMatch, Answer::NoMatch);
     let c = client(&pool, 0).await;
     let lead = raw_lead(&pool, c, None, "bob@builder.com.au").await;
-    let out = enrich_lead(env(&pool, &*cache, &f.waterfall), c, lead, None, Utc::now())
-        .await
-        .expect("enrich");
+    let out = enrich_now(&pool, &*cache, &f, c, lead).await;
     assert_eq!(out, EnrichOutcome::WaitingForCredits);
     assert_eq!(f.apollo.calls(), 0);
     let (status, reason): (String, Option<String>) =
@@ -702,6 +695,24 @@ async fn resource(
         .id
 }
 
+/// How often `resource` (of `kind`) was used on the Sydney day of `at` (the test clients'
+/// time zone), by its daily counter.
+async fn used_on(
+    cache: &FallbackCache,
+    kind: agency_domain::ResourceKind,
+    resource: Uuid,
+    at: DateTime<Utc>,
+) -> i64 {
+    cache
+        .read_daily(
+            &counter_name(kind, resource),
+            chrono_tz::Australia::Sydney,
+            at,
+        )
+        .await
+        .expect("daily counter")
+}
+
 async fn allocation_of(
     pool: &PgPool,
     lead: Uuid,
@@ -745,22 +756,9 @@ async fn email_domains_fill_least_used_first_under_caps_with_warm_up(pool: PgPoo
         .await
         .expect("run");
     assert_eq!((s.allocation.allocated, s.allocation.waiting), (70, 5));
-    let tz = chrono_tz::Australia::Sydney;
     let kind = agency_domain::ResourceKind::EmailDomain;
-    assert_eq!(
-        cache
-            .read_daily(&counter_name(kind, new_domain), tz, now)
-            .await
-            .expect("n"),
-        20
-    );
-    assert_eq!(
-        cache
-            .read_daily(&counter_name(kind, warm), tz, now)
-            .await
-            .expect("n"),
-        50
-    );
+    assert_eq!(used_on(&cache, kind, new_domain, now).await, 20);
+    assert_eq!(used_on(&cache, kind, warm, now).await, 50);
 
     let mut waiting = 0;
     for lead in &leads {
@@ -787,13 +785,7 @@ async fn email_domains_fill_least_used_first_under_caps_with_warm_up(pool: PgPoo
         .await
         .expect("again");
     assert_eq!((s.allocation.kept, s.allocation.allocated), (70, 0));
-    assert_eq!(
-        cache
-            .read_daily(&counter_name(kind, warm), tz, now)
-            .await
-            .expect("n"),
-        50
-    );
+    assert_eq!(used_on(&cache, kind, warm, now).await, 50);
 
     // A later batch the same day also waits, and its plans are stored (the waiting-leads pass
     // it would schedule exists already: the duplicate must not undo the batch).
@@ -824,20 +816,8 @@ async fn email_domains_fill_least_used_first_under_caps_with_warm_up(pool: PgPoo
         .expect("tomorrow");
     assert_eq!((s.allocated, s.waiting), (5, 0));
     // Least used first on a fresh day: both start at 0, so they alternate (ties: first listed).
-    assert_eq!(
-        cache
-            .read_daily(&counter_name(kind, new_domain), tz, tomorrow)
-            .await
-            .expect("n"),
-        3
-    );
-    assert_eq!(
-        cache
-            .read_daily(&counter_name(kind, warm), tz, tomorrow)
-            .await
-            .expect("n"),
-        2
-    );
+    assert_eq!(used_on(&cache, kind, new_domain, tomorrow).await, 3);
+    assert_eq!(used_on(&cache, kind, warm, tomorrow).await, 2);
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -876,21 +856,8 @@ async fn linkedin_seat_caps_at_seventeen_and_day_rolls_over_at_local_midnight(po
         .expect("rollover");
     assert_eq!(s.allocated, 3);
     let kind = agency_domain::ResourceKind::LinkedinSeat;
-    let tz = chrono_tz::Australia::Sydney;
-    assert_eq!(
-        cache
-            .read_daily(&counter_name(kind, seat), tz, before)
-            .await
-            .expect("n"),
-        17
-    );
-    assert_eq!(
-        cache
-            .read_daily(&counter_name(kind, seat), tz, after)
-            .await
-            .expect("n"),
-        3
-    );
+    assert_eq!(used_on(&cache, kind, seat, before).await, 17);
+    assert_eq!(used_on(&cache, kind, seat, after).await, 3);
 }
 
 #[sqlx::test(migrations = "../../migrations")]

@@ -52,8 +52,57 @@ async fn lead(pool: &PgPool, client_id: Uuid, email: &str) -> Uuid {
         .expect("lead")
 }
 
-async fn exec(pool: &PgPool, sql: &'static str, id: Uuid) {
-    sqlx::query(sql).bind(id).execute(pool).await.expect(sql);
+/// A lead of `client_id`, then `UPDATE leads SET {set}` applied to it.
+async fn lead_where(pool: &PgPool, client_id: Uuid, email: &str, set: &'static str) -> Uuid {
+    let id = lead(pool, client_id, email).await;
+    // `set` is a literal of this file.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE leads SET {set} WHERE id = $1"
+    )))
+    .bind(id)
+    .execute(pool)
+    .await
+    .expect(set);
+    id
+}
+
+/// Sets the client's next credit reset.
+async fn set_reset_at(pool: &PgPool, client_id: Uuid, at: DateTime<Utc>) {
+    sqlx::query("UPDATE clients SET credits_reset_at = $2 WHERE id = $1")
+        .bind(client_id)
+        .bind(at)
+        .execute(pool)
+        .await
+        .expect("credits_reset_at");
+}
+
+/// Sets the client's remaining credits (as if it had spent some).
+async fn set_credits(pool: &PgPool, client_id: Uuid, credits: i32) {
+    sqlx::query("UPDATE clients SET credits_remaining = $2 WHERE id = $1")
+        .bind(client_id)
+        .bind(credits)
+        .execute(pool)
+        .await
+        .expect("spend");
+}
+
+/// The client's remaining credits.
+async fn credits_of(pool: &PgPool, client_id: Uuid) -> i32 {
+    sqlx::query_scalar("SELECT credits_remaining FROM clients WHERE id = $1")
+        .bind(client_id)
+        .fetch_one(pool)
+        .await
+        .expect("credits")
+}
+
+/// One sweep of at most `limit` leads, in its own transaction.
+async fn sweep(pool: &PgPool, limit: i64) -> enrichment_sweep::SweepSummary {
+    let mut tx = pool.begin().await.expect("tx");
+    let outcome = enrichment_sweep::sweep_enrichment(&mut tx, limit)
+        .await
+        .expect("sweep");
+    tx.commit().await.expect("commit");
+    outcome
 }
 
 /// The `enrich_lead` payloads in the queue, sorted by lead id.
@@ -96,47 +145,35 @@ async fn the_sweep_enqueues_only_leads_that_need_enrichment_once(pool: PgPool) {
     let broke = client(&pool, "ignition", 0, "Australia/Sydney").await;
 
     let fresh = lead(&pool, with_credits, "fresh@a.example").await;
-    let waiting_ok = lead(&pool, with_credits, "waiting@a.example").await;
-    exec(
+    let waiting_ok = lead_where(
         &pool,
-        "UPDATE leads SET enrichment_wait_reason = 'no_credits' WHERE id = $1",
-        waiting_ok,
+        with_credits,
+        "waiting@a.example",
+        "enrichment_wait_reason = 'no_credits'",
     )
     .await;
-    let enriched = lead(&pool, with_credits, "done@a.example").await;
-    exec(
+    let _enriched = lead_where(
         &pool,
-        "UPDATE leads SET enriched_at = now(), enrichment_source = 'apollo' WHERE id = $1",
-        enriched,
+        with_credits,
+        "done@a.example",
+        "enriched_at = now(), enrichment_source = 'apollo'",
     )
     .await;
-    let scored = lead(&pool, with_credits, "scored@a.example").await;
-    exec(
+    let _scored = lead_where(&pool, with_credits, "scored@a.example", "status = 'scored'").await;
+    let _deleted = lead_where(&pool, with_credits, "gone@a.example", "deleted_at = now()").await;
+    let _other_reason = lead_where(
         &pool,
-        "UPDATE leads SET status = 'scored' WHERE id = $1",
-        scored,
-    )
-    .await;
-    let deleted = lead(&pool, with_credits, "gone@a.example").await;
-    exec(
-        &pool,
-        "UPDATE leads SET deleted_at = now() WHERE id = $1",
-        deleted,
-    )
-    .await;
-    let other_reason = lead(&pool, with_credits, "other@a.example").await;
-    exec(
-        &pool,
-        "UPDATE leads SET enrichment_wait_reason = 'manual_hold' WHERE id = $1",
-        other_reason,
+        with_credits,
+        "other@a.example",
+        "enrichment_wait_reason = 'manual_hold'",
     )
     .await;
     // Still no credits: it keeps waiting.
-    let waiting_broke = lead(&pool, broke, "waiting@b.example").await;
-    exec(
+    let _waiting_broke = lead_where(
         &pool,
-        "UPDATE leads SET enrichment_wait_reason = 'no_credits' WHERE id = $1",
-        waiting_broke,
+        broke,
+        "waiting@b.example",
+        "enrichment_wait_reason = 'no_credits'",
     )
     .await;
     // Already has an open enrich job: not enqueued twice.
@@ -203,18 +240,10 @@ async fn the_sweep_is_bounded_per_run(pool: PgPool) {
     for i in 0..5 {
         lead(&pool, c, &format!("l{i}@a.example")).await;
     }
-    let mut tx = pool.begin().await.expect("tx");
-    let first = enrichment_sweep::sweep_enrichment(&mut tx, 3)
-        .await
-        .expect("sweep");
-    tx.commit().await.expect("commit");
+    let first = sweep(&pool, 3).await;
     assert_eq!(first.enqueued, 3);
     assert!(first.batch_full);
-    let mut tx = pool.begin().await.expect("tx");
-    let second = enrichment_sweep::sweep_enrichment(&mut tx, 3)
-        .await
-        .expect("sweep");
-    tx.commit().await.expect("commit");
+    let second = sweep(&pool, 3).await;
     assert_eq!(second.enqueued, 2);
     assert!(!second.batch_full);
     assert_eq!(enrich_jobs(&pool).await.len(), 5);
@@ -232,29 +261,19 @@ async fn a_due_client_gets_its_tier_credits_a_month_later_date_an_audit_row_and_
         .with_ymd_and_hms(2026, 9, 1, 0, 0, 0)
         .unwrap()
         .with_timezone(&Utc);
-    sqlx::query("UPDATE clients SET credits_reset_at = $2 WHERE id = $1")
-        .bind(due)
-        .bind(due_at)
-        .execute(&pool)
-        .await
-        .expect("due");
-    let waiting = lead(&pool, due, "waiting@a.example").await;
-    exec(
+    set_reset_at(&pool, due, due_at).await;
+    let waiting = lead_where(
         &pool,
-        "UPDATE leads SET enrichment_wait_reason = 'no_credits' WHERE id = $1",
-        waiting,
+        due,
+        "waiting@a.example",
+        "enrichment_wait_reason = 'no_credits'",
     )
     .await;
     let _not_waiting = lead(&pool, due, "fresh@a.example").await;
 
     // Not yet due, and no reset date: untouched.
     let later = client(&pool, "dominance", 7, "Australia/Perth").await;
-    sqlx::query("UPDATE clients SET credits_reset_at = $2 WHERE id = $1")
-        .bind(later)
-        .bind(due_at + chrono::Duration::days(3))
-        .execute(&pool)
-        .await
-        .expect("later");
+    set_reset_at(&pool, later, due_at + chrono::Duration::days(3)).await;
     let never = client(&pool, "ignition", 3, "Australia/Sydney").await;
 
     let now = due_at + chrono::Duration::hours(1);
@@ -296,30 +315,18 @@ async fn a_due_client_gets_its_tier_credits_a_month_later_date_an_audit_row_and_
         }]
     );
     for (id, credits) in [(later, 7), (never, 3)] {
-        let left: i32 = sqlx::query_scalar("SELECT credits_remaining FROM clients WHERE id = $1")
-            .bind(id)
-            .fetch_one(&pool)
-            .await
-            .expect("credits");
+        let left = credits_of(&pool, id).await;
         assert_eq!(left, credits);
     }
 
     // Spend some credits, then run again in the same period (a redelivery): nothing is reset
     // twice, no second audit row, no second job.
-    sqlx::query("UPDATE clients SET credits_remaining = 100 WHERE id = $1")
-        .bind(due)
-        .execute(&pool)
-        .await
-        .expect("spend");
+    set_credits(&pool, due, 100).await;
     let again = reset_due_credits(&pool, now + chrono::Duration::hours(1))
         .await
         .expect("again");
     assert_eq!(again.reset, 0);
-    let credits: i32 = sqlx::query_scalar("SELECT credits_remaining FROM clients WHERE id = $1")
-        .bind(due)
-        .fetch_one(&pool)
-        .await
-        .expect("credits");
+    let credits = credits_of(&pool, due).await;
     assert_eq!(credits, 100);
     let audits: i64 =
         sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'client.credits_reset'")
@@ -341,12 +348,7 @@ async fn the_registered_credit_reset_job_resets_a_due_client_once_per_period(poo
     job_tables(&pool).await;
     let c = client(&pool, "dominance", 12, "Australia/Sydney").await;
     let due_at = Utc::now() - chrono::Duration::hours(1);
-    sqlx::query("UPDATE clients SET credits_reset_at = $2 WHERE id = $1")
-        .bind(c)
-        .bind(due_at)
-        .execute(&pool)
-        .await
-        .expect("due");
+    set_reset_at(&pool, c, due_at).await;
     let job = CreditReset(tick("credit_reset", Utc::now()));
     run(&pool, &job).await;
     let (credits, next): (i32, DateTime<Utc>) =
@@ -357,17 +359,9 @@ async fn the_registered_credit_reset_job_resets_a_due_client_once_per_period(poo
             .expect("client");
     assert_eq!(credits, 4_500);
     assert!(next > Utc::now() + chrono::Duration::days(27), "{next}");
-    sqlx::query("UPDATE clients SET credits_remaining = 1 WHERE id = $1")
-        .bind(c)
-        .execute(&pool)
-        .await
-        .expect("spend");
+    set_credits(&pool, c, 1).await;
     run(&pool, &job).await;
-    let credits: i32 = sqlx::query_scalar("SELECT credits_remaining FROM clients WHERE id = $1")
-        .bind(c)
-        .fetch_one(&pool)
-        .await
-        .expect("credits");
+    let credits = credits_of(&pool, c).await;
     assert_eq!(credits, 1);
 }
 
@@ -376,12 +370,7 @@ async fn a_concurrent_run_for_the_same_period_resets_once(pool: PgPool) {
     job_tables(&pool).await;
     let c = client(&pool, "ignition", 0, "Australia/Sydney").await;
     let due_at = Utc.with_ymd_and_hms(2026, 8, 1, 0, 0, 0).unwrap();
-    sqlx::query("UPDATE clients SET credits_reset_at = $2 WHERE id = $1")
-        .bind(c)
-        .bind(due_at)
-        .execute(&pool)
-        .await
-        .expect("due");
+    set_reset_at(&pool, c, due_at).await;
     let now = due_at + chrono::Duration::minutes(5);
     let (a, b) = tokio::join!(reset_due_credits(&pool, now), reset_due_credits(&pool, now));
     let (a, b) = (a.expect("a"), b.expect("b"));
