@@ -1,6 +1,5 @@
 //! The scheduler's configuration, read from the environment (and `.env`).
 
-
 use agency_runtime::{CommonArgs, MetricsArgs};
 use clap::Parser;
 

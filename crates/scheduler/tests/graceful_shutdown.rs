@@ -18,17 +18,14 @@ async fn sigterm_stops_the_scheduler_with_status_zero(pool: PgPool) {
     let port = free_port();
     let mut scheduler = ServiceProcess::spawn_with(
         "agency-scheduler",
-        service_command(
-            env!("CARGO_BIN_EXE_agency-scheduler"),
-            &database_url(&pool),
-        )
-        .env("METRICS_PORT", port.to_string())
-        .env("METRICS_HOST", "127.0.0.1")
-        .env("SCHEDULER_CHECK_INTERVAL_MS", "100")
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped()),
+        service_command(env!("CARGO_BIN_EXE_agency-scheduler"), &database_url(&pool))
+            .env("METRICS_PORT", port.to_string())
+            .env("METRICS_HOST", "127.0.0.1")
+            .env("SCHEDULER_CHECK_INTERVAL_MS", "100")
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
     );
     scheduler.wait_ready(port).await;
     // Let it run a few checks, then stop it.

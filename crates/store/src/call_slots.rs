@@ -31,8 +31,6 @@ pub struct CallSlot {
     pub expires_at: DateTime<Utc>,
 }
 
-const SLOT_COLUMNS: &str = "id, client_id, lead_id, provider_call_id, started_at, expires_at";
-
 /// Takes a slot for a call to `lead_id` when fewer than `limit` unexpired slots of the client
 /// are in flight at `now`; `None` when all are taken. The slot expires at `expires_at`.
 ///
@@ -48,33 +46,33 @@ pub async fn acquire(
     expires_at: DateTime<Utc>,
     limit: u32,
 ) -> Result<Option<CallSlot>, StoreError> {
-    let isolation: String = sqlx::query_scalar(
-        "SELECT current_setting('transaction_isolation')
-           FROM (SELECT pg_advisory_xact_lock($1, hashtext($2::text))) AS locked",
-    )
-    .bind(CALL_SLOT_LOCK_CLASS)
-    .bind(client_id)
-    .fetch_one(&mut **tx)
-    .await?;
+    let isolation: String = sqlx::query_scalar("SELECT current_setting('transaction_isolation')")
+        .fetch_one(&mut **tx)
+        .await?;
     if isolation != "read committed" {
         return Err(StoreError::Database(sqlx::Error::InvalidArgument(format!(
             "voice call slots need a READ COMMITTED transaction, not {isolation}"
         ))));
     }
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2::text))")
+        .bind(CALL_SLOT_LOCK_CLASS)
+        .bind(client_id)
+        .execute(&mut **tx)
+        .await?;
     sqlx::query("DELETE FROM voice_call_slots WHERE client_id = $1 AND expires_at <= $2")
         .bind(client_id)
         .bind(now)
         .execute(&mut **tx)
         .await?;
-    let slot = sqlx::query_as::<_, CallSlot>(&format!(
+    let slot = sqlx::query_as::<_, CallSlot>(
         "INSERT INTO voice_call_slots (client_id, lead_id, started_at, expires_at)
          SELECT l.client_id, l.id, $3, $4
            FROM leads l
           WHERE l.client_id = $1 AND l.id = $2
             AND (SELECT count(*) FROM voice_call_slots s
                   WHERE s.client_id = $1 AND s.expires_at > $3) < $5
-         RETURNING {SLOT_COLUMNS}"
-    ))
+         RETURNING id, client_id, lead_id, provider_call_id, started_at, expires_at",
+    )
     .bind(client_id)
     .bind(lead_id)
     .bind(now)
@@ -166,13 +164,12 @@ pub async fn release_call(
     client_id: Uuid,
     provider_call_id: &str,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "DELETE FROM voice_call_slots WHERE client_id = $1 AND provider_call_id = $2",
-    )
-    .bind(client_id)
-    .bind(provider_call_id)
-    .execute(db)
-    .await?;
+    let done =
+        sqlx::query("DELETE FROM voice_call_slots WHERE client_id = $1 AND provider_call_id = $2")
+            .bind(client_id)
+            .bind(provider_call_id)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -181,9 +178,10 @@ pub async fn by_call_id(
     db: impl PgExecutor<'_>,
     provider_call_id: &str,
 ) -> Result<Option<CallSlot>, StoreError> {
-    Ok(sqlx::query_as::<_, CallSlot>(&format!(
-        "SELECT {SLOT_COLUMNS} FROM voice_call_slots WHERE provider_call_id = $1"
-    ))
+    Ok(sqlx::query_as::<_, CallSlot>(
+        "SELECT id, client_id, lead_id, provider_call_id, started_at, expires_at
+           FROM voice_call_slots WHERE provider_call_id = $1",
+    )
     .bind(provider_call_id)
     .fetch_optional(db)
     .await?)

@@ -4,6 +4,7 @@
 
 pub mod activities;
 pub mod audit;
+pub mod call_slots;
 pub mod campaigns;
 pub mod clients;
 pub mod credits;

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use agency_engine::jobs::Lane;
 use agency_providers::{ProvidersConfig, ProvidersConfigError};
-use agency_runtime::{CommonArgs, MetricsArgs};
 use agency_runtime::config::Environment;
+use agency_runtime::{CommonArgs, MetricsArgs};
 use clap::{Args, Parser};
 
 /// Configuration of `agency-worker`; `--help` lists every variable.

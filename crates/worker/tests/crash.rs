@@ -16,13 +16,13 @@ fn spawn_worker(database_url: &str, name: &str) -> ServiceProcess {
         "agency-worker",
         service_command(env!("CARGO_BIN_EXE_agency-worker"), database_url)
             .env("METRICS_PORT", "0")
-        .env("METRICS_HOST", "127.0.0.1")
-        .env("WORKER_NAME", name)
-        .env("WORKER_LEASE_SECS", "2")
-        .env("WORKER_HEARTBEAT_SECS", "1")
-        .env("WORKER_POLL_INTERVAL_MS", "50")
-        .env("LOG_FORMAT", "pretty")
-        .env("RUST_LOG", "warn"),
+            .env("METRICS_HOST", "127.0.0.1")
+            .env("WORKER_NAME", name)
+            .env("WORKER_LEASE_SECS", "2")
+            .env("WORKER_HEARTBEAT_SECS", "1")
+            .env("WORKER_POLL_INTERVAL_MS", "50")
+            .env("LOG_FORMAT", "pretty")
+            .env("RUST_LOG", "warn"),
     )
 }
 

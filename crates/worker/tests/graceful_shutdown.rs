@@ -98,8 +98,10 @@ async fn sigterm_lets_the_running_job_finish_then_exits_zero(pool: PgPool) {
 async fn an_idle_worker_exits_zero_at_once_on_sigterm(pool: PgPool) {
     job_tables(&pool).await;
     let port = free_port();
-    let mut worker =
-        ServiceProcess::spawn("agency-worker", &mut worker_command(&database_url(&pool), port));
+    let mut worker = ServiceProcess::spawn(
+        "agency-worker",
+        &mut worker_command(&database_url(&pool), port),
+    );
     worker.wait_ready(port).await;
     let signalled = Instant::now();
     worker.sigterm();

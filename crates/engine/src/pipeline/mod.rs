@@ -3,10 +3,12 @@
 //! [`enrich`] (one lead: credits, SEO facts, storing), [`scoring`] (ALS over stored leads in
 //! batches with the client's weights), [`allocation`] (first-touch channel, resource under the
 //! daily caps, business hours), [`send_check`] (just-in-time validation for every send path),
-//! [`report`] (tier distribution) and [`jobs`] (handlers, fan-out, transactional enqueue of new
-//! leads).
+//! [`call_slots`] (at most 5 concurrent voice calls per client; for the voice sender, unused by
+//! any send path yet), [`report`] (tier distribution) and [`jobs`] (handlers, fan-out,
+//! transactional enqueue of new leads).
 
 pub mod allocation;
+pub mod call_slots;
 pub mod enrich;
 pub mod error;
 pub mod jobs;
@@ -16,6 +18,7 @@ pub mod send_check;
 pub mod waterfall;
 
 pub use allocation::{AllocationSummary, allocate_leads};
+pub use call_slots::{CallRef, CallSlotGrant, acquire_call_slot, release_call_slot};
 pub use enrich::{EnrichOutcome, enrich_lead};
 pub use error::PipelineError;
 pub use jobs::{enqueue_campaign_rescore, enqueue_new_leads, install_providers};
