@@ -43,6 +43,23 @@ async fn enrich_jobs(app: &TestApp) -> Vec<(String, String)> {
     jobs
 }
 
+/// The client's audit rows with `action`: (entity_id, after), oldest first.
+async fn audit_rows(
+    app: &TestApp,
+    client: ClientId,
+    action: &str,
+) -> Vec<(Option<Uuid>, Option<Value>)> {
+    sqlx::query_as(
+        "SELECT entity_id, after FROM audit_log WHERE client_id = $1 AND action = $2
+          ORDER BY created_at, id",
+    )
+    .bind(client.into_uuid())
+    .bind(action)
+    .fetch_all(&app.pool)
+    .await
+    .expect("audit")
+}
+
 #[tokio::test]
 async fn enriching_a_lead_answers_it_and_queues_its_job() {
     let app = TestApp::spawn().await;
@@ -87,6 +104,12 @@ async fn enriching_a_lead_answers_it_and_queues_its_job() {
         assert_envelope(res, 404, "not_found").await;
     }
     assert_eq!(enrich_jobs(&app).await.len(), 1);
+    // One audit row for the accepted request, naming the lead; none for the refused ones.
+    assert_eq!(
+        audit_rows(&app, client, "lead.enrich").await,
+        vec![(Some(id), None)]
+    );
+    assert!(audit_rows(&app, other, "lead.enrich").await.is_empty());
 }
 
 #[tokio::test]
@@ -119,6 +142,15 @@ async fn bulk_enrich_queues_only_this_clients_live_leads() {
     ];
     want.sort();
     assert_eq!(enrich_jobs(&app).await, want);
+    let mut queued_ids = vec![a, b];
+    queued_ids.sort();
+    assert_eq!(
+        audit_rows(&app, client, "lead.bulk_enrich").await,
+        vec![(
+            None,
+            Some(json!({"requested": 6, "queued": 2, "lead_ids": queued_ids}))
+        )]
+    );
 
     // An empty list queues nothing.
     let res = app
@@ -152,6 +184,13 @@ async fn bulk_enrich_queues_only_this_clients_live_leads() {
     let body = assert_envelope(res, 422, "validation_failed").await;
     assert_eq!(body["fields"][0]["path"], "lead_ids");
     assert_eq!(enrich_jobs(&app).await.len(), 3);
+    // One audit row per accepted request (three), none for the refused one.
+    let audited = audit_rows(&app, client, "lead.bulk_enrich").await;
+    let queued: Vec<&Value> = audited
+        .iter()
+        .map(|(_, after)| &after.as_ref().expect("after")["queued"])
+        .collect();
+    assert_eq!(queued, [&json!(2), &json!(0), &json!(1)]);
 
     // A body without `lead_ids` is 422 too.
     let res = app

@@ -47,6 +47,25 @@ fn fresh_lead(app: &TestApp, client: ClientId) -> futures::future::BoxFuture<'_,
     })
 }
 
+fn fresh_resource(app: &TestApp, client: ClientId) -> futures::future::BoxFuture<'_, Value> {
+    Box::pin(async move {
+        let id: uuid::Uuid = sqlx::query_scalar(
+            "INSERT INTO sending_resources (client_id, kind, value) VALUES ($1, 'linkedin_seat', $2)
+             RETURNING id",
+        )
+        .bind(client.into_uuid())
+        .bind(format!("Seat {}", uuid::Uuid::now_v7().simple()))
+        .fetch_one(&app.pool)
+        .await
+        .expect("resource");
+        json!({"id": id})
+    })
+}
+
+fn unique_domain() -> Value {
+    json!({"kind": "email_domain", "value": format!("m{}.example.com", uuid::Uuid::now_v7().simple())})
+}
+
 fn cases() -> Vec<MatrixCase> {
     vec![
         MatrixCase {
@@ -166,6 +185,34 @@ fn cases() -> Vec<MatrixCase> {
             min_role: Role::Viewer,
             success: 200,
             setup: None,
+        },
+        // Sending resources.
+        MatrixCase {
+            name: "list resources",
+            method: Method::GET,
+            path: "/api/v1/clients/{client_id}/resources",
+            body: None,
+            min_role: Role::Viewer,
+            success: 200,
+            setup: None,
+        },
+        MatrixCase {
+            name: "create resource",
+            method: Method::POST,
+            path: "/api/v1/clients/{client_id}/resources",
+            body: Some(unique_domain),
+            min_role: Role::Admin,
+            success: 201,
+            setup: None,
+        },
+        MatrixCase {
+            name: "delete resource",
+            method: Method::DELETE,
+            path: "/api/v1/clients/{client_id}/resources/{id}",
+            body: None,
+            min_role: Role::Admin,
+            success: 204,
+            setup: Some(fresh_resource),
         },
     ]
 }

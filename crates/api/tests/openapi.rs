@@ -67,6 +67,10 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/clients/{client_id}/leads/bulk-enrich"),
     ("post", "/api/v1/clients/{client_id}/campaigns/{id}/rescore"),
     ("get", "/api/v1/clients/{client_id}/reports/tiers"),
+    // Sending resources.
+    ("get", "/api/v1/clients/{client_id}/resources"),
+    ("post", "/api/v1/clients/{client_id}/resources"),
+    ("delete", "/api/v1/clients/{client_id}/resources/{id}"),
 ];
 
 fn operations(doc: &Value) -> Vec<(String, String)> {

@@ -605,24 +605,48 @@ pub async fn resources(
         .await?)
 }
 
-/// Soft-deletes a resource; `NotFound` when it is not the client's.
+/// One page of the client's live resources (oldest first) and how many there are in all.
+pub async fn resources_page(
+    db: &mut PgConnection,
+    client_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<SendingResource>, i64), StoreError> {
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sending_resources WHERE client_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(client_id)
+    .fetch_one(&mut *db)
+    .await?;
+    let rows = sqlx::query_as::<_, SendingResource>(
+        "SELECT id, client_id, kind, value, warmup_started_on, daily_cap_override, active, created_at FROM sending_resources
+          WHERE client_id = $1 AND deleted_at IS NULL ORDER BY created_at, id LIMIT $2 OFFSET $3",
+    )
+    .bind(client_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *db)
+    .await?;
+    Ok((rows, total))
+}
+
+/// Soft-deletes (and deactivates) a resource, keeping the row for allocation history; answers
+/// it as it was. `NotFound` when it is not a live resource of the client.
 pub async fn delete_resource(
     db: impl PgExecutor<'_>,
     client_id: Uuid,
     id: Uuid,
-) -> Result<(), StoreError> {
-    let done = sqlx::query(
+) -> Result<SendingResource, StoreError> {
+    sqlx::query_as::<_, SendingResource>(
         "UPDATE sending_resources SET deleted_at = now(), active = false, updated_at = now()
-          WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL",
+          WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL
+          RETURNING id, client_id, kind, value, warmup_started_on, daily_cap_override, active, created_at",
     )
     .bind(client_id)
     .bind(id)
-    .execute(db)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    .fetch_optional(db)
+    .await?
+    .ok_or(StoreError::NotFound)
 }
 
 /// The client's live lead ids, in id order (optionally of one campaign).

@@ -13,6 +13,7 @@ pub mod leads;
 pub mod me;
 pub mod members;
 pub mod pipeline;
+pub mod resources;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa::OpenApi;
@@ -33,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(leads::router())
         .merge(import::router())
         .merge(pipeline::router())
+        .merge(resources::router())
 }
 
 /// Lifts the JSON body limit (`MAX_BODY_BYTES`) for the routes of `router`, leaving only the

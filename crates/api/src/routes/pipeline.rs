@@ -2,16 +2,19 @@
 //! rescored Lead), queue enrichment for one lead (`POST .../leads/{id}/enrich`, 202 with the
 //! Lead as it is now) or for a list of leads (`POST .../leads/bulk-enrich`, 202 `{queued}`),
 //! rescore a whole campaign in the background (`POST .../campaigns/{id}/rescore`, 202) and the
-//! ALS tier distribution per campaign (`GET .../reports/tiers`).
+//! ALS tier distribution per campaign (`GET .../reports/tiers`). Each enrich request writes one
+//! audit row (`lead.enrich` / `lead.bulk_enrich`) in the transaction that queues its jobs.
 
 use agency_domain::Role;
 use agency_engine::pipeline::{self, PipelineError, TierReport};
+use agency_store::audit;
 use agency_store::leads::Lead;
 use agency_store::pipeline as store;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -110,6 +113,11 @@ async fn enrich_lead(
     pipeline::enqueue_new_leads(&mut tx, client_id, &[lead.id])
         .await
         .map_err(ApiError::internal)?;
+    audit::record(
+        &mut tx,
+        &tenant.audit("lead.enrich", "lead").entity(lead.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::ACCEPTED, ApiJson(lead)))
 }
@@ -143,6 +151,13 @@ async fn bulk_enrich(
     let queued = pipeline::enqueue_new_leads(&mut tx, client_id, &ids)
         .await
         .map_err(ApiError::internal)?;
+    audit::record(
+        &mut tx,
+        &tenant
+            .audit("lead.bulk_enrich", "lead")
+            .after(json!({"requested": body.lead_ids.len(), "queued": queued, "lead_ids": ids})),
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::ACCEPTED, ApiJson(BulkEnrichQueued { queued })))
 }
