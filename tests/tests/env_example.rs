@@ -21,16 +21,26 @@ fn every_service_variable_is_documented_in_env_example() {
     vars.extend(env_vars(agency_scheduler::SchedulerConfig::command()));
     vars.sort();
     vars.dedup();
-    assert!(vars.len() > 20, "expected the services' variables, got {vars:?}");
+    assert!(
+        vars.len() > 20,
+        "expected the services' variables, got {vars:?}"
+    );
 
     let mut missing = Vec::new();
     for var in &vars {
         let at = lines.iter().position(|l| {
             let l = l.trim_start_matches('#').trim();
-            l.strip_prefix(var.as_str()).is_some_and(|rest| rest.starts_with('='))
+            l.strip_prefix(var.as_str())
+                .is_some_and(|rest| rest.starts_with('='))
         });
         match at {
-            Some(i) if i > 0 && lines[..i].iter().rev().take(3).any(|l| l.starts_with("# ") && !l.contains('=')) => {}
+            Some(i)
+                if i > 0
+                    && lines[..i]
+                        .iter()
+                        .rev()
+                        .take(3)
+                        .any(|l| l.starts_with("# ") && !l.contains('=')) => {}
             Some(_) => missing.push(format!("{var} (no comment above it)")),
             None => missing.push(var.clone()),
         }
