@@ -70,7 +70,7 @@ curl -fsS -H "Authorization: Bearer $TOKEN" "$URL" | head -c 200; echo
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 for CONNS in 50 500; do
-  echo "== wrk: $CONNS connections, ${DURATION}s, GET leads page_size=50 (100k-lead tenant)"
+  echo "== wrk: $CONNS connections, ${DURATION}s, GET leads page_size=50 (100k-lead tenant); load average $(cut -d' ' -f1-3 /proc/loadavg)"
   wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 10s --latency -H "Authorization: Bearer $TOKEN" "$URL"
 done
 

@@ -14,7 +14,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::usecase::{
-    Actor, FieldError, UseCaseError, audit, clean_list, clean_text, double_option,
+    Actor, FieldError, UseCaseError, audit, clean_list, clean_text, delete_audited, double_option,
+    snapshot,
 };
 
 /// Longest campaign name.
@@ -221,10 +222,6 @@ fn name_of(path: &str, text: &str, errors: &mut Vec<FieldError>) -> String {
             String::new()
         }
     }
-}
-
-fn snapshot(f: &impl serde::Serialize) -> Option<serde_json::Value> {
-    serde_json::to_value(f).ok()
 }
 
 /// One page of the client's campaigns (`status` and `search` filters).
@@ -508,23 +505,16 @@ pub async fn delete(
     client_id: Uuid,
     id: Uuid,
 ) -> Result<(), UseCaseError> {
-    let mut tx = pool.begin().await?;
-    let current = store::lock(&mut tx, client_id, id)
-        .await
-        .map_err(UseCaseError::not_found_as("campaign"))?;
-    store::soft_delete(&mut tx, client_id, id).await?;
-    audit(
-        &mut tx,
+    delete_audited(
+        pool,
         actor,
         client_id,
-        "campaign.delete",
-        ("campaign", Some(id)),
-        snapshot(&current),
-        None,
+        id,
+        "campaign",
+        store::lock,
+        store::soft_delete,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 /// The campaign's sequence (404 when the campaign is not the client's).

@@ -23,7 +23,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::pipeline::enqueue_new_leads;
-use crate::usecase::{Actor, FieldError, UseCaseError, audit, clean_text, double_option};
+use crate::usecase::{
+    Actor, FieldError, UseCaseError, audit, clean_text, delete_audited, double_option, snapshot,
+};
 
 /// Longest free-text lead field.
 pub const MAX_TEXT: usize = 500;
@@ -333,10 +335,6 @@ fn map_write(err: StoreError, email: &str) -> UseCaseError {
     }
 }
 
-fn snapshot(f: &impl Serialize) -> Option<serde_json::Value> {
-    serde_json::to_value(f).ok()
-}
-
 /// Creates one lead (201); duplicate email in the client -> 409 via the unique index.
 pub async fn create(
     pool: &PgPool,
@@ -575,23 +573,16 @@ pub async fn delete(
     client_id: Uuid,
     id: Uuid,
 ) -> Result<(), UseCaseError> {
-    let mut tx = pool.begin().await?;
-    let current = store::lock(&mut tx, client_id, id)
-        .await
-        .map_err(UseCaseError::not_found_as("lead"))?;
-    store::soft_delete(&mut tx, client_id, id).await?;
-    audit(
-        &mut tx,
+    delete_audited(
+        pool,
         actor,
         client_id,
-        "lead.delete",
-        ("lead", Some(id)),
-        snapshot(&current),
-        None,
+        id,
+        "lead",
+        store::lock,
+        store::soft_delete,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 /// The lead `id` of the client.

@@ -3,9 +3,9 @@
 //! the audit write.
 
 use agency_domain::{ClientId, UserId};
-use agency_store::StoreError;
 use agency_store::audit::{ActorKind, AuditEntry, record};
-use serde::{Deserialize, Deserializer};
+use agency_store::{PgPool, StoreError};
+use serde::{Deserialize, Deserializer, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -172,4 +172,40 @@ pub async fn audit(
         request_id: actor.request_id.clone(),
     };
     record(conn, &entry).await
+}
+
+/// A JSON snapshot of a value for the audit log (`None` when it cannot be serialised).
+pub(crate) fn snapshot(value: &impl Serialize) -> Option<serde_json::Value> {
+    serde_json::to_value(value).ok()
+}
+
+/// Soft-deletes the row `id` of the client in one transaction: `lock` reads it under a row lock
+/// (its `NotFound` answers 404 as `entity`), `soft_delete` removes it, and an `<entity>.delete`
+/// audit row keeps the locked state as `before`.
+pub(crate) async fn delete_audited<R: Serialize>(
+    pool: &PgPool,
+    actor: &Actor,
+    client_id: Uuid,
+    id: Uuid,
+    entity: &'static str,
+    lock: impl AsyncFnOnce(&mut PgConnection, Uuid, Uuid) -> Result<R, StoreError>,
+    soft_delete: impl AsyncFnOnce(&mut PgConnection, Uuid, Uuid) -> Result<(), StoreError>,
+) -> Result<(), UseCaseError> {
+    let mut tx = pool.begin().await?;
+    let current = lock(&mut tx, client_id, id)
+        .await
+        .map_err(UseCaseError::not_found_as(entity))?;
+    soft_delete(&mut tx, client_id, id).await?;
+    audit(
+        &mut tx,
+        actor,
+        client_id,
+        &format!("{entity}.delete"),
+        (entity, Some(id)),
+        snapshot(&current),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

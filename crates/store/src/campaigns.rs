@@ -7,6 +7,7 @@ use sqlx::{PgConnection, PgExecutor, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::rows::{self, touched};
 use crate::text_search::like_pattern;
 
 /// A campaign as the API shows it, counters included.
@@ -300,6 +301,29 @@ pub async fn status_for_share(
     .ok_or(StoreError::NotFound)
 }
 
+/// A query with positional binds, as `sqlx::query` answers it.
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
+/// Binds the writable columns of `f` in the order `insert` and `update` list them.
+fn bind_fields<'q>(q: PgQuery<'q>, f: &CampaignFields) -> PgQuery<'q> {
+    q.bind(&f.name)
+        .bind(&f.description)
+        .bind(&f.permission_mode)
+        .bind(f.allocation_email)
+        .bind(f.allocation_linkedin)
+        .bind(f.allocation_voice)
+        .bind(f.allocation_sms)
+        .bind(f.allocation_mail)
+        .bind(f.daily_lead_limit)
+        .bind(f.total_lead_limit)
+        .bind(f.start_date)
+        .bind(f.end_date)
+        .bind(&f.target_industries)
+        .bind(&f.target_titles)
+        .bind(&f.target_company_sizes)
+        .bind(&f.target_locations)
+}
+
 /// Inserts a draft campaign with id `id`.
 pub async fn insert(
     conn: &mut PgConnection,
@@ -308,35 +332,18 @@ pub async fn insert(
     created_by: Option<Uuid>,
     f: &CampaignFields,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    let q = sqlx::query(
         "INSERT INTO campaigns (id, client_id, name, description, permission_mode, allocation_email,
                 allocation_linkedin, allocation_voice, allocation_sms, allocation_mail, daily_lead_limit,
                 total_lead_limit, start_date, end_date, target_industries, target_titles,
                 target_company_sizes, target_locations, created_by, status)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
                  (SELECT id FROM users WHERE id = $19), 'draft')",
-    )
-    .bind(id)
-    .bind(client_id)
-    .bind(&f.name)
-    .bind(&f.description)
-    .bind(&f.permission_mode)
-    .bind(f.allocation_email)
-    .bind(f.allocation_linkedin)
-    .bind(f.allocation_voice)
-    .bind(f.allocation_sms)
-    .bind(f.allocation_mail)
-    .bind(f.daily_lead_limit)
-    .bind(f.total_lead_limit)
-    .bind(f.start_date)
-    .bind(f.end_date)
-    .bind(&f.target_industries)
-    .bind(&f.target_titles)
-    .bind(&f.target_company_sizes)
-    .bind(&f.target_locations)
-    .bind(created_by)
-    .execute(conn)
-    .await?;
+    );
+    bind_fields(q.bind(id).bind(client_id), f)
+        .bind(created_by)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -347,38 +354,18 @@ pub async fn update(
     id: Uuid,
     f: &CampaignFields,
 ) -> Result<(), StoreError> {
-    let done = sqlx::query(
+    let q = sqlx::query(
         "UPDATE campaigns SET name = $3, description = $4, permission_mode = $5, allocation_email = $6,
                 allocation_linkedin = $7, allocation_voice = $8, allocation_sms = $9, allocation_mail = $10,
                 daily_lead_limit = $11, total_lead_limit = $12, start_date = $13, end_date = $14,
                 target_industries = $15, target_titles = $16, target_company_sizes = $17,
                 target_locations = $18, updated_at = now()
           WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL",
-    )
-    .bind(client_id)
-    .bind(id)
-    .bind(&f.name)
-    .bind(&f.description)
-    .bind(&f.permission_mode)
-    .bind(f.allocation_email)
-    .bind(f.allocation_linkedin)
-    .bind(f.allocation_voice)
-    .bind(f.allocation_sms)
-    .bind(f.allocation_mail)
-    .bind(f.daily_lead_limit)
-    .bind(f.total_lead_limit)
-    .bind(f.start_date)
-    .bind(f.end_date)
-    .bind(&f.target_industries)
-    .bind(&f.target_titles)
-    .bind(&f.target_company_sizes)
-    .bind(&f.target_locations)
-    .execute(conn)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    );
+    let done = bind_fields(q.bind(client_id).bind(id), f)
+        .execute(conn)
+        .await?;
+    touched(done)
 }
 
 /// Sets the status (the caller checked the transition), stamping activation/completion.
@@ -399,10 +386,7 @@ pub async fn set_status(
     .bind(status)
     .execute(conn)
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    touched(done)
 }
 
 /// Soft-deletes campaign `id`; `NotFound` when it is not a live campaign of the client.
@@ -411,18 +395,7 @@ pub async fn soft_delete(
     client_id: Uuid,
     id: Uuid,
 ) -> Result<(), StoreError> {
-    let done = sqlx::query(
-        "UPDATE campaigns SET deleted_at = now(), updated_at = now()
-          WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL",
-    )
-    .bind(client_id)
-    .bind(id)
-    .execute(conn)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    rows::soft_delete(conn, "campaigns", client_id, id).await
 }
 
 /// The campaign's sequence steps in order.

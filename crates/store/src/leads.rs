@@ -419,18 +419,7 @@ pub async fn soft_delete(
     client_id: Uuid,
     id: Uuid,
 ) -> Result<(), StoreError> {
-    let done = sqlx::query(
-        "UPDATE leads SET deleted_at = now(), updated_at = now()
-          WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL",
-    )
-    .bind(client_id)
-    .bind(id)
-    .execute(conn)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    crate::rows::soft_delete(conn, "leads", client_id, id).await
 }
 
 /// Which of `emails` are already live leads of the client (answers them lowercased).

@@ -5,7 +5,10 @@
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, PgPool};
+use sqlx::{ConnectOptions, Connection, PgPool};
+
+/// A pooled connection idle for at least this long is pinged before it is handed out.
+pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
 
 /// How the server behind a URL multiplexes sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -58,7 +61,19 @@ fn options(
     let pool = PgPoolOptions::new()
         .min_connections(settings.min_connections)
         .max_connections(settings.max_connections.max(1))
-        .acquire_timeout(settings.acquire_timeout);
+        .acquire_timeout(settings.acquire_timeout)
+        // sqlx already pings every connection when it is released to the pool; pinging it
+        // again on every acquire (the default) costs one more round trip per query. Only a
+        // connection idle for a while (the server or a pooler may have dropped it) is pinged.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_IF_IDLE_FOR {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        });
     Ok((pool, connect))
 }
 
