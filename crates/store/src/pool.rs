@@ -51,6 +51,14 @@ fn options(
     url: &str,
     settings: &PoolSettings,
 ) -> Result<(PgPoolOptions, PgConnectOptions), sqlx::Error> {
+    options_pinging_after(url, settings, PING_IF_IDLE_FOR)
+}
+
+fn options_pinging_after(
+    url: &str,
+    settings: &PoolSettings,
+    ping_if_idle_for: Duration,
+) -> Result<(PgPoolOptions, PgConnectOptions), sqlx::Error> {
     let mut connect: PgConnectOptions = url.parse()?;
     connect = connect
         .application_name(&settings.application_name)
@@ -66,9 +74,9 @@ fn options(
         // again on every acquire (the default) costs one more round trip per query. Only a
         // connection idle for a while (the server or a pooler may have dropped it) is pinged.
         .test_before_acquire(false)
-        .before_acquire(|conn, meta| {
+        .before_acquire(move |conn, meta| {
             Box::pin(async move {
-                if meta.idle_for >= PING_IF_IDLE_FOR {
+                if meta.idle_for >= ping_if_idle_for {
                     conn.ping().await?;
                 }
                 Ok(true)
@@ -88,4 +96,84 @@ pub async fn connect(url: &str, settings: &PoolSettings) -> Result<PgPool, sqlx:
 pub fn connect_lazy(url: &str, settings: &PoolSettings) -> Result<PgPool, sqlx::Error> {
     let (pool, connect) = options(url, settings)?;
     Ok(pool.connect_lazy_with(connect))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database_url() -> String {
+        std::env::var("DATABASE_URL").expect("DATABASE_URL must point at the test server")
+    }
+
+    #[tokio::test]
+    async fn a_connection_dropped_while_idle_is_replaced_not_returned() {
+        let settings = PoolSettings {
+            max_connections: 1,
+            ..PoolSettings::default()
+        };
+        let (pool, connect) =
+            options_pinging_after(&database_url(), &settings, Duration::from_millis(50))
+                .expect("options");
+        let pool = pool.connect_with(connect).await.expect("pool");
+        let first: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&pool)
+            .await
+            .expect("first query");
+        // The server drops the pooled connection while it sits idle.
+        let mut admin = sqlx::PgConnection::connect(&database_url())
+            .await
+            .expect("admin connection");
+        let killed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+            .bind(first)
+            .fetch_one(&mut admin)
+            .await
+            .expect("terminate");
+        assert!(killed);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Idle past the threshold: pinged on acquire, found dead, replaced.
+        let second: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&pool)
+            .await
+            .expect("the pool hands out a live connection");
+        assert_ne!(first, second);
+        pool.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_connection_released_moments_ago_is_not_pinged_again() {
+        let settings = PoolSettings {
+            max_connections: 1,
+            ..PoolSettings::default()
+        };
+        let (pool, connect) =
+            options_pinging_after(&database_url(), &settings, Duration::from_secs(3600))
+                .expect("options");
+        let pool = pool.connect_with(connect).await.expect("pool");
+        let first: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&pool)
+            .await
+            .expect("first query");
+        let mut admin = sqlx::PgConnection::connect(&database_url())
+            .await
+            .expect("admin connection");
+        let _: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+            .bind(first)
+            .fetch_one(&mut admin)
+            .await
+            .expect("terminate");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Within the threshold no ping runs, so the query meets the dropped connection (the
+        // price of skipping the per-acquire ping); the broken connection is then discarded.
+        let failed = sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()")
+            .fetch_one(&pool)
+            .await;
+        assert!(failed.is_err(), "{failed:?}");
+        let second: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&pool)
+            .await
+            .expect("a fresh connection");
+        assert_ne!(first, second);
+        pool.close().await;
+    }
 }
