@@ -7,8 +7,8 @@ use sqlx::{PgConnection, PgExecutor, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::rows::{self, touched};
-use crate::text_search::like_pattern;
+use crate::rows::{self, RowLock, touched};
+use crate::text_search::search_pattern;
 
 /// A campaign as the API shows it, counters included.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -209,13 +209,7 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, client_id: Uuid, filter: &Campai
     if let Some(status) = &filter.status {
         qb.push(" AND status = ").push_bind(status.clone());
     }
-    if let Some(search) = filter
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        let pattern = like_pattern(search);
+    if let Some(pattern) = search_pattern(filter.search.as_deref()) {
         qb.push(" AND (name ILIKE ").push_bind(pattern.clone());
         qb.push(" OR description ILIKE ")
             .push_bind(pattern)
@@ -271,17 +265,17 @@ pub async fn lock(
     client_id: Uuid,
     id: Uuid,
 ) -> Result<CampaignRecord, StoreError> {
-    sqlx::query_as::<_, CampaignRecord>(
-        "SELECT id, status, name, description, permission_mode, allocation_email, allocation_linkedin,
-                allocation_voice, allocation_sms, allocation_mail, daily_lead_limit, total_lead_limit,
-                start_date, end_date, target_industries, target_titles, target_company_sizes, target_locations
-           FROM campaigns WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE",
+    rows::lock_live(
+        conn,
+        "campaigns",
+        "id, status, name, description, permission_mode, allocation_email, allocation_linkedin,
+         allocation_voice, allocation_sms, allocation_mail, daily_lead_limit, total_lead_limit,
+         start_date, end_date, target_industries, target_titles, target_company_sizes, target_locations",
+        client_id,
+        id,
+        RowLock::Update,
     )
-    .bind(client_id)
-    .bind(id)
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)
+    .await
 }
 
 /// The status of the live campaign `id` of the client, read under a share lock (so a lead
@@ -291,14 +285,9 @@ pub async fn status_for_share(
     client_id: Uuid,
     id: Uuid,
 ) -> Result<String, StoreError> {
-    sqlx::query_scalar::<_, String>(
-        "SELECT status FROM campaigns WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL FOR SHARE",
-    )
-    .bind(client_id)
-    .bind(id)
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)
+    let (status,): (String,) =
+        rows::lock_live(conn, "campaigns", "status", client_id, id, RowLock::Share).await?;
+    Ok(status)
 }
 
 /// A query with positional binds, as `sqlx::query` answers it.

@@ -7,7 +7,8 @@ use sqlx::{PgConnection, PgExecutor, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::text_search::like_pattern;
+use crate::rows::{self, RowLock};
+use crate::text_search::search_pattern;
 
 /// The unique index that makes an email unique per client (case-insensitively).
 pub const EMAIL_UNIQUE_INDEX: &str = "leads_client_email_idx";
@@ -169,17 +170,12 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, client_id: Uuid, filter: &LeadFi
     if let Some(tier) = &filter.tier {
         qb.push(" AND als_tier = ").push_bind(tier.clone());
     }
-    if let Some(search) = filter
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    if let Some(pattern) = search_pattern(filter.search.as_deref()) {
         // The same expression as the trigram index `leads_search_trgm_idx`.
         qb.push(
             " AND (email || ' ' || coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || coalesce(company, '')) ILIKE ",
         );
-        qb.push_bind(like_pattern(search));
+        qb.push_bind(pattern);
     }
 }
 
@@ -278,16 +274,16 @@ pub async fn lock(
     client_id: Uuid,
     id: Uuid,
 ) -> Result<LeadFields, StoreError> {
-    sqlx::query_as::<_, LeadFields>(
-        "SELECT campaign_id, email, phone, first_name, last_name, title, company, linkedin_url, domain,
-                organization_industry, organization_employee_count, organization_country, status
-           FROM leads WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE",
+    rows::lock_live(
+        conn,
+        "leads",
+        "campaign_id, email, phone, first_name, last_name, title, company, linkedin_url, domain,
+         organization_industry, organization_employee_count, organization_country, status",
+        client_id,
+        id,
+        RowLock::Update,
     )
-    .bind(client_id)
-    .bind(id)
-    .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)
+    .await
 }
 
 /// Inserts one lead; a live lead with the same email answers
@@ -419,7 +415,7 @@ pub async fn soft_delete(
     client_id: Uuid,
     id: Uuid,
 ) -> Result<(), StoreError> {
-    crate::rows::soft_delete(conn, "leads", client_id, id).await
+    rows::soft_delete(conn, "leads", client_id, id).await
 }
 
 /// Which of `emails` are already live leads of the client (answers them lowercased).

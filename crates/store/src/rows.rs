@@ -1,8 +1,8 @@
-//! Small helpers the repositories share for writes to tenant rows: the soft delete of a live
-//! row and the "no row touched means `NotFound`" check.
+//! Small helpers the repositories share for tenant rows: the locked read of a live row, the
+//! soft delete of a live row and the "no row touched means `NotFound`" check.
 
-use sqlx::PgConnection;
-use sqlx::postgres::PgQueryResult;
+use sqlx::postgres::{PgQueryResult, PgRow};
+use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -13,6 +13,43 @@ pub(crate) fn touched(done: PgQueryResult) -> Result<(), StoreError> {
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+/// The row lock [`lock_live`] takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowLock {
+    /// `FOR UPDATE`: the caller is about to change the row.
+    Update,
+    /// `FOR SHARE`: the row may not change or go away until the transaction ends.
+    Share,
+}
+
+/// The `columns` of the live row `id` of the client in `table` (both written in the code, never
+/// user input), read under `lock`; `NotFound` when it is not a live row of the client.
+pub(crate) async fn lock_live<T>(
+    conn: &mut PgConnection,
+    table: &'static str,
+    columns: &'static str,
+    client_id: Uuid,
+    id: Uuid,
+    lock: RowLock,
+) -> Result<T, StoreError>
+where
+    T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    let lock = match lock {
+        RowLock::Update => "UPDATE",
+        RowLock::Share => "SHARE",
+    };
+    sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(format!(
+        "SELECT {columns} FROM {table}
+          WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL FOR {lock}"
+    )))
+    .bind(client_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)
 }
 
 /// Soft-deletes the live row `id` of the client in `table` (a table name written in the code,

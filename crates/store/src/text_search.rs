@@ -15,13 +15,32 @@ pub fn like_pattern(text: &str) -> String {
     out
 }
 
+/// The [`like_pattern`] of a search term after trimming it, or `None` when the term is
+/// missing or blank (no filter).
+pub fn search_pattern(search: Option<&str>) -> Option<String> {
+    search
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(like_pattern)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::like_pattern;
+    use super::{like_pattern, search_pattern};
 
     #[test]
     fn escapes_wildcards() {
         assert_eq!(like_pattern("a_b%c\\d"), "%a\\_b\\%c\\\\d%");
         assert_eq!(like_pattern("acme"), "%acme%");
+    }
+
+    #[test]
+    fn search_terms_are_trimmed_and_blank_ones_dropped() {
+        assert_eq!(
+            search_pattern(Some("  ac_me ")),
+            Some("%ac\\_me%".to_owned())
+        );
+        assert_eq!(search_pattern(Some("   ")), None);
+        assert_eq!(search_pattern(None), None);
     }
 }
