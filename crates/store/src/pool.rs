@@ -106,15 +106,15 @@ mod tests {
         std::env::var("DATABASE_URL").expect("DATABASE_URL must point at the test server")
     }
 
-    #[tokio::test]
-    async fn a_connection_dropped_while_idle_is_replaced_not_returned() {
+    /// A one-connection pool that pings connections idle for `ping_after`, whose only
+    /// connection the server has just terminated; also returns that connection's backend pid.
+    async fn pool_with_dropped_connection(ping_after: Duration) -> (PgPool, i32) {
         let settings = PoolSettings {
             max_connections: 1,
             ..PoolSettings::default()
         };
         let (pool, connect) =
-            options_pinging_after(&database_url(), &settings, Duration::from_millis(50))
-                .expect("options");
+            options_pinging_after(&database_url(), &settings, ping_after).expect("options");
         let pool = pool.connect_with(connect).await.expect("pool");
         let first: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
             .fetch_one(&pool)
@@ -131,6 +131,12 @@ mod tests {
             .expect("terminate");
         assert!(killed);
         tokio::time::sleep(Duration::from_millis(200)).await;
+        (pool, first)
+    }
+
+    #[tokio::test]
+    async fn a_connection_dropped_while_idle_is_replaced_not_returned() {
+        let (pool, first) = pool_with_dropped_connection(Duration::from_millis(50)).await;
         // Idle past the threshold: pinged on acquire, found dead, replaced.
         let second: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
             .fetch_one(&pool)
@@ -142,27 +148,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_connection_released_moments_ago_is_not_pinged_again() {
-        let settings = PoolSettings {
-            max_connections: 1,
-            ..PoolSettings::default()
-        };
-        let (pool, connect) =
-            options_pinging_after(&database_url(), &settings, Duration::from_secs(3600))
-                .expect("options");
-        let pool = pool.connect_with(connect).await.expect("pool");
-        let first: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-            .fetch_one(&pool)
-            .await
-            .expect("first query");
-        let mut admin = sqlx::PgConnection::connect(&database_url())
-            .await
-            .expect("admin connection");
-        let _: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
-            .bind(first)
-            .fetch_one(&mut admin)
-            .await
-            .expect("terminate");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        let (pool, first) = pool_with_dropped_connection(Duration::from_secs(3600)).await;
         // Within the threshold no ping runs, so the query meets the dropped connection (the
         // price of skipping the per-acquire ping); the broken connection is then discarded.
         let failed = sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()")
