@@ -146,7 +146,9 @@ async fn a_user_reads_only_their_own_rows(pool: PgPool) {
     );
     assert_eq!(ids(&memberships, "user_id"), vec![w.user_a, w.user_a]);
 
-    let clients = run_as(&pool, auth, a, "SELECT * FROM clients").await.unwrap();
+    let clients = run_as(&pool, auth, a, "SELECT * FROM clients")
+        .await
+        .unwrap();
     assert_eq!(
         ids(&clients, "id"),
         vec![w.client_a],
@@ -163,7 +165,9 @@ async fn a_user_reads_only_their_own_rows(pool: PgPool) {
         .unwrap();
     assert_eq!(ids(&b, "id"), vec![w.client_b]);
 
-    let nobody = run_as(&pool, auth, None, "SELECT id FROM clients").await.unwrap();
+    let nobody = run_as(&pool, auth, None, "SELECT id FROM clients")
+        .await
+        .unwrap();
     assert!(nobody.is_empty(), "no sub claim, no rows");
 }
 
@@ -269,24 +273,24 @@ async fn onboarding_status_answers_for_the_caller_only(pool: PgPool) {
             &format!("SELECT * FROM get_onboarding_status('{}')", w.user_b),
         )
         .await;
-        assert!(is_denied(&result), "{role} must not run the 1-argument form");
+        assert!(
+            is_denied(&result),
+            "{role} must not run the 1-argument form"
+        );
     }
     // Our services (the owner) still use the one-argument form.
-    let owner: Vec<Uuid> =
-        sqlx::query_scalar("SELECT client_id FROM get_onboarding_status($1)")
-            .bind(w.user_b)
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let owner: Vec<Uuid> = sqlx::query_scalar("SELECT client_id FROM get_onboarding_status($1)")
+        .bind(w.user_b)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
     assert_eq!(owner, vec![w.client_b]);
 }
 
 /// Guards every later migration: a new table without RLS, or a grant to the dashboard roles
 /// beyond the contract, fails here.
 #[sqlx::test(migrations = false)]
-async fn every_public_table_has_rls_and_the_dashboard_roles_hold_only_the_contract(
-    pool: PgPool,
-) {
+async fn every_public_table_has_rls_and_the_dashboard_roles_hold_only_the_contract(pool: PgPool) {
     migrate::run(&pool).await.unwrap();
     let without_rls: Vec<String> = sqlx::query_scalar(
         "SELECT c.relname::text FROM pg_class c
@@ -343,7 +347,10 @@ async fn every_public_table_has_rls_and_the_dashboard_roles_hold_only_the_contra
 /// them (it creates them only where they are missing).
 #[sqlx::test(migrations = false)]
 async fn an_existing_auth_uid_is_kept(pool: PgPool) {
-    sqlx::query("CREATE SCHEMA auth").execute(&pool).await.unwrap();
+    sqlx::query("CREATE SCHEMA auth")
+        .execute(&pool)
+        .await
+        .unwrap();
     sqlx::query(
         "CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS
          $$ SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid $$",
