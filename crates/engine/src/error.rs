@@ -39,6 +39,9 @@ pub enum UseCaseError {
         /// The offending fields.
         fields: Vec<FieldError>,
     },
+    /// The caller's role is too low for this (403, with a sentence naming the roles).
+    #[error("{0}")]
+    Forbidden(String),
     /// The entity does not exist in the tenant (404).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -119,6 +122,7 @@ impl UseCaseError {
             | UseCaseError::Unavailable(_) => false,
             UseCaseError::Invalid { .. }
             | UseCaseError::NotFound(_)
+            | UseCaseError::Forbidden(_)
             | UseCaseError::Conflict { .. }
             | UseCaseError::TooLarge(_)
             | UseCaseError::BadInput(_)

@@ -1,5 +1,6 @@
 //! The engine of Agency OS: every use-case the API, the worker and the scheduler run, over
-//! one [`Services`] value. Arranged by feature: [`leads`], [`campaigns`], [`import`],
+//! one [`Services`] value, in a [`TenantContext`] where a tenant acts. Arranged by feature:
+//! [`tenancy`] (access, the acting user), [`members`], [`suppression`], [`leads`], [`campaigns`], [`import`],
 //! [`pipeline`] (enrich, score, allocate), [`scheduled`] sweeps, and the [`jobs`] system that
 //! runs their handlers. `docs/features.md` says where a new feature's parts go.
 
@@ -8,10 +9,14 @@ pub mod error;
 pub mod import;
 pub mod jobs;
 pub mod leads;
+pub mod members;
 pub mod pipeline;
 pub mod scheduled;
 pub mod services;
+pub mod suppression;
+pub mod tenancy;
 pub mod usecase;
 
 pub use error::{FieldError, UseCaseError};
 pub use services::{Clock, EngineSettings, Providers, Services};
+pub use tenancy::TenantContext;

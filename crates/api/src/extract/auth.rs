@@ -3,7 +3,7 @@
 //! `PlatformAdmin` (an `AuthUser` with `is_platform_admin`).
 
 use agency_domain::UserId;
-use agency_store::users;
+use agency_engine::tenancy;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
@@ -48,7 +48,7 @@ impl FromRequestParts<AppState> for AuthUser {
         let known = match state.known_users.get(claims.sub) {
             Some(known) => known,
             None => {
-                let row = users::ensure(&state.services.pool, id, token_email.as_deref()).await?;
+                let row = tenancy::ensure_user(&state.services, id, token_email.as_deref()).await?;
                 let known = KnownUser {
                     email: row.email,
                     is_platform_admin: row.is_platform_admin,

@@ -3,8 +3,9 @@
 //! ids reveal nothing; within the tenant, [`Tenant::require`] answers 403 for a low role.
 
 use agency_domain::{ClientId, MembershipId, Role};
+use agency_engine::TenantContext;
+use agency_engine::tenancy;
 use agency_store::audit::AuditEntry;
-use agency_store::memberships;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 
@@ -32,23 +33,25 @@ pub struct Tenant {
 }
 
 impl Tenant {
+    /// The engine's view of this caller: the context every tenant use-case takes.
+    pub fn context(&self) -> TenantContext {
+        TenantContext {
+            client_id: self.client_id,
+            user_id: self.user.id,
+            role: self.role,
+            request_id: request_id::current(),
+        }
+    }
+
     /// Ok when the caller's role is `min` or higher, else 403.
     pub fn require(&self, min: Role) -> Result<(), ApiError> {
-        if self.role.at_least(min) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!(
-                "This needs the {min} role or higher; you are {} in this client.",
-                self.role
-            )))
-        }
+        Ok(self.context().require(min)?)
     }
 
     /// An audit entry for this tenant, actor and request: add `.entity(id)`, `.before(..)`,
     /// `.after(..)` and write it with `agency_store::audit::record` in the change's transaction.
     pub fn audit(&self, action: &str, entity_type: &str) -> AuditEntry {
-        AuditEntry::user(Some(self.client_id), self.user.id, action, entity_type)
-            .request_id(request_id::current())
+        self.context().audit(action, entity_type)
     }
 }
 
@@ -74,17 +77,16 @@ impl FromRequestParts<AppState> for Tenant {
                 ApiError::internal_opaque().with_detail("The route has no client id.")
             })?;
         let client_id: ClientId = raw.parse().map_err(|_| ApiError::not_found("client"))?;
-        let access = memberships::access(&state.services.pool, client_id, user.id)
+        let access = tenancy::access(&state.services, client_id, user.id)
             .await?
             .ok_or_else(|| ApiError::not_found("client"))?;
-        let role: Role = access.role.parse().map_err(ApiError::internal)?;
         tracing::Span::current().record("client_id", tracing::field::display(client_id));
         let tenant = Tenant {
             user,
             client_id,
             client_name: access.client_name,
-            membership_id: MembershipId::from_uuid(access.membership_id),
-            role,
+            membership_id: access.membership_id,
+            role: access.role,
         };
         parts.extensions.insert(tenant.clone());
         Ok(tenant)

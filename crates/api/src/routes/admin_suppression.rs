@@ -1,20 +1,18 @@
 //! The platform-wide suppression list for platform admins: list (search by email or phone),
 //! add (normalised email and/or E.164 phone; an address already listed is 409), delete.
 
-use agency_domain::{Email, Phone, SuppressionId, SuppressionReason};
-use agency_store::audit::{self, AuditEntry};
-use agency_store::suppression::{self, NewSuppression, SuppressionRow};
+use agency_domain::{SuppressionId, SuppressionReason};
+use agency_engine::suppression::{self, SuppressionRow};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult, ErrorBody, FieldError};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, PlatformAdmin};
 use crate::pagination::{Page, Pagination};
 use crate::request_id;
@@ -88,9 +86,8 @@ pub async fn list_suppression(
     page: Pagination,
     ApiQuery(filters): ApiQuery<SuppressionFilters>,
 ) -> ApiResult<ApiJson<Page<SuppressionDto>>> {
-    let mut conn = state.services.pool.acquire().await?;
     let (rows, total) = suppression::list(
-        &mut conn,
+        &state.services,
         filters.search.as_deref(),
         page.limit(),
         page.offset(),
@@ -110,67 +107,15 @@ pub async fn add_suppression(
     PlatformAdmin(admin): PlatformAdmin,
     ApiJson(body): ApiJson<SuppressionCreate>,
 ) -> ApiResult<(StatusCode, ApiJson<SuppressionDto>)> {
-    let mut fields = Vec::new();
-    let email = body
-        .email
-        .as_deref()
-        .filter(|e| !e.trim().is_empty())
-        .and_then(|e| match Email::parse(e) {
-            Ok(e) => Some(e.as_str().to_owned()),
-            Err(err) => {
-                fields.push(FieldError {
-                    path: "email".into(),
-                    message: err.to_string(),
-                });
-                None
-            }
-        });
-    let phone = body
-        .phone
-        .as_deref()
-        .filter(|p| !p.trim().is_empty())
-        .and_then(|p| match Phone::parse(p) {
-            Ok(p) => Some(p.as_str().to_owned()),
-            Err(err) => {
-                fields.push(FieldError {
-                    path: "phone".into(),
-                    message: err.to_string(),
-                });
-                None
-            }
-        });
-    if fields.is_empty() && email.is_none() && phone.is_none() {
-        fields.push(FieldError {
-            path: "email".into(),
-            message: "give an email or a phone".into(),
-        });
-    }
-    if !fields.is_empty() {
-        return Err(ApiError::validation(fields));
-    }
-    let new = NewSuppression {
-        email,
-        phone,
-        reason: body.reason.as_str().to_owned(),
-        source: "admin".into(),
-        created_by: Some(admin.id),
-    };
-    let mut tx = state.services.pool.begin().await?;
-    let row = suppression::insert(&mut tx, &new).await.map_err(|e| {
-        if e.is_conflict_on("global_suppression_email_idx")
-            || e.is_conflict_on("global_suppression_phone_idx")
-        {
-            ApiError::conflict("already_suppressed", "This address is already suppressed.")
-        } else {
-            e.into()
-        }
-    })?;
-    let entry = AuditEntry::user(None, admin.id, "suppression.added", "global_suppression")
-        .entity(row.id)
-        .after(json!({"email": row.email, "phone": row.phone, "reason": row.reason}))
-        .request_id(request_id::current());
-    audit::record(&mut tx, &entry).await?;
-    tx.commit().await?;
+    let row = suppression::add(
+        &state.services,
+        admin.id,
+        request_id::current(),
+        body.email.as_deref(),
+        body.phone.as_deref(),
+        body.reason,
+    )
+    .await?;
     Ok((StatusCode::CREATED, ApiJson(row.into())))
 }
 
@@ -183,13 +128,7 @@ pub async fn delete_suppression(
     PlatformAdmin(admin): PlatformAdmin,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let mut tx = state.services.pool.begin().await?;
-    let row = suppression::delete(&mut tx, SuppressionId::from_uuid(id)).await?;
-    let entry = AuditEntry::user(None, admin.id, "suppression.removed", "global_suppression")
-        .entity(row.id)
-        .before(json!({"email": row.email, "phone": row.phone, "reason": row.reason}))
-        .request_id(request_id::current());
-    audit::record(&mut tx, &entry).await?;
-    tx.commit().await?;
+    let id = SuppressionId::from_uuid(id);
+    suppression::remove(&state.services, admin.id, request_id::current(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

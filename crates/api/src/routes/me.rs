@@ -1,6 +1,6 @@
 //! `GET /api/v1/me`: the caller and their memberships.
 
-use agency_store::memberships;
+use agency_engine::tenancy;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -48,8 +48,8 @@ pub struct Me {
     pub memberships: Vec<MeMembership>,
 }
 
-impl From<memberships::UserMembership> for MeMembership {
-    fn from(m: memberships::UserMembership) -> Self {
+impl From<tenancy::UserMembership> for MeMembership {
+    fn from(m: tenancy::UserMembership) -> Self {
         Self {
             id: m.id,
             client_id: m.client_id,
@@ -69,7 +69,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/me", tag = "me",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 pub async fn get_me(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<Me>> {
-    let memberships = memberships::for_user(&state.services.pool, user.id).await?;
+    let memberships = tenancy::memberships_of(&state.services, user.id).await?;
     Ok(ApiJson(Me {
         user: MeUser {
             id: user.id.into_uuid(),

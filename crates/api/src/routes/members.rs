@@ -4,20 +4,17 @@
 //! demoted nor removed (409), checked under a lock on the owner rows.
 
 use agency_domain::{Email, MembershipId, Role};
-use agency_store::StoreError;
-use agency_store::audit::{self, AuditEntry};
-use agency_store::memberships::{self, MemberRow};
+use agency_engine::members::{self, MemberRow};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, AuthUser, Tenant};
 use crate::pagination::{Page, Pagination};
 use crate::request_id;
@@ -109,14 +106,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(accept_invite))
 }
 
-fn parse_role(text: &str) -> Result<Role, ApiError> {
-    text.parse().map_err(ApiError::internal)
-}
-
-fn summary(m: &MemberRow) -> serde_json::Value {
-    json!({"email": m.email, "role": m.role, "accepted": m.accepted_at.is_some()})
-}
-
 /// The client's members and pending invites (any member).
 #[utoipa::path(get, path = "/api/v1/clients/{client_id}/members", tag = "members",
     params(("client_id" = Uuid, Path, description = "Client id"), Pagination),
@@ -126,9 +115,13 @@ pub async fn list_members(
     tenant: Tenant,
     page: Pagination,
 ) -> ApiResult<ApiJson<Page<MemberDto>>> {
-    let mut conn = state.services.pool.acquire().await?;
-    let (rows, total) =
-        memberships::list(&mut conn, tenant.client_id, page.limit(), page.offset()).await?;
+    let (rows, total) = members::list(
+        &state.services,
+        &tenant.context(),
+        page.limit(),
+        page.offset(),
+    )
+    .await?;
     Ok(ApiJson(Page::new(rows, total, page).map(MemberDto::from)))
 }
 
@@ -142,41 +135,7 @@ pub async fn invite_member(
     tenant: Tenant,
     ApiJson(body): ApiJson<MemberInvite>,
 ) -> ApiResult<(StatusCode, ApiJson<MemberDto>)> {
-    tenant.require(Role::Admin)?;
-    if body.role == Role::Owner {
-        tenant.require(Role::Owner)?;
-    }
-    let mut tx = state.services.pool.begin().await?;
-    if memberships::email_is_member(&mut tx, tenant.client_id, body.email.as_str()).await? {
-        return Err(ApiError::conflict(
-            "already_member",
-            "This person is already a member of the client.",
-        ));
-    }
-    let row = memberships::invite(
-        &mut tx,
-        tenant.client_id,
-        body.email.as_str(),
-        body.role.as_str(),
-        tenant.user.id,
-    )
-    .await
-    .map_err(|e| match e {
-        e if e.is_conflict_on("memberships_invite_client_idx") => ApiError::conflict(
-            "already_invited",
-            "This email already has a pending invite.",
-        ),
-        e => e.into(),
-    })?;
-    audit::record(
-        &mut tx,
-        &tenant
-            .audit("member.invited", "membership")
-            .entity(row.id)
-            .after(summary(&row)),
-    )
-    .await?;
-    tx.commit().await?;
+    let row = members::invite(&state.services, &tenant.context(), &body.email, body.role).await?;
     Ok((StatusCode::CREATED, ApiJson(row.into())))
 }
 
@@ -191,33 +150,8 @@ pub async fn update_member(
     ApiPath(path): ApiPath<MemberPath>,
     ApiJson(body): ApiJson<MemberRoleUpdate>,
 ) -> ApiResult<ApiJson<MemberDto>> {
-    tenant.require(Role::Admin)?;
     let id = MembershipId::from_uuid(path.id);
-    let mut tx = state.services.pool.begin().await?;
-    let owners = memberships::lock_owners(&mut tx, tenant.client_id).await?;
-    let current = memberships::get(&mut tx, tenant.client_id, id, true).await?;
-    let current_role = parse_role(&current.role)?;
-    if body.role == Role::Owner || current_role == Role::Owner {
-        tenant.require(Role::Owner)?;
-    }
-    if current_role == Role::Owner
-        && body.role != Role::Owner
-        && current.accepted_at.is_some()
-        && owners <= 1
-    {
-        return Err(ApiError::conflict(
-            "last_owner",
-            "The last owner cannot be demoted; make someone else owner first.",
-        ));
-    }
-    let row = memberships::set_role(&mut tx, tenant.client_id, id, body.role.as_str()).await?;
-    let entry = tenant
-        .audit("member.role_changed", "membership")
-        .entity(row.id)
-        .before(summary(&current))
-        .after(summary(&row));
-    audit::record(&mut tx, &entry).await?;
-    tx.commit().await?;
+    let row = members::set_role(&state.services, &tenant.context(), id, body.role).await?;
     Ok(ApiJson(row.into()))
 }
 
@@ -230,30 +164,12 @@ pub async fn remove_member(
     tenant: Tenant,
     ApiPath(path): ApiPath<MemberPath>,
 ) -> ApiResult<StatusCode> {
-    tenant.require(Role::Admin)?;
-    let id = MembershipId::from_uuid(path.id);
-    let mut tx = state.services.pool.begin().await?;
-    let owners = memberships::lock_owners(&mut tx, tenant.client_id).await?;
-    let current = memberships::get(&mut tx, tenant.client_id, id, true).await?;
-    if parse_role(&current.role)? == Role::Owner {
-        tenant.require(Role::Owner)?;
-        if current.accepted_at.is_some() && owners <= 1 {
-            return Err(ApiError::conflict(
-                "last_owner",
-                "The last owner cannot be removed.",
-            ));
-        }
-    }
-    memberships::remove(&mut tx, tenant.client_id, id).await?;
-    audit::record(
-        &mut tx,
-        &tenant
-            .audit("member.removed", "membership")
-            .entity(current.id)
-            .before(summary(&current)),
+    members::remove(
+        &state.services,
+        &tenant.context(),
+        MembershipId::from_uuid(path.id),
     )
     .await?;
-    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -266,38 +182,13 @@ pub async fn accept_invite(
     user: AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<ApiJson<MeMembership>> {
-    let id = MembershipId::from_uuid(id);
-    let mut tx = state.services.pool.begin().await?;
-    let invite = memberships::pending_invite(&mut tx, id)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("invite"),
-            e => e.into(),
-        })?;
-    let invited = invite.invited_email.as_deref().map(str::to_lowercase);
-    let caller = user.token_email.as_deref().map(str::to_lowercase);
-    if invited.is_none() || invited != caller {
-        // Someone else's invite: indistinguishable from a missing one.
-        return Err(ApiError::not_found("invite"));
-    }
-    let accepted = memberships::accept(&mut tx, id, user.id)
-        .await
-        .map_err(|e| match e {
-            e if e.is_conflict_on("memberships_user_client_idx") => {
-                ApiError::conflict("already_member", "You are already a member of this client.")
-            }
-            e => e.into(),
-        })?;
-    let entry = AuditEntry::user(
-        Some(accepted.client_id.into()),
+    let accepted = members::accept(
+        &state.services,
         user.id,
-        "member.accepted",
-        "membership",
+        user.token_email.as_deref(),
+        MembershipId::from_uuid(id),
+        request_id::current(),
     )
-    .entity(accepted.id)
-    .after(json!({"role": accepted.role}))
-    .request_id(request_id::current());
-    audit::record(&mut tx, &entry).await?;
-    tx.commit().await?;
+    .await?;
     Ok(ApiJson(accepted.into()))
 }
