@@ -2,6 +2,7 @@
 
 pub mod campaigns;
 pub mod import;
+pub mod inbound;
 pub mod jobs;
 pub mod leads;
 pub mod pipeline;
