@@ -114,7 +114,8 @@ async fn list_meetings(
     ApiQuery(q): ApiQuery<MeetingQuery>,
 ) -> ApiResult<ApiJson<MeetingList>> {
     let (upcoming, limit) = parse_query(&q)?;
-    let (items, total) = meetings::list(&state.pool, tenant.client_id, upcoming, limit).await?;
+    let (items, total) =
+        meetings::list(&state.services.pool, tenant.client_id, upcoming, limit).await?;
     Ok(ApiJson(MeetingList {
         items: items.into_iter().map(MeetingDto::from).collect(),
         total,
@@ -132,7 +133,13 @@ async fn create_meeting(
     ApiJson(body): ApiJson<MeetingCreate>,
 ) -> ApiResult<(StatusCode, ApiJson<MeetingDto>)> {
     tenant.require(Role::Member)?;
-    let meeting = meetings::create(&state.pool, &actor(&tenant), tenant.client_id, &body).await?;
+    let meeting = meetings::create(
+        &state.services.pool,
+        &actor(&tenant),
+        tenant.client_id,
+        &body,
+    )
+    .await?;
     Ok((StatusCode::CREATED, ApiJson(meeting.into())))
 }
 
@@ -148,7 +155,7 @@ async fn cancel_meeting(
 ) -> ApiResult<ApiJson<MeetingDto>> {
     tenant.require(Role::Member)?;
     let meeting = meetings::cancel(
-        &state.pool,
+        &state.services.pool,
         &actor(&tenant),
         tenant.client_id,
         MeetingId::from_uuid(id),

@@ -116,8 +116,14 @@ async fn list_replies(
     p: Pagination,
     ApiQuery(q): ApiQuery<ReplyQuery>,
 ) -> ApiResult<ApiJson<Page<ReplyDto>>> {
-    let (items, total) =
-        replies::list(&state.pool, tenant.client_id, &q, p.limit(), p.offset()).await?;
+    let (items, total) = replies::list(
+        &state.services.pool,
+        tenant.client_id,
+        &q,
+        p.limit(),
+        p.offset(),
+    )
+    .await?;
     Ok(ApiJson(Page::new(items, total, p).map(ReplyDto::from)))
 }
 
@@ -130,7 +136,12 @@ async fn get_reply(
     tenant: Tenant,
     ApiPath((_client, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<ReplyDto>> {
-    let reply = replies::get(&state.pool, tenant.client_id, ReplyId::from_uuid(id)).await?;
+    let reply = replies::get(
+        &state.services.pool,
+        tenant.client_id,
+        ReplyId::from_uuid(id),
+    )
+    .await?;
     Ok(ApiJson(reply.into()))
 }
 
@@ -146,7 +157,7 @@ async fn set_handled(
 ) -> ApiResult<ApiJson<ReplyDto>> {
     tenant.require(Role::Member)?;
     let reply = replies::set_handled(
-        &state.pool,
+        &state.services.pool,
         &actor(&tenant),
         tenant.client_id,
         ReplyId::from_uuid(id),
