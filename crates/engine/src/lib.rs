@@ -1,10 +1,11 @@
 //! The engine of Agency OS: every use-case the API, the worker and the scheduler run, over
 //! one [`Services`] value, in a [`TenantContext`] where a tenant acts. Arranged by feature:
-//! [`tenancy`] (access, the acting user), [`members`], [`suppression`], [`leads`], [`campaigns`], [`import`],
+//! [`tenancy`] (access, the acting user), [`clients`], [`members`], [`suppression`], [`leads`], [`campaigns`], [`import`],
 //! [`pipeline`] (enrich, score, allocate), [`scheduled`] sweeps, and the [`jobs`] system that
 //! runs their handlers. `docs/features.md` says where a new feature's parts go.
 
 pub mod campaigns;
+pub mod clients;
 pub mod error;
 pub mod import;
 pub mod inbound;
