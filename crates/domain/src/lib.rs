@@ -6,6 +6,7 @@
 
 mod enum_macro;
 
+pub mod ai;
 pub mod allocation;
 pub mod campaign;
 pub mod channel;
@@ -30,6 +31,7 @@ pub mod text;
 pub mod tier;
 pub mod web_domain;
 
+pub use ai::{AiPurpose, ModelPrice};
 pub use allocation::{AllocationError, ChannelAllocation, RawAllocation};
 pub use campaign::{CampaignStatus, IllegalTransition};
 pub use channel::Channel;
