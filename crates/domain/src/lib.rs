@@ -13,6 +13,7 @@ pub mod channel;
 pub mod classifier;
 pub mod client;
 pub mod email;
+pub mod generated;
 pub mod hours;
 pub mod ids;
 pub mod intent;

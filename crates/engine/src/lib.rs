@@ -1,5 +1,6 @@
 //! engine crate.
 
+pub mod ai;
 pub mod campaigns;
 pub mod import;
 pub mod jobs;
