@@ -179,7 +179,7 @@ async fn client_spend_per_day_purpose_and_model() {
         .send_as(
             &viewer,
             Method::GET,
-            &format!("{path}").replace("start_date=2027-03-01", "start_date=2027-03-05"),
+            &path.replace("start_date=2027-03-01", "start_date=2027-03-05"),
         )
         .await;
     let err = assert_envelope(res, 422, "validation_failed").await;

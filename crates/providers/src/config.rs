@@ -57,6 +57,9 @@ pub enum ProvidersConfigError {
         /// The variables that would avoid the sandbox (keys to set, or `PROVIDERS_SANDBOX`).
         vars: Vec<&'static str>,
     },
+    /// The AI settings are unusable.
+    #[error(transparent)]
+    Ai(#[from] crate::claude::AiConfigError),
 }
 
 fn parse_secret(value: &str) -> Result<SecretString, String> {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use agency_engine::ai::spend::{self, ClientSpend, PlatformCosts};
 use axum::extract::State;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -151,12 +151,13 @@ async fn client_ai_spend(
     tenant: Tenant,
     ApiQuery(range): ApiQuery<DateRange>,
 ) -> ApiResult<ApiJson<AiSpendReport>> {
+    let services = &state.services;
     let report = spend::client_spend(
-        &state.pool,
+        &services.pool,
         tenant.client_id,
         range.start_date,
         range.end_date,
-        Utc::now(),
+        services.now(),
     )
     .await?;
     Ok(ApiJson(report.into()))
@@ -172,7 +173,13 @@ async fn platform_ai_costs(
     _admin: PlatformAdmin,
     ApiQuery(range): ApiQuery<DateRange>,
 ) -> ApiResult<ApiJson<AiCosts>> {
-    let costs =
-        spend::platform_costs(&state.pool, range.start_date, range.end_date, Utc::now()).await?;
+    let services = &state.services;
+    let costs = spend::platform_costs(
+        &services.pool,
+        range.start_date,
+        range.end_date,
+        services.now(),
+    )
+    .await?;
     Ok(ApiJson(costs.into()))
 }
