@@ -6,6 +6,7 @@
 
 pub mod admin_jobs;
 pub mod admin_suppression;
+pub mod ai_spend;
 pub mod campaigns;
 pub mod clients;
 pub mod import;
@@ -37,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(import::router())
         .merge(pipeline::router())
         .merge(resources::router())
+        .merge(ai_spend::router())
         .merge(replies::router())
         .merge(meetings::router())
 }
