@@ -6,12 +6,14 @@
 
 mod enum_macro;
 
+pub mod ai;
 pub mod allocation;
 pub mod campaign;
 pub mod channel;
 pub mod classifier;
 pub mod client;
 pub mod email;
+pub mod generated;
 pub mod hours;
 pub mod ids;
 pub mod intent;
@@ -29,7 +31,9 @@ pub mod suppression;
 pub mod text;
 pub mod tier;
 pub mod web_domain;
+pub mod webhook;
 
+pub use ai::{AiPurpose, ModelPrice};
 pub use allocation::{AllocationError, ChannelAllocation, RawAllocation};
 pub use campaign::{CampaignStatus, IllegalTransition};
 pub use channel::Channel;
@@ -58,3 +62,4 @@ pub use sms::is_single_gsm7_segment;
 pub use suppression::SuppressionReason;
 pub use tier::Tier;
 pub use web_domain::{DomainError, normalise_domain};
+pub use webhook::{WebhookProvider, WebhookStatus};

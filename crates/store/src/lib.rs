@@ -3,6 +3,7 @@
 //! takes the tenant's `ClientId` first; nothing here decides business rules.
 
 pub mod activities;
+pub mod ai_usage;
 pub mod audit;
 pub mod call_slots;
 pub mod campaigns;
@@ -10,14 +11,17 @@ pub mod clients;
 pub mod credits;
 pub mod error;
 pub mod leads;
+pub mod meetings;
 pub mod memberships;
 pub mod migrate;
 pub mod pipeline;
 pub mod pool;
+pub mod replies;
 mod rows;
 pub mod suppression;
 pub mod text_search;
 pub mod users;
+pub mod webhook_events;
 
 pub use error::StoreError;
 pub use pool::{PoolSettings, PoolerMode, connect, connect_lazy};

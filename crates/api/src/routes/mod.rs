@@ -6,13 +6,16 @@
 
 pub mod admin_jobs;
 pub mod admin_suppression;
+pub mod ai_spend;
 pub mod campaigns;
 pub mod clients;
 pub mod import;
 pub mod leads;
 pub mod me;
+pub mod meetings;
 pub mod members;
 pub mod pipeline;
+pub mod replies;
 pub mod resources;
 
 use axum::extract::DefaultBodyLimit;
@@ -35,6 +38,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(import::router())
         .merge(pipeline::router())
         .merge(resources::router())
+        .merge(ai_spend::router())
+        .merge(replies::router())
+        .merge(meetings::router())
 }
 
 /// Lifts the JSON body limit (`MAX_BODY_BYTES`) for the routes of `router`, leaving only the
