@@ -31,7 +31,10 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy)]
 enum Answer {
+    /// A match on the queried email, at this confidence in percent.
     Match(i64),
+    /// A match on other input (a LinkedIn URL) for a person with another email.
+    OtherEmail(i64),
     NoMatch,
     Transient,
 }
@@ -95,7 +98,7 @@ impl PersonEnricher for Scripted {
     }
     async fn enrich_person(
         &self,
-        _q: &PersonQuery,
+        q: &PersonQuery,
     ) -> Result<Option<EnrichedPerson>, ProviderError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let answer = self
@@ -105,7 +108,14 @@ impl PersonEnricher for Scripted {
             .pop_front()
             .unwrap_or(self.default);
         match answer {
-            Answer::Match(c) => Ok(Some(person(self.provider, c))),
+            Answer::Match(c) => Ok(Some(EnrichedPerson {
+                email: Some(q.email.as_str().to_owned()),
+                ..person(self.provider, c)
+            })),
+            Answer::OtherEmail(c) => Ok(Some(EnrichedPerson {
+                email: Some("someone.else@elsewhere.com.au".into()),
+                ..person(self.provider, c)
+            })),
             Answer::NoMatch => Ok(None),
             Answer::Transient => Err(ProviderError::Upstream {
                 provider: self.provider,
@@ -450,7 +460,7 @@ async fn real_apollo_adapter_against_a_fake_server() {
 // ---------- enrichment ----------
 
 #[sqlx::test(migrations = "../../migrations")]
-async fn enrichment_stores_facts_spends_a_credit_and_a_cache_hit_spends_none(pool: PgPool) {
+async fn enrichment_stores_facts_and_a_cache_hit_spends_a_credit_too(pool: PgPool) {
     let cache = pg_cache(&pool);
     let f = fakes(Answer::Match(90), Answer::NoMatch, Answer::NoMatch);
     let c1 = client(&pool, 5).await;
@@ -482,12 +492,13 @@ async fn enrichment_stores_facts_spends_a_credit_and_a_cache_hit_spends_none(poo
     assert_eq!((seo, rank), (true, Some(600)));
     assert_eq!(f.seo.calls.load(Ordering::SeqCst), 1);
 
-    // Same person for another client: cache hit, no provider, no credit, SEO from its cache.
+    // Same person for another client: cache hit, no provider asked, but the credit is spent
+    // and the source is the provider's name (nothing tells B that A holds the contact).
     let c2 = client(&pool, 5).await;
     let lead2 = raw_lead(&pool, c2, None, "jane@acme.com.au").await;
     let out = enrich_now(&pool, &*cache, &f, c2, lead2).await;
     assert!(
-        matches!(&out, EnrichOutcome::Enriched { from_cache: true, source, .. } if source == "cache:apollo"),
+        matches!(&out, EnrichOutcome::Enriched { from_cache: true, source, .. } if source == "apollo"),
         "{out:?}"
     );
     assert_eq!(f.apollo.calls(), 1);
@@ -496,11 +507,13 @@ async fn enrichment_stores_facts_spends_a_credit_and_a_cache_hit_spends_none(poo
         1,
         "SEO cached per domain"
     );
-    assert_eq!(credits(&pool, c2).await, 5);
+    assert_eq!(credits(&pool, c2).await, 4, "a cache hit spends the credit");
+    assert_eq!(source_of(&pool, lead2).await.as_deref(), Some("apollo"));
 
     // A stale cache layout is ignored (soft validation): providers are asked again.
-    let key =
-        agency_engine::pipeline::waterfall::enrichment_cache_key("acme.com.au", "jane@acme.com.au");
+    let key = agency_engine::pipeline::waterfall::enrichment_cache_key(
+        &agency_domain::Email::parse("jane@acme.com.au").expect("email"),
+    );
     cache
         .set(&key, br#"{"format":0}"#, std::time::Duration::from_secs(60))
         .await
@@ -510,6 +523,104 @@ async fn enrichment_stores_facts_spends_a_credit_and_a_cache_hit_spends_none(poo
     enrich_now(&pool, &*cache, &f, c3, lead3).await;
     assert_eq!(f.apollo.calls(), 2);
     assert_eq!(credits(&pool, c3).await, 4);
+
+    // A client with no credit left gets nothing from the cache either.
+    let c4 = client(&pool, 0).await;
+    let lead4 = raw_lead(&pool, c4, None, "jane@acme.com.au").await;
+    let out = enrich_now(&pool, &*cache, &f, c4, lead4).await;
+    assert_eq!(out, EnrichOutcome::WaitingForCredits);
+}
+
+async fn source_of(pool: &PgPool, lead: Uuid) -> Option<String> {
+    sqlx::query_scalar("SELECT enrichment_source FROM leads WHERE id = $1")
+        .bind(lead)
+        .fetch_one(pool)
+        .await
+        .expect("row")
+}
+
+/// Sets a lead's own (tenant-typed) names, company, domain and LinkedIn URL.
+async fn type_in(pool: &PgPool, lead: Uuid, domain: &str) {
+    sqlx::query(
+        "UPDATE leads SET first_name = 'Made', last_name = 'Up', company = 'Invented Pty Ltd',
+                          domain = $2, linkedin_url = 'https://www.linkedin.com/in/made-up'
+          WHERE id = $1",
+    )
+    .bind(lead)
+    .bind(domain)
+    .execute(pool)
+    .await
+    .expect("type in");
+}
+
+/// Issue 15: tenant A's input must never reach tenant B's lead for the same address.
+#[sqlx::test(migrations = "../../migrations")]
+async fn tenant_input_never_reaches_another_tenant_through_the_cache(pool: PgPool) {
+    let cache = pg_cache(&pool);
+    let victim = "ceo@victimco.com.au";
+
+    // A provider matched A's lead on the LinkedIn URL A typed, for a person with another email:
+    // A's lead takes it (A asked for it), the shared cache does not.
+    let f = fakes(Answer::OtherEmail(85), Answer::NoMatch, Answer::NoMatch);
+    let a = client(&pool, 5).await;
+    let lead_a = raw_lead(&pool, a, None, victim).await;
+    type_in(&pool, lead_a, "victimco.com.au").await;
+    let out = enrich_now(&pool, &*cache, &f, a, lead_a).await;
+    assert!(
+        matches!(
+            &out,
+            EnrichOutcome::Enriched {
+                from_cache: false,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    let b = client(&pool, 5).await;
+    let lead_b = raw_lead(&pool, b, None, victim).await;
+    let out = enrich_now(&pool, &*cache, &f, b, lead_b).await;
+    assert!(
+        matches!(&out, EnrichOutcome::Enriched { from_cache: false, source, .. } if source == "apollo"),
+        "B's lead is looked up for B: {out:?}"
+    );
+    assert_eq!(f.apollo.calls(), 2, "nothing was shared through the cache");
+    assert_eq!(credits(&pool, b).await, 4);
+
+    // Sandbox answers are built from the tenant's own input: never shared either.
+    let sandbox = Waterfall::new(EnrichmentProviders::sandbox(
+        NaiveDate::from_ymd_opt(2026, 12, 1).expect("date"),
+    ));
+    let victim2 = "md@victimco2.com.au";
+    let a2 = raw_lead(&pool, a, None, victim2).await;
+    type_in(&pool, a2, "victimco2.com.au").await;
+    let b2 = raw_lead(&pool, b, None, victim2).await;
+    for (client, lead) in [(a, a2), (b, b2)] {
+        enrich_lead(
+            env(&pool, &*cache, &sandbox),
+            client,
+            lead,
+            None,
+            Utc::now(),
+        )
+        .await
+        .expect("enrich");
+    }
+    let (first, company, source): (Option<String>, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT first_name, company, enrichment_source FROM leads WHERE id = $1")
+            .bind(b2)
+            .fetch_one(&pool)
+            .await
+            .expect("row");
+    assert_ne!(first.as_deref(), Some("Made"), "A's names reached B");
+    assert_ne!(
+        company.as_deref(),
+        Some("Invented Pty Ltd"),
+        "A's company reached B"
+    );
+    assert!(
+        !source.unwrap_or_default().starts_with("cache:"),
+        "B is told nothing about other tenants"
+    );
 }
 
 #[sqlx::test(migrations = "../../migrations")]

@@ -1,14 +1,18 @@
-//! Enriching one stored lead: the cached answer when usable (no credit spent), else one lead
-//! credit then the provider waterfall; SEO facts for the company domain (cached 30 days); the
-//! accepted facts stored on the lead; scoring enqueued in the same transaction.
+//! Enriching one stored lead: one lead credit, then the cached answer when usable, else the
+//! provider waterfall; SEO facts for the company domain (cached 30 days); the accepted facts
+//! stored on the lead; scoring enqueued in the same transaction.
 //!
-//! Credits: one per enrichment that asks the providers, spent before asking (a client with no
-//! credit left never costs us a provider call). No credit left: the lead stays as it is with
+//! Credits: one per enrichment, spent before the cache or a provider is read (a client with no
+//! credit left never costs us a provider call). A cache hit spends the credit too: the provider
+//! was paid once, the client pays per enrichment, and a free hit would tell a tenant that
+//! another tenant holds the contact. No credit left: the lead stays as it is with
 //! `enrichment_wait_reason = 'no_credits'` (the credit reset re-enqueues those leads). When
-//! every provider failed transiently the credit is refunded and the job retries. A cache hit
-//! spends nothing: the client already paid for that lookup, and the cache exists to avoid
-//! paying twice. Inside a job the spend is recorded as an effect of the job, so a redelivered
-//! job does not spend twice.
+//! every provider failed transiently the credit is refunded and the job retries. Inside a job
+//! the spend is recorded as an effect of the job, so a redelivered job does not spend twice.
+//!
+//! The cache is shared across tenants: it is keyed by the normalised email only and holds only
+//! answers a real provider gave for that email ([`waterfall::is_cacheable`]); the source stored
+//! for a hit is the provider's name, never a `cache:` marker.
 
 use agency_cache::{Cache, CacheJsonExt};
 use agency_domain::{Email, Phone, SeoFacts};
@@ -21,8 +25,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::waterfall::{
-    self, FallbackGate, SEO_TTL, Waterfall, WaterfallReport, enrichment_cache_key,
-    fallback_allowance, seo_cache_key,
+    self, FallbackGate, SEO_TTL, Waterfall, WaterfallReport, fallback_allowance, seo_cache_key,
 };
 use crate::error::UseCaseError;
 use crate::jobs::payload::ScoreLeads;
@@ -36,11 +39,11 @@ pub const WAIT_NO_CREDITS: &str = "no_credits";
 pub enum EnrichOutcome {
     /// Facts stored from an accepted answer.
     Enriched {
-        /// The stored `enrichment_source` (`cache:` prefixed for a cache hit).
+        /// The stored `enrichment_source`: the provider's label, for a cache hit too.
         source: String,
         /// Its confidence.
         confidence: Decimal,
-        /// Served from the cache (no provider asked, no credit spent).
+        /// Served from the cache (no provider asked; the credit is spent all the same).
         from_cache: bool,
     },
     /// Providers were asked (a credit spent) but none answered at the threshold; the lead is
@@ -167,13 +170,16 @@ pub async fn enrich_lead(
         domain: row.domain.clone(),
         linkedin_url: row.linkedin_url.clone(),
     };
-    let key_domain = query
-        .company_domain()
-        .unwrap_or_else(|| email.domain().to_owned());
-    let key = enrichment_cache_key(&key_domain, email.as_str());
 
-    if let Some(hit) = waterfall::cached(env.cache, &key).await {
-        let source = format!("cache:{}", hit.person.source_label());
+    let client = store::client(env.pool, client_id).await?;
+    let tz = client_timezone(&client.timezone)?;
+    let credit_key = env.job.map(|job| format!("enrich_credit:{}", job.job_id));
+    if !spend_credit(env, client_id, lead_id, credit_key.as_deref()).await? {
+        return Ok(EnrichOutcome::WaitingForCredits);
+    }
+
+    if let Some(hit) = waterfall::cached(env.cache, &email).await {
+        let source = hit.person.source_label();
         let confidence = hit.person.confidence;
         let seo = seo_for(env, &hit.person, &query).await;
         store_facts(env, client_id, lead_id, &hit.person, &source, seo).await?;
@@ -182,13 +188,6 @@ pub async fn enrich_lead(
             confidence,
             from_cache: true,
         });
-    }
-
-    let client = store::client(env.pool, client_id).await?;
-    let tz = client_timezone(&client.timezone)?;
-    let credit_key = env.job.map(|job| format!("enrich_credit:{}", job.job_id));
-    if !spend_credit(env, client_id, lead_id, credit_key.as_deref()).await? {
-        return Ok(EnrichOutcome::WaitingForCredits);
     }
 
     let report = match gate {
@@ -211,7 +210,7 @@ pub async fn enrich_lead(
 
     match &report.accepted {
         Some(person) => {
-            waterfall::store_cached(env.cache, &key, person, now).await;
+            waterfall::store_cached(env.cache, &email, person, now).await;
             let source = person.source_label();
             let seo = seo_for(env, person, &query).await;
             store_facts(env, client_id, lead_id, person, &source, seo).await?;

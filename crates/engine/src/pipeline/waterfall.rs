@@ -1,14 +1,20 @@
-//! The enrichment waterfall (SPEC 3.5): cache first (`enrichment:{domain}:{sha256(email)}`,
-//! 90 days, used only if the entry still has the required fields), then the primary (Apollo),
+//! The enrichment waterfall (SPEC 3.5): cache first (`enrichment:{sha256(email)}`, 90 days,
+//! used only if the entry still has the required fields), then the primary (Apollo),
 //! the secondary (Apify) and the fallback (Clay) provider in order; an answer is accepted at
 //! confidence >= 0.70. The fallback may serve at most 15% of a batch ([`FallbackBudget`]).
 //!
 //! A provider error does not stop the waterfall: the next provider is asked. When nothing is
 //! accepted and some provider failed transiently, the report says so and the caller retries.
+//!
+//! The cache is shared by every tenant, so it holds only what a real provider returned for the
+//! queried address ([`is_cacheable`]): an answer whose email is the query's. A match on other
+//! input alone (a LinkedIn URL, names, a company a tenant typed) and a sandbox answer (built
+//! from the tenant's own input) serve the lead that asked and are never shared.
 
 use std::time::Duration;
 
 use agency_cache::{Cache, CacheJsonExt};
+use agency_domain::Email;
 use agency_providers::{EnrichedPerson, EnrichmentProviders, PersonQuery, Provider};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -27,17 +33,28 @@ pub const ENRICHMENT_TTL: Duration = Duration::from_secs(90 * 24 * 60 * 60);
 /// How long SEO facts for a domain stay cached.
 pub const SEO_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 /// Layout version of [`CachedEnrichment`]; entries of another version are ignored.
-pub const CACHE_FORMAT: u32 = 1;
+pub const CACHE_FORMAT: u32 = 2;
 
-/// The logical cache key of an enrichment (the cache adds `v1:`): the company domain and the
-/// SHA-256 of the lowercased email, so no address is readable in Redis.
-pub fn enrichment_cache_key(domain: &str, email: &str) -> String {
-    let digest = Sha256::digest(email.trim().to_ascii_lowercase().as_bytes());
-    format!(
-        "enrichment:{}:{}",
-        domain.trim().to_ascii_lowercase(),
-        hex::encode(digest)
-    )
+/// The logical cache key of an enrichment (the cache adds `v1:`): the SHA-256 of the
+/// normalised email only (nothing a tenant types beside the address shapes the key), so no
+/// address is readable in Redis.
+pub fn enrichment_cache_key(email: &Email) -> String {
+    let digest = Sha256::digest(email.as_str().as_bytes());
+    format!("enrichment:{}", hex::encode(digest))
+}
+
+/// True when `person` may be shared through the cache for `email`: a real provider's answer
+/// whose email is the queried address (see the module doc).
+pub fn is_cacheable(person: &EnrichedPerson, email: &Email) -> bool {
+    !person.sandbox && answers_for(person, email)
+}
+
+/// True when the answer's email is `email` (compared case-insensitively).
+fn answers_for(person: &EnrichedPerson, email: &Email) -> bool {
+    person
+        .email
+        .as_deref()
+        .is_some_and(|e| e.trim().eq_ignore_ascii_case(email.as_str()))
 }
 
 /// The logical cache key of a domain's SEO facts.
@@ -57,20 +74,25 @@ pub struct CachedEnrichment {
 }
 
 impl CachedEnrichment {
-    /// Soft validation: the current layout, an acceptable confidence, and the facts scoring
-    /// needs (a title or an organisation). Anything else is a miss.
-    pub fn is_usable(&self) -> bool {
+    /// Soft validation: the current layout, an answer cacheable for `email`, an acceptable
+    /// confidence, and the facts scoring needs (a title or an organisation). Anything else is
+    /// a miss.
+    pub fn is_usable_for(&self, email: &Email) -> bool {
         self.format == CACHE_FORMAT
+            && is_cacheable(&self.person, email)
             && self.person.confidence >= ACCEPT_CONFIDENCE
             && (self.person.title.is_some() || self.person.organization.is_some())
     }
 }
 
-/// Reads a usable cached enrichment; a missing, undecodable or stale entry is `None`. A cache
-/// failure is logged and treated as a miss (the providers still answer).
-pub async fn cached(cache: &dyn Cache, key: &str) -> Option<CachedEnrichment> {
-    match cache.get_json::<CachedEnrichment>(key).await {
-        Ok(Some(entry)) if entry.is_usable() => Some(entry),
+/// Reads a usable cached enrichment for `email`; a missing, undecodable or stale entry is
+/// `None`. A cache failure is logged and treated as a miss (the providers still answer).
+pub async fn cached(cache: &dyn Cache, email: &Email) -> Option<CachedEnrichment> {
+    match cache
+        .get_json::<CachedEnrichment>(&enrichment_cache_key(email))
+        .await
+    {
+        Ok(Some(entry)) if entry.is_usable_for(email) => Some(entry),
         Ok(_) => None,
         Err(e) => {
             tracing::warn!(error = %e, "enrichment cache read failed; asking providers");
@@ -79,19 +101,24 @@ pub async fn cached(cache: &dyn Cache, key: &str) -> Option<CachedEnrichment> {
     }
 }
 
-/// Stores an accepted enrichment for [`ENRICHMENT_TTL`]; failures are logged, not returned.
+/// Stores an accepted enrichment for [`ENRICHMENT_TTL`] when it [`is_cacheable`] for `email`
+/// (else does nothing); failures are logged, not returned.
 pub async fn store_cached(
     cache: &dyn Cache,
-    key: &str,
+    email: &Email,
     person: &EnrichedPerson,
     now: DateTime<Utc>,
 ) {
+    if !is_cacheable(person, email) {
+        return;
+    }
+    let key = enrichment_cache_key(email);
     let entry = CachedEnrichment {
         format: CACHE_FORMAT,
         person: person.clone(),
         cached_at: now,
     };
-    if let Err(e) = cache.set_json(key, &entry, ENRICHMENT_TTL).await {
+    if let Err(e) = cache.set_json(&key, &entry, ENRICHMENT_TTL).await {
         tracing::warn!(error = %e, "enrichment cache write failed");
     }
 }
@@ -309,12 +336,13 @@ mod tests {
     }
 
     #[test]
-    fn cache_key_hashes_the_lowercased_email() {
-        let a = enrichment_cache_key("Acme.com.au", "Jane@Acme.com.au");
-        let b = enrichment_cache_key("acme.com.au", "jane@acme.com.au");
+    fn cache_key_hashes_the_normalised_email_only() {
+        let email = |s: &str| Email::parse(s).expect("email");
+        let a = enrichment_cache_key(&email("Jane@Acme.com.au"));
+        let b = enrichment_cache_key(&email("jane@acme.com.au"));
         assert_eq!(a, b);
-        assert!(a.starts_with("enrichment:acme.com.au:"));
-        assert_eq!(a.len(), "enrichment:acme.com.au:".len() + 64);
-        assert!(!a.contains("jane"));
+        let digest = hex::encode(Sha256::digest(b"jane@acme.com.au"));
+        assert_eq!(a, format!("enrichment:{digest}"));
+        assert!(!a.contains("jane") && !a.contains("acme"));
     }
 }
