@@ -13,6 +13,7 @@ pub mod classifier;
 pub mod client;
 pub mod email;
 pub mod hours;
+pub mod icp;
 pub mod ids;
 pub mod intent;
 pub mod lead;
