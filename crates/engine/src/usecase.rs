@@ -48,6 +48,9 @@ pub enum UseCaseError {
         /// The offending fields.
         fields: Vec<FieldError>,
     },
+    /// The caller's role does not allow it (403).
+    #[error("{0}")]
+    Forbidden(String),
     /// The entity does not exist in the tenant (404).
     #[error("{0} not found")]
     NotFound(&'static str),

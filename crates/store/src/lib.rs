@@ -12,6 +12,7 @@ pub mod error;
 pub mod leads;
 pub mod memberships;
 pub mod migrate;
+pub mod onboarding_jobs;
 pub mod pipeline;
 pub mod pool;
 mod rows;

@@ -1,6 +1,6 @@
 //! The Agency OS background worker: runs queued jobs ([`runner`]) with the configured
-//! enrichment providers ([`install_providers`]) and serves health and metrics. `main.rs` only
-//! parses configuration and calls [`run`].
+//! enrichment providers ([`install_providers`]) and the onboarding website reader, and serves
+//! health and metrics. `main.rs` only parses configuration and calls [`run`].
 
 pub mod config;
 pub mod runner;
@@ -80,8 +80,13 @@ pub async fn run(
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     install_providers(&cfg).map_err(|e| anyhow::anyhow!("provider configuration: {e}"))?;
+    let reader = cfg
+        .website_reader()
+        .map_err(|e| anyhow::anyhow!("website reader configuration: {e}"))?;
+    let mut registry = handlers::registry();
+    agency_engine::onboarding::register(&mut registry, reader);
     let readiness = Readiness::new("agency-worker", pool.clone(), cache.clone());
-    let runner = Runner::new(pool, cache, handlers::registry(), runner_settings(&cfg));
+    let runner = Runner::new(pool, cache, registry, runner_settings(&cfg));
     let (served, ran) = tokio::join!(
         health::serve(cfg.metrics.addr(), readiness, shutdown.clone()),
         runner.run(shutdown.clone()),

@@ -35,6 +35,7 @@ impl From<UseCaseError> for ApiError {
                     })
                     .collect(),
             ),
+            UseCaseError::Forbidden(detail) => ApiError::forbidden(detail),
             UseCaseError::NotFound(what) => ApiError::not_found(what),
             UseCaseError::Conflict { code, message } => ApiError::conflict(code, message),
             UseCaseError::TooLarge(detail) => ApiError::payload_too_large().with_detail(detail),

@@ -32,6 +32,16 @@ text_enum! {
 }
 
 text_enum! {
+    /// Why a website is analysed.
+    pub enum AnalysisPurpose {
+        /// The first screen: the profile is shown for confirmation.
+        Onboarding => "onboarding",
+        /// `POST /clients/{id}/icp/reanalyze`: the profile is written to the client when done.
+        Reanalysis => "reanalysis",
+    }
+}
+
+text_enum! {
     /// The eight steps of a website analysis, in order.
     pub enum AnalysisStep {
         /// Reading the home page and the pages that matter.
