@@ -39,7 +39,13 @@ fn limits() -> ReaderLimits {
 }
 
 fn dev_reader() -> HttpWebsiteReader {
-    HttpWebsiteReader::new(AddressPolicy { allow_private: true }, limits()).expect("reader")
+    HttpWebsiteReader::new(
+        AddressPolicy {
+            allow_private: true,
+        },
+        limits(),
+    )
+    .expect("reader")
 }
 
 fn production_reader() -> HttpWebsiteReader {
@@ -76,12 +82,35 @@ async fn the_home_page_and_the_pages_that_matter_are_read_within_the_limits() {
         )),
     )
     .await;
-    page(&site, "/services", ResponseTemplate::new(301).insert_header("location", "/our-services")).await;
-    page(&site, "/our-services", html("<h1>Our services</h1><h2>SEO</h2><p>Local SEO for clinics.</p>")).await;
-    let huge = format!("<h1>Case studies</h1><p>{}</p><p>END-OF-HUGE-PAGE</p>", "Bondi Smile Dental. ".repeat(20_000));
+    page(
+        &site,
+        "/services",
+        ResponseTemplate::new(301).insert_header("location", "/our-services"),
+    )
+    .await;
+    page(
+        &site,
+        "/our-services",
+        html("<h1>Our services</h1><h2>SEO</h2><p>Local SEO for clinics.</p>"),
+    )
+    .await;
+    let huge = format!(
+        "<h1>Case studies</h1><p>{}</p><p>END-OF-HUGE-PAGE</p>",
+        "Bondi Smile Dental. ".repeat(20_000)
+    );
     page(&site, "/case-studies", html(&huge)).await;
-    page(&site, "/about", html("<h1>About</h1><p>slow</p>").set_delay(Duration::from_secs(3))).await;
-    page(&site, "/contact", html("<h1>Contact</h1><p>Surry Hills NSW 2010</p>")).await;
+    page(
+        &site,
+        "/about",
+        html("<h1>About</h1><p>slow</p>").set_delay(Duration::from_secs(3)),
+    )
+    .await;
+    page(
+        &site,
+        "/contact",
+        html("<h1>Contact</h1><p>Surry Hills NSW 2010</p>"),
+    )
+    .await;
     page(&other, "/contact", html("<p>not ours</p>")).await;
 
     let snapshot = dev_reader()
@@ -105,15 +134,29 @@ async fn the_home_page_and_the_pages_that_matter_are_read_within_the_limits() {
     );
     let work = &snapshot.pages[2];
     assert!(work.text.len() <= 64 * 1024, "{}", work.text.len());
-    assert!(!work.text.contains("END-OF-HUGE-PAGE"), "the page was cut at the size cap");
-    assert_eq!(requests_to(&other, "/contact").await, 0, "another site is never read");
+    assert!(
+        !work.text.contains("END-OF-HUGE-PAGE"),
+        "the page was cut at the size cap"
+    );
+    assert_eq!(
+        requests_to(&other, "/contact").await,
+        0,
+        "another site is never read"
+    );
     assert_eq!(requests_to(&site, "/about").await, 1);
 }
 
 #[tokio::test]
 async fn robots_txt_is_honoured() {
     let site = MockServer::start().await;
-    page(&site, "/", html(&format!(r#"<a href="/services">Services</a><a href="/about">About</a><p>{WORDS}</p>"#))).await;
+    page(
+        &site,
+        "/",
+        html(&format!(
+            r#"<a href="/services">Services</a><a href="/about">About</a><p>{WORDS}</p>"#
+        )),
+    )
+    .await;
     page(&site, "/services", html("<h1>Services</h1>")).await;
     page(&site, "/about", html("<h1>About</h1>")).await;
     Mock::given(method("GET"))
@@ -123,15 +166,26 @@ async fn robots_txt_is_honoured() {
         ))
         .mount(&site)
         .await;
-    let snapshot = dev_reader().read_site(&Url::parse(&site.uri()).unwrap()).await.expect("read");
+    let snapshot = dev_reader()
+        .read_site(&Url::parse(&site.uri()).unwrap())
+        .await
+        .expect("read");
     let kinds: Vec<PageKind> = snapshot.pages.iter().map(|p| p.kind).collect();
     assert_eq!(kinds, vec![PageKind::Home, PageKind::About]);
     assert_eq!(requests_to(&site, "/services").await, 0);
 
     let closed = MockServer::start().await;
     page(&closed, "/", html(&format!("<p>{WORDS}</p>"))).await;
-    page(&closed, "/robots.txt", ResponseTemplate::new(200).set_body_string("User-agent: *\nDisallow: /\n")).await;
-    let err = dev_reader().read_site(&Url::parse(&closed.uri()).unwrap()).await.unwrap_err();
+    page(
+        &closed,
+        "/robots.txt",
+        ResponseTemplate::new(200).set_body_string("User-agent: *\nDisallow: /\n"),
+    )
+    .await;
+    let err = dev_reader()
+        .read_site(&Url::parse(&closed.uri()).unwrap())
+        .await
+        .unwrap_err();
     assert_eq!(err, WebsiteError::RobotsDisallowed);
     assert_eq!(requests_to(&closed, "/").await, 0);
 }
@@ -139,12 +193,37 @@ async fn robots_txt_is_honoured() {
 #[tokio::test]
 async fn loops_errors_and_empty_sites_fail_with_their_reason() {
     let site = MockServer::start().await;
-    page(&site, "/loop-a", ResponseTemplate::new(302).insert_header("location", "/loop-b")).await;
-    page(&site, "/loop-b", ResponseTemplate::new(302).insert_header("location", "/loop-a")).await;
+    page(
+        &site,
+        "/loop-a",
+        ResponseTemplate::new(302).insert_header("location", "/loop-b"),
+    )
+    .await;
+    page(
+        &site,
+        "/loop-b",
+        ResponseTemplate::new(302).insert_header("location", "/loop-a"),
+    )
+    .await;
     page(&site, "/broken", ResponseTemplate::new(500)).await;
-    page(&site, "/pdf", ResponseTemplate::new(200).set_body_raw("%PDF", "application/pdf")).await;
-    page(&site, "/empty", html("<html><body><script>render()</script><div id=app></div></body></html>")).await;
-    page(&site, "/slow", html(WORDS).set_delay(Duration::from_secs(3))).await;
+    page(
+        &site,
+        "/pdf",
+        ResponseTemplate::new(200).set_body_raw("%PDF", "application/pdf"),
+    )
+    .await;
+    page(
+        &site,
+        "/empty",
+        html("<html><body><script>render()</script><div id=app></div></body></html>"),
+    )
+    .await;
+    page(
+        &site,
+        "/slow",
+        html(WORDS).set_delay(Duration::from_secs(3)),
+    )
+    .await;
     let reader = dev_reader();
     let read = |p: &str| {
         let url = Url::parse(&format!("{}{p}", site.uri())).unwrap();
@@ -167,7 +246,8 @@ impl Lookup for Table {
     fn lookup(
         &self,
         host: String,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<Vec<SocketAddr>>> + Send>> {
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<Vec<SocketAddr>>> + Send>>
+    {
         let found = self.0.get(&host).cloned().unwrap_or_default();
         Box::pin(async move { Ok(found) })
     }
@@ -186,22 +266,38 @@ async fn the_guard_refuses_loopback_private_and_metadata_addresses_in_production
         "http://169.254.169.254/latest/meta-data/".to_owned(),
         "http://[::1]/".to_owned(),
     ] {
-        let err = reader.read_site(&Url::parse(&url).unwrap()).await.unwrap_err();
+        let err = reader
+            .read_site(&Url::parse(&url).unwrap())
+            .await
+            .unwrap_err();
         assert_eq!(err, WebsiteError::Blocked, "{url}");
     }
-    assert!(site.received_requests().await.unwrap().is_empty(), "no request reached the server");
+    assert!(
+        site.received_requests().await.unwrap().is_empty(),
+        "no request reached the server"
+    );
 
     // Names that resolve to private or metadata addresses are refused at connect time.
     let table = Table(HashMap::from([
-        ("intranet.example".to_owned(), vec!["10.0.0.7:80".parse().unwrap()]),
-        ("metadata.example".to_owned(), vec!["169.254.169.254:80".parse().unwrap()]),
+        (
+            "intranet.example".to_owned(),
+            vec!["10.0.0.7:80".parse().unwrap()],
+        ),
+        (
+            "metadata.example".to_owned(),
+            vec!["169.254.169.254:80".parse().unwrap()],
+        ),
         (
             "rebind.example".to_owned(),
-            vec!["127.0.0.1:80".parse().unwrap(), "[fd00::1]:80".parse().unwrap()],
+            vec![
+                "127.0.0.1:80".parse().unwrap(),
+                "[fd00::1]:80".parse().unwrap(),
+            ],
         ),
     ]));
     let guarded = GuardedResolver::with_lookup(AddressPolicy::PUBLIC_ONLY, Arc::new(table));
-    let reader = HttpWebsiteReader::with_resolver(guarded, AddressPolicy::PUBLIC_ONLY, limits()).expect("reader");
+    let reader = HttpWebsiteReader::with_resolver(guarded, AddressPolicy::PUBLIC_ONLY, limits())
+        .expect("reader");
     for host in ["intranet.example", "metadata.example", "rebind.example"] {
         let err = reader
             .read_site(&Url::parse(&format!("http://{host}/")).unwrap())

@@ -72,7 +72,9 @@ pub struct OnboardingJob {
 }
 
 fn decode_err(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Database(sqlx::Error::Decode(format!("onboarding_jobs.{what}: {e}").into()))
+    StoreError::Database(sqlx::Error::Decode(
+        format!("onboarding_jobs.{what}: {e}").into(),
+    ))
 }
 
 impl TryFrom<Row> for OnboardingJob {
@@ -133,7 +135,10 @@ pub struct NewOnboardingJob {
 }
 
 /// Inserts a pending analysis.
-pub async fn insert(conn: &mut PgConnection, new: &NewOnboardingJob) -> Result<OnboardingJob, StoreError> {
+pub async fn insert(
+    conn: &mut PgConnection,
+    new: &NewOnboardingJob,
+) -> Result<OnboardingJob, StoreError> {
     let q = query(format!(
         "INSERT INTO onboarding_jobs AS j (id, client_id, requested_by, purpose, website_url)
          VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
@@ -165,7 +170,10 @@ pub async fn get_for_user(
 }
 
 /// The analysis `id`, locked for update (the job handler's read).
-pub async fn lock(conn: &mut PgConnection, id: OnboardingJobId) -> Result<OnboardingJob, StoreError> {
+pub async fn lock(
+    conn: &mut PgConnection,
+    id: OnboardingJobId,
+) -> Result<OnboardingJob, StoreError> {
     let q = query(format!(
         "SELECT {COLUMNS} FROM onboarding_jobs j WHERE j.id = $1 FOR UPDATE"
     ))
@@ -226,7 +234,11 @@ pub async fn complete(
 }
 
 /// Ends it failed with a message for people.
-pub async fn fail(conn: &mut PgConnection, id: OnboardingJobId, message: &str) -> Result<(), StoreError> {
+pub async fn fail(
+    conn: &mut PgConnection,
+    id: OnboardingJobId,
+    message: &str,
+) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE onboarding_jobs SET status = 'failed', error_message = $2, completed_at = now(),
                 started_at = COALESCE(started_at, now()), updated_at = now()

@@ -298,7 +298,9 @@ pub async fn analyze(
     user: AuthUser,
     ApiJson(body): ApiJson<AnalyzeRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<AnalysisQueued>)> {
-    let job = onboarding::start_onboarding(&state.pool, &user_actor(&user), user.id, &body.website_url).await?;
+    let job =
+        onboarding::start_onboarding(&state.pool, &user_actor(&user), user.id, &body.website_url)
+            .await?;
     Ok((
         StatusCode::ACCEPTED,
         ApiJson(AnalysisQueued {
@@ -332,11 +334,14 @@ pub async fn analysis_result(
     ApiPath(job_id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
     match onboarding::result(&state.pool, user.id, OnboardingJobId::from_uuid(job_id)).await? {
-        AnalysisResult::Ready(profile) => Ok(ApiJson(IcpProfileDto::from(*profile)).into_response()),
+        AnalysisResult::Ready(profile) => {
+            Ok(ApiJson(IcpProfileDto::from(*profile)).into_response())
+        }
         AnalysisResult::Running => Ok((
             StatusCode::ACCEPTED,
             ApiJson(StillRunning {
-                detail: "The website analysis is still running. Check again in a few seconds.".into(),
+                detail: "The website analysis is still running. Check again in a few seconds."
+                    .into(),
             }),
         )
             .into_response()),

@@ -25,11 +25,14 @@ const DEFAULT_SIZES: &[&str] = &["11-50", "51-200"];
 const MAX_DETERMINISTIC_CONFIDENCE: Decimal = Decimal::from_parts(70, 0, 0, false, 2);
 
 static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b([A-Z][a-zA-Z]+(?: [A-Z][a-zA-Z]+){0,2}),? (NSW|VIC|QLD|WA|SA|TAS|ACT|NT),? (\d{4})\b")
-        .expect("address regex")
+    Regex::new(
+        r"\b([A-Z][a-zA-Z]+(?: [A-Z][a-zA-Z]+){0,2}),? (NSW|VIC|QLD|WA|SA|TAS|ACT|NT),? (\d{4})\b",
+    )
+    .expect("address regex")
 });
 static PHONE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:\+61[\s-]?\(?0?|\(0|\b0)([2378])\)?[\s-]?\d{4}[\s-]?\d{4}\b").expect("phone regex")
+    Regex::new(r"(?:\+61[\s-]?\(?0?|\(0|\b0)([2378])\)?[\s-]?\d{4}[\s-]?\d{4}\b")
+        .expect("phone regex")
 });
 static TEAM_OF: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\bteam of (\d{1,4})\b|\b(\d{1,4})\+? (?:strong )?(?:team members|people|staff|specialists|experts|marketers|employees|creatives)\b")
@@ -43,9 +46,8 @@ static YEARS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(\d{1,3})\+? years (?:of experience|in business|experience)\b")
         .expect("years regex")
 });
-static PERSON_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[A-Z][a-z]+(?:[ '-][A-Z][a-z]+){1,2}$").expect("name regex")
-});
+static PERSON_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Z][a-z]+(?:[ '-][A-Z][a-z]+){1,2}$").expect("name regex"));
 
 /// Fills an [`IcpProfile`] from the pages read, without AI. Lists are empty where nothing was
 /// found; customer sizes fall back to the typical agency customer; `confidence` reflects how
@@ -90,9 +92,10 @@ pub fn extract_icp(site: &SiteSnapshot, now: DateTime<Utc>) -> IcpProfile {
         !portfolio.is_empty() || !notable_brands.is_empty(),
     ];
     let filled = found.iter().filter(|f| **f).count() as i64;
-    let confidence = (Decimal::new(20, 2) + Decimal::new(50, 2) * Decimal::from(filled) / Decimal::from(found.len() as i64))
-        .round_dp(2)
-        .min(MAX_DETERMINISTIC_CONFIDENCE);
+    let confidence = (Decimal::new(20, 2)
+        + Decimal::new(50, 2) * Decimal::from(filled) / Decimal::from(found.len() as i64))
+    .round_dp(2)
+    .min(MAX_DETERMINISTIC_CONFIDENCE);
 
     let pattern_description = pattern_description(
         &company_name,
@@ -119,7 +122,12 @@ pub fn extract_icp(site: &SiteSnapshot, now: DateTime<Utc>) -> IcpProfile {
         icp_industries: industry_names,
         icp_revenue_ranges: sizes
             .iter()
-            .filter_map(|s| REVENUE_BY_SIZE.iter().find(|r| r.0 == s).map(|r| r.1.to_owned()))
+            .filter_map(|s| {
+                REVENUE_BY_SIZE
+                    .iter()
+                    .find(|r| r.0 == s)
+                    .map(|r| r.1.to_owned())
+            })
             .collect(),
         icp_company_sizes: sizes,
         icp_locations: locations,
@@ -196,7 +204,9 @@ impl SiteText {
     }
 
     fn mentions(&self, phrase: &str) -> bool {
-        self.pages.iter().any(|(_, _, t)| occurrences(t, phrase) > 0)
+        self.pages
+            .iter()
+            .any(|(_, _, t)| occurrences(t, phrase) > 0)
     }
 }
 
@@ -452,20 +462,31 @@ fn heading_company(heading: &str) -> Option<String> {
 }
 
 fn logo_brands(site: &SiteSnapshot, own_name: &str) -> Vec<String> {
-    let brands = site.pages.iter().flat_map(|p| p.image_alts.iter()).filter_map(|alt| {
-        let lower = alt.to_lowercase();
-        if !lower.contains("logo") {
-            return None;
-        }
-        let name = alt
-            .split_whitespace()
-            .filter(|w| !matches!(w.to_lowercase().as_str(), "logo" | "logo." | "client" | "the"))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let name = name.trim_matches(|c: char| !c.is_alphanumeric()).to_owned();
-        (!name.is_empty() && !name.eq_ignore_ascii_case(own_name) && name.split_whitespace().count() <= 5)
-            .then_some(name)
-    });
+    let brands = site
+        .pages
+        .iter()
+        .flat_map(|p| p.image_alts.iter())
+        .filter_map(|alt| {
+            let lower = alt.to_lowercase();
+            if !lower.contains("logo") {
+                return None;
+            }
+            let name = alt
+                .split_whitespace()
+                .filter(|w| {
+                    !matches!(
+                        w.to_lowercase().as_str(),
+                        "logo" | "logo." | "client" | "the"
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            let name = name.trim_matches(|c: char| !c.is_alphanumeric()).to_owned();
+            (!name.is_empty()
+                && !name.eq_ignore_ascii_case(own_name)
+                && name.split_whitespace().count() <= 5)
+                .then_some(name)
+        });
     let mut out = dedup(brands);
     out.truncate(12);
     out
@@ -484,8 +505,13 @@ fn portfolio_companies(site: &SiteSnapshot, own_name: &str) -> Vec<String> {
     out
 }
 
-fn first_org_field(site: &SiteSnapshot, field: impl Fn(&super::Organization) -> Option<&String>) -> Option<String> {
-    site.organizations().find_map(|o| field(o).cloned()).filter(|s| !s.trim().is_empty())
+fn first_org_field(
+    site: &SiteSnapshot,
+    field: impl Fn(&super::Organization) -> Option<&String>,
+) -> Option<String> {
+    site.organizations()
+        .find_map(|o| field(o).cloned())
+        .filter(|s| !s.trim().is_empty())
 }
 
 fn company_name(site: &SiteSnapshot) -> String {
@@ -504,7 +530,10 @@ fn company_name(site: &SiteSnapshot) -> String {
             .filter(|p| !p.is_empty())
             .collect();
         let squashed = |s: &str| s.to_lowercase().replace([' ', '-', '&'], "");
-        if let Some(p) = parts.iter().find(|p| !label.is_empty() && squashed(p).contains(&label)) {
+        if let Some(p) = parts
+            .iter()
+            .find(|p| !label.is_empty() && squashed(p).contains(&label))
+        {
             return (*p).to_owned();
         }
         if let Some(p) = parts.first() {
@@ -533,7 +562,10 @@ fn url_label(url: &str) -> String {
 
 fn company_description(site: &SiteSnapshot) -> Option<String> {
     first_org_field(site, |o| o.description.as_ref())
-        .or_else(|| site.pages_of(PageKind::About).find_map(|p| p.meta_description.clone()))
+        .or_else(|| {
+            site.pages_of(PageKind::About)
+                .find_map(|p| p.meta_description.clone())
+        })
         .or_else(|| site.home().and_then(|h| h.meta_description.clone()))
         .or_else(|| {
             site.pages_of(PageKind::About)
@@ -615,16 +647,21 @@ fn years_in_business(site: &SiteSnapshot, now: DateTime<Utc>) -> Option<u32> {
     if let Some(y) = site.organizations().find_map(|o| o.founding_year) {
         return since(y);
     }
-    let founded = site
-        .pages
-        .iter()
-        .find_map(|p| FOUNDED.captures(&p.text).and_then(|c| c[1].parse::<i32>().ok()));
+    let founded = site.pages.iter().find_map(|p| {
+        FOUNDED
+            .captures(&p.text)
+            .and_then(|c| c[1].parse::<i32>().ok())
+    });
     if let Some(y) = founded.filter(|y| *y <= this_year) {
         return since(y);
     }
     site.pages
         .iter()
-        .find_map(|p| YEARS.captures(&p.text).and_then(|c| c[1].parse::<u32>().ok()))
+        .find_map(|p| {
+            YEARS
+                .captures(&p.text)
+                .and_then(|c| c[1].parse::<u32>().ok())
+        })
         .filter(|y| (1..=150).contains(y))
 }
 
@@ -683,25 +720,40 @@ fn pattern_description(
     titles: &[String],
     sizes: &[String],
 ) -> String {
-    let size_words = match (sizes.first().map(String::as_str), sizes.last().map(String::as_str)) {
+    let size_words = match (
+        sizes.first().map(String::as_str),
+        sizes.last().map(String::as_str),
+    ) {
         (Some(lo), Some(hi)) if lo == hi => format!("{lo} employee"),
-        (Some(lo), Some(hi)) => format!("{}-{} employee", lo.split('-').next().unwrap_or(lo), hi.rsplit('-').next().unwrap_or(hi)),
+        (Some(lo), Some(hi)) => format!(
+            "{}-{} employee",
+            lo.split('-').next().unwrap_or(lo),
+            hi.rsplit('-').next().unwrap_or(hi)
+        ),
         _ => String::new(),
     };
     let who = if industries.is_empty() {
         format!("{size_words} businesses").trim().to_owned()
     } else {
-        format!("{size_words} businesses in {}", join_words(industries, 3)).trim().to_owned()
+        format!("{size_words} businesses in {}", join_words(industries, 3))
+            .trim()
+            .to_owned()
     };
     let mut sentence = format!("{company} is a fit for {who}");
     if !locations.is_empty() {
         sentence.push_str(&format!(" based in {}", join_words(locations, 3)));
     }
     if !services.is_empty() {
-        sentence.push_str(&format!(" that need {}", join_words(services, 3).to_lowercase()));
+        sentence.push_str(&format!(
+            " that need {}",
+            join_words(services, 3).to_lowercase()
+        ));
     }
     if !titles.is_empty() {
-        sentence.push_str(&format!("; the buyer is usually the {}", join_words(titles, 2)));
+        sentence.push_str(&format!(
+            "; the buyer is usually the {}",
+            join_words(titles, 2)
+        ));
     }
     sentence.push('.');
     sentence

@@ -57,7 +57,13 @@ const LINK_WORDS: &[(PageKind, &[&str])] = &[
     ),
     (
         PageKind::About,
-        &["about", "our-story", "our story", "who-we-are", "who we are"],
+        &[
+            "about",
+            "our-story",
+            "our story",
+            "who-we-are",
+            "who we are",
+        ],
     ),
     (
         PageKind::Team,
@@ -65,7 +71,13 @@ const LINK_WORDS: &[(PageKind, &[&str])] = &[
     ),
     (
         PageKind::Contact,
-        &["contact", "get-in-touch", "get in touch", "enquire", "locations"],
+        &[
+            "contact",
+            "get-in-touch",
+            "get in touch",
+            "enquire",
+            "locations",
+        ],
     ),
 ];
 
@@ -78,8 +90,16 @@ impl PageKind {
             return None;
         }
         let skip = [
-            "/blog/", "/news/", "/tag/", "/category/", "/wp-", "privacy", "terms", "login",
-            "cart", "/feed",
+            "/blog/",
+            "/news/",
+            "/tag/",
+            "/category/",
+            "/wp-",
+            "privacy",
+            "terms",
+            "login",
+            "cart",
+            "/feed",
         ];
         let is_file = path
             .rsplit('/')
@@ -232,14 +252,23 @@ mod tests {
 
     #[test]
     fn links_are_classified_by_path_or_text_and_noise_is_skipped() {
-        assert_eq!(PageKind::of_link("/case-studies/", ""), Some(PageKind::Work));
+        assert_eq!(
+            PageKind::of_link("/case-studies/", ""),
+            Some(PageKind::Work)
+        );
         assert_eq!(PageKind::of_link("/our-work", ""), Some(PageKind::Work));
         assert_eq!(
             PageKind::of_link("/what-we-do", ""),
             Some(PageKind::Services)
         );
-        assert_eq!(PageKind::of_link("/p/12", "About us"), Some(PageKind::About));
-        assert_eq!(PageKind::of_link("/meet-the-team", ""), Some(PageKind::Team));
+        assert_eq!(
+            PageKind::of_link("/p/12", "About us"),
+            Some(PageKind::About)
+        );
+        assert_eq!(
+            PageKind::of_link("/meet-the-team", ""),
+            Some(PageKind::Team)
+        );
         assert_eq!(
             PageKind::of_link("/contact-us", "Say hi"),
             Some(PageKind::Contact)

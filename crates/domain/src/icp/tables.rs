@@ -129,7 +129,12 @@ pub(super) const SERVICES: &[Service] = &[
     Service {
         name: "Public relations",
         category: "Public relations",
-        keywords: &["public relations", "media relations", "pr", "press releases"],
+        keywords: &[
+            "public relations",
+            "media relations",
+            "pr",
+            "press releases",
+        ],
         pain_point: "Little awareness of the business in its market",
         signal: "News to announce: funding, launches, awards",
     },
@@ -281,7 +286,13 @@ pub(super) const INDUSTRIES: &[Industry] = &[
     },
     Industry {
         name: "Technology and SaaS",
-        keywords: &["saas", "software", "tech startup", "technology companies", "apps"],
+        keywords: &[
+            "saas",
+            "software",
+            "tech startup",
+            "technology companies",
+            "apps",
+        ],
         titles: &["Founder", "Head of Growth"],
     },
     Industry {

@@ -57,14 +57,21 @@ pub async fn analyze_website(
     outcome
 }
 
-async fn run(ctx: &JobContext, id: OnboardingJobId, reader: &dyn WebsiteReader) -> Result<(), JobError> {
+async fn run(
+    ctx: &JobContext,
+    id: OnboardingJobId,
+    reader: &dyn WebsiteReader,
+) -> Result<(), JobError> {
     let mut tx = ctx.pool.begin().await?;
     let row = match store::lock(&mut tx, id).await {
         Ok(row) => row,
         Err(StoreError::NotFound) => return Ok(()),
         Err(e) => return Err(store_err(e)),
     };
-    if matches!(row.status, AnalysisStatus::Completed | AnalysisStatus::Failed) {
+    if matches!(
+        row.status,
+        AnalysisStatus::Completed | AnalysisStatus::Failed
+    ) {
         return Ok(());
     }
     store::start(&mut tx, id).await.map_err(store_err)?;
@@ -78,7 +85,9 @@ async fn run(ctx: &JobContext, id: OnboardingJobId, reader: &dyn WebsiteReader) 
         Ok(site) => site,
         Err(e) => {
             let mut conn = ctx.pool.acquire().await?;
-            store::fail(&mut conn, id, &e.to_string()).await.map_err(store_err)?;
+            store::fail(&mut conn, id, &e.to_string())
+                .await
+                .map_err(store_err)?;
             tracing::info!(error = %e, url = %row.website_url, "website analysis failed");
             return Ok(());
         }
@@ -98,7 +107,9 @@ async fn run(ctx: &JobContext, id: OnboardingJobId, reader: &dyn WebsiteReader) 
     let json = serde_json::to_value(&profile).map_err(JobError::permanent)?;
     let pages = u32::try_from(site.pages.len()).unwrap_or(u32::MAX);
     let mut tx = ctx.pool.begin().await?;
-    let done = store::complete(&mut tx, id, &json, pages).await.map_err(store_err)?;
+    let done = store::complete(&mut tx, id, &json, pages)
+        .await
+        .map_err(store_err)?;
     if done.purpose == AnalysisPurpose::Reanalysis {
         clients::write_extracted_icp(&mut tx, done.client_id, &extracted_icp(&profile), false)
             .await

@@ -210,7 +210,11 @@ pub async fn reanalyze(
 }
 
 /// The analysis `id`, if the caller is a member of its client (404 otherwise).
-pub async fn status(pool: &PgPool, user: UserId, id: OnboardingJobId) -> Result<OnboardingJob, UseCaseError> {
+pub async fn status(
+    pool: &PgPool,
+    user: UserId,
+    id: OnboardingJobId,
+) -> Result<OnboardingJob, UseCaseError> {
     let mut conn = pool.acquire().await?;
     store::get_for_user(&mut conn, id, user)
         .await
@@ -227,7 +231,11 @@ fn profile_of(row: &OnboardingJob) -> Result<IcpProfile, UseCaseError> {
 }
 
 /// The analysis's profile, or where it is.
-pub async fn result(pool: &PgPool, user: UserId, id: OnboardingJobId) -> Result<AnalysisResult, UseCaseError> {
+pub async fn result(
+    pool: &PgPool,
+    user: UserId,
+    id: OnboardingJobId,
+) -> Result<AnalysisResult, UseCaseError> {
     let row = status(pool, user, id).await?;
     Ok(match row.status {
         AnalysisStatus::Pending | AnalysisStatus::Running => AnalysisResult::Running,
@@ -273,7 +281,8 @@ pub async fn confirm(
         AnalysisStatus::Pending | AnalysisStatus::Running => {
             return Err(UseCaseError::Conflict {
                 code: "analysis_running",
-                message: "The website analysis has not finished yet. Confirm once it is complete.".into(),
+                message: "The website analysis has not finished yet. Confirm once it is complete."
+                    .into(),
             });
         }
     }
@@ -282,9 +291,10 @@ pub async fn confirm(
     profile.confirmed_at = Some(Utc::now());
     let json = serde_json::to_value(&profile).map_err(|e| UseCaseError::BadInput(e.to_string()))?;
     let mut tx = pool.begin().await?;
-    let client = clients::write_extracted_icp(&mut tx, row.client_id, &extracted_icp(&profile), true)
-        .await
-        .map_err(UseCaseError::not_found_as("onboarding job"))?;
+    let client =
+        clients::write_extracted_icp(&mut tx, row.client_id, &extracted_icp(&profile), true)
+            .await
+            .map_err(UseCaseError::not_found_as("onboarding job"))?;
     store::confirm(&mut tx, id, &json).await?;
     audit(
         &mut tx,

@@ -151,7 +151,10 @@ impl GuardedResolver {
     }
 
     /// The permitted addresses of `host`, or [`BlockedAddress`] when none is left.
-    pub async fn resolve_host(&self, host: &str) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
+    pub async fn resolve_host(
+        &self,
+        host: &str,
+    ) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
         let all = self.lookup.lookup(host.to_owned()).await?;
         let permitted: Vec<SocketAddr> = all
             .iter()
@@ -227,9 +230,20 @@ mod tests {
         ] {
             assert!(!is_public(ip(blocked)), "{blocked} must be blocked");
             assert!(!AddressPolicy::PUBLIC_ONLY.permits(ip(blocked)));
-            assert!(AddressPolicy { allow_private: true }.permits(ip(blocked)));
+            assert!(
+                AddressPolicy {
+                    allow_private: true
+                }
+                .permits(ip(blocked))
+            );
         }
-        for public in ["1.1.1.1", "172.32.0.1", "203.2.218.214", "2606:4700::1111", "::ffff:8.8.8.8"] {
+        for public in [
+            "1.1.1.1",
+            "172.32.0.1",
+            "203.2.218.214",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
             assert!(is_public(ip(public)), "{public} is public");
         }
     }
@@ -245,7 +259,10 @@ mod tests {
         ] {
             assert!(p.check_url(&Url::parse(url).unwrap()).is_err(), "{url}");
         }
-        assert!(p.check_url(&Url::parse("https://example.com.au/").unwrap()).is_ok());
+        assert!(
+            p.check_url(&Url::parse("https://example.com.au/").unwrap())
+                .is_ok()
+        );
         assert!(p.check_url(&Url::parse("http://1.1.1.1/").unwrap()).is_ok());
     }
 }

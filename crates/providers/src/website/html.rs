@@ -37,9 +37,35 @@ const SKIPPED: &[&str] = &[
 ];
 /// Elements that end a block of text.
 const BLOCKS: &[&str] = &[
-    "p", "div", "section", "article", "header", "footer", "main", "aside", "nav", "li", "ul",
-    "ol", "h1", "h2", "h3", "h4", "h5", "h6", "br", "tr", "td", "th", "table", "blockquote",
-    "address", "figcaption", "dd", "dt", "form",
+    "p",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "main",
+    "aside",
+    "nav",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "br",
+    "tr",
+    "td",
+    "th",
+    "table",
+    "blockquote",
+    "address",
+    "figcaption",
+    "dd",
+    "dt",
+    "form",
 ];
 /// Most characters of readable text kept per page.
 const MAX_TEXT_CHARS: usize = 100_000;
@@ -94,7 +120,10 @@ pub fn parse_page(url: &str, kind: PageKind, html: &str) -> (WebPage, Vec<Link>)
         .filter_map(|i| i.value().attr("alt").map(collapse))
         .filter(|a| !a.is_empty())
         .collect();
-    let root = doc.select(&BODY).next().unwrap_or_else(|| doc.root_element());
+    let root = doc
+        .select(&BODY)
+        .next()
+        .unwrap_or_else(|| doc.root_element());
     let mut raw = String::new();
     readable_text(root, &mut raw);
     page.text = raw
@@ -277,29 +306,60 @@ mod tests {
     #[test]
     fn a_page_keeps_its_readable_parts_and_drops_code() {
         let (page, links) = parse_page("https://brightside.example/", PageKind::Home, PAGE);
-        assert_eq!(page.title.as_deref(), Some("Brightside Digital | Sydney SEO Agency"));
-        assert_eq!(page.meta_description.as_deref(), Some("We help Sydney clinics grow."));
+        assert_eq!(
+            page.title.as_deref(),
+            Some("Brightside Digital | Sydney SEO Agency")
+        );
+        assert_eq!(
+            page.meta_description.as_deref(),
+            Some("We help Sydney clinics grow.")
+        );
         assert_eq!(page.site_name.as_deref(), Some("Brightside Digital"));
         assert_eq!(
             page.headings,
             vec![
-                Heading { level: 1, text: "We help clinics grow".into() },
-                Heading { level: 2, text: "Our work".into() },
+                Heading {
+                    level: 1,
+                    text: "We help clinics grow".into()
+                },
+                Heading {
+                    level: 2,
+                    text: "Our work".into()
+                },
             ]
         );
         assert!(page.text.contains("Line one\nline two"), "{}", page.text);
-        for hidden in ["tracking", "color", "hidden template", "also hidden", "enable js"] {
-            assert!(!page.text.contains(hidden), "{hidden} leaked into {}", page.text);
+        for hidden in [
+            "tracking",
+            "color",
+            "hidden template",
+            "also hidden",
+            "enable js",
+        ] {
+            assert!(
+                !page.text.contains(hidden),
+                "{hidden} leaked into {}",
+                page.text
+            );
         }
         assert_eq!(page.image_alts, vec!["Acme Dental logo".to_owned()]);
         assert_eq!(links.len(), 2);
-        assert_eq!(links[0], Link { href: "/services".into(), text: "Services".into() });
+        assert_eq!(
+            links[0],
+            Link {
+                href: "/services".into(),
+                text: "Services".into()
+            }
+        );
         let org = &page.organizations[0];
         assert_eq!(page.organizations.len(), 1);
         assert_eq!(org.name.as_deref(), Some("Brightside Digital"));
         assert_eq!(org.employees, Some(14));
         assert_eq!(org.founding_year, Some(2012));
         assert_eq!(org.addresses[0].locality.as_deref(), Some("Surry Hills"));
-        assert_eq!(org.area_served, vec!["Sydney".to_owned(), "Newcastle".to_owned()]);
+        assert_eq!(
+            org.area_served,
+            vec!["Sydney".to_owned(), "Newcastle".to_owned()]
+        );
     }
 }

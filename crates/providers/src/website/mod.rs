@@ -41,13 +41,17 @@ pub enum WebsiteError {
     )]
     Blocked,
     /// Could not connect (no such host, refused, TLS failure).
-    #[error("We could not reach {0}. Check the address and that the website is online, then try again.")]
+    #[error(
+        "We could not reach {0}. Check the address and that the website is online, then try again."
+    )]
     Unreachable(String),
     /// The site did not answer in time.
     #[error("The website took too long to answer. Try again in a few minutes.")]
     Timeout,
     /// The home page answered with an error status.
-    #[error("The website answered with an error (HTTP {0}) for its home page. Check the address, then try again.")]
+    #[error(
+        "The website answered with an error (HTTP {0}) for its home page. Check the address, then try again."
+    )]
     HttpStatus(u16),
     /// The home page is not HTML.
     #[error("The address does not lead to a web page. Enter your website's home page address.")]
@@ -56,7 +60,9 @@ pub enum WebsiteError {
     #[error("The website redirects too many times, so it could not be read.")]
     TooManyRedirects,
     /// robots.txt forbids reading the home page.
-    #[error("The website's robots.txt asks automated readers not to read it, so it was not analysed.")]
+    #[error(
+        "The website's robots.txt asks automated readers not to read it, so it was not analysed."
+    )]
     RobotsDisallowed,
     /// Too little readable text (an image-only or script-rendered site).
     #[error(
@@ -215,11 +221,18 @@ pub fn parse_website_url(input: &str) -> Result<Url, WebsiteError> {
         )));
     }
     match url.host_str() {
-        Some(h) if h.contains('.') || h == "localhost" || url.host().is_some_and(|h| !matches!(h, url::Host::Domain(_))) => {}
+        Some(h)
+            if h.contains('.')
+                || h == "localhost"
+                || url
+                    .host()
+                    .is_some_and(|h| !matches!(h, url::Host::Domain(_))) => {}
         _ => return Err(WebsiteError::InvalidUrl("it has no domain name".into())),
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(WebsiteError::InvalidUrl("it must not contain a user name or password".into()));
+        return Err(WebsiteError::InvalidUrl(
+            "it must not contain a user name or password".into(),
+        ));
     }
     Ok(url)
 }
@@ -235,10 +248,19 @@ mod tests {
             "https://brightside.com.au/"
         );
         assert_eq!(
-            parse_website_url("http://www.brightside.com.au/about").unwrap().as_str(),
+            parse_website_url("http://www.brightside.com.au/about")
+                .unwrap()
+                .as_str(),
             "http://www.brightside.com.au/about"
         );
-        for bad in ["", "ftp://x.com", "https://", "nodots", "https://u:p@x.com/", "mailto:a@b.com"] {
+        for bad in [
+            "",
+            "ftp://x.com",
+            "https://",
+            "nodots",
+            "https://u:p@x.com/",
+            "mailto:a@b.com",
+        ] {
             assert!(parse_website_url(bad).is_err(), "{bad}");
         }
     }
@@ -257,6 +279,11 @@ mod tests {
         };
         assert!(sandbox.build(true, false).is_err());
         assert!(sandbox.build(true, true).unwrap().is_sandbox());
-        assert!(!WebsiteReaderConfig::default().build(true, false).unwrap().is_sandbox());
+        assert!(
+            !WebsiteReaderConfig::default()
+                .build(true, false)
+                .unwrap()
+                .is_sandbox()
+        );
     }
 }

@@ -199,7 +199,10 @@ fn classify(url: &Url, err: &reqwest::Error) -> WebsiteError {
 }
 
 /// Reads at most `cap` bytes of the body (the rest is left unread), as UTF-8 (lossy).
-async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<String, reqwest::Error> {
+async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<String, reqwest::Error> {
     let mut body: Vec<u8> = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         let room = cap.saturating_sub(body.len());
@@ -286,10 +289,22 @@ mod tests {
         assert_eq!(
             picked,
             vec![
-                (PageKind::Services, "https://brightside.example/services".to_owned()),
-                (PageKind::Work, "https://www.brightside.example/case-studies".to_owned()),
-                (PageKind::About, "https://www.brightside.example/about-us".to_owned()),
-                (PageKind::Contact, "https://www.brightside.example/contact".to_owned()),
+                (
+                    PageKind::Services,
+                    "https://brightside.example/services".to_owned()
+                ),
+                (
+                    PageKind::Work,
+                    "https://www.brightside.example/case-studies".to_owned()
+                ),
+                (
+                    PageKind::About,
+                    "https://www.brightside.example/about-us".to_owned()
+                ),
+                (
+                    PageKind::Contact,
+                    "https://www.brightside.example/contact".to_owned()
+                ),
             ]
         );
         assert_eq!(pick_links(&base, &links, 2).len(), 2);

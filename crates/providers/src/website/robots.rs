@@ -51,14 +51,19 @@ impl Robots {
         }
         let ours: Vec<(bool, String)> = groups
             .iter()
-            .filter(|(agents, _)| agents.iter().any(|a| a != "*" && token.contains(a.as_str())))
+            .filter(|(agents, _)| {
+                agents
+                    .iter()
+                    .any(|a| a != "*" && token.contains(a.as_str()))
+            })
             .flat_map(|(_, rules)| rules.iter().cloned())
             .collect();
         let rules = if ours.is_empty()
-            && !groups
-                .iter()
-                .any(|(agents, _)| agents.iter().any(|a| a != "*" && token.contains(a.as_str())))
-        {
+            && !groups.iter().any(|(agents, _)| {
+                agents
+                    .iter()
+                    .any(|a| a != "*" && token.contains(a.as_str()))
+            }) {
             groups
                 .iter()
                 .filter(|(agents, _)| agents.iter().any(|a| a == "*"))
@@ -125,7 +130,8 @@ mod tests {
 
     #[test]
     fn a_group_naming_us_replaces_the_star_group_and_empty_disallow_allows() {
-        let body = "User-agent: *\nDisallow: /\n\nUser-agent: agencyos\nUser-agent: other\nDisallow:\n";
+        let body =
+            "User-agent: *\nDisallow: /\n\nUser-agent: agencyos\nUser-agent: other\nDisallow:\n";
         let r = Robots::parse(body, "AgencyOS-SiteReader");
         assert!(r.allows("/services"));
         assert!(!Robots::parse(body, "Googlebot").allows("/services"));

@@ -96,7 +96,9 @@ impl WebsiteReader for SandboxWebsiteReader {
         let pages = SANDBOX_PAGES
             .iter()
             .map(|(path, kind, html)| {
-                let page_url = url.join(path).map_or_else(|_| url.to_string(), |u| u.to_string());
+                let page_url = url
+                    .join(path)
+                    .map_or_else(|_| url.to_string(), |u| u.to_string());
                 parse_page(&page_url, *kind, html).0
             })
             .collect();
