@@ -2,11 +2,16 @@
 //! the longest matching `Allow`/`Disallow` pattern deciding (`*` wildcards and a `$` end
 //! anchor understood; a tie goes to `Allow`), as RFC 9309 describes.
 
+/// One rule: (allow, pattern).
+type Rule = (bool, String);
+/// One group: its user agents and its rules.
+type Group = (Vec<String>, Vec<Rule>);
+
 /// The rules that apply to us.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Robots {
     /// (allow, pattern), in file order.
-    rules: Vec<(bool, String)>,
+    rules: Vec<Rule>,
 }
 
 impl Robots {
@@ -19,7 +24,7 @@ impl Robots {
     pub fn parse(body: &str, token: &str) -> Self {
         let token = token.to_ascii_lowercase();
         // (agents, rules) groups; consecutive user-agent lines share one group.
-        let mut groups: Vec<(Vec<String>, Vec<(bool, String)>)> = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
         let mut last_was_agent = false;
         for line in body.lines() {
             let line = line.split('#').next().unwrap_or_default().trim();
@@ -49,7 +54,7 @@ impl Robots {
                 _ => last_was_agent = false,
             }
         }
-        let ours: Vec<(bool, String)> = groups
+        let ours: Vec<Rule> = groups
             .iter()
             .filter(|(agents, _)| {
                 agents
