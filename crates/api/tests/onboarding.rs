@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use agency_domain::{ClientId, Role};
 use agency_engine::jobs::{JobContext, JobKind, Registry, handlers};
+use agency_engine::{Providers, Services};
 use agency_providers::website::{
     AddressPolicy, HttpWebsiteReader, ReaderLimits, SANDBOX_PAGES, WebsiteReader,
 };
@@ -59,13 +60,16 @@ async fn run_analyses(app: &TestApp, reader: Arc<dyn WebsiteReader>) -> usize {
     .fetch_all(&app.pool)
     .await
     .expect("jobs");
-    let mut registry: Registry = handlers::registry();
-    agency_engine::onboarding::register(&mut registry, reader);
+    let registry: Registry = handlers::registry();
     let cache = Arc::new(agency_cache::FallbackCache::new(None, app.pool.clone()).expect("cache"));
+    let services = Services::with_sandbox_providers(app.pool.clone(), cache);
+    let services = Services {
+        providers: Arc::new(Providers::sandbox(Utc::now()).with_website(reader)),
+        ..services
+    };
     for (id, payload) in &rows {
         let ctx = JobContext {
-            pool: app.pool.clone(),
-            cache: cache.clone(),
+            services: services.clone(),
             job_id: id.clone(),
             kind: JobKind::AnalyzeWebsite,
             attempt: 1,

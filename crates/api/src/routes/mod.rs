@@ -11,9 +11,11 @@ pub mod clients;
 pub mod import;
 pub mod leads;
 pub mod me;
+pub mod meetings;
 pub mod members;
 pub mod onboarding;
 pub mod pipeline;
+pub mod replies;
 pub mod resources;
 
 use axum::extract::DefaultBodyLimit;
@@ -37,6 +39,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(pipeline::router())
         .merge(resources::router())
         .merge(onboarding::router())
+        .merge(replies::router())
+        .merge(meetings::router())
 }
 
 /// Lifts the JSON body limit (`MAX_BODY_BYTES`) for the routes of `router`, leaving only the

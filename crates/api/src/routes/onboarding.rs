@@ -298,9 +298,13 @@ pub async fn analyze(
     user: AuthUser,
     ApiJson(body): ApiJson<AnalyzeRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<AnalysisQueued>)> {
-    let job =
-        onboarding::start_onboarding(&state.pool, &user_actor(&user), user.id, &body.website_url)
-            .await?;
+    let job = onboarding::start_onboarding(
+        &state.services.pool,
+        &user_actor(&user),
+        user.id,
+        &body.website_url,
+    )
+    .await?;
     Ok((
         StatusCode::ACCEPTED,
         ApiJson(AnalysisQueued {
@@ -319,7 +323,12 @@ pub async fn analysis_status(
     user: AuthUser,
     ApiPath(job_id): ApiPath<Uuid>,
 ) -> ApiResult<ApiJson<AnalysisStatusDto>> {
-    let job = onboarding::status(&state.pool, user.id, OnboardingJobId::from_uuid(job_id)).await?;
+    let job = onboarding::status(
+        &state.services.pool,
+        user.id,
+        OnboardingJobId::from_uuid(job_id),
+    )
+    .await?;
     Ok(ApiJson(job.into()))
 }
 
@@ -333,7 +342,13 @@ pub async fn analysis_result(
     user: AuthUser,
     ApiPath(job_id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    match onboarding::result(&state.pool, user.id, OnboardingJobId::from_uuid(job_id)).await? {
+    match onboarding::result(
+        &state.services.pool,
+        user.id,
+        OnboardingJobId::from_uuid(job_id),
+    )
+    .await?
+    {
         AnalysisResult::Ready(profile) => {
             Ok(ApiJson(IcpProfileDto::from(*profile)).into_response())
         }
@@ -359,7 +374,7 @@ pub async fn confirm(
     ApiJson(body): ApiJson<ConfirmRequest>,
 ) -> ApiResult<ApiJson<ConfirmResponse>> {
     let client_id = onboarding::confirm(
-        &state.pool,
+        &state.services.pool,
         &user_actor(&user),
         user.id,
         OnboardingJobId::from_uuid(body.job_id),
@@ -383,7 +398,8 @@ pub async fn reanalyze(
     tenant: Tenant,
 ) -> ApiResult<(StatusCode, ApiJson<ReanalysisQueued>)> {
     tenant.require(Role::Admin)?;
-    let job = onboarding::reanalyze(&state.pool, &actor(&tenant), tenant.client_id).await?;
+    let job =
+        onboarding::reanalyze(&state.services.pool, &actor(&tenant), tenant.client_id).await?;
     Ok((
         StatusCode::ACCEPTED,
         ApiJson(ReanalysisQueued {

@@ -1,5 +1,5 @@
-//! The `analyze_website` job: reads the client's website through the [`WebsiteReader`] it was
-//! registered with, extracts the profile, and records the eight steps on the
+//! The `analyze_website` job: reads the client's website through the services' [`WebsiteReader`]
+//! (`Providers::website`), extracts the profile, and records the eight steps on the
 //! `onboarding_jobs` row as it goes. A site that cannot be read ends the analysis `failed`
 //! with a sentence for people (it can be started again); database trouble is retried.
 //! Idempotent: a finished analysis is never run again, and a re-analysis writes the client's
@@ -18,12 +18,9 @@ use super::usecases::extracted_icp;
 use crate::jobs::payload::AnalyzeWebsite;
 use crate::jobs::{JobContext, JobError, Registry};
 
-/// Registers `analyze_website`, reading sites with `reader`.
-pub fn register(registry: &mut Registry, reader: Arc<dyn WebsiteReader>) -> &mut Registry {
-    registry.register(move |ctx: JobContext, job: AnalyzeWebsite| {
-        let reader = Arc::clone(&reader);
-        async move { analyze_website(ctx, job, reader.as_ref()).await }
-    })
+/// Registers `analyze_website`.
+pub fn register(registry: &mut Registry) -> &mut Registry {
+    registry.register(analyze_website)
 }
 
 fn store_err(e: StoreError) -> JobError {
@@ -34,17 +31,14 @@ fn store_err(e: StoreError) -> JobError {
 }
 
 /// Runs one analysis (see the module doc).
-pub async fn analyze_website(
-    ctx: JobContext,
-    job: AnalyzeWebsite,
-    reader: &dyn WebsiteReader,
-) -> Result<(), JobError> {
+pub async fn analyze_website(ctx: JobContext, job: AnalyzeWebsite) -> Result<(), JobError> {
     let id = OnboardingJobId::from_uuid(job.onboarding_job_id);
-    let outcome = run(&ctx, id, reader).await;
+    let reader = Arc::clone(&ctx.services.providers.website);
+    let outcome = run(&ctx, id, reader.as_ref()).await;
     if let Err(e) = &outcome
         && ctx.is_last_attempt()
     {
-        let mut conn = ctx.pool.acquire().await?;
+        let mut conn = ctx.services.pool.acquire().await?;
         store::fail(
             &mut conn,
             id,
@@ -62,7 +56,7 @@ async fn run(
     id: OnboardingJobId,
     reader: &dyn WebsiteReader,
 ) -> Result<(), JobError> {
-    let mut tx = ctx.pool.begin().await?;
+    let mut tx = ctx.services.pool.begin().await?;
     let row = match store::lock(&mut tx, id).await {
         Ok(row) => row,
         Err(StoreError::NotFound) => return Ok(()),
@@ -84,7 +78,7 @@ async fn run(
     let site = match site {
         Ok(site) => site,
         Err(e) => {
-            let mut conn = ctx.pool.acquire().await?;
+            let mut conn = ctx.services.pool.acquire().await?;
             store::fail(&mut conn, id, &e.to_string())
                 .await
                 .map_err(store_err)?;
@@ -92,7 +86,7 @@ async fn run(
             return Ok(());
         }
     };
-    let mut conn = ctx.pool.acquire().await?;
+    let mut conn = ctx.services.pool.acquire().await?;
     store::record_step(&mut conn, id, 1, AnalysisStep::ExtractingServices)
         .await
         .map_err(store_err)?;
@@ -106,7 +100,7 @@ async fn run(
     drop(conn);
     let json = serde_json::to_value(&profile).map_err(JobError::permanent)?;
     let pages = u32::try_from(site.pages.len()).unwrap_or(u32::MAX);
-    let mut tx = ctx.pool.begin().await?;
+    let mut tx = ctx.services.pool.begin().await?;
     let done = store::complete(&mut tx, id, &json, pages)
         .await
         .map_err(store_err)?;
