@@ -271,8 +271,8 @@ impl From<UseCaseError> for ApiError {
     fn from(err: UseCaseError) -> Self {
         match err {
             UseCaseError::Invalid { fields, .. } => ApiError::validation(fields),
-            UseCaseError::NotFound(what) => ApiError::not_found(what),
             UseCaseError::Forbidden(detail) => ApiError::forbidden(detail),
+            UseCaseError::NotFound(what) => ApiError::not_found(what),
             UseCaseError::Conflict { code, message } => ApiError::conflict(code, message),
             UseCaseError::TooLarge(detail) => ApiError::payload_too_large().with_detail(detail),
             UseCaseError::BadInput(detail) => ApiError::bad_request("unreadable_body", detail),

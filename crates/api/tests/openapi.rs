@@ -73,6 +73,12 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/clients/{client_id}/resources"),
     ("post", "/api/v1/clients/{client_id}/resources"),
     ("delete", "/api/v1/clients/{client_id}/resources/{id}"),
+    // Onboarding and ICP analysis.
+    ("post", "/api/v1/onboarding/analyze"),
+    ("get", "/api/v1/onboarding/status/{job_id}"),
+    ("get", "/api/v1/onboarding/result/{job_id}"),
+    ("post", "/api/v1/onboarding/confirm"),
+    ("post", "/api/v1/clients/{client_id}/icp/reanalyze"),
     // Replies and meetings.
     ("get", "/api/v1/clients/{client_id}/replies"),
     ("get", "/api/v1/clients/{client_id}/replies/{id}"),

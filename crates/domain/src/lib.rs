@@ -15,6 +15,7 @@ pub mod client;
 pub mod email;
 pub mod generated;
 pub mod hours;
+pub mod icp;
 pub mod ids;
 pub mod intent;
 pub mod lead;

@@ -121,8 +121,8 @@ impl UseCaseError {
             | UseCaseError::Cache(_)
             | UseCaseError::Unavailable(_) => false,
             UseCaseError::Invalid { .. }
-            | UseCaseError::NotFound(_)
             | UseCaseError::Forbidden(_)
+            | UseCaseError::NotFound(_)
             | UseCaseError::Conflict { .. }
             | UseCaseError::TooLarge(_)
             | UseCaseError::BadInput(_)

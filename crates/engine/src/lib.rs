@@ -13,6 +13,7 @@ pub mod inbound;
 pub mod jobs;
 pub mod leads;
 pub mod members;
+pub mod onboarding;
 pub mod pipeline;
 pub mod scheduled;
 pub mod services;

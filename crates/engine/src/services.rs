@@ -7,6 +7,9 @@ use std::sync::Arc;
 
 use agency_cache::FallbackCache;
 use agency_providers::EnrichmentProviders;
+use agency_providers::website::{
+    AddressPolicy, HttpWebsiteReader, ReaderLimits, SandboxWebsiteReader, WebsiteReader,
+};
 use agency_store::PgPool;
 use chrono::{DateTime, Utc};
 
@@ -81,15 +84,22 @@ pub struct Providers {
     pub enrichment: Waterfall,
     /// The one door to Claude (spend gate over the configured model).
     pub ai: Arc<AiGate>,
+    /// The website reader of onboarding (the real one reads public addresses only unless
+    /// configured otherwise; see `agency_providers::WebsiteReaderConfig`).
+    pub website: Arc<dyn WebsiteReader>,
 }
 
 impl Providers {
-    /// Providers over the configured enrichment adapters.
-    /// The AI gate is the sandbox until [`Providers::with_ai`] sets the configured one.
+    /// Providers over the configured enrichment adapters. The AI gate is the sandbox until
+    /// [`Providers::with_ai`] sets the configured one; the website reader is the real one on
+    /// its default limits and public addresses only (replace it with [`Self::with_website`]).
     pub fn new(enrichment: EnrichmentProviders) -> Self {
+        let website = HttpWebsiteReader::new(AddressPolicy::PUBLIC_ONLY, ReaderLimits::default())
+            .expect("the website reader's HTTP client builds");
         Self {
             enrichment: Waterfall::new(enrichment),
             ai: Arc::new(AiGate::sandbox()),
+            website: Arc::new(website),
         }
     }
 
@@ -102,6 +112,13 @@ impl Providers {
     /// Sandbox twins of every provider, their made-up data anchored on `now`'s date.
     pub fn sandbox(now: DateTime<Utc>) -> Self {
         Self::new(EnrichmentProviders::sandbox(now.date_naive()))
+            .with_website(Arc::new(SandboxWebsiteReader))
+    }
+
+    /// The same providers reading websites with `reader`.
+    pub fn with_website(mut self, reader: Arc<dyn WebsiteReader>) -> Self {
+        self.website = reader;
+        self
     }
 }
 

@@ -1,7 +1,8 @@
 //! Agency OS outbound provider adapters. Owns the HTTP foundation every adapter uses
 //! (`http`: timeouts, retries with backoff and `Retry-After`, circuit breaker, secret-safe
 //! auth), the enrichment traits (`PersonEnricher`, `SeoFactsProvider`), the Apollo, Apify,
-//! Clay and DataForSEO adapters, the Claude adapter (`claude`), their deterministic sandboxes, and `ProvidersConfig`, which
+//! Clay and DataForSEO adapters, the Claude adapter (`claude`), their deterministic sandboxes, the website reader for
+//! onboarding (`website`: crawl limits, robots.txt, the SSRF guard, HTML parsing), and `ProvidersConfig`, which
 //! builds the set from the environment. The enrichment waterfall itself lives in the engine.
 
 pub mod apify;
@@ -18,6 +19,7 @@ pub mod person;
 pub mod provider;
 pub mod sandbox;
 pub mod seo;
+pub mod website;
 
 pub use apify::Apify;
 pub use apollo::Apollo;
@@ -34,3 +36,6 @@ pub use person::{EmailStatus, EnrichedPerson, Organization, PersonEnricher, Pers
 pub use provider::Provider;
 pub use sandbox::{SandboxPersonEnricher, SandboxSeo};
 pub use seo::{SeoFactsProvider, SeoReport};
+pub use website::{
+    HttpWebsiteReader, SandboxWebsiteReader, WebsiteError, WebsiteReader, WebsiteReaderConfig,
+};

@@ -289,3 +289,88 @@ pub async fn ai_budget(
     .await?
     .ok_or(StoreError::NotFound)
 }
+/// A profile extracted from the website, as written to the client's columns.
+#[derive(Debug, Clone, Default)]
+pub struct ExtractedIcp {
+    /// The site analysed.
+    pub website_url: String,
+    /// What the company does (kept when `None`).
+    pub company_description: Option<String>,
+    /// Main value proposition (kept when `None`).
+    pub value_proposition: Option<String>,
+    /// Industries.
+    pub industries: Vec<String>,
+    /// Company sizes.
+    pub company_sizes: Vec<String>,
+    /// Locations.
+    pub locations: Vec<String>,
+    /// Job titles.
+    pub titles: Vec<String>,
+    /// Pain points.
+    pub pain_points: Vec<String>,
+    /// Keywords (services, signals).
+    pub keywords: Vec<String>,
+    /// Value propositions.
+    pub value_propositions: Vec<String>,
+    /// Lowest target revenue (AUD).
+    pub revenue_min: Option<Decimal>,
+    /// Highest target revenue (AUD).
+    pub revenue_max: Option<Decimal>,
+    /// When it was extracted.
+    pub extracted_at: DateTime<Utc>,
+}
+
+/// Writes an extracted profile to the client's ICP columns and `icp_last_extraction_at`;
+/// with `confirm`, also sets `icp_confirmed_at` to now.
+pub async fn write_extracted_icp(
+    conn: &mut PgConnection,
+    client_id: ClientId,
+    icp: &ExtractedIcp,
+    confirm: bool,
+) -> Result<ClientRow, StoreError> {
+    sqlx::query_as::<_, ClientRow>(sqlx::AssertSqlSafe(format!(
+        "UPDATE clients SET
+            website_url = $2,
+            company_description = COALESCE($3, company_description),
+            value_proposition = COALESCE($4, value_proposition),
+            icp_industries = $5, icp_company_sizes = $6, icp_locations = $7, icp_titles = $8,
+            icp_pain_points = $9, icp_keywords = $10, icp_value_propositions = $11,
+            icp_revenue_min = $12, icp_revenue_max = $13, icp_last_extraction_at = $14,
+            icp_confirmed_at = CASE WHEN $15 THEN now() ELSE icp_confirmed_at END,
+            updated_at = now()
+         WHERE id = $1 AND deleted_at IS NULL
+         RETURNING {COLUMNS}"
+    )))
+    .bind(client_id.into_uuid())
+    .bind(&icp.website_url)
+    .bind(&icp.company_description)
+    .bind(&icp.value_proposition)
+    .bind(&icp.industries)
+    .bind(&icp.company_sizes)
+    .bind(&icp.locations)
+    .bind(&icp.titles)
+    .bind(&icp.pain_points)
+    .bind(&icp.keywords)
+    .bind(&icp.value_propositions)
+    .bind(icp.revenue_min)
+    .bind(icp.revenue_max)
+    .bind(icp.extracted_at)
+    .bind(confirm)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Sets the client's website address.
+pub async fn set_website_url(
+    conn: &mut PgConnection,
+    client_id: ClientId,
+    website_url: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE clients SET website_url = $2, updated_at = now() WHERE id = $1 AND deleted_at IS NULL")
+        .bind(client_id.into_uuid())
+        .bind(website_url)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

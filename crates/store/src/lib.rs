@@ -14,6 +14,7 @@ pub mod leads;
 pub mod meetings;
 pub mod memberships;
 pub mod migrate;
+pub mod onboarding_jobs;
 pub mod pipeline;
 pub mod pool;
 pub mod replies;

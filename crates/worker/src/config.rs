@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use agency_engine::jobs::Lane;
-use agency_providers::{ProvidersConfig, ProvidersConfigError};
+use agency_providers::{ProvidersConfig, ProvidersConfigError, WebsiteReaderConfig};
 use agency_runtime::config::Environment;
 use agency_runtime::{CommonArgs, MetricsArgs};
 use clap::{Args, Parser};
@@ -25,6 +25,9 @@ pub struct WorkerConfig {
     /// Enrichment and SEO providers (a provider without its key runs as a sandbox).
     #[command(flatten)]
     pub providers: ProvidersConfig,
+    /// The website reader of onboarding (limits, sandbox, private addresses in development).
+    #[command(flatten)]
+    pub website: WebsiteReaderConfig,
     /// Accept sandbox enrichment providers in production (otherwise the worker refuses to start).
     #[arg(long = "allow-sandbox-in-production", env = "ALLOW_SANDBOX_IN_PRODUCTION", value_name = "ALLOW_SANDBOX_IN_PRODUCTION", default_value_t = false, action = clap::ArgAction::Set)]
     pub allow_sandbox_in_production: bool,
@@ -101,6 +104,17 @@ impl WorkerConfig {
     /// providers unless `ALLOW_SANDBOX_IN_PRODUCTION=true` (the error names the variables).
     pub fn validate_providers(&self) -> Result<(), ProvidersConfigError> {
         self.providers.validate(
+            self.common.environment == Environment::Production,
+            self.allow_sandbox_in_production,
+        )
+    }
+
+    /// Builds the website reader (production refuses private addresses, and the sandbox
+    /// without `ALLOW_SANDBOX_IN_PRODUCTION=true`).
+    pub fn website_reader(
+        &self,
+    ) -> Result<std::sync::Arc<dyn agency_providers::WebsiteReader>, ProvidersConfigError> {
+        self.website.build(
             self.common.environment == Environment::Production,
             self.allow_sandbox_in_production,
         )

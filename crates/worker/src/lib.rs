@@ -76,7 +76,9 @@ pub fn build_services(
         .validate(production, cfg.allow_sandbox_in_production)?;
     let model = cfg.providers.ai.build(&HttpSettings::default())?;
     let ai = AiGate::new(model, AiSettings::from_config(&cfg.providers.ai)?);
-    let providers = Providers::new(build_providers(cfg)?).with_ai(ai);
+    let providers = Providers::new(build_providers(cfg)?)
+        .with_ai(ai)
+        .with_website(cfg.website_reader()?);
     let settings = EngineSettings {
         production: cfg.common.environment == Environment::Production,
     };

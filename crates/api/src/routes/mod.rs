@@ -14,6 +14,7 @@ pub mod leads;
 pub mod me;
 pub mod meetings;
 pub mod members;
+pub mod onboarding;
 pub mod pipeline;
 pub mod replies;
 pub mod resources;
@@ -39,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(pipeline::router())
         .merge(resources::router())
         .merge(ai_spend::router())
+        .merge(onboarding::router())
         .merge(replies::router())
         .merge(meetings::router())
 }

@@ -18,6 +18,8 @@ pub fn registry() -> Registry {
     crate::pipeline::jobs::register(&mut r);
     // Scheduled safety nets built in this release: enrichment_sweep, credit_reset.
     crate::scheduled::register(&mut r);
+    // Onboarding: analyze_website (reads sites with the services' website reader).
+    crate::onboarding::register(&mut r);
     r
 }
 

@@ -174,6 +174,8 @@ job_kinds! {
     CreditReset = "credit_reset", Default, policy(5, 60, 4, 3_600, 120);
     /// Retention: prune finished jobs, old webhook events, old idempotency records.
     Cleanup = "cleanup", Bulk, policy(3, 300, 4, 3_600, 1_800);
+    /// Read a client's website and extract its ICP (onboarding and re-analysis).
+    AnalyzeWebsite = "analyze_website", Default, policy(3, 10, 3, 300, 120);
     /// Does nothing (benchmarks, smoke tests).
     Noop = "noop", Bulk, policy(3, 1, 2, 60, 10);
     /// Sleeps, optionally fails, then bumps a counter once (crash and idempotency tests).

@@ -213,6 +213,16 @@ impl Default for Cleanup {
 }
 platform_job!(Cleanup, Cleanup);
 
+/// Read a client's website and extract its ICP (`onboarding_jobs.id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnalyzeWebsite {
+    /// The tenant.
+    pub client_id: Uuid,
+    /// The `onboarding_jobs` row.
+    pub onboarding_job_id: Uuid,
+}
+client_job!(AnalyzeWebsite, AnalyzeWebsite);
+
 /// Does nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Noop {}
