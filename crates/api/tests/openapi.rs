@@ -66,7 +66,13 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/clients/{client_id}/leads/{id}/enrich"),
     ("post", "/api/v1/clients/{client_id}/leads/bulk-enrich"),
     ("post", "/api/v1/clients/{client_id}/campaigns/{id}/rescore"),
-    ("get", "/api/v1/clients/{client_id}/reports/tiers"),
+    // Reports.
+    ("get", "/api/v1/reports/clients/{client_id}"),
+    ("get", "/api/v1/reports/leads/distribution"),
+    ("get", "/api/v1/reports/activity/daily"),
+    ("get", "/api/v1/reports/campaigns/{id}"),
+    ("get", "/api/v1/reports/campaigns/{id}/daily"),
+    ("get", "/api/v1/reports/leads/{lead_id}/engagement"),
     // Sending resources.
     ("get", "/api/v1/clients/{client_id}/resources"),
     ("post", "/api/v1/clients/{client_id}/resources"),

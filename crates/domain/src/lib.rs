@@ -20,6 +20,7 @@ pub mod money;
 pub mod phone;
 pub mod policy;
 pub mod records;
+pub mod report;
 pub mod resource;
 pub mod role;
 pub mod scoring;
@@ -45,6 +46,7 @@ pub use money::Aud;
 pub use phone::{Phone, PhoneError};
 pub use policy::{first_touch_channel, lead_channels};
 pub use records::{ActivityAction, MeetingSource, MeetingStatus, MeetingType};
+pub use report::{DateRange, FunnelStage, RangeError, percent};
 pub use resource::{
     MAX_CONCURRENT_CALLS_PER_CLIENT, ResourceKind, ResourceUsage, daily_cap, pick_resource,
 };

@@ -14,6 +14,7 @@ pub mod memberships;
 pub mod migrate;
 pub mod pipeline;
 pub mod pool;
+pub mod reports;
 mod rows;
 pub mod suppression;
 pub mod text_search;

@@ -74,19 +74,32 @@ impl FromRequestParts<AppState> for Tenant {
                 ApiError::internal_opaque().with_detail("The route has no client id.")
             })?;
         let client_id: ClientId = raw.parse().map_err(|_| ApiError::not_found("client"))?;
+        let tenant = Tenant::of_client(state, user, client_id).await?;
+        parts.extensions.insert(tenant.clone());
+        Ok(tenant)
+    }
+}
+
+impl Tenant {
+    /// The caller's accepted membership of `client_id`, for routes that name the client
+    /// elsewhere than the path (a query parameter, or the owner of a campaign or lead):
+    /// not a member (or no such client) is 404.
+    pub async fn of_client(
+        state: &AppState,
+        user: AuthUser,
+        client_id: ClientId,
+    ) -> Result<Tenant, ApiError> {
         let access = memberships::access(&state.pool, client_id, user.id)
             .await?
             .ok_or_else(|| ApiError::not_found("client"))?;
         let role: Role = access.role.parse().map_err(ApiError::internal)?;
         tracing::Span::current().record("client_id", tracing::field::display(client_id));
-        let tenant = Tenant {
+        Ok(Tenant {
             user,
             client_id,
             client_name: access.client_name,
             membership_id: MembershipId::from_uuid(access.membership_id),
             role,
-        };
-        parts.extensions.insert(tenant.clone());
-        Ok(tenant)
+        })
     }
 }

@@ -13,6 +13,7 @@ pub mod leads;
 pub mod me;
 pub mod members;
 pub mod pipeline;
+pub mod reports;
 pub mod resources;
 
 use axum::extract::DefaultBodyLimit;
@@ -35,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(import::router())
         .merge(pipeline::router())
         .merge(resources::router())
+        .merge(reports::router())
 }
 
 /// Lifts the JSON body limit (`MAX_BODY_BYTES`) for the routes of `router`, leaving only the
