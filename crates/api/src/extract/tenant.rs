@@ -89,7 +89,7 @@ impl Tenant {
         user: AuthUser,
         client_id: ClientId,
     ) -> Result<Tenant, ApiError> {
-        let access = memberships::access(&state.pool, client_id, user.id)
+        let access = memberships::access(&state.services.pool, client_id, user.id)
             .await?
             .ok_or_else(|| ApiError::not_found("client"))?;
         let role: Role = access.role.parse().map_err(ApiError::internal)?;

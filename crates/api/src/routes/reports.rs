@@ -80,7 +80,7 @@ async fn client_report(
     ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> ApiResult<ApiJson<ClientReport>> {
     Ok(ApiJson(
-        reports::client_report(&state.pool, tenant.client_id, &q, Utc::now()).await?,
+        reports::client_report(&state.services.pool, tenant.client_id, &q, Utc::now()).await?,
     ))
 }
 
@@ -97,7 +97,7 @@ async fn lead_distribution(
     let tenant = Tenant::of_client(&state, user, ClientId::from_uuid(q.client_id)).await?;
     let campaign = q.campaign_id.map(CampaignId::from_uuid);
     Ok(ApiJson(
-        reports::lead_distribution(&state.pool, tenant.client_id, campaign).await?,
+        reports::lead_distribution(&state.services.pool, tenant.client_id, campaign).await?,
     ))
 }
 
@@ -118,8 +118,14 @@ async fn daily_activity(
     };
     let campaign = q.campaign_id.map(CampaignId::from_uuid);
     Ok(ApiJson(
-        reports::daily_activity(&state.pool, tenant.client_id, campaign, &range, Utc::now())
-            .await?,
+        reports::daily_activity(
+            &state.services.pool,
+            tenant.client_id,
+            campaign,
+            &range,
+            Utc::now(),
+        )
+        .await?,
     ))
 }
 
@@ -135,10 +141,17 @@ async fn campaign_report(
     ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> ApiResult<ApiJson<CampaignReport>> {
     let campaign = CampaignId::from_uuid(id);
-    let owner = reports::campaign_owner(&state.pool, campaign).await?;
+    let owner = reports::campaign_owner(&state.services.pool, campaign).await?;
     let tenant = tenant_of_owner(&state, user, owner, "campaign").await?;
     Ok(ApiJson(
-        reports::campaign_report(&state.pool, tenant.client_id, campaign, &q, Utc::now()).await?,
+        reports::campaign_report(
+            &state.services.pool,
+            tenant.client_id,
+            campaign,
+            &q,
+            Utc::now(),
+        )
+        .await?,
     ))
 }
 
@@ -154,11 +167,11 @@ async fn campaign_daily(
     ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> ApiResult<ApiJson<DailyReport>> {
     let campaign = CampaignId::from_uuid(id);
-    let owner = reports::campaign_owner(&state.pool, campaign).await?;
+    let owner = reports::campaign_owner(&state.services.pool, campaign).await?;
     let tenant = tenant_of_owner(&state, user, owner, "campaign").await?;
     Ok(ApiJson(
         reports::daily_activity(
-            &state.pool,
+            &state.services.pool,
             tenant.client_id,
             Some(campaign),
             &q,
@@ -179,9 +192,9 @@ async fn lead_engagement(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<ApiJson<LeadEngagement>> {
     let lead = LeadId::from_uuid(id);
-    let owner = reports::lead_owner(&state.pool, lead).await?;
+    let owner = reports::lead_owner(&state.services.pool, lead).await?;
     let tenant = tenant_of_owner(&state, user, owner, "lead").await?;
     Ok(ApiJson(
-        reports::lead_engagement(&state.pool, tenant.client_id, lead).await?,
+        reports::lead_engagement(&state.services.pool, tenant.client_id, lead).await?,
     ))
 }

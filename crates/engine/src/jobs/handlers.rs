@@ -39,7 +39,7 @@ pub async fn probe(ctx: JobContext, job: Probe) -> Result<(), JobError> {
             JobError::Retryable(message)
         });
     }
-    let mut tx = ctx.pool.begin().await?;
+    let mut tx = ctx.services.pool.begin().await?;
     let key = format!("probe:{}", ctx.job_id);
     if idempotency::first_time(&mut tx, &ctx, &key).await? {
         sqlx::query(
@@ -67,7 +67,7 @@ async fn delete_in_batches(
         let deleted = sqlx::query(sql)
             .bind(days)
             .bind(CLEANUP_BATCH)
-            .execute(&ctx.pool)
+            .execute(&ctx.services.pool)
             .await?
             .rows_affected();
         total += deleted;
