@@ -23,6 +23,15 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/admin/suppression"),
     ("delete", "/api/v1/admin/suppression/{id}"),
     ("get", "/api/v1/admin/jobs/dead"),
+    // Admin console.
+    ("get", "/api/v1/admin/stats"),
+    ("get", "/api/v1/admin/system/status"),
+    ("get", "/api/v1/admin/alerts"),
+    ("post", "/api/v1/admin/alerts/{id}/acknowledge"),
+    ("get", "/api/v1/admin/activity"),
+    ("get", "/api/v1/admin/clients"),
+    ("get", "/api/v1/admin/clients/{id}"),
+    ("get", "/api/v1/admin/revenue"),
     ("post", "/api/v1/admin/jobs/{id}/retry"),
     // Campaigns, leads and the CSV import.
     ("get", "/api/v1/clients/{client_id}/campaigns"),

@@ -17,6 +17,7 @@ pub mod person;
 pub mod provider;
 pub mod sandbox;
 pub mod seo;
+pub mod standard_webhooks;
 
 pub use apify::Apify;
 pub use apollo::Apollo;

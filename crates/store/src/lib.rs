@@ -3,6 +3,8 @@
 //! takes the tenant's `ClientId` first; nothing here decides business rules.
 
 pub mod activities;
+pub mod admin;
+pub mod alerts;
 pub mod audit;
 pub mod call_slots;
 pub mod campaigns;

@@ -4,6 +4,7 @@
 //! here. A tenant route names its client parameter `{client_id}` (the `Tenant` extractor
 //! reads it).
 
+pub mod admin_console;
 pub mod admin_jobs;
 pub mod admin_suppression;
 pub mod campaigns;
@@ -31,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(members::router())
         .merge(admin_suppression::router())
         .merge(admin_jobs::router())
+        .merge(admin_console::router())
         .merge(campaigns::router())
         .merge(leads::router())
         .merge(import::router())

@@ -9,7 +9,7 @@ use agency_engine::reports::{
     self, CampaignReport, ClientReport, DailyReport, LeadDistribution, LeadEngagement, RangeQuery,
 };
 use axum::extract::State;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -80,7 +80,13 @@ async fn client_report(
     ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> ApiResult<ApiJson<ClientReport>> {
     Ok(ApiJson(
-        reports::client_report(&state.services.pool, tenant.client_id, &q, Utc::now()).await?,
+        reports::client_report(
+            &state.services.pool,
+            tenant.client_id,
+            &q,
+            state.services.clock.now(),
+        )
+        .await?,
     ))
 }
 
@@ -123,7 +129,7 @@ async fn daily_activity(
             tenant.client_id,
             campaign,
             &range,
-            Utc::now(),
+            state.services.clock.now(),
         )
         .await?,
     ))
@@ -149,7 +155,7 @@ async fn campaign_report(
             tenant.client_id,
             campaign,
             &q,
-            Utc::now(),
+            state.services.clock.now(),
         )
         .await?,
     ))
@@ -175,7 +181,7 @@ async fn campaign_daily(
             tenant.client_id,
             Some(campaign),
             &q,
-            Utc::now(),
+            state.services.clock.now(),
         )
         .await?,
     ))

@@ -18,6 +18,8 @@ pub fn registry() -> Registry {
     crate::pipeline::jobs::register(&mut r);
     // Scheduled safety nets built in this release: enrichment_sweep, credit_reset.
     crate::scheduled::register(&mut r);
+    // The daily metrics snapshot (refresh_report) of the admin console.
+    crate::admin::register(&mut r);
     r
 }
 

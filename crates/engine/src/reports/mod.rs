@@ -79,7 +79,7 @@ impl Scope {
 }
 
 /// A stored value the reports cannot read (500; logged, never shown).
-pub(crate) fn corrupt(what: impl std::fmt::Display) -> UseCaseError {
+pub fn corrupt(what: impl std::fmt::Display) -> UseCaseError {
     UseCaseError::Store(StoreError::Database(sqlx::Error::Decode(
         what.to_string().into(),
     )))
