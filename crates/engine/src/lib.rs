@@ -7,6 +7,7 @@ pub mod admin;
 pub mod campaigns;
 pub mod error;
 pub mod import;
+pub mod inbound;
 pub mod jobs;
 pub mod leads;
 pub mod pipeline;

@@ -12,15 +12,18 @@ pub mod clients;
 pub mod credits;
 pub mod error;
 pub mod leads;
+pub mod meetings;
 pub mod memberships;
 pub mod migrate;
 pub mod pipeline;
 pub mod pool;
+pub mod replies;
 pub mod reports;
 mod rows;
 pub mod suppression;
 pub mod text_search;
 pub mod users;
+pub mod webhook_events;
 
 pub use error::StoreError;
 pub use pool::{PoolSettings, PoolerMode, connect, connect_lazy};

@@ -12,8 +12,10 @@ pub mod clients;
 pub mod import;
 pub mod leads;
 pub mod me;
+pub mod meetings;
 pub mod members;
 pub mod pipeline;
+pub mod replies;
 pub mod reports;
 pub mod resources;
 
@@ -39,6 +41,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(pipeline::router())
         .merge(resources::router())
         .merge(reports::router())
+        .merge(replies::router())
+        .merge(meetings::router())
 }
 
 /// Lifts the JSON body limit (`MAX_BODY_BYTES`) for the routes of `router`, leaving only the
