@@ -4,6 +4,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use agency_domain::{Aud, PlanPrices};
+use agency_engine::admin::AdminSettings;
 use agency_runtime::{CommonArgs, ConfigError};
 use clap::Parser;
 use secrecy::{ExposeSecret, SecretString};
@@ -92,8 +94,110 @@ pub struct ApiConfig {
     )]
     pub user_cache_ttl_secs: u64,
     /// Shared settings: database, Redis, telemetry.
+    /// Admin console: plan prices and alert thresholds.
+    #[command(flatten)]
+    pub admin: AdminArgs,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// The admin console's plan price table (MRR) and alert thresholds.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AdminArgs {
+    /// Monthly price of the Ignition plan, AUD.
+    #[arg(
+        long = "plan-price-ignition-aud",
+        env = "PLAN_PRICE_IGNITION_AUD",
+        value_name = "PLAN_PRICE_IGNITION_AUD",
+        default_value = "2500"
+    )]
+    pub plan_price_ignition_aud: rust_decimal::Decimal,
+    /// Monthly price of the Velocity plan, AUD.
+    #[arg(
+        long = "plan-price-velocity-aud",
+        env = "PLAN_PRICE_VELOCITY_AUD",
+        value_name = "PLAN_PRICE_VELOCITY_AUD",
+        default_value = "5000"
+    )]
+    pub plan_price_velocity_aud: rust_decimal::Decimal,
+    /// Monthly price of the Dominance plan, AUD.
+    #[arg(
+        long = "plan-price-dominance-aud",
+        env = "PLAN_PRICE_DOMINANCE_AUD",
+        value_name = "PLAN_PRICE_DOMINANCE_AUD",
+        default_value = "7500"
+    )]
+    pub plan_price_dominance_aud: rust_decimal::Decimal,
+    /// Dead-letter jobs at or above this raise an alert.
+    #[arg(
+        long = "alert-dead-letter-threshold",
+        env = "ALERT_DEAD_LETTER_THRESHOLD",
+        value_name = "ALERT_DEAD_LETTER_THRESHOLD",
+        default_value_t = 10
+    )]
+    pub alert_dead_letter_threshold: i64,
+    /// Minutes without any schedule firing before the scheduler counts as silent.
+    #[arg(
+        long = "alert-scheduler-silent-minutes",
+        env = "ALERT_SCHEDULER_SILENT_MINUTES",
+        value_name = "ALERT_SCHEDULER_SILENT_MINUTES",
+        default_value_t = 90
+    )]
+    pub alert_scheduler_silent_minutes: i64,
+    /// Minutes the oldest due job of a lane may wait before the queue counts as degraded.
+    #[arg(
+        long = "alert-queue-stale-minutes",
+        env = "ALERT_QUEUE_STALE_MINUTES",
+        value_name = "ALERT_QUEUE_STALE_MINUTES",
+        default_value_t = 5
+    )]
+    pub alert_queue_stale_minutes: i64,
+}
+
+impl AdminArgs {
+    /// The validated admin settings.
+    pub fn settings(&self) -> Result<AdminSettings, ConfigError> {
+        for (var, price) in [
+            ("PLAN_PRICE_IGNITION_AUD", self.plan_price_ignition_aud),
+            ("PLAN_PRICE_VELOCITY_AUD", self.plan_price_velocity_aud),
+            ("PLAN_PRICE_DOMINANCE_AUD", self.plan_price_dominance_aud),
+        ] {
+            if price.is_sign_negative() {
+                return Err(ConfigError::Invalid {
+                    var,
+                    reason: "must not be negative".into(),
+                });
+            }
+        }
+        for (var, n) in [
+            (
+                "ALERT_DEAD_LETTER_THRESHOLD",
+                self.alert_dead_letter_threshold,
+            ),
+            (
+                "ALERT_SCHEDULER_SILENT_MINUTES",
+                self.alert_scheduler_silent_minutes,
+            ),
+            ("ALERT_QUEUE_STALE_MINUTES", self.alert_queue_stale_minutes),
+        ] {
+            if n <= 0 {
+                return Err(ConfigError::Invalid {
+                    var,
+                    reason: "must be positive".into(),
+                });
+            }
+        }
+        Ok(AdminSettings {
+            prices: PlanPrices {
+                ignition: Aud(self.plan_price_ignition_aud),
+                velocity: Aud(self.plan_price_velocity_aud),
+                dominance: Aud(self.plan_price_dominance_aud),
+            },
+            dead_letter_threshold: self.alert_dead_letter_threshold,
+            scheduler_silent_after: chrono::TimeDelta::minutes(self.alert_scheduler_silent_minutes),
+            queue_stale_after: chrono::TimeDelta::minutes(self.alert_queue_stale_minutes),
+        })
+    }
 }
 
 impl ApiConfig {
@@ -171,6 +275,7 @@ impl ApiConfig {
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             import_timeout: Duration::from_secs(self.import_timeout_secs),
             user_cache_ttl: Duration::from_secs(self.user_cache_ttl_secs),
+            admin: self.admin.settings()?,
         })
     }
 }
@@ -263,6 +368,8 @@ pub struct ApiSettings {
     pub import_timeout: Duration,
     /// How long a signed-in user's row is remembered in-process (zero: not at all).
     pub user_cache_ttl: Duration,
+    /// Admin console prices and alert thresholds.
+    pub admin: AdminSettings,
 }
 
 impl ApiSettings {
@@ -278,6 +385,7 @@ impl ApiSettings {
             request_timeout: Duration::from_secs(30),
             import_timeout: Duration::from_secs(300),
             user_cache_ttl: Duration::from_secs(60),
+            admin: AdminSettings::default(),
         }
     }
 }

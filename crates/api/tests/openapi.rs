@@ -25,6 +25,15 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/admin/suppression"),
     ("delete", "/api/v1/admin/suppression/{id}"),
     ("get", "/api/v1/admin/jobs/dead"),
+    // Admin console.
+    ("get", "/api/v1/admin/stats"),
+    ("get", "/api/v1/admin/system/status"),
+    ("get", "/api/v1/admin/alerts"),
+    ("post", "/api/v1/admin/alerts/{id}/acknowledge"),
+    ("get", "/api/v1/admin/activity"),
+    ("get", "/api/v1/admin/clients"),
+    ("get", "/api/v1/admin/clients/{id}"),
+    ("get", "/api/v1/admin/revenue"),
     ("post", "/api/v1/admin/jobs/{id}/retry"),
     // Campaigns, leads and the CSV import.
     ("get", "/api/v1/clients/{client_id}/campaigns"),
@@ -68,7 +77,13 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/clients/{client_id}/leads/{id}/enrich"),
     ("post", "/api/v1/clients/{client_id}/leads/bulk-enrich"),
     ("post", "/api/v1/clients/{client_id}/campaigns/{id}/rescore"),
-    ("get", "/api/v1/clients/{client_id}/reports/tiers"),
+    // Reports.
+    ("get", "/api/v1/reports/clients/{client_id}"),
+    ("get", "/api/v1/reports/leads/distribution"),
+    ("get", "/api/v1/reports/activity/daily"),
+    ("get", "/api/v1/reports/campaigns/{id}"),
+    ("get", "/api/v1/reports/campaigns/{id}/daily"),
+    ("get", "/api/v1/reports/leads/{lead_id}/engagement"),
     // Sending resources.
     ("get", "/api/v1/clients/{client_id}/resources"),
     ("post", "/api/v1/clients/{client_id}/resources"),

@@ -1,4 +1,4 @@
-//! The lead-pipeline routes (rescore a lead, rescore a campaign, tier report) and the admin
+//! The lead-pipeline routes (rescore a lead, rescore a campaign) and the admin
 //! dead-letter routes (list, retry): behaviour over HTTP. Their access rules (roles, other
 //! tenants, platform admins) are in `matrix.rs`.
 
@@ -25,20 +25,6 @@ async fn ceo_lead(app: &TestApp, client: ClientId, campaign: Option<Uuid>) -> Uu
     .fetch_one(&app.pool)
     .await
     .expect("lead")
-}
-
-async fn lead_with_tier(app: &TestApp, client: ClientId, campaign: Option<Uuid>, tier: &str) {
-    sqlx::query(
-        "INSERT INTO leads (client_id, campaign_id, email, als_tier, als_score, status)
-         VALUES ($1, $2, $3, $4, 50, 'scored')",
-    )
-    .bind(client.into_uuid())
-    .bind(campaign)
-    .bind(format!("t-{}@example.com", Uuid::now_v7().simple()))
-    .bind(tier)
-    .execute(&app.pool)
-    .await
-    .expect("tiered lead");
 }
 
 #[tokio::test]
@@ -163,61 +149,6 @@ async fn a_campaign_rescore_is_queued_as_a_job() {
         )
         .await;
     assert_envelope(res, 404, "not_found").await;
-}
-
-#[tokio::test]
-async fn the_tier_report_counts_live_leads_per_tier_and_campaign() {
-    let app = TestApp::spawn().await;
-    let client = app.create_client("Acme").await;
-    let viewer = app.user_with_role(client, Role::Viewer).await;
-    let spring = active_campaign(&app, client, "Spring").await;
-    lead_with_tier(&app, client, Some(spring), "hot").await;
-    lead_with_tier(&app, client, Some(spring), "hot").await;
-    lead_with_tier(&app, client, Some(spring), "cool").await;
-    ceo_lead(&app, client, Some(spring)).await; // unscored
-    lead_with_tier(&app, client, None, "dead").await;
-    // Deleted leads and other clients' leads do not count.
-    lead_with_tier(&app, client, Some(spring), "warm").await;
-    sqlx::query("UPDATE leads SET deleted_at = now() WHERE als_tier = 'warm'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    let other = app.create_client("Other").await;
-    lead_with_tier(&app, other, None, "hot").await;
-
-    let res = app
-        .send_as(
-            &viewer,
-            Method::GET,
-            &format!("/api/v1/clients/{client}/reports/tiers"),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["client_id"], client.to_string());
-    let totals = &body["totals"];
-    assert_eq!(totals["total"], 5, "{body}");
-    assert_eq!(totals["hot"]["count"], 2);
-    assert_eq!(totals["hot"]["percentage"], 40.0);
-    assert_eq!(totals["warm"]["count"], 0);
-    assert_eq!(totals["cool"]["count"], 1);
-    assert_eq!(totals["dead"]["count"], 1);
-    assert_eq!(totals["unscored"]["count"], 1);
-    let campaigns = body["campaigns"].as_array().expect("campaigns");
-    let spring_row = campaigns
-        .iter()
-        .find(|c| c["campaign_id"] == spring.to_string())
-        .expect("spring row");
-    assert_eq!(spring_row["campaign_name"], "Spring");
-    assert_eq!(spring_row["total"], 4);
-    assert_eq!(spring_row["hot"]["count"], 2);
-    assert_eq!(spring_row["hot"]["percentage"], 50.0);
-    let no_campaign = campaigns
-        .iter()
-        .find(|c| c["campaign_id"].is_null())
-        .expect("no-campaign row");
-    assert_eq!(no_campaign["total"], 1);
-    assert_eq!(no_campaign["dead"]["count"], 1);
 }
 
 #[tokio::test]

@@ -21,8 +21,10 @@ pub mod intent;
 pub mod lead;
 pub mod money;
 pub mod phone;
+pub mod platform;
 pub mod policy;
 pub mod records;
+pub mod report;
 pub mod resource;
 pub mod role;
 pub mod scoring;
@@ -48,8 +50,10 @@ pub use intent::{CallOutcome, Intent};
 pub use lead::LeadStatus;
 pub use money::Aud;
 pub use phone::{Phone, PhoneError};
+pub use platform::{AlertSeverity, HealthInputs, PlanPrices, change_percent, health_score};
 pub use policy::{first_touch_channel, lead_channels};
 pub use records::{ActivityAction, MeetingSource, MeetingStatus, MeetingType};
+pub use report::{DateRange, FunnelStage, RangeError, percent};
 pub use resource::{
     MAX_CONCURRENT_CALLS_PER_CLIENT, ResourceKind, ResourceUsage, daily_cap, pick_resource,
 };

@@ -83,5 +83,7 @@ text_enum! {
         Returned => "returned",
         /// Send blocked by just-in-time validation.
         Blocked => "blocked",
+        /// The lead became a customer (marked converted).
+        Converted => "converted",
     }
 }

@@ -4,6 +4,7 @@
 //! [`pipeline`] (enrich, score, allocate), [`scheduled`] sweeps, and the [`jobs`] system that
 //! runs their handlers. `docs/features.md` says where a new feature's parts go.
 
+pub mod admin;
 pub mod ai;
 pub mod campaigns;
 pub mod clients;
@@ -15,6 +16,7 @@ pub mod leads;
 pub mod members;
 pub mod onboarding;
 pub mod pipeline;
+pub mod reports;
 pub mod scheduled;
 pub mod services;
 pub mod suppression;

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use agency_cache::{Cache, FallbackCache};
-use agency_domain::{Channel, SendBlocked, Weights};
+use agency_domain::{CampaignId, Channel, ClientId, SendBlocked, Weights};
 use agency_engine::Services;
 use agency_engine::jobs::payload::{EnrichLead, ScoreLeads};
 use agency_engine::jobs::{JobContext, JobKind};
@@ -16,6 +16,7 @@ use agency_engine::pipeline::allocation::{self, WAIT_CAPACITY, WAIT_WINDOW, coun
 use agency_engine::pipeline::enrich::{EnrichEnv, EnrichOutcome, WAIT_NO_CREDITS, enrich_lead};
 use agency_engine::pipeline::waterfall::{Attempt, FallbackBudget, Waterfall};
 use agency_engine::pipeline::{self, jobs as pjobs, scoring};
+use agency_engine::reports;
 use agency_providers::{
     EmailStatus, EnrichedPerson, EnrichmentProviders, Organization, PersonEnricher, PersonQuery,
     Provider, ProviderError, SeoFactsProvider, SeoReport,
@@ -1110,7 +1111,7 @@ async fn new_leads_flow_through_enrich_score_and_allocate_jobs(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "../../migrations")]
-async fn campaign_rescore_fans_out_batches_and_the_tier_report_counts(pool: PgPool) {
+async fn campaign_rescore_fans_out_batches_and_the_tier_distribution_counts(pool: PgPool) {
     let cache = pg_cache(&pool);
     let today = Utc::now().date_naive();
     let c = client(&pool, 10).await;
@@ -1148,26 +1149,24 @@ async fn campaign_rescore_fans_out_batches_and_the_tier_report_counts(pool: PgPo
             .await
             .expect("score");
     }
-    let report = pipeline::tier_report(&pool, c).await.expect("report");
-    assert_eq!(report.totals.total, 1_003);
-    assert_eq!(
-        (
-            report.totals.hot.count,
-            report.totals.cool.count,
-            report.totals.unscored.count
-        ),
-        (1, 1_001, 1)
-    );
-    let spring = report
-        .campaigns
-        .iter()
-        .find(|g| g.campaign_id == Some(camp))
-        .expect("campaign");
-    assert_eq!(spring.tiers.total, 1_002);
+    // Unscored leads are not in the distribution; percentages are of the scored ones.
+    let all = reports::lead_distribution(&pool, ClientId::from_uuid(c), None)
+        .await
+        .expect("report");
+    assert_eq!(all.total, 1_002);
+    assert_eq!((all.hot.count, all.cool.count), (1, 1_001));
+    let spring = reports::lead_distribution(
+        &pool,
+        ClientId::from_uuid(c),
+        Some(CampaignId::from_uuid(camp)),
+    )
+    .await
+    .expect("campaign report");
+    assert_eq!(spring.total, 1_002);
     assert!(
-        (spring.tiers.cool.percentage - 99.9).abs() < 0.01,
+        (spring.cool.percentage - 99.9).abs() < 0.01,
         "{}",
-        spring.tiers.cool.percentage
+        spring.cool.percentage
     );
 }
 

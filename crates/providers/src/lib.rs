@@ -19,6 +19,7 @@ pub mod person;
 pub mod provider;
 pub mod sandbox;
 pub mod seo;
+pub mod standard_webhooks;
 pub mod website;
 
 pub use apify::Apify;

@@ -259,7 +259,15 @@ mod tests {
         assert_eq!(enabled.len() + disabled.len(), spec_schedules().len());
         let mut names: Vec<&str> = enabled.iter().map(|d| d.name.as_str()).collect();
         names.sort_unstable();
-        assert_eq!(names, ["credit_reset", "enrichment", "retention_cleanup"]);
+        assert_eq!(
+            names,
+            [
+                "credit_reset",
+                "daily_metrics",
+                "enrichment",
+                "retention_cleanup"
+            ]
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! takes the tenant's `ClientId` first; nothing here decides business rules.
 
 pub mod activities;
+pub mod admin;
 pub mod ai_usage;
+pub mod alerts;
 pub mod audit;
 pub mod call_slots;
 pub mod campaigns;
@@ -18,6 +20,7 @@ pub mod onboarding_jobs;
 pub mod pipeline;
 pub mod pool;
 pub mod replies;
+pub mod reports;
 mod rows;
 pub mod suppression;
 pub mod text_search;

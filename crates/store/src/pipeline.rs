@@ -1,6 +1,6 @@
 //! Queries of the lead pipeline (enrichment, ALS scoring, allocation): the client, campaign and
 //! lead facts each step reads, batched writes of scores and allocations (one multi-row UPDATE
-//! per batch), lead credits, sending resources, the tier report and the just-in-time send
+//! per batch), lead credits, sending resources and the just-in-time send
 //! snapshot. No rules here: the engine decides, this module reads and writes.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -680,38 +680,6 @@ pub async fn waiting_lead_ids(
     )
     .bind(client_id)
     .bind(campaign_id)
-    .fetch_all(db)
-    .await?)
-}
-
-/// Live leads of one campaign (or of no campaign) with one tier (`None`: not scored yet).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct TierCount {
-    /// Campaign (`None`: leads without a campaign).
-    pub campaign_id: Option<Uuid>,
-    /// Campaign name.
-    pub campaign_name: Option<String>,
-    /// Tier text (`None`: unscored).
-    pub tier: Option<String>,
-    /// Leads.
-    pub count: i64,
-}
-
-/// Lead counts per campaign and tier for a client (live leads and campaigns).
-pub async fn tier_counts(
-    db: impl PgExecutor<'_>,
-    client_id: Uuid,
-) -> Result<Vec<TierCount>, StoreError> {
-    Ok(sqlx::query_as::<_, TierCount>(
-        "SELECT l.campaign_id, c.name AS campaign_name, l.als_tier AS tier, count(*) AS count
-           FROM leads l
-           LEFT JOIN campaigns c ON c.id = l.campaign_id
-          WHERE l.client_id = $1 AND l.deleted_at IS NULL
-            AND (l.campaign_id IS NULL OR c.deleted_at IS NULL)
-          GROUP BY l.campaign_id, c.name, l.als_tier
-          ORDER BY c.name NULLS LAST, l.campaign_id, l.als_tier",
-    )
-    .bind(client_id)
     .fetch_all(db)
     .await?)
 }

@@ -4,6 +4,7 @@
 //! here. A tenant route names its client parameter `{client_id}` (the `Tenant` extractor
 //! reads it).
 
+pub mod admin_console;
 pub mod admin_jobs;
 pub mod admin_suppression;
 pub mod ai_spend;
@@ -17,6 +18,7 @@ pub mod members;
 pub mod onboarding;
 pub mod pipeline;
 pub mod replies;
+pub mod reports;
 pub mod resources;
 
 use axum::extract::DefaultBodyLimit;
@@ -34,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(members::router())
         .merge(admin_suppression::router())
         .merge(admin_jobs::router())
+        .merge(admin_console::router())
         .merge(campaigns::router())
         .merge(leads::router())
         .merge(import::router())
@@ -41,6 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(resources::router())
         .merge(ai_spend::router())
         .merge(onboarding::router())
+        .merge(reports::router())
         .merge(replies::router())
         .merge(meetings::router())
 }

@@ -1,12 +1,12 @@
 //! Lead-pipeline routes: rescore one lead now (`POST .../leads/{id}/rescore`, answers the
 //! rescored Lead), queue enrichment for one lead (`POST .../leads/{id}/enrich`, 202 with the
 //! Lead as it is now) or for a list of leads (`POST .../leads/bulk-enrich`, 202 `{queued}`),
-//! rescore a whole campaign in the background (`POST .../campaigns/{id}/rescore`, 202) and the
-//! ALS tier distribution per campaign (`GET .../reports/tiers`). Each enrich request writes one
+//! and rescore a whole campaign in the background (`POST .../campaigns/{id}/rescore`, 202).
+//! (The tier distribution is `GET /api/v1/reports/leads/distribution`.) Each enrich request writes one
 //! audit row (`lead.enrich` / `lead.bulk_enrich`) in the transaction that queues its jobs.
 
 use agency_domain::Role;
-use agency_engine::pipeline::{self, TierReport};
+use agency_engine::pipeline;
 use agency_store::audit;
 use agency_store::leads::Lead;
 use agency_store::pipeline as store;
@@ -29,7 +29,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(enrich_lead))
         .routes(routes!(bulk_enrich))
         .routes(routes!(rescore_campaign))
-        .routes(routes!(tier_report))
 }
 
 /// `/clients/{client_id}/.../{id}`.
@@ -209,18 +208,4 @@ async fn rescore_campaign(
             status: "queued".into(),
         }),
     ))
-}
-
-/// Live leads per ALS tier, per campaign and in total.
-#[utoipa::path(get, path = "/api/v1/clients/{client_id}/reports/tiers", tag = "reports",
-    params(("client_id" = Uuid, Path)),
-    responses((status = 200, body = TierReport), (status = 404, body = ErrorBody)))]
-async fn tier_report(
-    State(state): State<AppState>,
-    tenant: Tenant,
-) -> ApiResult<ApiJson<TierReport>> {
-    let report = pipeline::tier_report(&state.services.pool, tenant.client_id.into_uuid())
-        .await
-        .map_err(|e| e.naming("client"))?;
-    Ok(ApiJson(report))
 }

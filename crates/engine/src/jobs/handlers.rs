@@ -20,6 +20,8 @@ pub fn registry() -> Registry {
     crate::scheduled::register(&mut r);
     // Onboarding: analyze_website (reads sites with the services' website reader).
     crate::onboarding::register(&mut r);
+    // The daily metrics snapshot (refresh_report) of the admin console.
+    crate::admin::register(&mut r);
     r
 }
 

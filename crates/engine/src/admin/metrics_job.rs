@@ -1,0 +1,28 @@
+//! The daily metrics job (`refresh_report`, the 00:00 `daily_metrics` schedule): writes the
+//! day's snapshot of every live client's plan, billing state, leads and active campaigns into
+//! `client_daily_metrics` (rewriting it when run again the same day), which MRR growth and
+//! churn compare against. Reports themselves are computed at request time.
+
+use agency_domain::report::today_in;
+
+use super::PLATFORM_TZ;
+use crate::jobs::payload::RefreshReport;
+use crate::jobs::{JobContext, JobError, Registry};
+
+/// Writes today's snapshot (the tick's date in the platform timezone when scheduled).
+pub async fn refresh_report(ctx: JobContext, job: RefreshReport) -> Result<(), JobError> {
+    let day = today_in(
+        PLATFORM_TZ,
+        job.tick.unwrap_or_else(|| ctx.services.clock.now()),
+    );
+    let written = agency_store::admin::write_snapshot(&ctx.services.pool, day)
+        .await
+        .map_err(JobError::retryable)?;
+    tracing::info!(%day, clients = written, "daily metrics snapshot written");
+    Ok(())
+}
+
+/// Registers the daily metrics handler.
+pub fn register(registry: &mut Registry) -> &mut Registry {
+    registry.register(refresh_report)
+}
