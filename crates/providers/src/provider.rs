@@ -1,10 +1,11 @@
-//! `Provider`: the closed set of outbound data providers, with their stable names.
+//! `Provider`: the closed set of outbound providers (enrichment, SEO and outreach), with their
+//! stable names.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// An enrichment or SEO data provider.
+/// An outbound provider: enrichment, SEO data, or an outreach channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Provider {
@@ -16,6 +17,12 @@ pub enum Provider {
     Clay,
     /// DataForSEO Labs and Backlinks (SEO facts).
     DataForSeo,
+    /// Resend (email).
+    Resend,
+    /// Twilio Messages (SMS).
+    Twilio,
+    /// Vapi (outbound voice calls).
+    Vapi,
 }
 
 impl Provider {
@@ -26,6 +33,9 @@ impl Provider {
             Provider::Apify => "apify",
             Provider::Clay => "clay",
             Provider::DataForSeo => "dataforseo",
+            Provider::Resend => "resend",
+            Provider::Twilio => "twilio",
+            Provider::Vapi => "vapi",
         }
     }
 }
