@@ -26,6 +26,7 @@ pub mod resource;
 pub mod role;
 pub mod scoring;
 pub mod send_check;
+pub mod sequence;
 pub mod sms;
 pub mod suppression;
 pub mod text;

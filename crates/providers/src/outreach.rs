@@ -31,6 +31,8 @@ pub struct EmailMessage {
     pub text: String,
     /// HTML part.
     pub html: String,
+    /// This message's own `Message-ID` (so follow-ups can thread on it), if set.
+    pub message_id: Option<String>,
     /// The previous message's `Message-ID` (threading), if this is a follow-up.
     pub in_reply_to: Option<String>,
     /// Earlier `Message-ID`s of the thread, oldest first.
@@ -48,6 +50,9 @@ impl EmailMessage {
     /// The extra headers: threading and one-click unsubscribe.
     pub fn headers(&self) -> BTreeMap<&'static str, String> {
         let mut headers = BTreeMap::new();
+        if let Some(id) = &self.message_id {
+            headers.insert("Message-ID", angle(id));
+        }
         if let Some(id) = &self.in_reply_to {
             headers.insert("In-Reply-To", angle(id));
             let mut refs: Vec<String> = self.references.iter().map(|r| angle(r)).collect();
@@ -169,6 +174,7 @@ mod tests {
             subject: "Hi".into(),
             text: "t".into(),
             html: "<p>t</p>".into(),
+            message_id: None,
             in_reply_to: Some("b@mail".into()),
             references: vec!["<a@mail>".into(), "b@mail".into()],
             unsubscribe_url: Some("https://x.test/u/tok".into()),

@@ -34,6 +34,7 @@ fn email() -> EmailMessage {
         subject: "Quick question, Jane".into(),
         text: "Hi Jane,\n\nUnsubscribe: https://api.test/u/tok".into(),
         html: "<p>Hi Jane,</p>".into(),
+        message_id: Some("send-2@mail.acme.com.au".into()),
         in_reply_to: Some("<prev-1@resend.dev>".into()),
         references: vec!["<prev-0@resend.dev>".into(), "<prev-1@resend.dev>".into()],
         unsubscribe_url: Some("https://api.test/u/tok".into()),
@@ -115,6 +116,7 @@ async fn resend_request_carries_key_threading_unsubscribe_and_both_parts() {
             "html": "<p>Hi Jane,</p>",
             "reply_to": "replies@inbound.acme.com.au",
             "headers": {
+                "Message-ID": "<send-2@mail.acme.com.au>",
                 "In-Reply-To": "<prev-1@resend.dev>",
                 "References": "<prev-0@resend.dev> <prev-1@resend.dev>",
                 "List-Unsubscribe": "<https://api.test/u/tok>",
