@@ -705,7 +705,7 @@ async fn co_pilot_drafts_and_the_unsubscribe_link_stops_everything(pool: PgPool)
     let w = world(&pool, "co_pilot").await;
     let now = tuesday_10am();
     let id = plan_first_touch(
-        &mut *pool.acquire().await.expect("conn"),
+        &mut pool.acquire().await.expect("conn"),
         w.client,
         w.campaign,
         w.lead,

@@ -115,6 +115,9 @@ impl fmt::Debug for ProviderHttp {
     }
 }
 
+/// Reads a refused answer (provider, status, body) into a more precise error, or `None`.
+pub type ClassifyRefusal = fn(Provider, u16, &[u8]) -> Option<ProviderError>;
+
 /// Per-call options of [`ProviderHttp::execute_with`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CallOptions {
@@ -124,7 +127,7 @@ pub struct CallOptions {
     pub at_most_once: bool,
     /// Reads a refused answer (4xx other than 401/402/403/404/408/429: status and body) into a
     /// more precise error, e.g. [`ProviderError::Undeliverable`]; `None` keeps `Rejected`.
-    pub classify: Option<fn(Provider, u16, &[u8]) -> Option<ProviderError>>,
+    pub classify: Option<ClassifyRefusal>,
 }
 
 /// Longest provider message kept in `ProviderError::Rejected`.
