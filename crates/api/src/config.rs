@@ -4,7 +4,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use agency_runtime::{CommonArgs, ConfigError};
+use agency_engine::outreach::Links;
+use agency_runtime::{CommonArgs, ConfigError, DEV_UNSUBSCRIBE_SECRET, PublicLinksArgs};
 use clap::Parser;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -94,6 +95,9 @@ pub struct ApiConfig {
     /// Shared settings: database, Redis, telemetry.
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Public URL and unsubscribe-link key (`PUBLIC_BASE_URL`, `UNSUBSCRIBE_SECRET`).
+    #[command(flatten)]
+    pub links: PublicLinksArgs,
 }
 
 impl ApiConfig {
@@ -171,6 +175,10 @@ impl ApiConfig {
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             import_timeout: Duration::from_secs(self.import_timeout_secs),
             user_cache_ttl: Duration::from_secs(self.user_cache_ttl_secs),
+            links: {
+                let (base, secret) = self.links.resolve(self.common.environment)?;
+                Links::new(&base, secret)
+            },
         })
     }
 }
@@ -263,6 +271,8 @@ pub struct ApiSettings {
     pub import_timeout: Duration,
     /// How long a signed-in user's row is remembered in-process (zero: not at all).
     pub user_cache_ttl: Duration,
+    /// Where our public routes live and the key unsubscribe links are signed with.
+    pub links: Links,
 }
 
 impl ApiSettings {
@@ -278,6 +288,10 @@ impl ApiSettings {
             request_timeout: Duration::from_secs(30),
             import_timeout: Duration::from_secs(300),
             user_cache_ttl: Duration::from_secs(60),
+            links: Links::new(
+                "http://localhost:8080",
+                SecretString::from(DEV_UNSUBSCRIBE_SECRET),
+            ),
         }
     }
 }

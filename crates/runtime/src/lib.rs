@@ -9,6 +9,7 @@ pub mod shutdown;
 pub mod telemetry;
 
 pub use config::{
-    CommonArgs, ConfigError, DatabaseArgs, Environment, MetricsArgs, RedisArgs, TelemetryArgs,
+    CommonArgs, ConfigError, DEV_UNSUBSCRIBE_SECRET, DatabaseArgs, Environment, MetricsArgs,
+    PublicLinksArgs, RedisArgs, TelemetryArgs,
 };
 pub use shutdown::Shutdown;

@@ -259,7 +259,10 @@ mod tests {
         assert_eq!(enabled.len() + disabled.len(), spec_schedules().len());
         let mut names: Vec<&str> = enabled.iter().map(|d| d.name.as_str()).collect();
         names.sort_unstable();
-        assert_eq!(names, ["credit_reset", "enrichment", "retention_cleanup"]);
+        assert_eq!(
+            names,
+            ["credit_reset", "enrichment", "outreach", "retention_cleanup"]
+        );
     }
 
     #[test]

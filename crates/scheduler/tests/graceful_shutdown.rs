@@ -55,9 +55,8 @@ async fn sigterm_stops_the_scheduler_with_status_zero(pool: PgPool) {
         .lines()
         .filter(|l| l.contains("schedule disabled"))
         .collect();
-    assert_eq!(disabled.len(), 5, "{logs}");
+    assert_eq!(disabled.len(), 4, "{logs}");
     for name in [
-        "outreach",
         "reply_recovery",
         "daily_metrics",
         "pattern_learning",

@@ -212,6 +212,8 @@ pub struct SendUpdate {
     pub sent: bool,
     /// The member who decided (approved or rejected).
     pub decided_by: Option<Uuid>,
+    /// Record the decision time (approval or rejection).
+    pub decided: bool,
 }
 
 /// Writes a state change to a send and answers the row as it is now.
@@ -235,7 +237,7 @@ pub async fn update(
              claimed_at = coalesce($11, claimed_at),
              sent_at = CASE WHEN $12 THEN now() ELSE sent_at END,
              decided_by = coalesce($13, decided_by),
-             decided_at = CASE WHEN $13::uuid IS NOT NULL THEN now() ELSE decided_at END,
+             decided_at = CASE WHEN $14 THEN now() ELSE decided_at END,
              updated_at = now()
           WHERE client_id = $1 AND id = $2
           RETURNING {SEND_COLUMNS}"
@@ -253,6 +255,7 @@ pub async fn update(
     .bind(u.claim)
     .bind(u.sent)
     .bind(u.decided_by)
+    .bind(u.decided)
     .fetch_optional(conn)
     .await?
     .ok_or(StoreError::NotFound)?;
@@ -656,4 +659,48 @@ pub async fn leads_awaiting_first_touch(
             )
         })
         .collect())
+}
+
+/// What the planner reads about a lead.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct LeadPlanFacts {
+    /// Lead status text.
+    pub status: String,
+    /// Tier text.
+    pub als_tier: Option<String>,
+    /// Channels the lead may receive (tier ∩ campaign), texts.
+    pub als_channels: Option<Vec<String>>,
+    /// First-touch channel from allocation.
+    pub first_touch_channel: Option<String>,
+    /// The resource allocation reserved for the first touch.
+    pub allocated_resource_id: Option<Uuid>,
+    /// Phone (SMS and voice need one).
+    pub phone: Option<String>,
+    /// The lead replied in this campaign.
+    pub replied: bool,
+    /// The lead bounced.
+    pub bounced: bool,
+}
+
+/// The planner's facts about a lead in a campaign.
+pub async fn lead_plan_facts(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    lead_id: Uuid,
+    campaign_id: Uuid,
+) -> Result<LeadPlanFacts, StoreError> {
+    sqlx::query_as::<_, LeadPlanFacts>(
+        "SELECT l.status, l.als_tier, l.als_channels, l.first_touch_channel, l.allocated_resource_id, l.phone,
+                EXISTS (SELECT 1 FROM activities a WHERE a.lead_id = l.id AND a.campaign_id = $3
+                          AND a.action = 'replied') AS replied,
+                (l.status = 'bounced' OR EXISTS (SELECT 1 FROM activities a WHERE a.lead_id = l.id
+                          AND a.action = 'bounced')) AS bounced
+           FROM leads l WHERE l.client_id = $1 AND l.id = $2",
+    )
+    .bind(client_id)
+    .bind(lead_id)
+    .bind(campaign_id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(StoreError::NotFound)
 }

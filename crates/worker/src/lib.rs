@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use agency_cache::FallbackCache;
 use agency_engine::jobs::handlers;
+use agency_engine::outreach::{Links, OutreachEnv};
 use agency_providers::{EnrichmentProviders, HttpSettings, ProvidersConfigError};
 use agency_runtime::Shutdown;
 use agency_runtime::health::{self, Readiness};
@@ -70,6 +71,24 @@ pub fn install_providers(cfg: &WorkerConfig) -> Result<(), ProvidersConfigError>
     Ok(())
 }
 
+/// The email, SMS and voice senders and public links `send_outreach` runs with.
+pub fn outreach_env(cfg: &WorkerConfig) -> anyhow::Result<OutreachEnv> {
+    cfg.validate_providers()
+        .map_err(|e| anyhow::anyhow!("provider configuration: {e}"))?;
+    let providers = cfg
+        .outreach
+        .build(&HttpSettings::default())
+        .map_err(|e| anyhow::anyhow!("outreach provider configuration: {e}"))?;
+    let (base, secret) = cfg
+        .links
+        .resolve(cfg.common.environment)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(OutreachEnv {
+        providers,
+        links: Links::new(&base, secret),
+    })
+}
+
 /// Runs the worker until `shutdown`: the job runner, and health and metrics on `METRICS_PORT`.
 /// Stops at once, naming the variable, when the provider settings are unusable (e.g.
 /// production with a sandbox provider and no `ALLOW_SANDBOX_IN_PRODUCTION=true`).
@@ -80,8 +99,11 @@ pub async fn run(
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     install_providers(&cfg).map_err(|e| anyhow::anyhow!("provider configuration: {e}"))?;
+    let outreach = outreach_env(&cfg)?;
+    let mut registry = handlers::registry();
+    agency_engine::outreach::jobs::register_sender(&mut registry, Arc::new(outreach));
     let readiness = Readiness::new("agency-worker", pool.clone(), cache.clone());
-    let runner = Runner::new(pool, cache, handlers::registry(), runner_settings(&cfg));
+    let runner = Runner::new(pool, cache, registry, runner_settings(&cfg));
     let (served, ran) = tokio::join!(
         health::serve(cfg.metrics.addr(), readiness, shutdown.clone()),
         runner.run(shutdown.clone()),

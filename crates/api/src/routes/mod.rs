@@ -12,6 +12,7 @@ pub mod import;
 pub mod leads;
 pub mod me;
 pub mod members;
+pub mod outreach;
 pub mod pipeline;
 pub mod resources;
 
@@ -35,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(import::router())
         .merge(pipeline::router())
         .merge(resources::router())
+        .merge(outreach::router())
 }
 
 /// Lifts the JSON body limit (`MAX_BODY_BYTES`) for the routes of `router`, leaving only the

@@ -18,6 +18,8 @@ pub fn registry() -> Registry {
     crate::pipeline::jobs::register(&mut r);
     // Scheduled safety nets built in this release: enrichment_sweep, credit_reset.
     crate::scheduled::register(&mut r);
+    // Outreach: the hourly sweep (the worker adds `send_outreach` with its senders).
+    crate::outreach::jobs::register_sweep(&mut r);
     r
 }
 

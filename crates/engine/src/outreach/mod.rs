@@ -4,9 +4,12 @@
 //! messages and adds what the law asks of them; [`links`] signs the unsubscribe links;
 //! [`unsubscribe`] applies one; [`sweep`] is the hourly safety net that plans and enqueues
 //! anything due; [`sandbox`] lists what the sandbox providers took. Provider adapters come
-//! from `agency-providers` through [`OutreachEnv`].
+//! from `agency-providers` through [`OutreachEnv`]. [`approvals`] holds co-pilot drafts and
+//! manual sends; [`jobs`] the `send_outreach` and `outreach_sweep` handlers.
 
+pub mod approvals;
 pub mod content;
+pub mod jobs;
 pub mod links;
 pub mod plan;
 pub mod sandbox;

@@ -9,7 +9,8 @@ use agency_domain::{
 };
 use agency_store::StoreError;
 use agency_store::outreach::{self as store, NewSend, SendRow};
-use agency_store::sequences::{self, LeadPlanFacts};
+use agency_store::campaigns;
+use agency_store::outreach::LeadPlanFacts;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 
@@ -40,7 +41,7 @@ pub async fn lead_steps(
     campaign_id: CampaignId,
     facts: &LeadPlanFacts,
 ) -> Result<Vec<Step>, JobError> {
-    let stored = sequences::steps(&mut *conn, client_id.into_uuid(), campaign_id.into_uuid())
+    let stored = campaigns::sequence(&mut *conn, client_id.into_uuid(), campaign_id.into_uuid())
         .await
         .map_err(store_err)?;
     if !stored.is_empty() {
@@ -77,7 +78,7 @@ async fn choose(
     lead_id: LeadId,
     after: i32,
 ) -> Result<Option<(Step, LeadPlanFacts)>, JobError> {
-    let facts = sequences::lead_plan_facts(
+    let facts = store::lead_plan_facts(
         &mut *conn,
         client_id.into_uuid(),
         lead_id.into_uuid(),
