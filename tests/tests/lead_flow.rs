@@ -34,10 +34,10 @@ fn start_worker(app: &TestApp, shutdown: &Shutdown) -> tokio::task::JoinHandle<(
     ])
     .expect("worker config");
     let cache = Arc::new(agency_cache::FallbackCache::new(None, app.pool.clone()).expect("cache"));
-    let pool = app.pool.clone();
+    let services = agency_worker::build_services(&cfg, app.pool.clone(), cache).expect("services");
     let shutdown = shutdown.clone();
     tokio::spawn(async move {
-        agency_worker::run(cfg, pool, cache, shutdown)
+        agency_worker::run(cfg, services, shutdown)
             .await
             .expect("worker runs");
     })

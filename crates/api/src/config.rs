@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use agency_engine::outreach::Links;
-use agency_runtime::{CommonArgs, ConfigError, DEV_UNSUBSCRIBE_SECRET, PublicLinksArgs};
+use agency_runtime::{CommonArgs, ConfigError, PublicLinksArgs};
 use clap::Parser;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -177,7 +177,7 @@ impl ApiConfig {
             user_cache_ttl: Duration::from_secs(self.user_cache_ttl_secs),
             links: {
                 let (base, secret) = self.links.resolve(self.common.environment)?;
-                Links::new(&base, secret)
+                Links::configured(&base, secret)
             },
         })
     }
@@ -288,10 +288,7 @@ impl ApiSettings {
             request_timeout: Duration::from_secs(30),
             import_timeout: Duration::from_secs(300),
             user_cache_ttl: Duration::from_secs(60),
-            links: Links::new(
-                "http://localhost:8080",
-                SecretString::from(DEV_UNSUBSCRIBE_SECRET),
-            ),
+            links: Links::configured("http://localhost:8080", None),
         }
     }
 }

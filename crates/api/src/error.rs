@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::error::Error as StdError;
 
+use agency_engine::UseCaseError;
 use agency_store::StoreError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,14 +16,8 @@ use utoipa::ToSchema;
 
 use crate::request_id;
 
-/// One field that failed validation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct FieldError {
-    /// The field's path in the request, e.g. `allocation_email` or `leads[2].email`.
-    pub path: String,
-    /// What is wrong with it.
-    pub message: String,
-}
+/// One field that failed validation: the engine's type, serialised into `fields`.
+pub use agency_engine::FieldError;
 
 /// The JSON body of every error response.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -267,6 +262,28 @@ impl From<StoreError> for ApiError {
                 ApiError::unprocessable("constraint_violated", "The request breaks a data rule.")
             }
             other => ApiError::internal(other),
+        }
+    }
+}
+
+/// The one mapping of the engine's error to the HTTP envelope.
+impl From<UseCaseError> for ApiError {
+    fn from(err: UseCaseError) -> Self {
+        match err {
+            UseCaseError::Invalid { fields, .. } => ApiError::validation(fields),
+            UseCaseError::NotFound(what) => ApiError::not_found(what),
+            UseCaseError::Conflict { code, message } => ApiError::conflict(code, message),
+            UseCaseError::TooLarge(detail) => ApiError::payload_too_large().with_detail(detail),
+            UseCaseError::BadInput(detail) => ApiError::bad_request("unreadable_body", detail),
+            UseCaseError::Store(e) => ApiError::from(e),
+            UseCaseError::Unavailable(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                "A provider is unavailable; try again shortly.",
+            ),
+            e @ (UseCaseError::Queue(_) | UseCaseError::Cache(_) | UseCaseError::Corrupt(_)) => {
+                ApiError::internal(e)
+            }
         }
     }
 }

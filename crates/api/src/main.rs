@@ -14,6 +14,10 @@ async fn main() -> anyhow::Result<()> {
         cfg.common.redis.cache(pool.clone()),
     ));
     let settings = config::exit_on_config_error(cfg.settings());
-    let state = AppState::new(pool, cache, settings);
+    // No route calls a provider (sends, enrichment and analysis run in the worker, whose
+    // Services are built from its provider configuration), so the API's providers are the
+    // sandbox twins.
+    let services = agency_engine::Services::with_sandbox_providers(pool, cache);
+    let state = AppState::new(services, settings);
     agency_api::serve(cfg.listen_addr(), state, Shutdown::on_signals(), |_| {}).await
 }

@@ -3,13 +3,12 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use agency_cache::FallbackCache;
+use agency_engine::Services;
 use agency_runtime::Shutdown;
 use agency_runtime::health::{self, Readiness};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use sqlx::PgPool;
 
 use crate::auth::{self, JwtVerifier, KnownUsers, known_users};
 use crate::config::ApiSettings;
@@ -19,10 +18,9 @@ use crate::{layers, openapi, routes};
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    /// The query pool.
-    pub pool: PgPool,
-    /// Cache, rate limits and counters.
-    pub cache: Arc<FallbackCache>,
+    /// The engine's dependencies (pool, cache, providers, clock, settings); the same value
+    /// the worker's jobs get.
+    pub services: Services,
     /// Validated settings.
     pub settings: Arc<ApiSettings>,
     /// Access-token verification (with its JWKS cache).
@@ -32,16 +30,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over `pool` and `cache` with `settings`.
-    pub fn new(pool: PgPool, cache: Arc<FallbackCache>, settings: ApiSettings) -> Self {
+    /// State over `services` with `settings`.
+    pub fn new(services: Services, settings: ApiSettings) -> Self {
         let auth = Arc::new(JwtVerifier::new(&settings.auth));
         let known_users = Arc::new(KnownUsers::new(
             settings.user_cache_ttl,
             known_users::DEFAULT_CAPACITY,
         ));
         Self {
-            pool,
-            cache,
+            services,
             settings: Arc::new(settings),
             auth,
             known_users,
@@ -53,7 +50,11 @@ impl AppState {
 /// authenticated `/api/v1` routes, inside the middleware stack of [`layers`].
 pub fn build_router(state: AppState) -> Router {
     let settings = state.settings.clone();
-    let readiness = Readiness::new("agency-api", state.pool.clone(), state.cache.clone());
+    let readiness = Readiness::new(
+        "agency-api",
+        state.services.pool.clone(),
+        state.services.cache.clone(),
+    );
     let (api, document) = routes::router().split_for_parts();
     let api = api
         .route_layer(middleware::from_fn_with_state(

@@ -5,7 +5,6 @@
 
 use agency_domain::{CampaignId, Channel, ClientId, LeadId, OutreachSendId, Role, SendOrigin};
 use agency_engine::outreach::{OutreachEnv, SendOutcome, run_send};
-use agency_providers::OutreachProviders;
 use agency_store::outreach::{self as store, NewSend};
 use agency_testkit::{TestApp, assert_envelope};
 use chrono::Utc;
@@ -59,8 +58,8 @@ async fn world(app: &TestApp, name: &str, mode: &str) -> World {
 
 fn env(app: &TestApp) -> OutreachEnv {
     OutreachEnv {
-        providers: OutreachProviders::sandbox(),
         links: app.settings.links.clone(),
+        ..OutreachEnv::sandbox()
     }
 }
 

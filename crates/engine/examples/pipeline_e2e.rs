@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use agency_cache::FallbackCache;
+use agency_engine::Services;
 use agency_engine::jobs::payload::{RescoreCampaign, ScoreLeads};
 use agency_engine::jobs::{JobContext, JobKind};
 use agency_engine::pipeline::jobs as pjobs;
@@ -30,14 +31,10 @@ fn env_or(name: &str, default: usize) -> usize {
 }
 
 fn ctx(pool: &PgPool, cache: &Arc<FallbackCache>, kind: JobKind) -> JobContext {
-    JobContext {
-        pool: pool.clone(),
-        cache: cache.clone(),
-        job_id: Uuid::now_v7().to_string(),
+    JobContext::in_process(
+        Services::with_sandbox_providers(pool.clone(), cache.clone()),
         kind,
-        attempt: 1,
-        max_attempts: 5,
-    }
+    )
 }
 
 async fn seed(pool: &PgPool, leads: usize) -> Result<(Uuid, Uuid), Error> {

@@ -1,6 +1,6 @@
-//! What the CRUD use-cases (campaigns, leads, import) share: the acting user, field-level
-//! validation errors, the use-case error the API maps to status codes, small input cleaners and
-//! the audit write.
+//! What the CRUD use-cases (campaigns, leads, import) share: the acting user, small input
+//! cleaners and the audit write. The engine's one error type lives in [`crate::error`] and is
+//! re-exported here.
 
 use agency_domain::{ClientId, UserId};
 use agency_store::audit::{ActorKind, AuditEntry, record};
@@ -9,6 +9,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+pub use crate::error::{FieldError, UseCaseError};
+
 /// Who performs a use-case, for the audit log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Actor {
@@ -16,97 +18,6 @@ pub struct Actor {
     pub user_id: Option<Uuid>,
     /// The request id, to correlate with logs.
     pub request_id: Option<String>,
-}
-
-/// One rejected input field: its JSON path and a sentence a user can read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    /// JSON path of the field, e.g. `allocation_email` or `leads[3].email`.
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl FieldError {
-    /// Builds a field error.
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            message: message.into(),
-        }
-    }
-}
-
-/// Why a use-case refused or failed; each variant has one HTTP status.
-#[derive(Debug, thiserror::Error)]
-pub enum UseCaseError {
-    /// The input parses but breaks a rule (422, with the fields).
-    #[error("{message}")]
-    Invalid {
-        /// Summary sentence.
-        message: String,
-        /// The offending fields.
-        fields: Vec<FieldError>,
-    },
-    /// The entity does not exist in the tenant (404).
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    /// The request conflicts with the current state (409).
-    #[error("{message}")]
-    Conflict {
-        /// Stable snake_case code.
-        code: &'static str,
-        /// Sentence for the user.
-        message: String,
-    },
-    /// The input is larger than allowed (413).
-    #[error("{0}")]
-    TooLarge(String),
-    /// The input cannot be read at all (400).
-    #[error("{0}")]
-    BadInput(String),
-    /// The database failed (500; the detail is logged, never shown).
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The follow-up job could not be queued (500; the whole write was rolled back).
-    #[error(transparent)]
-    Queue(#[from] crate::jobs::enqueue::EnqueueError),
-}
-
-impl From<sqlx::Error> for UseCaseError {
-    fn from(err: sqlx::Error) -> Self {
-        UseCaseError::Store(StoreError::from(err))
-    }
-}
-
-impl UseCaseError {
-    /// A 422 for a list of field errors (the message is the first one's).
-    pub fn invalid(fields: Vec<FieldError>) -> Self {
-        let message = match fields.as_slice() {
-            [one] => format!("{}: {}", one.path, one.message),
-            [first, ..] => format!(
-                "{}: {} (and {} more)",
-                first.path,
-                first.message,
-                fields.len() - 1
-            ),
-            [] => "the request is invalid".to_owned(),
-        };
-        UseCaseError::Invalid { message, fields }
-    }
-
-    /// A 422 for one field.
-    pub fn field(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::invalid(vec![FieldError::new(path, message)])
-    }
-
-    /// Maps a store `NotFound` to a 404 naming `entity`.
-    pub fn not_found_as(entity: &'static str) -> impl FnOnce(StoreError) -> UseCaseError {
-        move |err| match err {
-            StoreError::NotFound => UseCaseError::NotFound(entity),
-            other => UseCaseError::Store(other),
-        }
-    }
 }
 
 /// Serde helper for patch fields: absent -> `None`, `null` -> `Some(None)`, value -> `Some(Some(v))`.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agency_domain::MAX_CONCURRENT_CALLS_PER_CLIENT;
-use agency_engine::pipeline::PipelineError;
+use agency_engine::UseCaseError;
 use agency_engine::pipeline::call_slots::{
     CALL_SLOT_RETRY_DELAY, CallRef, CallSlot, CallSlotGrant, MAX_CALL_DURATION, acquire_call_slot,
     attach_call_id, calls_in_flight, release_call_slot,
@@ -197,7 +197,7 @@ async fn release_frees_a_slot_and_repeating_it_is_harmless(pool: PgPool) {
     );
     let dup = attach_call_id(&pool, a, slots[3].id, "vapi-call-3").await;
     assert!(
-        matches!(&dup, Err(PipelineError::Store(e)) if e.is_conflict_on("voice_call_slots_provider_call_idx")),
+        matches!(&dup, Err(UseCaseError::Store(e)) if e.is_conflict_on("voice_call_slots_provider_call_idx")),
         "{dup:?}"
     );
 }
@@ -283,7 +283,7 @@ async fn refuses_another_tenants_lead_and_unsafe_isolation(pool: PgPool) {
     let b_lead = leads(&pool, b, 1).await[0];
     let mut tx = pool.begin().await.expect("begin");
     let err = acquire_call_slot(&mut tx, a, b_lead, t0()).await;
-    assert!(matches!(err, Err(PipelineError::NotFound)), "{err:?}");
+    assert!(matches!(&err, Err(e) if e.is_not_found()), "{err:?}");
     tx.rollback().await.expect("rollback");
 
     // Under REPEATABLE READ the count could miss slots committed after the snapshot.
@@ -294,7 +294,7 @@ async fn refuses_another_tenants_lead_and_unsafe_isolation(pool: PgPool) {
         .expect("isolation");
     let err = acquire_call_slot(&mut tx, b, b_lead, t0()).await;
     assert!(
-        matches!(err, Err(PipelineError::Store(StoreError::Database(_)))),
+        matches!(err, Err(UseCaseError::Store(StoreError::Database(_)))),
         "{err:?}"
     );
     tx.rollback().await.expect("rollback");

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use agency_cache::{Cache, FallbackCache};
 use agency_domain::{Channel, SendBlocked, Weights};
+use agency_engine::Services;
 use agency_engine::jobs::payload::{EnrichLead, ScoreLeads};
 use agency_engine::jobs::{JobContext, JobKind};
 use agency_engine::pipeline::allocation::{self, WAIT_CAPACITY, WAIT_WINDOW, counter_name};
@@ -555,7 +556,7 @@ async fn providers_down_refunds_the_credit_and_asks_for_a_retry(pool: PgPool) {
     .await
     .expect_err("retry");
     assert!(
-        matches!(err, pipeline::PipelineError::ProvidersUnavailable(_)),
+        matches!(err, agency_engine::UseCaseError::Unavailable(_)),
         "{err}"
     );
     assert_eq!(credits(&pool, c).await, 3);
@@ -917,14 +918,7 @@ async fn draft_campaign_leads_are_scored_but_not_allocated(pool: PgPool) {
 // ---------- jobs, rescore, report, send check ----------
 
 fn job_ctx(pool: &PgPool, cache: Arc<FallbackCache>, kind: JobKind) -> JobContext {
-    JobContext {
-        pool: pool.clone(),
-        cache,
-        job_id: Uuid::now_v7().to_string(),
-        kind,
-        attempt: 1,
-        max_attempts: 5,
-    }
+    JobContext::in_process(Services::with_sandbox_providers(pool.clone(), cache), kind)
 }
 
 #[sqlx::test(migrations = "../../migrations")]

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use agency_cache::FallbackCache;
+use agency_engine::Services;
 use agency_engine::jobs::payload::{CreditReset, EnrichLead, EnrichmentSweep, ScheduledTick};
 use agency_engine::jobs::{JobContext, JobKind, handlers};
 use agency_engine::scheduled::{enrichment_sweep, reset_due_credits};
@@ -20,14 +21,8 @@ async fn job_tables(pool: &PgPool) {
 }
 
 fn ctx(pool: &PgPool, kind: JobKind) -> JobContext {
-    JobContext {
-        pool: pool.clone(),
-        cache: Arc::new(FallbackCache::new(None, pool.clone()).expect("cache")),
-        job_id: Uuid::now_v7().to_string(),
-        kind,
-        attempt: 1,
-        max_attempts: 5,
-    }
+    let cache = Arc::new(FallbackCache::new(None, pool.clone()).expect("cache"));
+    JobContext::in_process(Services::with_sandbox_providers(pool.clone(), cache), kind)
 }
 
 async fn client(pool: &PgPool, tier: &str, credits: i32, tz: &str) -> Uuid {

@@ -218,10 +218,6 @@ fn parse_fraction(value: &str) -> Result<f32, String> {
     }
 }
 
-/// The secret unsubscribe links are signed with in development when `UNSUBSCRIBE_SECRET` is
-/// unset (production requires the variable).
-pub const DEV_UNSUBSCRIBE_SECRET: &str = "agency-os-dev-unsubscribe-secret-not-for-production";
-
 /// Our public address and the key of the links we put in messages (the API verifies what the
 /// worker signs, so both read the same variables).
 #[derive(Debug, Clone, Args)]
@@ -237,8 +233,12 @@ pub struct PublicLinksArgs {
 }
 
 impl PublicLinksArgs {
-    /// The validated base URL (no trailing slash) and signing secret for `environment`.
-    pub fn resolve(&self, environment: Environment) -> Result<(String, SecretString), ConfigError> {
+    /// The validated base URL (no trailing slash) and signing secret; `None` (the development
+    /// key) only outside production.
+    pub fn resolve(
+        &self,
+        environment: Environment,
+    ) -> Result<(String, Option<SecretString>), ConfigError> {
         let url = url::Url::parse(self.public_base_url.trim()).map_err(|e| ConfigError::Invalid {
             var: "PUBLIC_BASE_URL",
             reason: format!("not a URL ({e})"),
@@ -250,8 +250,8 @@ impl PublicLinksArgs {
             });
         }
         let secret = match (&self.unsubscribe_secret, environment) {
-            (Some(secret), _) => secret.clone(),
-            (None, Environment::Development) => SecretString::from(DEV_UNSUBSCRIBE_SECRET),
+            (Some(secret), _) => Some(secret.clone()),
+            (None, Environment::Development) => None,
             (None, Environment::Production) => {
                 return Err(ConfigError::Missing {
                     var: "UNSUBSCRIBE_SECRET",

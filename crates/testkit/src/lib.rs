@@ -55,6 +55,9 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The settings the app runs with.
     pub settings: ApiSettings,
+    /// The engine services the app runs with (sandbox providers); [`TestApp::drain`] runs
+    /// jobs with them, as the worker would.
+    pub services: agency_engine::Services,
     db_name: String,
     stop: CancellationToken,
 }
@@ -118,7 +121,9 @@ impl TestApp {
         let redis = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty());
         let cache =
             agency_cache::FallbackCache::new(redis.as_deref(), pool.clone()).expect("cache");
-        let state = AppState::new(pool.clone(), Arc::new(cache), settings.clone());
+        let services =
+            agency_engine::Services::with_sandbox_providers(pool.clone(), Arc::new(cache));
+        let state = AppState::new(services.clone(), settings.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -141,9 +146,22 @@ impl TestApp {
                 .build()
                 .expect("client"),
             settings,
+            services,
             db_name,
             stop,
         }
+    }
+
+    /// Runs every due job (and the jobs they enqueue) to completion in this process with the
+    /// worker's handler registry; see [`agency_engine::jobs::drain`]. Panics when the queue
+    /// cannot be read or the drain never ends.
+    pub async fn drain(&self) -> agency_engine::jobs::DrainReport {
+        let registry = agency_engine::jobs::handlers::registry();
+        let report = agency_engine::jobs::drain(&self.services, &registry)
+            .await
+            .expect("drain the job queue");
+        assert!(!report.hit_limit, "the drain did not end: {report:?}");
+        report
     }
 
     /// The absolute URL of `path`.

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use agency_cache::FallbackCache;
+use agency_engine::Services;
 use agency_engine::jobs::payload::Noop;
 use agency_engine::jobs::{EnqueueOptions, Lane, enqueue_batch, handlers};
 use agency_runtime::Shutdown;
@@ -124,7 +125,11 @@ async fn main() -> anyhow::Result<()> {
             sample_interval: Duration::from_secs(3600),
             listen_url: None,
         };
-        let runner = Runner::new(pool.clone(), cache.clone(), handlers::registry(), settings);
+        let runner = Runner::new(
+            Services::with_sandbox_providers(pool.clone(), cache.clone()),
+            handlers::registry(),
+            settings,
+        );
         let shutdown = Shutdown::new();
         let run_started = Instant::now();
         let handle = tokio::spawn(runner.run(shutdown.clone()));

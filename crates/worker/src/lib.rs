@@ -1,6 +1,6 @@
-//! The Agency OS background worker: runs queued jobs ([`runner`]) with the configured
-//! enrichment providers ([`install_providers`]) and serves health and metrics. `main.rs` only
-//! parses configuration and calls [`run`].
+//! The Agency OS background worker: runs queued jobs ([`runner`]) over the engine's
+//! [`Services`] built from configuration ([`build_services`]) and serves health and metrics.
+//! `main.rs` only parses configuration and calls [`run`].
 
 pub mod config;
 pub mod runner;
@@ -11,8 +11,10 @@ use std::time::Duration;
 use agency_cache::FallbackCache;
 use agency_engine::jobs::handlers;
 use agency_engine::outreach::{Links, OutreachEnv};
+use agency_engine::{EngineSettings, Providers, Services};
 use agency_providers::{EnrichmentProviders, HttpSettings, ProvidersConfigError};
 use agency_runtime::Shutdown;
+use agency_runtime::config::Environment;
 use agency_runtime::health::{self, Readiness};
 use sqlx::PgPool;
 
@@ -61,49 +63,47 @@ pub fn build_providers(cfg: &WorkerConfig) -> Result<EnrichmentProviders, Provid
     Ok(providers)
 }
 
-/// Builds the providers and installs them for this process's `enrich_lead` jobs; a process
-/// that installed them before keeps the first set (logged).
-pub fn install_providers(cfg: &WorkerConfig) -> Result<(), ProvidersConfigError> {
-    let providers = build_providers(cfg)?;
-    if !agency_engine::pipeline::install_providers(providers) {
-        tracing::warn!("enrichment providers were installed before in this process; keeping them");
-    }
-    Ok(())
-}
-
-/// The email, SMS and voice senders and public links `send_outreach` runs with.
-pub fn outreach_env(cfg: &WorkerConfig) -> anyhow::Result<OutreachEnv> {
-    cfg.validate_providers()
-        .map_err(|e| anyhow::anyhow!("provider configuration: {e}"))?;
-    let providers = cfg
-        .outreach
-        .build(&HttpSettings::default())
-        .map_err(|e| anyhow::anyhow!("outreach provider configuration: {e}"))?;
+/// The email, SMS and voice senders (real where a key is set, sandbox only where allowed) and
+/// the public links `send_outreach` runs with.
+pub fn outreach_env(cfg: &WorkerConfig) -> Result<OutreachEnv, ProvidersConfigError> {
+    cfg.validate_providers()?;
+    let providers = cfg.outreach.build(&HttpSettings::default())?;
     let (base, secret) = cfg
         .links
         .resolve(cfg.common.environment)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| ProvidersConfigError::Invalid {
+            var: "UNSUBSCRIBE_SECRET",
+            reason: e.to_string(),
+        })?;
     Ok(OutreachEnv {
         providers,
-        links: Links::new(&base, secret),
+        links: Links::configured(&base, secret),
     })
 }
 
-/// Runs the worker until `shutdown`: the job runner, and health and metrics on `METRICS_PORT`.
-/// Stops at once, naming the variable, when the provider settings are unusable (e.g.
-/// production with a sandbox provider and no `ALLOW_SANDBOX_IN_PRODUCTION=true`).
-pub async fn run(
-    cfg: WorkerConfig,
+/// The worker's [`Services`]: `pool` and `cache` with the providers `cfg` configures (real
+/// where a key is set, sandbox twins only where allowed; see [`build_providers`]).
+pub fn build_services(
+    cfg: &WorkerConfig,
     pool: PgPool,
     cache: Arc<FallbackCache>,
-    shutdown: Shutdown,
-) -> anyhow::Result<()> {
-    install_providers(&cfg).map_err(|e| anyhow::anyhow!("provider configuration: {e}"))?;
-    let outreach = outreach_env(&cfg)?;
-    let mut registry = handlers::registry();
-    agency_engine::outreach::jobs::register_sender(&mut registry, Arc::new(outreach));
-    let readiness = Readiness::new("agency-worker", pool.clone(), cache.clone());
-    let runner = Runner::new(pool, cache, registry, runner_settings(&cfg));
+) -> Result<Services, ProvidersConfigError> {
+    let providers = Providers::new(build_providers(cfg)?).with_outreach(outreach_env(cfg)?);
+    let settings = EngineSettings {
+        production: cfg.common.environment == Environment::Production,
+    };
+    Ok(Services::new(pool, cache, providers, settings))
+}
+
+/// Runs the worker until `shutdown` over `services` (see [`build_services`]): the job runner,
+/// and health and metrics on `METRICS_PORT`.
+pub async fn run(cfg: WorkerConfig, services: Services, shutdown: Shutdown) -> anyhow::Result<()> {
+    let readiness = Readiness::new(
+        "agency-worker",
+        services.pool.clone(),
+        services.cache.clone(),
+    );
+    let runner = Runner::new(services, handlers::registry(), runner_settings(&cfg));
     let (served, ran) = tokio::join!(
         health::serve(cfg.metrics.addr(), readiness, shutdown.clone()),
         runner.run(shutdown.clone()),

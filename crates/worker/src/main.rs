@@ -14,7 +14,7 @@ async fn main() -> anyhow::Result<()> {
         cfg.common.environment,
     );
     // Provider settings are checked before anything connects (production refuses sandboxes
-    // without ALLOW_SANDBOX_IN_PRODUCTION=true); `run` builds and installs them.
+    // without ALLOW_SANDBOX_IN_PRODUCTION=true).
     if let Err(e) = cfg.validate_providers() {
         eprintln!("error: {e}");
         std::process::exit(2);
@@ -23,5 +23,12 @@ async fn main() -> anyhow::Result<()> {
     let cache = Arc::new(config::exit_on_config_error(
         cfg.common.redis.cache(pool.clone()),
     ));
-    agency_worker::run(cfg, pool, cache, Shutdown::on_signals()).await
+    let services = match agency_worker::build_services(&cfg, pool, cache) {
+        Ok(services) => services,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    agency_worker::run(cfg, services, Shutdown::on_signals()).await
 }

@@ -8,11 +8,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agency_cache::FallbackCache;
-use agency_engine::jobs::queue::{self, ClaimedJob};
+use agency_engine::Services;
+use agency_engine::jobs::queue::{self, ClaimedJob, FailureOutcome};
 use agency_engine::jobs::{JobContext, JobError, JobKind, Lane, Registry, metrics};
 use agency_runtime::Shutdown;
-use sqlx::PgPool;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tracing::Instrument;
@@ -39,8 +38,7 @@ pub struct RunnerSettings {
 /// Runs jobs until shutdown.
 #[derive(Clone)]
 pub struct Runner {
-    pool: PgPool,
-    cache: Arc<FallbackCache>,
+    services: Services,
     registry: Arc<Registry>,
     settings: Arc<RunnerSettings>,
     kinds: Arc<Vec<String>>,
@@ -57,21 +55,15 @@ impl std::fmt::Debug for Runner {
 }
 
 impl Runner {
-    /// A runner over `registry`'s kinds.
-    pub fn new(
-        pool: PgPool,
-        cache: Arc<FallbackCache>,
-        registry: Registry,
-        settings: RunnerSettings,
-    ) -> Self {
+    /// A runner over `registry`'s kinds, handing `services` to every job.
+    pub fn new(services: Services, registry: Registry, settings: RunnerSettings) -> Self {
         let kinds = registry
             .kinds()
             .iter()
             .map(|k| k.name().to_owned())
             .collect();
         Self {
-            pool,
-            cache,
+            services,
             registry: Arc::new(registry),
             settings: Arc::new(settings),
             kinds: Arc::new(kinds),
@@ -83,7 +75,7 @@ impl Runner {
     pub async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
         let name = self.settings.worker_name.clone();
         let mut delay = Duration::from_millis(200);
-        while let Err(e) = queue::register_worker(&self.pool, &name).await {
+        while let Err(e) = queue::register_worker(&self.services.pool, &name).await {
             tracing::warn!(error = %e, worker = %name, "worker registration failed; retrying");
             if sleep_or_shutdown(delay, &shutdown).await {
                 return Ok(());
@@ -122,7 +114,7 @@ impl Runner {
         let name = self.settings.worker_name.as_str();
         let mut error_delay = Duration::from_millis(100);
         while !shutdown.is_triggered() {
-            match queue::claim(&self.pool, name, lane, &self.kinds, batch).await {
+            match queue::claim(&self.services.pool, name, lane, &self.kinds, batch).await {
                 Ok(jobs) if jobs.is_empty() => {
                     error_delay = Duration::from_millis(100);
                     tokio::select! {
@@ -159,7 +151,7 @@ impl Runner {
         }
         let mut delay = Duration::from_millis(50);
         for attempt in 0..5 {
-            match queue::complete(&self.pool, name, &done).await {
+            match queue::complete(&self.services.pool, name, &done).await {
                 Ok(_) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, attempt, "acknowledging jobs failed; retrying");
@@ -168,7 +160,7 @@ impl Runner {
                 }
             }
         }
-        if let Err(e) = queue::release(&self.pool, name, &unstarted).await {
+        if let Err(e) = queue::release(&self.services.pool, name, &unstarted).await {
             tracing::warn!(error = %e, "releasing unstarted jobs failed; their lease will expire");
         }
     }
@@ -192,8 +184,7 @@ impl Runner {
             };
             metrics::started(kind, lane);
             let ctx = JobContext {
-                pool: self.pool.clone(),
-                cache: self.cache.clone(),
+                services: self.services.clone(),
                 job_id: job.id.clone(),
                 kind,
                 attempt,
@@ -240,7 +231,7 @@ impl Runner {
                 if kind.is_some() {
                     metrics::finished(kind_for_metrics, lane, false, took);
                 }
-                self.record_failure(lane, kind, &job, attempt, &error).await;
+                self.record_failure(lane, kind, &job, &error).await;
                 false
             }
         }
@@ -251,35 +242,22 @@ impl Runner {
         lane: Lane,
         kind: Option<JobKind>,
         job: &ClaimedJob,
-        attempt: u32,
         error: &JobError,
     ) {
         let name = self.settings.worker_name.as_str();
-        let message = error.to_string();
-        let last = job.attempts >= job.max_attempts;
-        let written = if error.is_permanent() || last {
-            tracing::error!(error = %message, permanent = error.is_permanent(), "job dead-lettered");
-            if let Some(kind) = kind {
-                metrics::dead_lettered(kind, lane);
+        match queue::settle_failure(&self.services.pool, name, job, kind, error).await {
+            Ok(FailureOutcome::DeadLettered) => {
+                tracing::error!(error = %error, permanent = error.is_permanent(), "job dead-lettered");
+                if let Some(kind) = kind {
+                    metrics::dead_lettered(kind, lane);
+                }
             }
-            queue::dead_letter(
-                &self.pool,
-                name,
-                &job.id,
-                job.attempts,
-                &message,
-                error.is_permanent(),
-            )
-            .await
-        } else {
-            let delay = kind
-                .map(|k| k.policy())
-                .map_or(Duration::from_secs(60), |p| p.backoff(attempt));
-            tracing::warn!(error = %message, retry_in_ms = delay.as_millis() as u64, "job failed; will retry");
-            queue::retry_later(&self.pool, name, &job.id, job.attempts, &message, delay).await
-        };
-        if let Err(e) = written {
-            tracing::error!(error = %e, "recording the job failure failed; its lease will expire and it will rerun");
+            Ok(FailureOutcome::RetryAfter(delay)) => {
+                tracing::warn!(error = %error, retry_in_ms = delay.as_millis() as u64, "job failed; will retry");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "recording the job failure failed; its lease will expire and it will rerun");
+            }
         }
     }
 
@@ -289,10 +267,10 @@ impl Runner {
             if sleep_or_shutdown(self.settings.heartbeat, &shutdown).await {
                 return;
             }
-            if let Err(e) = queue::heartbeat(&self.pool, name).await {
+            if let Err(e) = queue::heartbeat(&self.services.pool, name).await {
                 tracing::warn!(error = %e, "heartbeat failed");
             }
-            match queue::recover_expired(&self.pool, self.settings.lease).await {
+            match queue::recover_expired(&self.services.pool, self.settings.lease).await {
                 Ok(ids) if !ids.is_empty() => {
                     tracing::warn!(jobs = ?ids, "recovered jobs of a worker that stopped heartbeating");
                     metrics::recovered(ids.len() as u64);
@@ -306,7 +284,7 @@ impl Runner {
 
     async fn sample_loop(self, shutdown: Shutdown) {
         loop {
-            match queue::lane_depths(&self.pool).await {
+            match queue::lane_depths(&self.services.pool).await {
                 Ok(depths) => {
                     let now = chrono::Utc::now();
                     for d in depths {
@@ -318,7 +296,7 @@ impl Runner {
                 }
                 Err(e) => tracing::debug!(error = %e, "sampling queue depth failed"),
             }
-            if let Ok(n) = queue::dead_count(&self.pool).await {
+            if let Ok(n) = queue::dead_count(&self.services.pool).await {
                 metrics::dead_jobs(n);
             }
             if sleep_or_shutdown(self.settings.sample_interval, &shutdown).await {

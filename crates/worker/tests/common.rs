@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use agency_cache::FallbackCache;
+use agency_engine::Services;
 use agency_engine::jobs::{Lane, handlers};
 use agency_runtime::Shutdown;
 use agency_worker::{Runner, RunnerSettings};
@@ -39,7 +40,11 @@ pub fn settings(name: &str, critical: u32, default: u32, bulk: u32) -> RunnerSet
 /// Starts a runner in the background; trigger the returned shutdown to stop it.
 pub fn start(pool: &PgPool, settings: RunnerSettings) -> (Shutdown, tokio::task::JoinHandle<()>) {
     let cache = Arc::new(FallbackCache::new(None, pool.clone()).expect("cache"));
-    let runner = Runner::new(pool.clone(), cache, handlers::registry(), settings);
+    let runner = Runner::new(
+        Services::with_sandbox_providers(pool.clone(), cache),
+        handlers::registry(),
+        settings,
+    );
     let shutdown = Shutdown::new();
     let stop = shutdown.clone();
     let handle = tokio::spawn(async move {

@@ -5,7 +5,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use agency_engine::jobs::admin::{self, AdminError};
+use agency_engine::UseCaseError;
+use agency_engine::jobs::admin;
 use agency_engine::jobs::payload::{Noop, Probe};
 use agency_engine::jobs::{EnqueueError, EnqueueOptions, Lane, enqueue, enqueue_batch, enqueue_on};
 use common::*;
@@ -186,11 +187,14 @@ async fn exhausted_and_permanent_failures_are_dead_listed_and_retried(pool: PgPo
     assert_eq!(admin::list_dead(&pool, 1, 20).await.unwrap().total, 1);
     assert!(matches!(
         admin::retry(&pool, &fine).await,
-        Err(AdminError::NotDead { .. })
+        Err(UseCaseError::Conflict {
+            code: "job_not_dead",
+            ..
+        })
     ));
     assert!(matches!(
         admin::retry(&pool, "nope").await,
-        Err(AdminError::NotFound(_))
+        Err(UseCaseError::NotFound("job"))
     ));
     // The re-run job runs again (attempt 1 again: this probe fails it permanently once more).
     let (stop, handle) = start(&pool, settings("dead2", 0, 1, 0));

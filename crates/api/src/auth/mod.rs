@@ -81,7 +81,7 @@ async fn rate_limit(state: &AppState, claims: &Claims) -> Result<(), ApiError> {
         return Ok(());
     }
     let key = format!("ratelimit:api:user:{}", claims.sub);
-    match state.cache.hit_window(&key, RATE_WINDOW).await {
+    match state.services.cache.hit_window(&key, RATE_WINDOW).await {
         Ok(hit) if hit.count > limit => {
             let secs = hit.resets_in.as_secs() + u64::from(hit.resets_in.subsec_nanos() > 0);
             Err(ApiError::rate_limited(secs))

@@ -48,7 +48,7 @@ impl FromRequestParts<AppState> for AuthUser {
         let known = match state.known_users.get(claims.sub) {
             Some(known) => known,
             None => {
-                let row = users::ensure(&state.pool, id, token_email.as_deref()).await?;
+                let row = users::ensure(&state.services.pool, id, token_email.as_deref()).await?;
                 let known = KnownUser {
                     email: row.email,
                     is_platform_admin: row.is_platform_admin,

@@ -74,7 +74,7 @@ impl FromRequestParts<AppState> for Tenant {
                 ApiError::internal_opaque().with_detail("The route has no client id.")
             })?;
         let client_id: ClientId = raw.parse().map_err(|_| ApiError::not_found("client"))?;
-        let access = memberships::access(&state.pool, client_id, user.id)
+        let access = memberships::access(&state.services.pool, client_id, user.id)
             .await?
             .ok_or_else(|| ApiError::not_found("client"))?;
         let role: Role = access.role.parse().map_err(ApiError::internal)?;

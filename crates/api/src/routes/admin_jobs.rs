@@ -1,7 +1,7 @@
 //! Dead-letter jobs for platform admins: list them, and re-run one (`202`). The data
 //! functions live in `agency_engine::jobs::admin`.
 
-use agency_engine::jobs::admin::{self, AdminError, DeadJob};
+use agency_engine::jobs::admin::{self, DeadJob};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, PlatformAdmin};
 use crate::pagination::{Page, Pagination};
 use crate::server::AppState;
@@ -80,17 +80,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(retry_job))
 }
 
-fn admin_error(e: AdminError) -> ApiError {
-    match e {
-        AdminError::NotFound(_) => ApiError::not_found("job"),
-        AdminError::NotDead { status, .. } => ApiError::conflict(
-            "job_not_dead",
-            format!("Only dead-letter jobs can be retried; this job is {status}."),
-        ),
-        AdminError::Database(e) => ApiError::internal(e),
-    }
-}
-
 /// Dead-letter jobs, most recently failed first.
 #[utoipa::path(get, path = "/api/v1/admin/jobs/dead", tag = "admin",
     params(Pagination),
@@ -100,9 +89,7 @@ pub async fn list_dead_jobs(
     _admin: PlatformAdmin,
     p: Pagination,
 ) -> ApiResult<ApiJson<Page<DeadJobDto>>> {
-    let page = admin::list_dead(&state.pool, p.page, p.page_size)
-        .await
-        .map_err(admin_error)?;
+    let page = admin::list_dead(&state.services.pool, p.page, p.page_size).await?;
     let items = page.items.into_iter().map(DeadJobDto::from).collect();
     Ok(ApiJson(Page::new(items, page.total, p)))
 }
@@ -117,9 +104,7 @@ pub async fn retry_job(
     _admin: PlatformAdmin,
     ApiPath(path): ApiPath<JobPath>,
 ) -> ApiResult<(StatusCode, ApiJson<RetriedJobDto>)> {
-    let job = admin::retry(&state.pool, &path.id)
-        .await
-        .map_err(admin_error)?;
+    let job = admin::retry(&state.services.pool, &path.id).await?;
     Ok((
         StatusCode::ACCEPTED,
         ApiJson(RetriedJobDto {

@@ -88,7 +88,7 @@ pub async fn list_suppression(
     page: Pagination,
     ApiQuery(filters): ApiQuery<SuppressionFilters>,
 ) -> ApiResult<ApiJson<Page<SuppressionDto>>> {
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = state.services.pool.acquire().await?;
     let (rows, total) = suppression::list(
         &mut conn,
         filters.search.as_deref(),
@@ -155,7 +155,7 @@ pub async fn add_suppression(
         source: "admin".into(),
         created_by: Some(admin.id),
     };
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.services.pool.begin().await?;
     let row = suppression::insert(&mut tx, &new).await.map_err(|e| {
         if e.is_conflict_on("global_suppression_email_idx")
             || e.is_conflict_on("global_suppression_phone_idx")
@@ -183,7 +183,7 @@ pub async fn delete_suppression(
     PlatformAdmin(admin): PlatformAdmin,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.services.pool.begin().await?;
     let row = suppression::delete(&mut tx, SuppressionId::from_uuid(id)).await?;
     let entry = AuditEntry::user(None, admin.id, "suppression.removed", "global_suppression")
         .entity(row.id)

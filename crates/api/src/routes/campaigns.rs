@@ -1,12 +1,11 @@
 //! Campaign routes under `/api/v1/clients/{client_id}/campaigns`: list, get, create, partial
 //! update, status changes (PATCH and the activate/pause/resume/complete shortcuts), soft
-//! delete, the campaign's leads and its sequence. Also maps the engine's `UseCaseError` into
-//! the API error envelope for the lead and import routes.
+//! delete, the campaign's leads and its sequence.
 
 use agency_domain::{CampaignStatus, Role};
 use agency_engine::campaigns::{self, CampaignCreate, CampaignUpdate, SequenceInput, StatusChange};
 use agency_engine::leads::{self, LeadQuery};
-use agency_engine::usecase::{Actor, UseCaseError};
+use agency_engine::usecase::Actor;
 use agency_store::campaigns::{Campaign, SequenceStep};
 use agency_store::leads::Lead;
 use axum::extract::State;
@@ -17,33 +16,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult, ErrorBody, FieldError};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Tenant};
 use crate::pagination::{Page, Pagination};
 use crate::request_id;
 use crate::server::AppState;
-
-impl From<UseCaseError> for ApiError {
-    fn from(err: UseCaseError) -> Self {
-        match err {
-            UseCaseError::Invalid { fields, .. } => ApiError::validation(
-                fields
-                    .into_iter()
-                    .map(|f| FieldError {
-                        path: f.path,
-                        message: f.message,
-                    })
-                    .collect(),
-            ),
-            UseCaseError::NotFound(what) => ApiError::not_found(what),
-            UseCaseError::Conflict { code, message } => ApiError::conflict(code, message),
-            UseCaseError::TooLarge(detail) => ApiError::payload_too_large().with_detail(detail),
-            UseCaseError::BadInput(detail) => ApiError::bad_request("unreadable_body", detail),
-            UseCaseError::Store(e) => ApiError::from(e),
-            UseCaseError::Queue(e) => ApiError::internal(e),
-        }
-    }
-}
 
 /// The acting user and request id of a tenant call, for audit rows.
 pub(crate) fn actor(tenant: &Tenant) -> Actor {
@@ -89,7 +66,7 @@ async fn list_campaigns(
 ) -> ApiResult<ApiJson<Page<Campaign>>> {
     let client = tenant.client_id.into_uuid();
     let (items, total) = campaigns::list(
-        &state.pool,
+        &state.services.pool,
         client,
         f.status.as_deref(),
         f.search.as_deref(),
@@ -111,7 +88,7 @@ async fn create_campaign(
 ) -> ApiResult<(StatusCode, ApiJson<Campaign>)> {
     tenant.require(Role::Member)?;
     let campaign = campaigns::create(
-        &state.pool,
+        &state.services.pool,
         &actor(&tenant),
         tenant.client_id.into_uuid(),
         &body,
@@ -130,7 +107,7 @@ async fn get_campaign(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Campaign>> {
     Ok(ApiJson(
-        campaigns::get(&state.pool, tenant.client_id.into_uuid(), id).await?,
+        campaigns::get(&state.services.pool, tenant.client_id.into_uuid(), id).await?,
     ))
 }
 
@@ -148,7 +125,7 @@ async fn update_campaign(
     tenant.require(Role::Member)?;
     Ok(ApiJson(
         campaigns::update(
-            &state.pool,
+            &state.services.pool,
             &actor(&tenant),
             tenant.client_id.into_uuid(),
             id,
@@ -169,7 +146,7 @@ async fn delete_campaign(
 ) -> ApiResult<StatusCode> {
     tenant.require(Role::Admin)?;
     campaigns::delete(
-        &state.pool,
+        &state.services.pool,
         &actor(&tenant),
         tenant.client_id.into_uuid(),
         id,
@@ -187,7 +164,7 @@ async fn transition(
     tenant.require(Role::Member)?;
     Ok(ApiJson(
         campaigns::change_status(
-            &state.pool,
+            &state.services.pool,
             &actor(tenant),
             tenant.client_id.into_uuid(),
             id,
@@ -250,7 +227,8 @@ async fn resume(
     let client = tenant.client_id.into_uuid();
     let (from, to) = (Some(CampaignStatus::Paused), CampaignStatus::Active);
     let campaign =
-        campaigns::change_status_from(&state.pool, &actor(&tenant), client, id, from, to).await?;
+        campaigns::change_status_from(&state.services.pool, &actor(&tenant), client, id, from, to)
+            .await?;
     Ok(ApiJson(campaign))
 }
 
@@ -277,13 +255,21 @@ async fn campaign_leads(
     p: Pagination,
 ) -> ApiResult<ApiJson<Page<Lead>>> {
     let client = tenant.client_id.into_uuid();
-    campaigns::get(&state.pool, client, id).await?;
+    campaigns::get(&state.services.pool, client, id).await?;
     let q = LeadQuery {
         campaign_id: Some(id),
         ..Default::default()
     };
-    let cache = Some(state.cache.as_ref() as &dyn agency_cache::Cache);
-    let (items, total) = leads::list(&state.pool, cache, client, &q, p.limit(), p.offset()).await?;
+    let cache = Some(state.services.cache.as_ref() as &dyn agency_cache::Cache);
+    let (items, total) = leads::list(
+        &state.services.pool,
+        cache,
+        client,
+        &q,
+        p.limit(),
+        p.offset(),
+    )
+    .await?;
     Ok(ApiJson(Page::new(items, total, p)))
 }
 
@@ -297,7 +283,7 @@ async fn get_sequence(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Vec<SequenceStep>>> {
     Ok(ApiJson(
-        campaigns::sequence(&state.pool, tenant.client_id.into_uuid(), id).await?,
+        campaigns::sequence(&state.services.pool, tenant.client_id.into_uuid(), id).await?,
     ))
 }
 
@@ -315,6 +301,7 @@ async fn put_sequence(
     tenant.require(Role::Member)?;
     let client = tenant.client_id.into_uuid();
     Ok(ApiJson(
-        campaigns::replace_sequence(&state.pool, &actor(&tenant), client, id, &body).await?,
+        campaigns::replace_sequence(&state.services.pool, &actor(&tenant), client, id, &body)
+            .await?,
     ))
 }

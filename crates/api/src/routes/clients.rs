@@ -321,7 +321,7 @@ pub async fn create_client(
         credits: i32::try_from(tier.monthly_credits()).unwrap_or(i32::MAX),
         timezone: timezone.unwrap_or_default(),
     };
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.services.pool.begin().await?;
     let row = clients::create_with_owner(&mut tx, &new, user.id).await?;
     let entry = AuditEntry::user(Some(row.id.into()), user.id, "client.created", "client")
         .entity(row.id)
@@ -340,7 +340,7 @@ pub async fn get_client(
     State(state): State<AppState>,
     tenant: Tenant,
 ) -> ApiResult<ApiJson<ClientDto>> {
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = state.services.pool.acquire().await?;
     Ok(ApiJson(
         clients::get(&mut conn, tenant.client_id).await?.into(),
     ))
@@ -421,7 +421,7 @@ pub async fn update_client(
         icp_titles: clean_list(body.icp_titles),
         icp_pain_points: clean_list(body.icp_pain_points),
     };
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.services.pool.begin().await?;
     let before = clients::get(&mut tx, tenant.client_id).await?;
     let row = clients::update_settings(&mut tx, tenant.client_id, &patch).await?;
     let entry = tenant
@@ -439,7 +439,7 @@ pub async fn update_client(
     params(("client_id" = Uuid, Path, description = "Client id")),
     responses((status = 200, body = IcpDto), (status = 404, body = ErrorBody)))]
 pub async fn get_icp(State(state): State<AppState>, tenant: Tenant) -> ApiResult<ApiJson<IcpDto>> {
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = state.services.pool.acquire().await?;
     Ok(ApiJson(
         clients::get(&mut conn, tenant.client_id).await?.into(),
     ))
@@ -489,7 +489,7 @@ pub async fn update_icp(
         pain_points: clean_list(body.pain_points),
         value_propositions: clean_list(body.value_propositions),
     };
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.services.pool.begin().await?;
     let row = clients::update_icp(&mut tx, tenant.client_id, &patch).await?;
     if let (Some(min), Some(max)) = (row.icp_revenue_min, row.icp_revenue_max)
         && min > max

@@ -63,14 +63,17 @@ async fn import_leads(
     tenant.require(Role::Member)?;
     let reader = StreamReader::new(body.into_data_stream().map_err(body_error));
     let report = import::import_csv(
-        &state.pool,
+        &state.services.pool,
         &actor(&tenant),
         tenant.client_id.into_uuid(),
         id,
         reader,
     )
     .await?;
-    agency_engine::leads::invalidate_counts(state.cache.as_ref(), tenant.client_id.into_uuid())
-        .await;
+    agency_engine::leads::invalidate_counts(
+        state.services.cache.as_ref(),
+        tenant.client_id.into_uuid(),
+    )
+    .await;
     Ok(ApiJson(report))
 }

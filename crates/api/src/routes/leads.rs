@@ -99,15 +99,24 @@ async fn list_leads(
                 Some((c.created_at, c.id))
             }
         };
-        let (items, next) = leads::list_keyset(&state.pool, client, &q, after, p.limit()).await?;
+        let (items, next) =
+            leads::list_keyset(&state.services.pool, client, &q, after, p.limit()).await?;
         let page = CursorPage {
             items,
             next_cursor: next.map(|(created_at, id)| Cursor { created_at, id }.encode()),
         };
         return Ok(ApiJson(page).into_response());
     }
-    let cache = Some(state.cache.as_ref() as &dyn Cache);
-    let (items, total) = leads::list(&state.pool, cache, client, &q, p.limit(), p.offset()).await?;
+    let cache = Some(state.services.cache.as_ref() as &dyn Cache);
+    let (items, total) = leads::list(
+        &state.services.pool,
+        cache,
+        client,
+        &q,
+        p.limit(),
+        p.offset(),
+    )
+    .await?;
     Ok(ApiJson(Page::new(items, total, p)).into_response())
 }
 
@@ -123,13 +132,13 @@ async fn create_lead(
 ) -> ApiResult<(StatusCode, ApiJson<Lead>)> {
     tenant.require(Role::Member)?;
     let lead = leads::create(
-        &state.pool,
+        &state.services.pool,
         &actor(&tenant),
         tenant.client_id.into_uuid(),
         &body,
     )
     .await?;
-    leads::invalidate_counts(state.cache.as_ref(), tenant.client_id.into_uuid()).await;
+    leads::invalidate_counts(state.services.cache.as_ref(), tenant.client_id.into_uuid()).await;
     Ok((StatusCode::CREATED, ApiJson(lead)))
 }
 
@@ -145,13 +154,13 @@ async fn bulk_create(
 ) -> ApiResult<(StatusCode, ApiJson<LeadBulkResult>)> {
     tenant.require(Role::Member)?;
     let result = leads::bulk_create(
-        &state.pool,
+        &state.services.pool,
         &actor(&tenant),
         tenant.client_id.into_uuid(),
         &body,
     )
     .await?;
-    leads::invalidate_counts(state.cache.as_ref(), tenant.client_id.into_uuid()).await;
+    leads::invalidate_counts(state.services.cache.as_ref(), tenant.client_id.into_uuid()).await;
     Ok((StatusCode::CREATED, ApiJson(result)))
 }
 
@@ -165,7 +174,7 @@ async fn get_lead(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Lead>> {
     Ok(ApiJson(
-        leads::get(&state.pool, tenant.client_id.into_uuid(), id).await?,
+        leads::get(&state.services.pool, tenant.client_id.into_uuid(), id).await?,
     ))
 }
 
@@ -182,14 +191,14 @@ async fn update_lead(
 ) -> ApiResult<ApiJson<Lead>> {
     tenant.require(Role::Member)?;
     let lead = leads::update(
-        &state.pool,
+        &state.services.pool,
         &actor(&tenant),
         tenant.client_id.into_uuid(),
         id,
         &body,
     )
     .await?;
-    leads::invalidate_counts(state.cache.as_ref(), tenant.client_id.into_uuid()).await;
+    leads::invalidate_counts(state.services.cache.as_ref(), tenant.client_id.into_uuid()).await;
     Ok(ApiJson(lead))
 }
 
@@ -204,13 +213,13 @@ async fn delete_lead(
 ) -> ApiResult<StatusCode> {
     tenant.require(Role::Member)?;
     leads::delete(
-        &state.pool,
+        &state.services.pool,
         &actor(&tenant),
         tenant.client_id.into_uuid(),
         id,
     )
     .await?;
-    leads::invalidate_counts(state.cache.as_ref(), tenant.client_id.into_uuid()).await;
+    leads::invalidate_counts(state.services.cache.as_ref(), tenant.client_id.into_uuid()).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -225,6 +234,12 @@ async fn lead_activities(
     ApiQuery(q): ApiQuery<ActivityQuery>,
 ) -> ApiResult<ApiJson<Vec<Activity>>> {
     Ok(ApiJson(
-        leads::activities(&state.pool, tenant.client_id.into_uuid(), id, q.limit).await?,
+        leads::activities(
+            &state.services.pool,
+            tenant.client_id.into_uuid(),
+            id,
+            q.limit,
+        )
+        .await?,
     ))
 }

@@ -69,7 +69,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/me", tag = "me",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 pub async fn get_me(State(state): State<AppState>, user: AuthUser) -> ApiResult<ApiJson<Me>> {
-    let memberships = memberships::for_user(&state.pool, user.id).await?;
+    let memberships = memberships::for_user(&state.services.pool, user.id).await?;
     Ok(ApiJson(Me {
         user: MeUser {
             id: user.id.into_uuid(),

@@ -126,7 +126,7 @@ pub async fn list_members(
     tenant: Tenant,
     page: Pagination,
 ) -> ApiResult<ApiJson<Page<MemberDto>>> {
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = state.services.pool.acquire().await?;
     let (rows, total) =
         memberships::list(&mut conn, tenant.client_id, page.limit(), page.offset()).await?;
     Ok(ApiJson(Page::new(rows, total, page).map(MemberDto::from)))
@@ -146,7 +146,7 @@ pub async fn invite_member(
     if body.role == Role::Owner {
         tenant.require(Role::Owner)?;
     }
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.services.pool.begin().await?;
     if memberships::email_is_member(&mut tx, tenant.client_id, body.email.as_str()).await? {
         return Err(ApiError::conflict(
             "already_member",
@@ -193,7 +193,7 @@ pub async fn update_member(
 ) -> ApiResult<ApiJson<MemberDto>> {
     tenant.require(Role::Admin)?;
     let id = MembershipId::from_uuid(path.id);
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.services.pool.begin().await?;
     let owners = memberships::lock_owners(&mut tx, tenant.client_id).await?;
     let current = memberships::get(&mut tx, tenant.client_id, id, true).await?;
     let current_role = parse_role(&current.role)?;
@@ -232,7 +232,7 @@ pub async fn remove_member(
 ) -> ApiResult<StatusCode> {
     tenant.require(Role::Admin)?;
     let id = MembershipId::from_uuid(path.id);
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.services.pool.begin().await?;
     let owners = memberships::lock_owners(&mut tx, tenant.client_id).await?;
     let current = memberships::get(&mut tx, tenant.client_id, id, true).await?;
     if parse_role(&current.role)? == Role::Owner {
@@ -267,7 +267,7 @@ pub async fn accept_invite(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<ApiJson<MeMembership>> {
     let id = MembershipId::from_uuid(id);
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.services.pool.begin().await?;
     let invite = memberships::pending_invite(&mut tx, id)
         .await
         .map_err(|e| match e {

@@ -58,7 +58,7 @@ pub async fn list_approvals(
     page: Pagination,
 ) -> ApiResult<ApiJson<Page<Approval>>> {
     let (items, total) =
-        approvals::list(&state.pool, tenant.client_id, page.limit(), page.offset()).await?;
+        approvals::list(&state.services.pool, tenant.client_id, page.limit(), page.offset()).await?;
     Ok(ApiJson(Page::new(items, total, page)))
 }
 
@@ -75,7 +75,7 @@ pub async fn edit_approval(
     ApiJson(body): ApiJson<ApprovalEdit>,
 ) -> ApiResult<ApiJson<Approval>> {
     tenant.require(Role::Member)?;
-    let answer = approvals::edit(&state.pool, &actor(&tenant), tenant.client_id, p.id, &body).await?;
+    let answer = approvals::edit(&state.services.pool, &actor(&tenant), tenant.client_id, p.id, &body).await?;
     Ok(ApiJson(answer))
 }
 
@@ -92,7 +92,7 @@ pub async fn approve(
 ) -> ApiResult<ApiJson<Approval>> {
     tenant.require(Role::Member)?;
     let answer =
-        approvals::approve(&state.pool, &actor(&tenant), tenant.client_id, p.id, Utc::now()).await?;
+        approvals::approve(&state.services.pool, &actor(&tenant), tenant.client_id, p.id, Utc::now()).await?;
     Ok(ApiJson(answer))
 }
 
@@ -108,7 +108,7 @@ pub async fn reject(
 ) -> ApiResult<ApiJson<Approval>> {
     tenant.require(Role::Member)?;
     let answer =
-        approvals::reject(&state.pool, &actor(&tenant), tenant.client_id, p.id, Utc::now()).await?;
+        approvals::reject(&state.services.pool, &actor(&tenant), tenant.client_id, p.id, Utc::now()).await?;
     Ok(ApiJson(answer))
 }
 
@@ -127,7 +127,7 @@ pub async fn send_to_lead(
 ) -> ApiResult<(StatusCode, ApiJson<Approval>)> {
     tenant.require(Role::Member)?;
     let answer = approvals::manual_send(
-        &state.pool,
+        &state.services.pool,
         &actor(&tenant),
         tenant.client_id,
         p.id,
@@ -148,7 +148,7 @@ pub async fn sandbox_messages(
     page: Pagination,
 ) -> ApiResult<ApiJson<Page<SandboxMessage>>> {
     let (items, total) =
-        sandbox::sandbox_messages(&state.pool, tenant.client_id, page.limit(), page.offset())
+        sandbox::sandbox_messages(&state.services.pool, tenant.client_id, page.limit(), page.offset())
             .await?;
     Ok(ApiJson(Page::new(items, total, page)))
 }
@@ -206,7 +206,7 @@ pub async fn unsubscribe_page(
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> ApiResult<Response> {
-    let status = unsubscribe::unsubscribe_status(&state.pool, &state.settings.links, &token).await?;
+    let status = unsubscribe::unsubscribe_status(&state.services.pool, &state.settings.links, &token).await?;
     Ok(answer(&headers, status, &token))
 }
 
@@ -221,6 +221,6 @@ pub async fn unsubscribe_apply(
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> ApiResult<Response> {
-    let status = unsubscribe::unsubscribe(&state.pool, &state.settings.links, &token).await?;
+    let status = unsubscribe::unsubscribe(&state.services.pool, &state.settings.links, &token).await?;
     Ok(answer(&headers, status, &token))
 }

@@ -6,13 +6,12 @@
 //! audit row (`lead.enrich` / `lead.bulk_enrich`) in the transaction that queues its jobs.
 
 use agency_domain::Role;
-use agency_engine::pipeline::{self, PipelineError, TierReport};
+use agency_engine::pipeline::{self, TierReport};
 use agency_store::audit;
 use agency_store::leads::Lead;
 use agency_store::pipeline as store;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
@@ -69,13 +68,6 @@ pub struct BulkEnrichQueued {
     pub queued: usize,
 }
 
-fn pipeline_error(e: PipelineError, what: &str) -> ApiError {
-    match e {
-        PipelineError::NotFound => ApiError::not_found(what),
-        other => ApiError::internal(other),
-    }
-}
-
 /// Rescore one lead now (ALS with the client's weights) and re-plan its first touch.
 #[utoipa::path(post, path = "/api/v1/clients/{client_id}/leads/{id}/rescore", tag = "leads",
     params(("client_id" = Uuid, Path), ("id" = Uuid, Path)),
@@ -88,10 +80,16 @@ async fn rescore_lead(
     tenant.require(Role::Member)?;
     let client_id = tenant.client_id.into_uuid();
     // A lead that is not the client's (or deleted) is 404 before anything is computed.
-    agency_store::leads::get(&state.pool, client_id, path.id).await?;
-    let lead = pipeline::rescore_lead(&state.pool, &*state.cache, client_id, path.id, Utc::now())
-        .await
-        .map_err(|e| pipeline_error(e, "lead"))?;
+    agency_store::leads::get(&state.services.pool, client_id, path.id).await?;
+    let lead = pipeline::rescore_lead(
+        &state.services.pool,
+        &*state.services.cache,
+        client_id,
+        path.id,
+        state.services.now(),
+    )
+    .await
+    .map_err(|e| e.naming("lead"))?;
     Ok(ApiJson(lead))
 }
 
@@ -107,7 +105,7 @@ async fn enrich_lead(
 ) -> ApiResult<(StatusCode, ApiJson<Lead>)> {
     tenant.require(Role::Member)?;
     let client_id = tenant.client_id.into_uuid();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.services.pool.begin().await?;
     // A lead that is not the client's (or deleted) is 404, and nothing is queued.
     let lead = agency_store::leads::get(&mut *tx, client_id, path.id).await?;
     pipeline::enqueue_new_leads(&mut tx, client_id, &[lead.id])
@@ -146,7 +144,7 @@ async fn bulk_enrich(
         ));
     }
     let client_id = tenant.client_id.into_uuid();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.services.pool.begin().await?;
     let ids = live_lead_ids(&mut tx, client_id, &body.lead_ids).await?;
     let queued = pipeline::enqueue_new_leads(&mut tx, client_id, &ids)
         .await
@@ -193,7 +191,7 @@ async fn rescore_campaign(
 ) -> ApiResult<(StatusCode, ApiJson<RescoreQueued>)> {
     tenant.require(Role::Member)?;
     let client_id = tenant.client_id.into_uuid();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.services.pool.begin().await?;
     if store::campaigns(&mut *tx, client_id, &[path.id])
         .await?
         .is_empty()
@@ -221,8 +219,8 @@ async fn tier_report(
     State(state): State<AppState>,
     tenant: Tenant,
 ) -> ApiResult<ApiJson<TierReport>> {
-    let report = pipeline::tier_report(&state.pool, tenant.client_id.into_uuid())
+    let report = pipeline::tier_report(&state.services.pool, tenant.client_id.into_uuid())
         .await
-        .map_err(|e| pipeline_error(e, "client"))?;
+        .map_err(|e| e.naming("client"))?;
     Ok(ApiJson(report))
 }

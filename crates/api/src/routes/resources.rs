@@ -163,7 +163,7 @@ fn linkedin_seat(value: &str) -> Result<String, String> {
 
 /// The client's timezone.
 async fn timezone(state: &AppState, client_id: Uuid) -> ApiResult<Tz> {
-    let client = store::client(&state.pool, client_id).await?;
+    let client = store::client(&state.services.pool, client_id).await?;
     client_timezone(&client.timezone).map_err(ApiError::internal)
 }
 
@@ -176,6 +176,7 @@ async fn used_today(
     now: DateTime<Utc>,
 ) -> Option<u32> {
     match state
+        .services
         .cache
         .read_daily(&counter_name(kind, r.id), tz, now)
         .await
@@ -203,7 +204,7 @@ pub async fn list_resources(
 ) -> ApiResult<ApiJson<Page<ResourceDto>>> {
     let client_id = tenant.client_id.into_uuid();
     let tz = timezone(&state, client_id).await?;
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = state.services.pool.acquire().await?;
     let (rows, total) =
         store::resources_page(&mut conn, client_id, page.limit(), page.offset()).await?;
     drop(conn);
@@ -245,7 +246,7 @@ pub async fn create_resource(
     let now = Utc::now();
     let today = now.with_timezone(&tz).date_naive();
     let warmup = (body.kind == ResourceKind::EmailDomain).then_some(today);
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.services.pool.begin().await?;
     let row = store::insert_resource(
         &mut *tx,
         client_id,
@@ -292,7 +293,7 @@ pub async fn delete_resource(
     ApiPath(path): ApiPath<ResourcePath>,
 ) -> ApiResult<StatusCode> {
     tenant.require(Role::Admin)?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.services.pool.begin().await?;
     let row = store::delete_resource(&mut *tx, tenant.client_id.into_uuid(), path.id)
         .await
         .map_err(|e| match e {

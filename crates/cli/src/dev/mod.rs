@@ -126,10 +126,12 @@ async fn run_services(
     worker.metrics.metrics_port = api.port.saturating_add(1);
     scheduler.metrics.metrics_port = api.port.saturating_add(2);
     let shutdown = Shutdown::on_signals();
-    let state = agency_api::AppState::new(pool.clone(), cache.clone(), api_settings);
+    // One Services value for the API and the worker of this all-in-one process.
+    let services = agency_worker::build_services(&worker, pool.clone(), cache.clone())?;
+    let state = agency_api::AppState::new(services.clone(), api_settings);
     let (api_result, worker_result, scheduler_result) = tokio::join!(
         agency_api::serve(api.listen_addr(), state, shutdown.clone(), |_| {}),
-        agency_worker::run(worker, pool.clone(), cache.clone(), shutdown.clone()),
+        agency_worker::run(worker, services, shutdown.clone()),
         agency_scheduler::run(scheduler, pool.clone(), cache, shutdown.clone()),
     );
     pool.close().await;

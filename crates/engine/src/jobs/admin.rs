@@ -7,25 +7,7 @@ use sqlx::PgPool;
 
 use super::kind::Lane;
 use super::queue::DEAD_CONDITION;
-
-/// An admin operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum AdminError {
-    /// No job has this id.
-    #[error("job {0} not found")]
-    NotFound(String),
-    /// The job exists but is not dead (pending, running or done).
-    #[error("job {id} is not in the dead-letter state (status {status})")]
-    NotDead {
-        /// The job.
-        id: String,
-        /// Its current status.
-        status: String,
-    },
-    /// The database failed.
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-}
+use crate::error::UseCaseError;
 
 /// One dead job.
 #[derive(Debug, Clone, Serialize)]
@@ -91,7 +73,7 @@ pub async fn list_dead(
     pool: &PgPool,
     page: u32,
     page_size: u32,
-) -> Result<DeadJobPage, AdminError> {
+) -> Result<DeadJobPage, UseCaseError> {
     let page = page.max(1);
     let page_size = page_size.clamp(1, MAX_PAGE_SIZE);
     let offset = i64::from(page - 1) * i64::from(page_size);
@@ -160,7 +142,7 @@ pub async fn list_dead(
     })
 }
 
-async fn dead_total(pool: &PgPool) -> Result<i64, AdminError> {
+async fn dead_total(pool: &PgPool) -> Result<i64, UseCaseError> {
     Ok(super::queue::dead_count(pool).await?)
 }
 
@@ -177,7 +159,7 @@ pub struct RetriedJob {
 
 /// Puts a dead job back to `Pending`, due now, with a fresh attempt budget (the last error is
 /// kept in `last_result` until it runs again).
-pub async fn retry(pool: &PgPool, id: &str) -> Result<RetriedJob, AdminError> {
+pub async fn retry(pool: &PgPool, id: &str) -> Result<RetriedJob, UseCaseError> {
     let retried: Option<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE apalis.jobs
             SET status = 'Pending', attempts = 0, run_at = now(), done_at = NULL,
@@ -201,11 +183,11 @@ pub async fn retry(pool: &PgPool, id: &str) -> Result<RetriedJob, AdminError> {
                     .fetch_optional(pool)
                     .await?;
             Err(match status {
-                Some(status) => AdminError::NotDead {
-                    id: id.to_owned(),
-                    status,
+                Some(status) => UseCaseError::Conflict {
+                    code: "job_not_dead",
+                    message: format!("Only dead-letter jobs can be retried; job {id} is {status}."),
                 },
-                None => AdminError::NotFound(id.to_owned()),
+                None => UseCaseError::NotFound("job"),
             })
         }
     }

@@ -1,19 +1,14 @@
 //! What a handler receives ([`JobContext`]) and returns ([`JobError`]).
 
-use std::sync::Arc;
-
-use agency_cache::FallbackCache;
-use sqlx::PgPool;
-
 use super::kind::JobKind;
+use crate::Services;
+use crate::error::UseCaseError;
 
 /// The environment of one job attempt.
 #[derive(Clone)]
 pub struct JobContext {
-    /// The query pool (may be a transaction pooler: no session state).
-    pub pool: PgPool,
-    /// Cache, counters and rate limits.
-    pub cache: Arc<FallbackCache>,
+    /// Pool, cache, providers, clock and settings (the same value the API holds).
+    pub services: Services,
     /// The job's id (`apalis.jobs.id`); stable across attempts and redeliveries.
     pub job_id: String,
     /// This job's kind.
@@ -36,6 +31,18 @@ impl std::fmt::Debug for JobContext {
 }
 
 impl JobContext {
+    /// A context for running a job of `kind` in-process outside the worker (tests, the drain
+    /// helper, examples): a fresh job id, first of five attempts.
+    pub fn in_process(services: Services, kind: JobKind) -> Self {
+        Self {
+            services,
+            job_id: uuid::Uuid::now_v7().to_string(),
+            kind,
+            attempt: 1,
+            max_attempts: 5,
+        }
+    }
+
     /// True when a failure of this attempt will not be retried.
     pub fn is_last_attempt(&self) -> bool {
         self.attempt >= self.max_attempts
@@ -72,9 +79,31 @@ impl JobError {
 
 impl From<sqlx::Error> for JobError {
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::RowNotFound => Self::Permanent("record not found".into()),
-            other => Self::Retryable(format!("database: {other}")),
+        UseCaseError::from(e).into()
+    }
+}
+
+impl From<UseCaseError> for JobError {
+    /// Retryable or permanent as [`UseCaseError::is_permanent`] says; the message keeps the
+    /// whole cause chain (it is stored in the job's `last_result`).
+    fn from(e: UseCaseError) -> Self {
+        let message = cause_chain(&e);
+        if e.is_permanent() {
+            Self::Permanent(message)
+        } else {
+            Self::Retryable(message)
         }
     }
+}
+
+/// `error: cause: cause ...`, the way the job's last result records a failure.
+pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }

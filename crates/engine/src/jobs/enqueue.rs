@@ -14,15 +14,21 @@ use super::kind::{JobKind, Lane};
 use super::metrics;
 use super::payload::JobPayload;
 
+/// The name of apalis's unique index on `(job_type, idempotency_key)`.
+const IDEMPOTENCY_INDEX: &str = "idx_jobs_idempotency_key";
+
 /// Enqueueing failed.
 #[derive(Debug, thiserror::Error)]
 pub enum EnqueueError {
     /// The payload did not serialise.
-    #[error("job payload does not serialise: {0}")]
+    #[error("job payload does not serialise")]
     Payload(#[from] serde_json::Error),
     /// The insert failed (a duplicate idempotency key is reported as `Duplicate`).
-    #[error("job insert failed: {0}")]
-    Database(String),
+    #[error("job insert failed")]
+    Database(#[source] apalis_postgres::Error),
+    /// The request cannot be enqueued as asked (e.g. one idempotency key for a batch).
+    #[error("{0}")]
+    Misuse(&'static str),
     /// A job with the same kind and idempotency key exists already.
     #[error("a {kind} job with idempotency key '{key}' exists already")]
     Duplicate {
@@ -77,15 +83,22 @@ fn build_task<J: JobPayload>(
     Ok((id, builder.build()))
 }
 
+/// A violation of apalis's idempotency index (recognised by its name) is a `Duplicate`.
 fn map_push_error(e: apalis_postgres::Error, kind: JobKind, key: Option<&str>) -> EnqueueError {
-    let text = e.to_string();
-    if let (Some(key), true) = (key, text.contains("idx_jobs_idempotency_key")) {
-        return EnqueueError::Duplicate {
+    let on_idempotency_index = match &e {
+        apalis_postgres::Error::Database(db) => db
+            .as_database_error()
+            .and_then(|d| d.constraint())
+            .is_some_and(|c| c == IDEMPOTENCY_INDEX),
+        _ => false,
+    };
+    match key {
+        Some(key) if on_idempotency_index => EnqueueError::Duplicate {
             kind,
             key: key.to_owned(),
-        };
+        },
+        _ => EnqueueError::Database(e),
     }
-    EnqueueError::Database(text)
 }
 
 /// Pushes one job on `conn` (pass `&mut *tx` to enqueue inside a transaction). Returns its id.
@@ -111,7 +124,7 @@ pub async fn enqueue<J: JobPayload>(
     let mut conn = pool
         .acquire()
         .await
-        .map_err(|e| EnqueueError::Database(e.to_string()))?;
+        .map_err(|e| EnqueueError::Database(e.into()))?;
     enqueue_on(&mut conn, payload, opts).await
 }
 
@@ -122,8 +135,8 @@ pub async fn enqueue_batch<J: JobPayload>(
     opts: EnqueueOptions,
 ) -> Result<Vec<String>, EnqueueError> {
     if (opts.idempotency_key.is_some() || opts.id.is_some()) && payloads.len() > 1 {
-        return Err(EnqueueError::Database(
-            "one idempotency key or id cannot cover a batch".into(),
+        return Err(EnqueueError::Misuse(
+            "one idempotency key or id cannot cover a batch",
         ));
     }
     let mut ids = Vec::with_capacity(payloads.len());

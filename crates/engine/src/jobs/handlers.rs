@@ -18,8 +18,8 @@ pub fn registry() -> Registry {
     crate::pipeline::jobs::register(&mut r);
     // Scheduled safety nets built in this release: enrichment_sweep, credit_reset.
     crate::scheduled::register(&mut r);
-    // Outreach: the hourly sweep (the worker adds `send_outreach` with its senders).
-    crate::outreach::jobs::register_sweep(&mut r);
+    // Outreach: send_outreach (with the Services' senders) and the hourly outreach_sweep.
+    crate::outreach::jobs::register(&mut r);
     r
 }
 
@@ -41,7 +41,7 @@ pub async fn probe(ctx: JobContext, job: Probe) -> Result<(), JobError> {
             JobError::Retryable(message)
         });
     }
-    let mut tx = ctx.pool.begin().await?;
+    let mut tx = ctx.services.pool.begin().await?;
     let key = format!("probe:{}", ctx.job_id);
     if idempotency::first_time(&mut tx, &ctx, &key).await? {
         sqlx::query(
@@ -69,7 +69,7 @@ async fn delete_in_batches(
         let deleted = sqlx::query(sql)
             .bind(days)
             .bind(CLEANUP_BATCH)
-            .execute(&ctx.pool)
+            .execute(&ctx.services.pool)
             .await?
             .rows_affected();
         total += deleted;

@@ -2,10 +2,11 @@
 //! policies ([`kind`]), transactional enqueue into the apalis-postgres tables ([`enqueue`]),
 //! the queue operations a worker runs ([`queue`]), handlers and their registry ([`handlers`],
 //! [`registry`]), idempotency records ([`idempotency`]), dead-letter administration
-//! ([`admin`]) and metric names ([`metrics`]). Design notes: `docs/jobs.md`.
+//! ([`admin`]), metric names ([`metrics`]) and the in-process [`drain`] tests use. Design notes: `docs/jobs.md`.
 
 pub mod admin;
 pub mod context;
+pub mod drain;
 pub mod enqueue;
 pub mod handlers;
 pub mod idempotency;
@@ -16,6 +17,7 @@ pub mod queue;
 pub mod registry;
 
 pub use context::{JobContext, JobError};
+pub use drain::{DrainReport, drain};
 pub use enqueue::{EnqueueError, EnqueueOptions, enqueue, enqueue_batch, enqueue_on};
 pub use kind::{JobKind, Lane, RetryPolicy};
 pub use payload::JobPayload;

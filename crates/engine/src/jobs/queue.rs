@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::kind::Lane;
+use super::context::JobError;
+use super::kind::{JobKind, Lane};
 
 /// A claimed job: running, locked by this worker, attempt already counted.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -173,6 +174,46 @@ pub async fn dead_letter(
     .execute(pool)
     .await?;
     Ok(changed.rows_affected() == 1)
+}
+
+/// Where a failed attempt went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureOutcome {
+    /// Dead-lettered: a permanent error, or the last attempt.
+    DeadLettered,
+    /// Back to `Pending`, due after this backoff.
+    RetryAfter(Duration),
+}
+
+/// Records a failed attempt of `job` (kind `kind`, unknown when its type did not parse): a
+/// permanent error or the last attempt dead-letters it, anything else is retried after the
+/// kind's backoff. The one place the runner and [`super::drain`] decide this.
+pub async fn settle_failure(
+    pool: &PgPool,
+    worker: &str,
+    job: &ClaimedJob,
+    kind: Option<JobKind>,
+    error: &JobError,
+) -> Result<FailureOutcome, sqlx::Error> {
+    let message = error.to_string();
+    if error.is_permanent() || job.attempts >= job.max_attempts {
+        dead_letter(
+            pool,
+            worker,
+            &job.id,
+            job.attempts,
+            &message,
+            error.is_permanent(),
+        )
+        .await?;
+        return Ok(FailureOutcome::DeadLettered);
+    }
+    let attempt = u32::try_from(job.attempts).unwrap_or(1);
+    let delay = kind
+        .map(|k| k.policy())
+        .map_or(Duration::from_secs(60), |p| p.backoff(attempt));
+    retry_later(pool, worker, &job.id, job.attempts, &message, delay).await?;
+    Ok(FailureOutcome::RetryAfter(delay))
 }
 
 /// Returns jobs claimed but never started (shutdown) to `Pending`, giving the attempt back.

@@ -13,6 +13,9 @@ use uuid::Uuid;
 
 use agency_domain::LeadId;
 
+/// The development signing secret (the runtime config's default outside production).
+pub const DEV_UNSUBSCRIBE_SECRET: &str = "agency-os-dev-unsubscribe-secret-not-for-production";
+
 const CONTEXT: &[u8] = b"agency-os/unsubscribe/v1:";
 const MAC_BYTES: usize = 16;
 
@@ -47,6 +50,15 @@ impl Links {
         mac.update(CONTEXT);
         mac.update(lead.as_bytes());
         mac
+    }
+
+    /// Links under `public_base_url` signed with `secret`, or with [`DEV_UNSUBSCRIBE_SECRET`]
+    /// when none is configured (configuration refuses that in production).
+    pub fn configured(public_base_url: &str, secret: Option<SecretString>) -> Self {
+        Links::new(
+            public_base_url,
+            secret.unwrap_or_else(|| SecretString::from(DEV_UNSUBSCRIBE_SECRET)),
+        )
     }
 
     /// The lead's unsubscribe token.

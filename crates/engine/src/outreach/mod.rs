@@ -30,3 +30,14 @@ pub struct OutreachEnv {
     /// Unsubscribe and callback links.
     pub links: Links,
 }
+
+impl OutreachEnv {
+    /// Every channel through the sandbox, links on `http://localhost:8080` signed with the
+    /// development secret (tests and development).
+    pub fn sandbox() -> Self {
+        OutreachEnv {
+            providers: OutreachProviders::sandbox(),
+            links: Links::configured("http://localhost:8080", None),
+        }
+    }
+}

@@ -42,7 +42,8 @@ use crate::jobs::{EnqueueError, EnqueueOptions, JobError, enqueue_on};
 use crate::pipeline::allocation::lead_timezone;
 use crate::pipeline::call_slots::{CallRef, CallSlotGrant, acquire_call_slot, attach_call_id};
 use crate::pipeline::enrich::client_timezone;
-use crate::pipeline::{PipelineError, check_send, release_call_slot};
+use crate::error::UseCaseError;
+use crate::pipeline::{check_send, release_call_slot};
 
 /// What one run did with the send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +85,7 @@ fn store_err(e: StoreError) -> JobError {
     }
 }
 
-fn pipeline_err(e: PipelineError) -> JobError {
+fn pipeline_err(e: UseCaseError) -> JobError {
     e.into()
 }
 

@@ -39,8 +39,8 @@ use sqlx::Connection;
 use uuid::Uuid;
 
 use super::enrich::client_timezone;
-use super::error::PipelineError;
 use super::scoring::{Scored, campaign_allocation};
+use crate::error::UseCaseError;
 use crate::jobs::payload::RescoreCampaign;
 use crate::jobs::{EnqueueError, EnqueueOptions, enqueue_on};
 
@@ -142,7 +142,7 @@ pub async fn allocate_scored(
     campaigns: &HashMap<Uuid, CampaignPipeline>,
     scored: &[Scored],
     now: DateTime<Utc>,
-) -> Result<AllocationSummary, PipelineError> {
+) -> Result<AllocationSummary, UseCaseError> {
     let mut summary = AllocationSummary::default();
     let client_tz = client_timezone(&client.timezone)?;
     let horizon = now + chrono::Duration::from_std(RESERVE_HORIZON).unwrap_or_default();
@@ -295,7 +295,7 @@ pub async fn allocate_scored(
         let kind: ResourceKind = resource
             .kind
             .parse()
-            .map_err(|e: agency_domain::ParseEnumError| PipelineError::Invalid(e.to_string()))?;
+            .map_err(|e: agency_domain::ParseEnumError| UseCaseError::Corrupt(e.to_string()))?;
         let name = counter_name(kind, resource_id);
         let at = pending[items[0]].at;
         let n = i64::try_from(items.len()).unwrap_or(i64::MAX);
@@ -378,7 +378,7 @@ async fn schedule_waiting(
     conn: &mut sqlx::PgConnection,
     client_id: Uuid,
     waits: &[(usize, Uuid, DateTime<Utc>)],
-) -> Result<(), PipelineError> {
+) -> Result<(), UseCaseError> {
     let mut earliest: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
     for (_, campaign_id, at) in waits {
         earliest
@@ -417,7 +417,7 @@ pub async fn allocate_leads(
     client_id: Uuid,
     lead_ids: &[Uuid],
     now: DateTime<Utc>,
-) -> Result<AllocationSummary, PipelineError> {
+) -> Result<AllocationSummary, UseCaseError> {
     let client = store::client(pool, client_id).await?;
     let rows = store::scoring_rows(pool, client_id, lead_ids).await?;
     let mut campaign_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.campaign_id).collect();

@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 pub use agency_store::call_slots::CallSlot;
 
-use super::error::PipelineError;
+use crate::error::UseCaseError;
 
 /// The longest a call may hold its slot without us hearing of its end.
 pub const MAX_CALL_DURATION: Duration = Duration::from_secs(30 * 60);
@@ -73,7 +73,7 @@ pub async fn acquire_call_slot(
     client_id: Uuid,
     lead_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<CallSlotGrant, PipelineError> {
+) -> Result<CallSlotGrant, UseCaseError> {
     let expires_at = now + chrono_duration(MAX_CALL_DURATION);
     let slot = store::acquire(
         tx,
@@ -101,7 +101,7 @@ pub async fn attach_call_id(
     client_id: Uuid,
     slot_id: Uuid,
     provider_call_id: &str,
-) -> Result<bool, PipelineError> {
+) -> Result<bool, UseCaseError> {
     Ok(store::attach_call_id(db, client_id, slot_id, provider_call_id).await?)
 }
 
@@ -110,7 +110,7 @@ pub async fn release_call_slot(
     db: impl PgExecutor<'_>,
     client_id: Uuid,
     call: CallRef<'_>,
-) -> Result<bool, PipelineError> {
+) -> Result<bool, UseCaseError> {
     Ok(match call {
         CallRef::Slot(id) => store::release_slot(db, client_id, id).await?,
         CallRef::ProviderCall(id) => store::release_call(db, client_id, id).await?,
@@ -122,7 +122,7 @@ pub async fn calls_in_flight(
     db: impl PgExecutor<'_>,
     client_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<u32, PipelineError> {
+) -> Result<u32, UseCaseError> {
     let n = store::in_flight(db, client_id, now).await?;
     Ok(u32::try_from(n.max(0)).unwrap_or(u32::MAX))
 }

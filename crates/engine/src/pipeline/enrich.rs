@@ -20,11 +20,11 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::error::PipelineError;
 use super::waterfall::{
     self, FallbackGate, SEO_TTL, Waterfall, WaterfallReport, enrichment_cache_key,
     fallback_allowance, seo_cache_key,
 };
+use crate::error::UseCaseError;
 use crate::jobs::payload::ScoreLeads;
 use crate::jobs::{EnqueueOptions, JobContext, enqueue_on, idempotency};
 
@@ -98,7 +98,7 @@ impl<'a> DailyFallbackGate<'a> {
         client_id: Uuid,
         tz: Tz,
         now: DateTime<Utc>,
-    ) -> Result<DailyFallbackGate<'a>, PipelineError> {
+    ) -> Result<DailyFallbackGate<'a>, UseCaseError> {
         cache
             .incr_daily(&runs_counter(client_id), 1, tz, now)
             .await?;
@@ -121,7 +121,7 @@ fn fallback_counter(client_id: Uuid) -> String {
 
 #[async_trait]
 impl FallbackGate for DailyFallbackGate<'_> {
-    async fn try_take(&mut self) -> Result<bool, PipelineError> {
+    async fn try_take(&mut self) -> Result<bool, UseCaseError> {
         let runs = self
             .cache
             .read_daily(&runs_counter(self.client_id), self.tz, self.now)
@@ -140,9 +140,9 @@ impl FallbackGate for DailyFallbackGate<'_> {
 }
 
 /// The client's timezone (its stored IANA name), or an error naming it.
-pub fn client_timezone(name: &str) -> Result<Tz, PipelineError> {
+pub fn client_timezone(name: &str) -> Result<Tz, UseCaseError> {
     agency_domain::hours::parse_timezone(name)
-        .ok_or_else(|| PipelineError::Invalid(format!("unknown timezone '{name}'")))
+        .ok_or_else(|| UseCaseError::Corrupt(format!("unknown timezone '{name}'")))
 }
 
 /// Enriches one lead (see the module doc). `gate` caps the fallback provider; pass a
@@ -153,12 +153,12 @@ pub async fn enrich_lead(
     lead_id: Uuid,
     gate: Option<&mut dyn FallbackGate>,
     now: DateTime<Utc>,
-) -> Result<EnrichOutcome, PipelineError> {
+) -> Result<EnrichOutcome, UseCaseError> {
     let row = store::enrichment_row(env.pool, client_id, lead_id).await?;
     if row.enriched_at.is_some() && !env.force {
         return Ok(EnrichOutcome::AlreadyEnriched);
     }
-    let email = Email::parse(&row.email).map_err(|e| PipelineError::Invalid(e.to_string()))?;
+    let email = Email::parse(&row.email).map_err(|e| UseCaseError::Corrupt(e.to_string()))?;
     let query = PersonQuery {
         email: email.clone(),
         first_name: row.first_name.clone(),
@@ -203,10 +203,7 @@ pub async fn enrich_lead(
         other => {
             refund_credit(env, client_id, credit_key.as_deref()).await?;
             return match other {
-                Ok(report) => Err(PipelineError::ProvidersUnavailable(format!(
-                    "{:?}",
-                    report.attempts
-                ))),
+                Ok(report) => Err(UseCaseError::Unavailable(format!("{:?}", report.attempts))),
                 Err(e) => Err(e),
             };
         }
@@ -251,7 +248,7 @@ async fn spend_credit(
     client_id: Uuid,
     lead_id: Uuid,
     credit_key: Option<&str>,
-) -> Result<bool, PipelineError> {
+) -> Result<bool, UseCaseError> {
     let mut tx = env.pool.begin().await?;
     if let (Some(key), Some(job)) = (credit_key, env.job)
         && !idempotency::first_time(&mut tx, job, key).await?
@@ -274,7 +271,7 @@ async fn refund_credit(
     env: EnrichEnv<'_>,
     client_id: Uuid,
     credit_key: Option<&str>,
-) -> Result<(), PipelineError> {
+) -> Result<(), UseCaseError> {
     let mut tx = env.pool.begin().await?;
     store::refund_credit(&mut *tx, client_id).await?;
     if let Some(key) = credit_key {
@@ -383,7 +380,7 @@ async fn store_facts(
     person: &EnrichedPerson,
     source: &str,
     seo: Option<store::SeoUpdate>,
-) -> Result<(), PipelineError> {
+) -> Result<(), UseCaseError> {
     save(
         env,
         client_id,
@@ -398,7 +395,7 @@ async fn save(
     client_id: Uuid,
     lead_id: Uuid,
     update: &store::EnrichmentUpdate,
-) -> Result<(), PipelineError> {
+) -> Result<(), UseCaseError> {
     let mut tx = env.pool.begin().await?;
     store::save_enrichment(&mut tx, client_id, lead_id, update).await?;
     if env.enqueue_scoring {

@@ -2,42 +2,21 @@
 //! it in the same transaction), `score_leads` (a batch: ALS scores stored, then allocation),
 //! `allocate_lead` (re-plan one scored lead) and `rescore_campaign` (fans a campaign's leads,
 //! or only its waiting ones, out as `score_leads` batches of [`SCORE_BATCH`]); the
-//! transactional enqueue new leads go through ([`enqueue_new_leads`]); and the providers the
-//! worker runs the waterfall with ([`install_providers`]).
+//! transactional enqueue new leads go through ([`enqueue_new_leads`]). The waterfall comes
+//! from the job's [`crate::Services`].
 
-use std::sync::OnceLock;
-
-use agency_providers::EnrichmentProviders;
 use agency_store::pipeline as store;
-use chrono::Utc;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::allocation::allocate_leads;
 use super::enrich::{EnrichEnv, EnrichOutcome, enrich_lead};
-use super::error::PipelineError;
 use super::scoring::{SCORE_BATCH, score_and_allocate};
-use super::waterfall::Waterfall;
+use crate::error::UseCaseError;
 use crate::jobs::payload::{AllocateLead, EnrichLead, RescoreCampaign, ScoreLeads};
 use crate::jobs::{
     EnqueueError, EnqueueOptions, JobContext, JobError, Registry, enqueue_batch, enqueue_on,
 };
-
-static WATERFALL: OnceLock<Waterfall> = OnceLock::new();
-
-/// Sets the providers `enrich_lead` jobs use in this process (the worker calls this once at
-/// start with `ProvidersConfig::build`). Returns `false` when already set. Without it the
-/// sandbox providers are used (and a warning is logged).
-pub fn install_providers(providers: EnrichmentProviders) -> bool {
-    WATERFALL.set(Waterfall::new(providers)).is_ok()
-}
-
-fn waterfall() -> &'static Waterfall {
-    WATERFALL.get_or_init(|| {
-        tracing::warn!("no enrichment providers installed; enrich_lead uses the sandbox providers");
-        Waterfall::new(EnrichmentProviders::sandbox(Utc::now().date_naive()))
-    })
-}
 
 /// Registers the pipeline's handlers.
 pub fn register(registry: &mut Registry) -> &mut Registry {
@@ -90,7 +69,7 @@ pub async fn fan_out_campaign(
     client_id: Uuid,
     campaign_id: Uuid,
     only_waiting: bool,
-) -> Result<usize, PipelineError> {
+) -> Result<usize, UseCaseError> {
     let ids = if only_waiting {
         store::waiting_lead_ids(pool, client_id, campaign_id).await?
     } else {
@@ -113,21 +92,22 @@ pub async fn fan_out_campaign(
 
 /// `enrich_lead`: the waterfall for one lead (daily fallback cap), then `score_leads`.
 pub async fn enrich_lead_job(ctx: JobContext, job: EnrichLead) -> Result<(), JobError> {
+    let services = &ctx.services;
     let env = EnrichEnv {
-        pool: &ctx.pool,
-        cache: &*ctx.cache,
-        waterfall: waterfall(),
+        pool: &services.pool,
+        cache: &*services.cache,
+        waterfall: &services.providers.enrichment,
         job: Some(&ctx),
         enqueue_scoring: true,
         force: false,
     };
-    match enrich_lead(env, job.client_id, job.lead_id, None, Utc::now()).await {
+    match enrich_lead(env, job.client_id, job.lead_id, None, services.now()).await {
         Ok(EnrichOutcome::AlreadyEnriched) => {
             let next = ScoreLeads {
                 client_id: job.client_id,
                 lead_ids: vec![job.lead_id],
             };
-            let mut conn = ctx.pool.acquire().await?;
+            let mut conn = services.pool.acquire().await?;
             enqueue_on(&mut conn, &next, EnqueueOptions::default())
                 .await
                 .map_err(JobError::retryable)?;
@@ -135,19 +115,20 @@ pub async fn enrich_lead_job(ctx: JobContext, job: EnrichLead) -> Result<(), Job
         }
         Ok(_) => Ok(()),
         // A lead deleted since it was queued has nothing left to enrich.
-        Err(PipelineError::NotFound) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
         Err(e) => Err(e.into()),
     }
 }
 
 /// `score_leads`: scores the batch and allocates it.
 pub async fn score_leads_job(ctx: JobContext, job: ScoreLeads) -> Result<(), JobError> {
+    let services = &ctx.services;
     let summary = score_and_allocate(
-        &ctx.pool,
-        &*ctx.cache,
+        &services.pool,
+        &*services.cache,
         job.client_id,
         &job.lead_ids,
-        Utc::now(),
+        services.now(),
     )
     .await?;
     tracing::debug!(
@@ -160,12 +141,13 @@ pub async fn score_leads_job(ctx: JobContext, job: ScoreLeads) -> Result<(), Job
 
 /// `allocate_lead`: re-plans one scored lead.
 pub async fn allocate_lead_job(ctx: JobContext, job: AllocateLead) -> Result<(), JobError> {
+    let services = &ctx.services;
     allocate_leads(
-        &ctx.pool,
-        &*ctx.cache,
+        &services.pool,
+        &*services.cache,
         job.client_id,
         &[job.lead_id],
-        Utc::now(),
+        services.now(),
     )
     .await?;
     Ok(())
@@ -173,8 +155,13 @@ pub async fn allocate_lead_job(ctx: JobContext, job: AllocateLead) -> Result<(),
 
 /// `rescore_campaign`: fans the campaign out as `score_leads` batches.
 pub async fn rescore_campaign_job(ctx: JobContext, job: RescoreCampaign) -> Result<(), JobError> {
-    let leads =
-        fan_out_campaign(&ctx.pool, job.client_id, job.campaign_id, job.only_waiting).await?;
+    let leads = fan_out_campaign(
+        &ctx.services.pool,
+        job.client_id,
+        job.campaign_id,
+        job.only_waiting,
+    )
+    .await?;
     tracing::info!(campaign_id = %job.campaign_id, leads, only_waiting = job.only_waiting, "campaign rescore fanned out");
     Ok(())
 }

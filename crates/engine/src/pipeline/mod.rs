@@ -10,7 +10,6 @@
 pub mod allocation;
 pub mod call_slots;
 pub mod enrich;
-pub mod error;
 pub mod jobs;
 pub mod report;
 pub mod scoring;
@@ -20,8 +19,7 @@ pub mod waterfall;
 pub use allocation::{AllocationSummary, allocate_leads};
 pub use call_slots::{CallRef, CallSlotGrant, acquire_call_slot, release_call_slot};
 pub use enrich::{EnrichOutcome, enrich_lead};
-pub use error::PipelineError;
-pub use jobs::{enqueue_campaign_rescore, enqueue_new_leads, install_providers};
+pub use jobs::{enqueue_campaign_rescore, enqueue_new_leads};
 pub use report::{TierReport, tier_report};
 pub use scoring::{ScoreSummary, rescore_lead, score_and_allocate, score_leads, weights_for};
 pub use send_check::check_send;

@@ -9,7 +9,7 @@ use agency_store::pipeline as store;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::error::PipelineError;
+use crate::error::UseCaseError;
 
 /// Leads in one tier.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
@@ -97,7 +97,7 @@ pub struct TierReport {
 }
 
 /// Builds the client's tier report.
-pub async fn tier_report(pool: &PgPool, client_id: Uuid) -> Result<TierReport, PipelineError> {
+pub async fn tier_report(pool: &PgPool, client_id: Uuid) -> Result<TierReport, UseCaseError> {
     let rows = store::tier_counts(pool, client_id).await?;
     let mut totals = TierDistribution::default();
     let mut order: Vec<Option<Uuid>> = Vec::new();

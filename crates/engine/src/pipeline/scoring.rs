@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use super::allocation::{self, AllocationSummary};
 use super::enrich::client_timezone;
-use super::error::PipelineError;
+use crate::error::UseCaseError;
 
 /// Leads per scoring batch (one job, one read, one UPDATE).
 pub const SCORE_BATCH: usize = 1_000;
@@ -137,7 +137,7 @@ async fn load_batch(
     pool: &PgPool,
     client_id: Uuid,
     lead_ids: &[Uuid],
-) -> Result<Batch, PipelineError> {
+) -> Result<Batch, UseCaseError> {
     let client = store::client(pool, client_id).await?;
     let rows = store::scoring_rows(pool, client_id, lead_ids).await?;
     let mut campaign_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.campaign_id).collect();
@@ -162,7 +162,7 @@ pub async fn score_leads(
     client_id: Uuid,
     lead_ids: &[Uuid],
     now: DateTime<Utc>,
-) -> Result<ScoreSummary, PipelineError> {
+) -> Result<ScoreSummary, UseCaseError> {
     let mut summary = ScoreSummary::default();
     for chunk in lead_ids.chunks(SCORE_BATCH) {
         let batch = load_batch(pool, client_id, chunk).await?;
@@ -177,13 +177,13 @@ async fn score_batch_and_store(
     batch: &Batch,
     now: DateTime<Utc>,
     summary: &mut ScoreSummary,
-) -> Result<Vec<Scored>, PipelineError> {
+) -> Result<Vec<Scored>, UseCaseError> {
     let tz = client_timezone(&batch.client.timezone)?;
     let today = now.with_timezone(&tz).date_naive();
     let weights = weights_for(&batch.client);
     summary.learned_weights = weights != Weights::default();
     let weights_json =
-        serde_json::to_value(weights).map_err(|e| PipelineError::Invalid(e.to_string()))?;
+        serde_json::to_value(weights).map_err(|e| UseCaseError::Corrupt(e.to_string()))?;
 
     // One context per campaign (its industries, else the ICP's).
     let mut groups: HashMap<Option<Uuid>, Vec<usize>> = HashMap::new();
@@ -251,7 +251,7 @@ pub async fn score_and_allocate(
     client_id: Uuid,
     lead_ids: &[Uuid],
     now: DateTime<Utc>,
-) -> Result<ScoreSummary, PipelineError> {
+) -> Result<ScoreSummary, UseCaseError> {
     let mut summary = ScoreSummary::default();
     for chunk in lead_ids.chunks(SCORE_BATCH) {
         let batch = load_batch(pool, client_id, chunk).await?;
@@ -271,7 +271,7 @@ pub async fn rescore_lead(
     client_id: Uuid,
     lead_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<leads::Lead, PipelineError> {
+) -> Result<leads::Lead, UseCaseError> {
     score_and_allocate(pool, cache, client_id, &[lead_id], now).await?;
     Ok(leads::get(pool, client_id, lead_id).await?)
 }

@@ -11,15 +11,15 @@ use agency_store::pipeline as store;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::error::PipelineError;
+use crate::error::UseCaseError;
 
-fn parse<T: std::str::FromStr>(what: &str, value: &str) -> Result<T, PipelineError>
+fn parse<T: std::str::FromStr>(what: &str, value: &str) -> Result<T, UseCaseError>
 where
     T::Err: std::fmt::Display,
 {
     value
         .parse()
-        .map_err(|e: T::Err| PipelineError::Invalid(format!("{what}: {e}")))
+        .map_err(|e: T::Err| UseCaseError::Corrupt(format!("{what}: {e}")))
 }
 
 /// Checks that a send on `channel` to the lead may go now: `Ok(Ok(()))` to send,
@@ -30,7 +30,7 @@ pub async fn check_send(
     client_id: Uuid,
     lead_id: Uuid,
     channel: Channel,
-) -> Result<Result<(), SendBlocked>, PipelineError> {
+) -> Result<Result<(), SendBlocked>, UseCaseError> {
     let row = store::send_snapshot(conn, client_id, lead_id).await?;
     let snapshot = SendSnapshot {
         subscription_status: parse::<SubscriptionStatus>(

@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::error::PipelineError;
+use crate::error::UseCaseError;
 
 /// Lowest accepted confidence (inclusive).
 pub const ACCEPT_CONFIDENCE: Decimal = Decimal::from_parts(70, 0, 0, false, 2);
@@ -100,7 +100,7 @@ pub async fn store_cached(
 #[async_trait]
 pub trait FallbackGate: Send {
     /// Takes one fallback slot; `false` when the cap is reached.
-    async fn try_take(&mut self) -> Result<bool, PipelineError>;
+    async fn try_take(&mut self) -> Result<bool, UseCaseError>;
 }
 
 /// The fallback cap of one batch: `floor(batch_size * 15 / 100)` fallback calls.
@@ -137,7 +137,7 @@ pub fn fallback_allowance(batch_size: u32) -> u32 {
 
 #[async_trait]
 impl FallbackGate for FallbackBudget {
-    async fn try_take(&mut self) -> Result<bool, PipelineError> {
+    async fn try_take(&mut self) -> Result<bool, UseCaseError> {
         if self.used < self.allowed {
             self.used += 1;
             Ok(true)
@@ -250,7 +250,7 @@ impl Waterfall {
         &self,
         query: &PersonQuery,
         gate: &mut dyn FallbackGate,
-    ) -> Result<WaterfallReport, PipelineError> {
+    ) -> Result<WaterfallReport, UseCaseError> {
         let mut report = WaterfallReport::default();
         let enrichers = self.providers.enrichers();
         for (index, enricher) in enrichers.iter().enumerate() {

@@ -134,7 +134,7 @@ pub async fn reset_due_credits(
 
 /// `credit_reset`: resets the clients whose reset date has passed.
 pub async fn credit_reset_job(ctx: JobContext, job: CreditReset) -> Result<(), JobError> {
-    let summary = reset_due_credits(&ctx.pool, Utc::now()).await?;
+    let summary = reset_due_credits(&ctx.services.pool, ctx.services.now()).await?;
     tracing::info!(tick = %job.0.tick, reset = summary.reset, skipped = summary.skipped, leads_enqueued = summary.leads_enqueued, "credit reset done");
     Ok(())
 }

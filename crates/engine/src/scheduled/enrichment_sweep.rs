@@ -68,7 +68,7 @@ pub async fn sweep_enrichment(
 
 /// `enrichment_sweep`: one bounded sweep per tick, once however often the job is delivered.
 pub async fn enrichment_sweep_job(ctx: JobContext, job: EnrichmentSweep) -> Result<(), JobError> {
-    let mut tx = ctx.pool.begin().await?;
+    let mut tx = ctx.services.pool.begin().await?;
     let key = format!(
         "enrichment_sweep:{}:{}",
         job.0.schedule,

@@ -1,0 +1,133 @@
+//! [`Services`]: everything a use-case or a job handler reaches outside its own arguments (the
+//! pool, the cache, the provider adapters, the clock and the engine's settings), built once
+//! per binary and handed to both the API state and the job context. No process-global state:
+//! a binary that did not build a provider cannot reach one.
+
+use std::sync::Arc;
+
+use agency_cache::FallbackCache;
+use agency_providers::EnrichmentProviders;
+use agency_store::PgPool;
+use chrono::{DateTime, Utc};
+
+use crate::outreach::OutreachEnv;
+use crate::pipeline::Waterfall;
+
+/// The explicit dependencies of the engine. Cheap to clone (every part is shared).
+#[derive(Clone)]
+pub struct Services {
+    /// The query pool (may be a transaction pooler: no session state).
+    pub pool: PgPool,
+    /// Cache, counters and rate limits (Redis or the PostgreSQL fallback).
+    pub cache: Arc<FallbackCache>,
+    /// The outbound provider adapters.
+    pub providers: Arc<Providers>,
+    /// What "now" is.
+    pub clock: Clock,
+    /// Engine-wide settings.
+    pub settings: Arc<EngineSettings>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services")
+            .field("clock", &self.clock)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Services {
+    /// Services over `pool` and `cache` with `providers` (built from configuration by the
+    /// binary) and `settings`, on the system clock.
+    pub fn new(
+        pool: PgPool,
+        cache: Arc<FallbackCache>,
+        providers: Providers,
+        settings: EngineSettings,
+    ) -> Self {
+        Self {
+            pool,
+            cache,
+            providers: Arc::new(providers),
+            clock: Clock::System,
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// Services whose every provider is a sandbox twin (tests, `agencyctl dev`, and the API,
+    /// which calls no provider). Production binaries build [`Providers`] from configuration.
+    pub fn with_sandbox_providers(pool: PgPool, cache: Arc<FallbackCache>) -> Self {
+        let providers = Providers::sandbox(Utc::now());
+        Self::new(pool, cache, providers, EngineSettings::default())
+    }
+
+    /// The same services on another clock (tests that pin time).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, by [`Self::clock`].
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+/// The provider adapters, one field per capability. Each is real or a sandbox twin, as the
+/// binary's configuration chose ([`agency_providers::ProvidersConfig`]).
+pub struct Providers {
+    /// The enrichment waterfall (Apollo -> Apify -> Clay, DataForSEO).
+    pub enrichment: Waterfall,
+    /// The email, SMS and voice senders and the public links messages carry.
+    pub outreach: OutreachEnv,
+}
+
+impl Providers {
+    /// Providers over the configured enrichment adapters.
+    pub fn new(enrichment: EnrichmentProviders) -> Self {
+        Self {
+            enrichment: Waterfall::new(enrichment),
+            outreach: OutreachEnv::sandbox(),
+        }
+    }
+
+    /// The same providers sending through `outreach` (the worker's configured senders; without
+    /// it every channel is the sandbox twin, which records messages and sends nothing).
+    pub fn with_outreach(mut self, outreach: OutreachEnv) -> Self {
+        self.outreach = outreach;
+        self
+    }
+
+    /// Sandbox twins of every provider, their made-up data anchored on `now`'s date.
+    pub fn sandbox(now: DateTime<Utc>) -> Self {
+        Self::new(EnrichmentProviders::sandbox(now.date_naive()))
+    }
+}
+
+/// The source of "now": the system clock, or a fixed instant for tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Clock {
+    /// `Utc::now()`.
+    #[default]
+    System,
+    /// Always this instant.
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    /// The current instant.
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Fixed(at) => *at,
+        }
+    }
+}
+
+/// Settings the engine's use-cases read (the binaries fill them from their configuration).
+#[derive(Debug, Clone, Default)]
+pub struct EngineSettings {
+    /// True in production: no sandbox fallbacks, no private-address exceptions.
+    pub production: bool,
+}
