@@ -93,7 +93,10 @@ async fn the_sandbox_outbox_lists_the_tenants_messages() {
     let outcome = run_send(&app.pool, &env(&app), Utc::now(), w.client, id)
         .await
         .expect("send");
-    let SendOutcome::Sent { provider_message_id } = outcome else {
+    let SendOutcome::Sent {
+        provider_message_id,
+    } = outcome
+    else {
         panic!("{outcome:?}");
     };
     let viewer = app.user_with_role(w.client, Role::Viewer).await;
@@ -107,8 +110,16 @@ async fn the_sandbox_outbox_lists_the_tenants_messages() {
     assert_eq!(item["provider_message_id"], provider_message_id);
     assert_eq!(item["subject"], "Quick question about Harbour Plumbing");
     let unsubscribe = app.settings.links.unsubscribe_url(w.lead);
-    assert!(item["body"].as_str().unwrap_or_default().contains(&unsubscribe));
-    assert_eq!(item["headers"]["List-Unsubscribe-Post"], "List-Unsubscribe=One-Click");
+    assert!(
+        item["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&unsubscribe)
+    );
+    assert_eq!(
+        item["headers"]["List-Unsubscribe-Post"],
+        "List-Unsubscribe=One-Click"
+    );
     // The other tenant sees none of it, and not this path.
     let outsider = app.user_with_role(other.client, Role::Owner).await;
     let res = app.send_as(&outsider, Method::GET, &path).await;
@@ -134,10 +145,20 @@ async fn the_unsubscribe_link_shows_then_applies_in_one_click() {
     let shown = json_of(shown, 200).await;
     assert_eq!(shown["unsubscribed"], false);
     assert_eq!(shown["sender"], "Acme Digital");
-    assert!(shown["email"].as_str().unwrap_or_default().starts_with("j***@"));
+    assert!(
+        shown["email"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("j***@")
+    );
     let html = app.request(Method::GET, &path).send().await.expect("get");
     assert_eq!(html.status(), 200);
-    assert!(html.text().await.unwrap_or_default().contains("method=\"post\""));
+    assert!(
+        html.text()
+            .await
+            .unwrap_or_default()
+            .contains("method=\"post\"")
+    );
 
     // A mail client's RFC 8058 one-click POST.
     let done = app
@@ -168,7 +189,11 @@ async fn the_unsubscribe_link_shows_then_applies_in_one_click() {
     let mut forged = token.clone();
     let last = if forged.ends_with('A') { "B" } else { "A" };
     forged.replace_range(forged.len() - 1.., last);
-    let res = app.request(Method::POST, &format!("/u/{forged}")).send().await.expect("post");
+    let res = app
+        .request(Method::POST, &format!("/u/{forged}"))
+        .send()
+        .await
+        .expect("post");
     assert_envelope(res, 404, "not_found").await;
 }
 
@@ -196,19 +221,32 @@ async fn co_pilot_drafts_are_listed_edited_and_approved_by_members() {
     let edit = json!({"body": "Hi Jane, edited by a human."});
     let res = app.send_json_as(&viewer, Method::PUT, &item, &edit).await;
     assert_envelope(res, 403, "forbidden").await;
-    let edited = json_of(app.send_json_as(&member, Method::PUT, &item, &edit).await, 200).await;
+    let edited = json_of(
+        app.send_json_as(&member, Method::PUT, &item, &edit).await,
+        200,
+    )
+    .await;
     assert_eq!(edited["body"], "Hi Jane, edited by a human.");
-    let res = app.send_json_as(&member, Method::PUT, &item, &json!({"body": "  "})).await;
-    assert_envelope(res, 422, "validation_error").await;
+    let res = app
+        .send_json_as(&member, Method::PUT, &item, &json!({"body": "  "}))
+        .await;
+    assert_envelope(res, 422, "validation_failed").await;
 
     let outsider = app.user_with_role(other.client, Role::Owner).await;
     let foreign = format!("/api/v1/clients/{}/approvals/{id}/approve", other.client);
     let res = app.send_as(&outsider, Method::POST, &foreign).await;
     assert_envelope(res, 404, "not_found").await;
 
-    let approved = json_of(app.send_as(&member, Method::POST, &format!("{item}/approve")).await, 200).await;
+    let approved = json_of(
+        app.send_as(&member, Method::POST, &format!("{item}/approve"))
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(approved["status"], "approved");
-    let res = app.send_as(&member, Method::POST, &format!("{item}/reject")).await;
+    let res = app
+        .send_as(&member, Method::POST, &format!("{item}/reject"))
+        .await;
     assert_envelope(res, 409, "not_awaiting_approval").await;
     let jobs: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM apalis.jobs WHERE job_type = 'send_outreach'
@@ -255,13 +293,19 @@ async fn a_manual_send_is_planned_and_queued_for_members_only() {
     let res = app
         .send_json_as(&member, Method::POST, &path, &json!({"channel": "fax"}))
         .await;
-    assert_envelope(res, 422, "validation_error").await;
+    assert_envelope(res, 422, "validation_failed").await;
     let outsider = app.user_with_role(other.client, Role::Owner).await;
     let foreign = format!("/api/v1/clients/{}/leads/{}/send", other.client, w.lead);
-    let res = app.send_json_as(&outsider, Method::POST, &foreign, &body).await;
+    let res = app
+        .send_json_as(&outsider, Method::POST, &foreign, &body)
+        .await;
     assert_envelope(res, 404, "not_found").await;
 
-    let planned = json_of(app.send_json_as(&member, Method::POST, &path, &body).await, 202).await;
+    let planned = json_of(
+        app.send_json_as(&member, Method::POST, &path, &body).await,
+        202,
+    )
+    .await;
     assert_eq!(planned["channel"], "email");
     assert_eq!(planned["status"], "scheduled");
     assert_eq!(planned["lead_id"], json!(w.lead));
@@ -276,8 +320,14 @@ async fn a_manual_send_is_planned_and_queued_for_members_only() {
     .expect("jobs");
     assert_eq!(jobs, 1);
     // A manual campaign still sends what a member triggered.
-    let sent = run_send(&app.pool, &env(&app), Utc::now(), w.client, OutreachSendId::from_uuid(id))
-        .await
-        .expect("send");
+    let sent = run_send(
+        &app.pool,
+        &env(&app),
+        Utc::now(),
+        w.client,
+        OutreachSendId::from_uuid(id),
+    )
+    .await
+    .expect("send");
     assert!(matches!(sent, SendOutcome::Sent { .. }), "{sent:?}");
 }

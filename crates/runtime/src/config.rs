@@ -224,7 +224,12 @@ fn parse_fraction(value: &str) -> Result<f32, String> {
 pub struct PublicLinksArgs {
     /// The public URL of the API, as providers and recipients reach it (unsubscribe links,
     /// provider status callbacks).
-    #[arg(long = "public-base-url", env = "PUBLIC_BASE_URL", value_name = "PUBLIC_BASE_URL", default_value = "http://localhost:8080")]
+    #[arg(
+        long = "public-base-url",
+        env = "PUBLIC_BASE_URL",
+        value_name = "PUBLIC_BASE_URL",
+        default_value = "http://localhost:8080"
+    )]
     pub public_base_url: String,
     /// Key that signs unsubscribe links (required in production; rotating it breaks the links
     /// already sent, so keep it stable).
@@ -239,10 +244,11 @@ impl PublicLinksArgs {
         &self,
         environment: Environment,
     ) -> Result<(String, Option<SecretString>), ConfigError> {
-        let url = url::Url::parse(self.public_base_url.trim()).map_err(|e| ConfigError::Invalid {
-            var: "PUBLIC_BASE_URL",
-            reason: format!("not a URL ({e})"),
-        })?;
+        let url =
+            url::Url::parse(self.public_base_url.trim()).map_err(|e| ConfigError::Invalid {
+                var: "PUBLIC_BASE_URL",
+                reason: format!("not a URL ({e})"),
+            })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(ConfigError::Invalid {
                 var: "PUBLIC_BASE_URL",

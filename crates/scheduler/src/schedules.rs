@@ -261,7 +261,12 @@ mod tests {
         names.sort_unstable();
         assert_eq!(
             names,
-            ["credit_reset", "enrichment", "outreach", "retention_cleanup"]
+            [
+                "credit_reset",
+                "enrichment",
+                "outreach",
+                "retention_cleanup"
+            ]
         );
     }
 

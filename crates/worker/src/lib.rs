@@ -68,13 +68,13 @@ pub fn build_providers(cfg: &WorkerConfig) -> Result<EnrichmentProviders, Provid
 pub fn outreach_env(cfg: &WorkerConfig) -> Result<OutreachEnv, ProvidersConfigError> {
     cfg.validate_providers()?;
     let providers = cfg.outreach.build(&HttpSettings::default())?;
-    let (base, secret) = cfg
-        .links
-        .resolve(cfg.common.environment)
-        .map_err(|e| ProvidersConfigError::Invalid {
-            var: "UNSUBSCRIBE_SECRET",
-            reason: e.to_string(),
-        })?;
+    let (base, secret) =
+        cfg.links
+            .resolve(cfg.common.environment)
+            .map_err(|e| ProvidersConfigError::Invalid {
+                var: "UNSUBSCRIBE_SECRET",
+                reason: e.to_string(),
+            })?;
     Ok(OutreachEnv {
         providers,
         links: Links::configured(&base, secret),

@@ -39,6 +39,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(outreach::router())
 }
 
+/// Public routes outside `/api/v1` that take no access token (their own credential is in the
+/// path): the one-click unsubscribe `/u/{token}`.
+pub fn public_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().merge(outreach::public_router())
+}
+
 /// Lifts the JSON body limit (`MAX_BODY_BYTES`) for the routes of `router`, leaving only the
 /// hard cap `IMPORT_MAX_BYTES`; for CSV imports.
 pub fn with_import_body_limit<S: Clone + Send + Sync + 'static>(

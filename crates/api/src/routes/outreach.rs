@@ -14,17 +14,17 @@ use agency_store::outreach::SandboxMessage;
 use agency_store::outreach_approvals::Approval;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
-use axum::response::{Html, IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Tenant};
-use crate::routes::campaigns::actor;
 use crate::pagination::{Page, Pagination};
+use crate::routes::campaigns::actor;
 use crate::server::AppState;
 
 /// The routes of this module.
@@ -36,7 +36,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reject))
         .routes(routes!(send_to_lead))
         .routes(routes!(sandbox_messages))
-        .routes(routes!(unsubscribe_page, unsubscribe_apply))
+}
+
+/// The public routes of this module (no token: the signed link is the credential).
+pub fn public_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(unsubscribe_page, unsubscribe_apply))
 }
 
 /// Path of one item within a client.
@@ -57,8 +61,13 @@ pub async fn list_approvals(
     tenant: Tenant,
     page: Pagination,
 ) -> ApiResult<ApiJson<Page<Approval>>> {
-    let (items, total) =
-        approvals::list(&state.services.pool, tenant.client_id, page.limit(), page.offset()).await?;
+    let (items, total) = approvals::list(
+        &state.services.pool,
+        tenant.client_id,
+        page.limit(),
+        page.offset(),
+    )
+    .await?;
     Ok(ApiJson(Page::new(items, total, page)))
 }
 
@@ -75,7 +84,14 @@ pub async fn edit_approval(
     ApiJson(body): ApiJson<ApprovalEdit>,
 ) -> ApiResult<ApiJson<Approval>> {
     tenant.require(Role::Member)?;
-    let answer = approvals::edit(&state.services.pool, &actor(&tenant), tenant.client_id, p.id, &body).await?;
+    let answer = approvals::edit(
+        &state.services.pool,
+        &actor(&tenant),
+        tenant.client_id,
+        p.id,
+        &body,
+    )
+    .await?;
     Ok(ApiJson(answer))
 }
 
@@ -91,8 +107,14 @@ pub async fn approve(
     ApiPath(p): ApiPath<ItemPath>,
 ) -> ApiResult<ApiJson<Approval>> {
     tenant.require(Role::Member)?;
-    let answer =
-        approvals::approve(&state.services.pool, &actor(&tenant), tenant.client_id, p.id, Utc::now()).await?;
+    let answer = approvals::approve(
+        &state.services.pool,
+        &actor(&tenant),
+        tenant.client_id,
+        p.id,
+        Utc::now(),
+    )
+    .await?;
     Ok(ApiJson(answer))
 }
 
@@ -107,8 +129,14 @@ pub async fn reject(
     ApiPath(p): ApiPath<ItemPath>,
 ) -> ApiResult<ApiJson<Approval>> {
     tenant.require(Role::Member)?;
-    let answer =
-        approvals::reject(&state.services.pool, &actor(&tenant), tenant.client_id, p.id, Utc::now()).await?;
+    let answer = approvals::reject(
+        &state.services.pool,
+        &actor(&tenant),
+        tenant.client_id,
+        p.id,
+        Utc::now(),
+    )
+    .await?;
     Ok(ApiJson(answer))
 }
 
@@ -147,9 +175,13 @@ pub async fn sandbox_messages(
     tenant: Tenant,
     page: Pagination,
 ) -> ApiResult<ApiJson<Page<SandboxMessage>>> {
-    let (items, total) =
-        sandbox::sandbox_messages(&state.services.pool, tenant.client_id, page.limit(), page.offset())
-            .await?;
+    let (items, total) = sandbox::sandbox_messages(
+        &state.services.pool,
+        tenant.client_id,
+        page.limit(),
+        page.offset(),
+    )
+    .await?;
     Ok(ApiJson(Page::new(items, total, page)))
 }
 
@@ -206,7 +238,9 @@ pub async fn unsubscribe_page(
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> ApiResult<Response> {
-    let status = unsubscribe::unsubscribe_status(&state.services.pool, &state.settings.links, &token).await?;
+    let status =
+        unsubscribe::unsubscribe_status(&state.services.pool, &state.settings.links, &token)
+            .await?;
     Ok(answer(&headers, status, &token))
 }
 
@@ -221,6 +255,7 @@ pub async fn unsubscribe_apply(
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> ApiResult<Response> {
-    let status = unsubscribe::unsubscribe(&state.services.pool, &state.settings.links, &token).await?;
+    let status =
+        unsubscribe::unsubscribe(&state.services.pool, &state.settings.links, &token).await?;
     Ok(answer(&headers, status, &token))
 }

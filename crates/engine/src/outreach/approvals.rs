@@ -63,7 +63,10 @@ async fn lock_draft(
     if row.status != SendStatus::AwaitingApproval {
         return Err(UseCaseError::Conflict {
             code: "not_awaiting_approval",
-            message: format!("This message is {}, not waiting for approval.", row.status.as_str().replace('_', " ")),
+            message: format!(
+                "This message is {}, not waiting for approval.",
+                row.status.as_str().replace('_', " ")
+            ),
         });
     }
     Ok(row)
@@ -158,7 +161,10 @@ pub async fn edit(
         && !is_single_gsm7_segment(text)
         && text.encode_utf16().count() > 70
     {
-        return Err(UseCaseError::field("body", "an SMS must fit one segment (160 GSM-7 or 70 other characters)"));
+        return Err(UseCaseError::field(
+            "body",
+            "an SMS must fit one segment (160 GSM-7 or 70 other characters)",
+        ));
     }
     let update = SendUpdate {
         subject: subject.clone(),
@@ -192,13 +198,19 @@ pub async fn manual_send(
     input: &ManualSend,
     now: DateTime<Utc>,
 ) -> Result<Approval, UseCaseError> {
-    let channel: Channel = input
-        .channel
-        .trim()
-        .parse()
-        .map_err(|e: agency_domain::ParseEnumError| UseCaseError::field("channel", e.to_string()))?;
+    let channel: Channel =
+        input
+            .channel
+            .trim()
+            .parse()
+            .map_err(|e: agency_domain::ParseEnumError| {
+                UseCaseError::field("channel", e.to_string())
+            })?;
     if !matches!(channel, Channel::Email | Channel::Sms | Channel::Voice) {
-        return Err(UseCaseError::field("channel", "only email, sms and voice can be sent"));
+        return Err(UseCaseError::field(
+            "channel",
+            "only email, sms and voice can be sent",
+        ));
     }
     let mut tx = pool.begin().await?;
     let campaign = approvals::lead_campaign(&mut tx, client_id.into_uuid(), lead_id)

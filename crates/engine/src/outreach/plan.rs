@@ -8,9 +8,9 @@ use agency_domain::{
     CampaignId, Channel, ClientId, LeadId, LeadStatus, OutreachSendId, SendOrigin, Tier,
 };
 use agency_store::StoreError;
-use agency_store::outreach::{self as store, NewSend, SendRow};
 use agency_store::campaigns;
 use agency_store::outreach::LeadPlanFacts;
+use agency_store::outreach::{self as store, NewSend, SendRow};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 

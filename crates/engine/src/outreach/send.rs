@@ -37,12 +37,12 @@ use sqlx::{Connection, PgConnection};
 use super::OutreachEnv;
 use super::content::{MessageFacts, compose, email_parts, sms_text};
 use super::plan::plan_next_step;
+use crate::error::UseCaseError;
 use crate::jobs::payload::SendOutreach;
 use crate::jobs::{EnqueueError, EnqueueOptions, JobError, enqueue_on};
 use crate::pipeline::allocation::lead_timezone;
 use crate::pipeline::call_slots::{CallRef, CallSlotGrant, acquire_call_slot, attach_call_id};
 use crate::pipeline::enrich::client_timezone;
-use crate::error::UseCaseError;
 use crate::pipeline::{check_send, release_call_slot};
 
 /// What one run did with the send.
