@@ -79,6 +79,13 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/clients/{client_id}/resources"),
     ("post", "/api/v1/clients/{client_id}/resources"),
     ("delete", "/api/v1/clients/{client_id}/resources/{id}"),
+    // Replies and meetings.
+    ("get", "/api/v1/clients/{client_id}/replies"),
+    ("get", "/api/v1/clients/{client_id}/replies/{id}"),
+    ("patch", "/api/v1/clients/{client_id}/replies/{id}/handled"),
+    ("get", "/api/v1/clients/{client_id}/meetings"),
+    ("post", "/api/v1/clients/{client_id}/meetings"),
+    ("post", "/api/v1/clients/{client_id}/meetings/{id}/cancel"),
 ];
 
 fn operations(doc: &Value) -> Vec<(String, String)> {

@@ -32,6 +32,7 @@ pub mod suppression;
 pub mod text;
 pub mod tier;
 pub mod web_domain;
+pub mod webhook;
 
 pub use allocation::{AllocationError, ChannelAllocation, RawAllocation};
 pub use campaign::{CampaignStatus, IllegalTransition};
@@ -63,3 +64,4 @@ pub use sms::is_single_gsm7_segment;
 pub use suppression::SuppressionReason;
 pub use tier::Tier;
 pub use web_domain::{DomainError, normalise_domain};
+pub use webhook::{WebhookProvider, WebhookStatus};

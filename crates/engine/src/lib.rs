@@ -6,6 +6,7 @@
 pub mod campaigns;
 pub mod error;
 pub mod import;
+pub mod inbound;
 pub mod jobs;
 pub mod leads;
 pub mod outreach;

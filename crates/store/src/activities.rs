@@ -40,7 +40,7 @@ pub struct Activity {
 }
 
 /// A new activity to append.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewActivity {
     /// Campaign.
     pub campaign_id: Option<Uuid>,
@@ -62,6 +62,8 @@ pub struct NewActivity {
     pub intent: Option<String>,
     /// Metadata object.
     pub metadata: serde_json::Value,
+    /// This touch led to a booked meeting.
+    pub led_to_booking: bool,
 }
 
 /// Appends an activity for the client and answers it.
@@ -83,8 +85,8 @@ pub async fn insert_with_snapshot(
 ) -> Result<Activity, StoreError> {
     Ok(sqlx::query_as::<_, Activity>(
         "INSERT INTO activities (id, client_id, campaign_id, lead_id, channel, action, provider_message_id,
-                sequence_step, subject, content_preview, intent, metadata, content_snapshot)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                sequence_step, subject, content_preview, intent, metadata, led_to_booking, content_snapshot)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          RETURNING id, client_id, campaign_id, lead_id, channel, action, provider_message_id, metadata,
                    sequence_step, subject, content_preview, intent, created_at",
     )
@@ -100,6 +102,7 @@ pub async fn insert_with_snapshot(
     .bind(&a.content_preview)
     .bind(&a.intent)
     .bind(&a.metadata)
+    .bind(a.led_to_booking)
     .bind(content_snapshot)
     .fetch_one(db)
     .await?)
@@ -122,5 +125,42 @@ pub async fn for_lead(
     .bind(lead_id)
     .bind(limit)
     .fetch_all(db)
+    .await?)
+}
+
+/// The lead's latest outbound touch (a `sent` activity or a placed call), if any: the touch
+/// a booking is credited to.
+pub async fn latest_touch(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    lead_id: Uuid,
+) -> Result<Option<Activity>, StoreError> {
+    Ok(sqlx::query_as::<_, Activity>(
+        "SELECT id, client_id, campaign_id, lead_id, channel, action, provider_message_id, metadata,
+                sequence_step, subject, content_preview, intent, created_at
+           FROM activities
+          WHERE lead_id = $2 AND client_id = $1 AND action IN ('sent', 'call_initiated', 'connection_requested')
+          ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(client_id)
+    .bind(lead_id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The latest activity carrying the provider's message id (any tenant): how a delivery event
+/// finds the lead and tenant of the message it reports on.
+pub async fn by_provider_message(
+    db: impl PgExecutor<'_>,
+    provider_message_id: &str,
+) -> Result<Option<Activity>, StoreError> {
+    Ok(sqlx::query_as::<_, Activity>(
+        "SELECT id, client_id, campaign_id, lead_id, channel, action, provider_message_id, metadata,
+                sequence_step, subject, content_preview, intent, created_at
+           FROM activities WHERE provider_message_id = $1
+          ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(provider_message_id)
+    .fetch_optional(db)
     .await?)
 }

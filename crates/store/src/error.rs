@@ -7,12 +7,15 @@ pub enum StoreError {
     /// The row asked for does not exist within the tenant.
     #[error("not found")]
     NotFound,
-    /// A unique constraint refused the write (the constraint's name is kept).
+    /// A unique or exclusion constraint refused the write (the constraint's name is kept).
     #[error("conflict on {constraint}")]
     Conflict {
         /// The violated constraint or index.
         constraint: String,
     },
+    /// A stored value is not one of the closed set the code knows (e.g. an unknown status).
+    #[error("unknown stored value: {0}")]
+    Decode(String),
     /// A CHECK or foreign-key constraint refused the write.
     #[error("constraint {constraint} refused the write")]
     Constraint {
@@ -45,6 +48,10 @@ impl From<sqlx::Error> for StoreError {
                 | sqlx::error::ErrorKind::ForeignKeyViolation => {
                     return StoreError::Constraint { constraint };
                 }
+                // Exclusion constraints (e.g. overlapping meetings) conflict like unique ones.
+                _ if db.code().as_deref() == Some("23P01") => {
+                    return StoreError::Conflict { constraint };
+                }
                 _ => {}
             }
         }
@@ -53,6 +60,11 @@ impl From<sqlx::Error> for StoreError {
 }
 
 impl StoreError {
+    /// A `Decode` error for a stored value that does not parse.
+    pub fn decode(column: &str, err: impl std::fmt::Display) -> Self {
+        StoreError::Decode(format!("{column}: {err}"))
+    }
+
     /// True when a unique constraint with this name refused the write.
     pub fn is_conflict_on(&self, name: &str) -> bool {
         matches!(self, StoreError::Conflict { constraint } if constraint == name)

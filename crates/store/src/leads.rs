@@ -460,3 +460,80 @@ pub async fn suppressed(
     .fetch_all(db)
     .await?)
 }
+
+/// A live lead of the client found by an inbound sender, with its campaign and status.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LeadMatch {
+    /// Lead id.
+    pub id: Uuid,
+    /// Campaign.
+    pub campaign_id: Option<Uuid>,
+    /// Status text.
+    pub status: String,
+    /// Email.
+    pub email: String,
+    /// Phone.
+    pub phone: Option<String>,
+}
+
+/// The client's live lead with this email (compared case-insensitively) or E.164 phone
+/// (the most recently created when several share a phone).
+pub async fn match_sender(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> Result<Option<LeadMatch>, StoreError> {
+    Ok(sqlx::query_as::<_, LeadMatch>(
+        "SELECT id, campaign_id, status, email, phone FROM leads
+          WHERE client_id = $1 AND deleted_at IS NULL
+            AND ((lower(email) = lower($2)) OR (phone = $3))
+          ORDER BY (lower(email) = lower($2)) DESC NULLS LAST, created_at DESC LIMIT 1",
+    )
+    .bind(client_id)
+    .bind(email)
+    .bind(phone)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The live lead `id` of the client as a [`LeadMatch`], locked for an update.
+pub async fn lock_match(
+    conn: &mut PgConnection,
+    client_id: Uuid,
+    id: Uuid,
+) -> Result<LeadMatch, StoreError> {
+    rows::lock_live(
+        conn,
+        "leads",
+        "id, campaign_id, status, email, phone",
+        client_id,
+        id,
+        RowLock::Update,
+    )
+    .await
+}
+
+/// Sets the lead's status and its next planned action (`None` stops its sequence); marks
+/// `bounced_before` when the status is `bounced`.
+pub async fn set_status(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    id: Uuid,
+    status: &str,
+    next_action_at: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "UPDATE leads SET status = $3, next_action_at = $4,
+                paused_until = CASE WHEN $3 = 'paused' THEN $4 ELSE NULL END,
+                bounced_before = bounced_before OR $3 = 'bounced', updated_at = now()
+          WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL",
+    )
+    .bind(client_id)
+    .bind(id)
+    .bind(status)
+    .bind(next_action_at)
+    .execute(db)
+    .await?;
+    rows::touched(done)
+}

@@ -770,3 +770,20 @@ pub async fn send_snapshot(
     .fetch_one(&mut *conn)
     .await?)
 }
+
+/// The client owning the live resource of `kind` with `value` (compared case-insensitively),
+/// and the resource id: how an inbound message finds its tenant.
+pub async fn resource_owner(
+    db: impl PgExecutor<'_>,
+    kind: &str,
+    value: &str,
+) -> Result<Option<(Uuid, Uuid)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT client_id, id FROM sending_resources
+          WHERE kind = $1 AND lower(value) = lower($2) AND deleted_at IS NULL",
+    )
+    .bind(kind)
+    .bind(value)
+    .fetch_optional(db)
+    .await?)
+}

@@ -108,3 +108,42 @@ pub async fn delete(
     .await?
     .ok_or(StoreError::NotFound)
 }
+
+/// Suppresses an email and/or phone from a provider event; an address listed already keeps
+/// its first entry. Answers how many entries were added.
+pub async fn add_if_absent(
+    conn: &mut PgConnection,
+    email: Option<&str>,
+    phone: Option<&str>,
+    reason: &str,
+    source: &str,
+) -> Result<u64, StoreError> {
+    let mut added = 0;
+    if let Some(email) = email {
+        added += sqlx::query(
+            "INSERT INTO global_suppression (id, email, reason, source) VALUES ($1, lower($2), $3, $4)
+             ON CONFLICT (email) WHERE email IS NOT NULL DO NOTHING",
+        )
+        .bind(Uuid::now_v7())
+        .bind(email)
+        .bind(reason)
+        .bind(source)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    if let Some(phone) = phone {
+        added += sqlx::query(
+            "INSERT INTO global_suppression (id, phone, reason, source) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (phone) WHERE phone IS NOT NULL DO NOTHING",
+        )
+        .bind(Uuid::now_v7())
+        .bind(phone)
+        .bind(reason)
+        .bind(source)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    Ok(added)
+}

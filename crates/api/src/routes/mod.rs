@@ -11,9 +11,11 @@ pub mod clients;
 pub mod import;
 pub mod leads;
 pub mod me;
+pub mod meetings;
 pub mod members;
 pub mod outreach;
 pub mod pipeline;
+pub mod replies;
 pub mod resources;
 
 use axum::extract::DefaultBodyLimit;
@@ -36,6 +38,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(import::router())
         .merge(pipeline::router())
         .merge(resources::router())
+        .merge(replies::router())
+        .merge(meetings::router())
         .merge(outreach::router())
 }
 

@@ -546,6 +546,7 @@ async fn record_sent(
             "sandbox": receipt.sandbox,
             "origin": row.origin.as_str(),
         }),
+        led_to_booking: false,
     };
     activities::insert_with_snapshot(
         &mut *tx,

@@ -85,6 +85,7 @@ pub async fn unsubscribe(
             content_preview: None,
             intent: None,
             metadata: json!({"source": "unsubscribe_link", "cancelled_sends": cancelled}),
+            led_to_booking: false,
         };
         activities::insert(&mut *tx, target.client_id, &activity).await?;
     }
