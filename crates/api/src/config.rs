@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use agency_domain::{Aud, PlanPrices};
 use agency_engine::admin::AdminSettings;
-use agency_runtime::{CommonArgs, ConfigError};
+use agency_engine::outreach::Links;
+use agency_runtime::{CommonArgs, ConfigError, PublicLinksArgs};
 use clap::Parser;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -99,6 +100,9 @@ pub struct ApiConfig {
     pub admin: AdminArgs,
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Public URL and unsubscribe-link key (`PUBLIC_BASE_URL`, `UNSUBSCRIBE_SECRET`).
+    #[command(flatten)]
+    pub links: PublicLinksArgs,
 }
 
 /// The admin console's plan price table (MRR) and alert thresholds.
@@ -276,6 +280,10 @@ impl ApiConfig {
             import_timeout: Duration::from_secs(self.import_timeout_secs),
             user_cache_ttl: Duration::from_secs(self.user_cache_ttl_secs),
             admin: self.admin.settings()?,
+            links: {
+                let (base, secret) = self.links.resolve(self.common.environment)?;
+                Links::configured(&base, secret)
+            },
         })
     }
 }
@@ -370,6 +378,8 @@ pub struct ApiSettings {
     pub user_cache_ttl: Duration,
     /// Admin console prices and alert thresholds.
     pub admin: AdminSettings,
+    /// Where our public routes live and the key unsubscribe links are signed with.
+    pub links: Links,
 }
 
 impl ApiSettings {
@@ -386,6 +396,7 @@ impl ApiSettings {
             import_timeout: Duration::from_secs(300),
             user_cache_ttl: Duration::from_secs(60),
             admin: AdminSettings::default(),
+            links: Links::configured("http://localhost:8080", None),
         }
     }
 }

@@ -48,7 +48,9 @@ impl Modify for BearerAuth {
 
 /// The full document (static parts and every registered route).
 pub fn document() -> Document {
-    crate::routes::router().into_openapi()
+    let mut document = crate::routes::router().into_openapi();
+    document.merge(crate::routes::public_router().into_openapi());
+    document
 }
 
 const DOCS_HTML: &str = r#"<!doctype html>

@@ -55,15 +55,19 @@ pub fn build_router(state: AppState) -> Router {
         state.services.pool.clone(),
         state.services.cache.clone(),
     );
-    let (api, document) = routes::router().split_for_parts();
+    let (api, mut document) = routes::router().split_for_parts();
+    let (public, public_document) = routes::public_router().split_for_parts();
+    document.merge(public_document);
     let api = api
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
         ))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes));
+    let public = public.layer(DefaultBodyLimit::max(settings.max_body_bytes));
     let app = Router::new()
         .merge(api)
+        .merge(public)
         .merge(openapi::router(document))
         .fallback(route_not_found)
         .with_state(state)

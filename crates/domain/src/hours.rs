@@ -4,7 +4,8 @@
 //! Area codes: 02 Sydney (NSW/ACT), 03 Melbourne (VIC; Tasmania shares the offset), 07 Brisbane
 //! (QLD, no DST), 08 split by number range: 08 6xxx/9xxx Perth (WA), 08 7xxx/8xxx Adelaide (SA;
 //! Broken Hill shares it), 08 89xx Darwin (NT). Mobiles (04), 05, 13/1300/1800 and foreign
-//! numbers use the client's timezone. Public holidays are not considered.
+//! numbers use the client's timezone. National public holidays, and those of the state the
+//! timezone belongs to (`holidays`), are closed days.
 
 use chrono::{
     DateTime, Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc,
@@ -12,6 +13,7 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
+use crate::holidays::{is_public_holiday, state_for_timezone};
 use crate::phone::Phone;
 
 /// Local hour the send window opens.
@@ -71,13 +73,14 @@ fn at_hour(date: NaiveDate, hour: u32) -> NaiveDateTime {
     date.and_time(NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or(NaiveTime::MIN))
 }
 
-/// `now` when it falls on a weekday between 09:00 and 18:00 in `tz`, else the next 09:00
-/// local on a weekday.
+/// `now` when it falls on a working day (a weekday, not a public holiday of the timezone's
+/// state) between 09:00 and 18:00 in `tz`, else the next 09:00 local on a working day.
 pub fn next_send_window(now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
     let today = now.with_timezone(&tz).date_naive();
+    let state = state_for_timezone(tz);
     let mut date = today;
-    for _ in 0..8 {
-        if is_weekday(date) {
+    for _ in 0..16 {
+        if is_weekday(date) && !is_public_holiday(date, state) {
             let open = local_to_utc(tz, at_hour(date, WINDOW_OPEN_HOUR));
             let close = local_to_utc(tz, at_hour(date, WINDOW_CLOSE_HOUR));
             if now < open {
@@ -188,21 +191,52 @@ mod tests {
     }
 
     #[test]
+    fn public_holidays_are_closed_days() {
+        // Fri 25 Dec 2026 and Mon 28 Dec (Boxing Day substitute) are closed everywhere:
+        // Thu 24 Dec 18:30 AEDT -> Tue 29 Dec 09:00 AEDT = Mon 28 Dec 22:00 UTC.
+        assert_eq!(
+            next_send_window(utc(2026, 12, 24, 7, 30), Sydney),
+            utc(2026, 12, 28, 22, 0)
+        );
+        // Good Friday 3 Apr 2026 and Easter Monday 6 Apr: Thu 2 Apr 19:00 AEDT -> Tue 7 Apr
+        // 09:00 AEST (DST ended 5 Apr) = Mon 6 Apr 23:00 UTC.
+        assert_eq!(
+            next_send_window(utc(2026, 4, 2, 8, 0), Sydney),
+            utc(2026, 4, 6, 23, 0)
+        );
+        // Melbourne Cup (Tue 3 Nov 2026) closes Melbourne, not Sydney.
+        let cup_morning = utc(2026, 11, 2, 23, 0); // Tue 10:00 AEDT
+        assert_eq!(next_send_window(cup_morning, Sydney), cup_morning);
+        assert_eq!(
+            next_send_window(cup_morning, chrono_tz::Australia::Melbourne),
+            utc(2026, 11, 3, 22, 0)
+        );
+    }
+
+    #[test]
     fn across_sydney_dst_start() {
         // DST starts Sun 5 Oct 2025 02:00 -> 03:00 (UTC+10 -> UTC+11).
-        // Fri 3 Oct 19:00 AEST (09:00 UTC) -> Mon 6 Oct 09:00 AEDT = Sun 5 Oct 22:00 UTC.
+        // Mon 6 Oct 2025 is Labour Day (NSW) and King's Birthday (QLD): closed in both.
+        // Fri 3 Oct 19:00 AEST (09:00 UTC) -> Tue 7 Oct 09:00 AEDT = Mon 6 Oct 22:00 UTC.
         assert_eq!(
             next_send_window(utc(2025, 10, 3, 9, 0), Sydney),
-            utc(2025, 10, 5, 22, 0)
+            utc(2025, 10, 6, 22, 0)
         );
-        // Brisbane has no DST: the same moment -> Mon 6 Oct 09:00 AEST = Sun 23:00 UTC.
+        // Brisbane has no DST: the same moment -> Tue 7 Oct 09:00 AEST = Mon 23:00 UTC.
         assert_eq!(
             next_send_window(utc(2025, 10, 3, 9, 0), Brisbane),
-            utc(2025, 10, 5, 23, 0)
+            utc(2025, 10, 6, 23, 0)
         );
-        // Mon 6 Oct 17:30 AEDT = 06:30 UTC is inside; 18:00 AEDT = 07:00 UTC is closed.
-        assert!(is_in_send_window(utc(2025, 10, 6, 6, 30), Sydney));
-        assert!(!is_in_send_window(utc(2025, 10, 6, 7, 0), Sydney));
+        // Melbourne works that Monday: Mon 6 Oct 09:00 AEDT = Sun 22:00 UTC.
+        assert_eq!(
+            next_send_window(utc(2025, 10, 3, 9, 0), chrono_tz::Australia::Melbourne),
+            utc(2025, 10, 5, 22, 0)
+        );
+        // Tue 7 Oct 17:30 AEDT = 06:30 UTC is inside; 18:00 AEDT = 07:00 UTC is closed; the
+        // same hour on the Labour Day Monday is closed.
+        assert!(is_in_send_window(utc(2025, 10, 7, 6, 30), Sydney));
+        assert!(!is_in_send_window(utc(2025, 10, 7, 7, 0), Sydney));
+        assert!(!is_in_send_window(utc(2025, 10, 6, 6, 30), Sydney));
     }
 
     #[test]

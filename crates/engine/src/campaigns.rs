@@ -573,6 +573,14 @@ fn validate_steps(input: &SequenceInput) -> Result<Vec<NewSequenceStep>, UseCase
             50_000,
             &mut errors,
         );
+        for (field, template) in [("subject_template", &subject), ("body_template", &body)] {
+            if let Some(Err(reason)) = template
+                .as_deref()
+                .map(crate::outreach::content::validate_template)
+            {
+                errors.push(FieldError::new(path(field), reason));
+            }
+        }
         if let Some(channel) = channel {
             out.push(NewSequenceStep {
                 step_number: number.clamp(1, i64::from(i32::MAX)) as i32,

@@ -14,6 +14,7 @@ use agency_store::PgPool;
 use chrono::{DateTime, Utc};
 
 use crate::ai::AiGate;
+use crate::outreach::OutreachEnv;
 use crate::pipeline::Waterfall;
 
 /// The explicit dependencies of the engine. Cheap to clone (every part is shared).
@@ -87,6 +88,8 @@ pub struct Providers {
     /// The website reader of onboarding (the real one reads public addresses only unless
     /// configured otherwise; see `agency_providers::WebsiteReaderConfig`).
     pub website: Arc<dyn WebsiteReader>,
+    /// The email, SMS and voice senders and the public links messages carry.
+    pub outreach: OutreachEnv,
 }
 
 impl Providers {
@@ -100,7 +103,15 @@ impl Providers {
             enrichment: Waterfall::new(enrichment),
             ai: Arc::new(AiGate::sandbox()),
             website: Arc::new(website),
+            outreach: OutreachEnv::sandbox(),
         }
+    }
+
+    /// The same providers sending through `outreach` (the worker's configured senders; without
+    /// it every channel is the sandbox twin, which records messages and sends nothing).
+    pub fn with_outreach(mut self, outreach: OutreachEnv) -> Self {
+        self.outreach = outreach;
+        self
     }
 
     /// The same providers with `ai` as the AI gate (built from `AiConfig` by the binary).

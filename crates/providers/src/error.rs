@@ -83,6 +83,17 @@ pub enum ProviderError {
         /// Time left before a trial call is allowed.
         retry_in: Duration,
     },
+    /// The provider refused the recipient for good (an invalid number, a hard-bounced or
+    /// suppressed address, an opted-out number). Never retried; the address should not be used.
+    #[error("{provider}: recipient undeliverable ({reason}): {message}")]
+    Undeliverable {
+        /// Which provider.
+        provider: Provider,
+        /// Why, as a closed set.
+        reason: UndeliverableReason,
+        /// The provider's short reason (truncated).
+        message: String,
+    },
     /// The adapter was built with an unusable setting (bad base URL, missing id).
     #[error("{provider}: misconfigured: {reason}")]
     Misconfigured {
@@ -106,6 +117,7 @@ impl ProviderError {
             | ProviderError::InvalidResponse { provider, .. }
             | ProviderError::Transport { provider, .. }
             | ProviderError::CircuitOpen { provider, .. }
+            | ProviderError::Undeliverable { provider, .. }
             | ProviderError::Misconfigured { provider, .. } => *provider,
         }
     }
@@ -119,5 +131,34 @@ impl ProviderError {
                 | ProviderError::Transport { .. }
                 | ProviderError::CircuitOpen { .. }
         )
+    }
+}
+
+/// Why a recipient cannot be reached, whatever the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UndeliverableReason {
+    /// The phone number is not a valid or dialable number (Twilio 21211, 21614; Vapi 400 on
+    /// `customer.number`).
+    InvalidNumber,
+    /// The email address is malformed or hard-bounced.
+    InvalidAddress,
+    /// The recipient opted out at the provider (Twilio 21610: replied STOP).
+    OptedOut,
+}
+
+impl UndeliverableReason {
+    /// A snake_case code to record.
+    pub const fn code(self) -> &'static str {
+        match self {
+            UndeliverableReason::InvalidNumber => "invalid_number",
+            UndeliverableReason::InvalidAddress => "invalid_address",
+            UndeliverableReason::OptedOut => "opted_out",
+        }
+    }
+}
+
+impl std::fmt::Display for UndeliverableReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
     }
 }

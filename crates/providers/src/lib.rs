@@ -1,9 +1,12 @@
 //! Agency OS outbound provider adapters. Owns the HTTP foundation every adapter uses
 //! (`http`: timeouts, retries with backoff and `Retry-After`, circuit breaker, secret-safe
 //! auth), the enrichment traits (`PersonEnricher`, `SeoFactsProvider`), the Apollo, Apify,
-//! Clay and DataForSEO adapters, the Claude adapter (`claude`), their deterministic sandboxes, the website reader for
-//! onboarding (`website`: crawl limits, robots.txt, the SSRF guard, HTML parsing), and `ProvidersConfig`, which
-//! builds the set from the environment. The enrichment waterfall itself lives in the engine.
+//! Clay and DataForSEO adapters, the Claude adapter (`claude`), their deterministic sandboxes,
+//! the website reader for onboarding (`website`: crawl limits, robots.txt, the SSRF guard,
+//! HTML parsing), and `ProvidersConfig`, which builds the set from the environment; and the
+//! outreach senders (`outreach`: email, SMS, voice) with the Resend, Twilio and Vapi adapters,
+//! their sandbox twin and `OutreachConfig`. The enrichment waterfall and the send path live in
+//! the engine.
 
 pub mod apify;
 pub mod apollo;
@@ -15,11 +18,17 @@ mod dates;
 pub mod error;
 pub mod http;
 mod mapping;
+pub mod outreach;
+pub mod outreach_config;
+pub mod outreach_sandbox;
 pub mod person;
 pub mod provider;
+pub mod resend;
 pub mod sandbox;
 pub mod seo;
 pub mod standard_webhooks;
+pub mod twilio;
+pub mod vapi;
 pub mod website;
 
 pub use apify::Apify;
@@ -31,12 +40,21 @@ pub use claude::{
 pub use clay::Clay;
 pub use config::{ALLOW_SANDBOX_VAR, EnrichmentProviders, ProvidersConfig, ProvidersConfigError};
 pub use dataforseo::DataForSeo;
-pub use error::ProviderError;
-pub use http::{Auth, BreakerSettings, HttpSettings, ProviderHttp, RetryPolicy};
+pub use error::{ProviderError, UndeliverableReason};
+pub use http::{Auth, BreakerSettings, CallOptions, HttpSettings, ProviderHttp, RetryPolicy};
+pub use outreach::{
+    CallMetadata, CallRequest, EmailMessage, EmailSender, SendReceipt, SmsMessage, SmsSender,
+    VoiceCaller,
+};
+pub use outreach_config::{OutreachConfig, OutreachProviders};
+pub use outreach_sandbox::{SandboxOutreach, SandboxRecord, sandbox_message_id};
 pub use person::{EmailStatus, EnrichedPerson, Organization, PersonEnricher, PersonQuery};
 pub use provider::Provider;
+pub use resend::Resend;
 pub use sandbox::{SandboxPersonEnricher, SandboxSeo};
 pub use seo::{SeoFactsProvider, SeoReport};
+pub use twilio::Twilio;
+pub use vapi::Vapi;
 pub use website::{
     HttpWebsiteReader, SandboxWebsiteReader, WebsiteError, WebsiteReader, WebsiteReaderConfig,
 };

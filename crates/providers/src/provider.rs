@@ -1,10 +1,11 @@
-//! `Provider`: the closed set of outbound providers, with their stable names.
+//! `Provider`: the closed set of outbound providers (enrichment, SEO, AI and outreach), with
+//! their stable names.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// An outbound provider (enrichment, SEO data, AI).
+/// An outbound provider: enrichment, SEO data, AI, or an outreach channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Provider {
@@ -18,6 +19,12 @@ pub enum Provider {
     DataForSeo,
     /// Anthropic's Messages API (Claude).
     Anthropic,
+    /// Resend (email).
+    Resend,
+    /// Twilio Messages (SMS).
+    Twilio,
+    /// Vapi (outbound voice calls).
+    Vapi,
 }
 
 impl Provider {
@@ -29,6 +36,9 @@ impl Provider {
             Provider::Clay => "clay",
             Provider::DataForSeo => "dataforseo",
             Provider::Anthropic => "anthropic",
+            Provider::Resend => "resend",
+            Provider::Twilio => "twilio",
+            Provider::Vapi => "vapi",
         }
     }
 }

@@ -218,6 +218,57 @@ fn parse_fraction(value: &str) -> Result<f32, String> {
     }
 }
 
+/// Our public address and the key of the links we put in messages (the API verifies what the
+/// worker signs, so both read the same variables).
+#[derive(Debug, Clone, Args)]
+pub struct PublicLinksArgs {
+    /// The public URL of the API, as providers and recipients reach it (unsubscribe links,
+    /// provider status callbacks).
+    #[arg(
+        long = "public-base-url",
+        env = "PUBLIC_BASE_URL",
+        value_name = "PUBLIC_BASE_URL",
+        default_value = "http://localhost:8080"
+    )]
+    pub public_base_url: String,
+    /// Key that signs unsubscribe links (required in production; rotating it breaks the links
+    /// already sent, so keep it stable).
+    #[arg(long = "unsubscribe-secret", env = "UNSUBSCRIBE_SECRET", value_name = "UNSUBSCRIBE_SECRET", value_parser = parse_secret, hide_env_values = true)]
+    pub unsubscribe_secret: Option<SecretString>,
+}
+
+impl PublicLinksArgs {
+    /// The validated base URL (no trailing slash) and signing secret; `None` (the development
+    /// key) only outside production.
+    pub fn resolve(
+        &self,
+        environment: Environment,
+    ) -> Result<(String, Option<SecretString>), ConfigError> {
+        let url =
+            url::Url::parse(self.public_base_url.trim()).map_err(|e| ConfigError::Invalid {
+                var: "PUBLIC_BASE_URL",
+                reason: format!("not a URL ({e})"),
+            })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ConfigError::Invalid {
+                var: "PUBLIC_BASE_URL",
+                reason: format!("expected an http(s) URL, got scheme '{}'", url.scheme()),
+            });
+        }
+        let secret = match (&self.unsubscribe_secret, environment) {
+            (Some(secret), _) => Some(secret.clone()),
+            (None, Environment::Development) => None,
+            (None, Environment::Production) => {
+                return Err(ConfigError::Missing {
+                    var: "UNSUBSCRIBE_SECRET",
+                    hint: "set a long random secret to sign unsubscribe links",
+                });
+            }
+        };
+        Ok((url.as_str().trim_end_matches('/').to_owned(), secret))
+    }
+}
+
 /// The groups every service binary reads.
 #[derive(Debug, Clone, Args)]
 pub struct CommonArgs {

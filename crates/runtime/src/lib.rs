@@ -9,6 +9,7 @@ pub mod shutdown;
 pub mod telemetry;
 
 pub use config::{
-    CommonArgs, ConfigError, DatabaseArgs, Environment, MetricsArgs, RedisArgs, TelemetryArgs,
+    CommonArgs, ConfigError, DatabaseArgs, Environment, MetricsArgs, PublicLinksArgs, RedisArgs,
+    TelemetryArgs,
 };
 pub use shutdown::Shutdown;

@@ -265,6 +265,7 @@ mod tests {
                 "credit_reset",
                 "daily_metrics",
                 "enrichment",
+                "outreach",
                 "retention_cleanup"
             ]
         );

@@ -56,12 +56,7 @@ async fn sigterm_stops_the_scheduler_with_status_zero(pool: PgPool) {
         .filter(|l| l.contains("schedule disabled"))
         .collect();
     assert_eq!(disabled.len(), 4, "{logs}");
-    for name in [
-        "outreach",
-        "reply_recovery",
-        "pattern_learning",
-        "pattern_backfill",
-    ] {
+    for name in ["reply_recovery", "pattern_learning", "pattern_backfill"] {
         assert!(
             disabled
                 .iter()

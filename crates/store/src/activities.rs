@@ -72,10 +72,21 @@ pub async fn insert(
     client_id: Uuid,
     a: &NewActivity,
 ) -> Result<Activity, StoreError> {
+    insert_with_snapshot(db, client_id, a, None).await
+}
+
+/// Appends an activity with the content it carried (`content_snapshot`: subject, preview, word
+/// count, cta type) and answers it.
+pub async fn insert_with_snapshot(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    a: &NewActivity,
+    content_snapshot: Option<&serde_json::Value>,
+) -> Result<Activity, StoreError> {
     Ok(sqlx::query_as::<_, Activity>(
         "INSERT INTO activities (id, client_id, campaign_id, lead_id, channel, action, provider_message_id,
-                sequence_step, subject, content_preview, intent, metadata, led_to_booking)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                sequence_step, subject, content_preview, intent, metadata, led_to_booking, content_snapshot)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          RETURNING id, client_id, campaign_id, lead_id, channel, action, provider_message_id, metadata,
                    sequence_step, subject, content_preview, intent, created_at",
     )
@@ -92,6 +103,7 @@ pub async fn insert(
     .bind(&a.intent)
     .bind(&a.metadata)
     .bind(a.led_to_booking)
+    .bind(content_snapshot)
     .fetch_one(db)
     .await?)
 }

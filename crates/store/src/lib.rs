@@ -17,6 +17,8 @@ pub mod meetings;
 pub mod memberships;
 pub mod migrate;
 pub mod onboarding_jobs;
+pub mod outreach;
+pub mod outreach_approvals;
 pub mod pipeline;
 pub mod pool;
 pub mod replies;

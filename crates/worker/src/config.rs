@@ -3,9 +3,11 @@
 use std::time::Duration;
 
 use agency_engine::jobs::Lane;
-use agency_providers::{ProvidersConfig, ProvidersConfigError, WebsiteReaderConfig};
+use agency_providers::{
+    OutreachConfig, ProvidersConfig, ProvidersConfigError, WebsiteReaderConfig,
+};
 use agency_runtime::config::Environment;
-use agency_runtime::{CommonArgs, MetricsArgs};
+use agency_runtime::{CommonArgs, MetricsArgs, PublicLinksArgs};
 use clap::{Args, Parser};
 
 /// Configuration of `agency-worker`; `--help` lists every variable.
@@ -34,6 +36,13 @@ pub struct WorkerConfig {
     /// Shared settings: database, Redis, telemetry.
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Email (Resend), SMS (Twilio) and voice (Vapi) senders (a channel without its key runs
+    /// as the sandbox).
+    #[command(flatten)]
+    pub outreach: OutreachConfig,
+    /// Public URL and unsubscribe-link key (`PUBLIC_BASE_URL`, `UNSUBSCRIBE_SECRET`).
+    #[command(flatten)]
+    pub links: PublicLinksArgs,
 }
 
 /// Job-queue settings of a worker process.
@@ -103,10 +112,11 @@ impl WorkerConfig {
     /// Checks the provider settings: cross-field rules, and production's refusal of sandbox
     /// providers unless `ALLOW_SANDBOX_IN_PRODUCTION=true` (the error names the variables).
     pub fn validate_providers(&self) -> Result<(), ProvidersConfigError> {
-        self.providers.validate(
-            self.common.environment == Environment::Production,
-            self.allow_sandbox_in_production,
-        )
+        let production = self.common.environment == Environment::Production;
+        self.providers
+            .validate(production, self.allow_sandbox_in_production)?;
+        self.outreach
+            .validate(production, self.allow_sandbox_in_production)
     }
 
     /// Builds the website reader (production refuses private addresses, and the sandbox

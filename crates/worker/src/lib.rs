@@ -11,6 +11,7 @@ use std::time::Duration;
 use agency_cache::FallbackCache;
 use agency_engine::ai::{AiGate, AiSettings};
 use agency_engine::jobs::handlers;
+use agency_engine::outreach::{Links, OutreachEnv};
 use agency_engine::{EngineSettings, Providers, Services};
 use agency_providers::{EnrichmentProviders, HttpSettings, ProvidersConfigError};
 use agency_runtime::Shutdown;
@@ -63,6 +64,24 @@ pub fn build_providers(cfg: &WorkerConfig) -> Result<EnrichmentProviders, Provid
     Ok(providers)
 }
 
+/// The email, SMS and voice senders (real where a key is set, sandbox only where allowed) and
+/// the public links `send_outreach` runs with.
+pub fn outreach_env(cfg: &WorkerConfig) -> Result<OutreachEnv, ProvidersConfigError> {
+    cfg.validate_providers()?;
+    let providers = cfg.outreach.build(&HttpSettings::default())?;
+    let (base, secret) =
+        cfg.links
+            .resolve(cfg.common.environment)
+            .map_err(|e| ProvidersConfigError::Invalid {
+                var: "UNSUBSCRIBE_SECRET",
+                reason: e.to_string(),
+            })?;
+    Ok(OutreachEnv {
+        providers,
+        links: Links::configured(&base, secret),
+    })
+}
+
 /// The worker's [`Services`]: `pool` and `cache` with the providers `cfg` configures (real
 /// where a key is set, sandbox twins only where allowed; see [`build_providers`]).
 pub fn build_services(
@@ -78,7 +97,8 @@ pub fn build_services(
     let ai = AiGate::new(model, AiSettings::from_config(&cfg.providers.ai)?);
     let providers = Providers::new(build_providers(cfg)?)
         .with_ai(ai)
-        .with_website(cfg.website_reader()?);
+        .with_website(cfg.website_reader()?)
+        .with_outreach(outreach_env(cfg)?);
     let settings = EngineSettings {
         production: cfg.common.environment == Environment::Production,
     };

@@ -16,6 +16,7 @@ pub mod me;
 pub mod meetings;
 pub mod members;
 pub mod onboarding;
+pub mod outreach;
 pub mod pipeline;
 pub mod replies;
 pub mod reports;
@@ -47,6 +48,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(reports::router())
         .merge(replies::router())
         .merge(meetings::router())
+        .merge(outreach::router())
+}
+
+/// Public routes outside `/api/v1` that take no access token (their own credential is in the
+/// path): the one-click unsubscribe `/u/{token}`.
+pub fn public_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().merge(outreach::public_router())
 }
 
 /// Lifts the JSON body limit (`MAX_BODY_BYTES`) for the routes of `router`, leaving only the

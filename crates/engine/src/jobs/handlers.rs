@@ -22,6 +22,8 @@ pub fn registry() -> Registry {
     crate::onboarding::register(&mut r);
     // The daily metrics snapshot (refresh_report) of the admin console.
     crate::admin::register(&mut r);
+    // Outreach: send_outreach (with the Services' senders) and the hourly outreach_sweep.
+    crate::outreach::jobs::register(&mut r);
     r
 }
 

@@ -115,6 +115,21 @@ impl fmt::Debug for ProviderHttp {
     }
 }
 
+/// Reads a refused answer (provider, status, body) into a more precise error, or `None`.
+pub type ClassifyRefusal = fn(Provider, u16, &[u8]) -> Option<ProviderError>;
+
+/// Per-call options of [`ProviderHttp::execute_with`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallOptions {
+    /// The call acts (sends a message, places a call) and carries no idempotency key: after a
+    /// timeout or a dropped connection it is not repeated, because the provider may have acted
+    /// (connect failures, 429 and 5xx answers are still retried: nothing was done).
+    pub at_most_once: bool,
+    /// Reads a refused answer (4xx other than 401/402/403/404/408/429: status and body) into a
+    /// more precise error, e.g. [`ProviderError::Undeliverable`]; `None` keeps `Rejected`.
+    pub classify: Option<ClassifyRefusal>,
+}
+
 /// Longest provider message kept in `ProviderError::Rejected`.
 const MAX_MESSAGE_CHARS: usize = 200;
 
@@ -233,9 +248,71 @@ impl ProviderHttp {
         }
     }
 
+    /// POSTs `body` as JSON with extra `headers` (e.g. `Idempotency-Key`) and `options`, and
+    /// decodes the JSON answer into `T`.
+    pub async fn post_json_with<B, T>(
+        &self,
+        url: &Url,
+        auth: Auth<'_>,
+        body: &B,
+        headers: &[(&'static str, &str)],
+        options: CallOptions,
+    ) -> Result<T, ProviderError>
+    where
+        B: Serialize + ?Sized + Sync,
+        T: DeserializeOwned,
+    {
+        let bytes = self
+            .execute_with(
+                || {
+                    let mut builder = self.client.post(url.clone()).json(body);
+                    for (name, value) in headers {
+                        builder = builder.header(*name, *value);
+                    }
+                    auth.apply(builder, self.provider)
+                },
+                options,
+            )
+            .await?;
+        decode_json(self.provider, &bytes)
+    }
+
+    /// POSTs `form` as `application/x-www-form-urlencoded` (repeated keys allowed) with
+    /// `options`, and decodes the JSON answer into `T`.
+    pub async fn post_form<T>(
+        &self,
+        url: &Url,
+        auth: Auth<'_>,
+        form: &[(&str, &str)],
+        options: CallOptions,
+    ) -> Result<T, ProviderError>
+    where
+        T: DeserializeOwned,
+    {
+        let bytes = self
+            .execute_with(
+                || auth.apply(self.client.post(url.clone()).form(form), self.provider),
+                options,
+            )
+            .await?;
+        decode_json(self.provider, &bytes)
+    }
+
     /// Runs a request built by `build` (called once per attempt) through the breaker and the
     /// retry loop; returns the body of a 2xx response.
     pub async fn execute<F>(&self, build: F) -> Result<Vec<u8>, ProviderError>
+    where
+        F: Fn() -> Result<reqwest::RequestBuilder, ProviderError>,
+    {
+        self.execute_with(build, CallOptions::default()).await
+    }
+
+    /// Like [`execute`](Self::execute), with per-call retry and error-reading options.
+    pub async fn execute_with<F>(
+        &self,
+        build: F,
+        options: CallOptions,
+    ) -> Result<Vec<u8>, ProviderError>
     where
         F: Fn() -> Result<reqwest::RequestBuilder, ProviderError>,
     {
@@ -245,7 +322,7 @@ impl ProviderHttp {
                 retry_in,
             });
         }
-        let result = self.attempts(&build).await;
+        let result = self.attempts(&build, options).await;
         match &result {
             Err(e) if e.is_transient() => self.breaker.record_failure(),
             // Any other answer means the provider is up (even a 401 or 404).
@@ -254,7 +331,7 @@ impl ProviderHttp {
         result
     }
 
-    async fn attempts<F>(&self, build: &F) -> Result<Vec<u8>, ProviderError>
+    async fn attempts<F>(&self, build: &F, options: CallOptions) -> Result<Vec<u8>, ProviderError>
     where
         F: Fn() -> Result<reqwest::RequestBuilder, ProviderError>,
     {
@@ -268,7 +345,10 @@ impl ProviderHttp {
             let response = match outcome {
                 Ok(response) => response,
                 Err(e) => {
-                    let retryable = e.is_connect() || e.is_timeout() || e.is_request();
+                    // A request that may have reached the provider is retried only when a
+                    // repeat cannot act twice (an idempotency key, or a read-only call).
+                    let retryable = e.is_connect()
+                        || (!options.at_most_once && (e.is_timeout() || e.is_request()));
                     let message = e.without_url().to_string();
                     if retryable && !last {
                         self.pause(attempt, None, &message).await;
@@ -287,7 +367,7 @@ impl ProviderHttp {
                     Ok(body) => return Ok(body.to_vec()),
                     Err(e) => {
                         let message = e.without_url().to_string();
-                        if !last {
+                        if !last && !options.at_most_once {
                             self.pause(attempt, None, &message).await;
                             continue;
                         }
@@ -336,6 +416,9 @@ impl ProviderHttp {
                         .await
                         .map(|b| b.to_vec())
                         .unwrap_or_default();
+                    if let Some(err) = options.classify.and_then(|f| f(provider, status, &body)) {
+                        return Err(err);
+                    }
                     return Err(ProviderError::Rejected {
                         provider,
                         status,
@@ -391,7 +474,7 @@ pub fn decode_json<T: DeserializeOwned>(
 
 /// The provider's short error text from a JSON body (`error`, `message`, `status_message`),
 /// truncated; empty when there is none.
-fn provider_message(body: &[u8]) -> String {
+pub(crate) fn provider_message(body: &[u8]) -> String {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
         return String::new();
     };
