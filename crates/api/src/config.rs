@@ -4,6 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use agency_engine::inbound::receive::{WebhookSecrets, WebhooksConfig};
 use agency_runtime::{CommonArgs, ConfigError};
 use clap::Parser;
 use secrecy::{ExposeSecret, SecretString};
@@ -91,6 +92,9 @@ pub struct ApiConfig {
         default_value_t = 60
     )]
     pub user_cache_ttl_secs: u64,
+    /// Provider webhook secrets and the public base URL.
+    #[command(flatten)]
+    pub webhooks: WebhooksConfig,
     /// Shared settings: database, Redis, telemetry.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -156,7 +160,12 @@ impl ApiConfig {
                 reason: "must be positive".into(),
             });
         }
+        let webhooks = self.webhooks.secrets().map_err(|e| ConfigError::Invalid {
+            var: e.var,
+            reason: e.reason,
+        })?;
         Ok(ApiSettings {
+            webhooks,
             auth: AuthSettings {
                 jwt_secret,
                 jwks_url,
@@ -263,6 +272,8 @@ pub struct ApiSettings {
     pub import_timeout: Duration,
     /// How long a signed-in user's row is remembered in-process (zero: not at all).
     pub user_cache_ttl: Duration,
+    /// Provider webhook secrets (a provider without one has its webhooks refused).
+    pub webhooks: WebhookSecrets,
 }
 
 impl ApiSettings {
@@ -278,6 +289,7 @@ impl ApiSettings {
             request_timeout: Duration::from_secs(30),
             import_timeout: Duration::from_secs(300),
             user_cache_ttl: Duration::from_secs(60),
+            webhooks: WebhookSecrets::default(),
         }
     }
 }

@@ -46,9 +46,11 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The full document (static parts and every registered route).
+/// The full document (static parts, every registered route and the provider webhooks).
 pub fn document() -> Document {
-    crate::routes::router().into_openapi()
+    let mut doc = crate::routes::router().into_openapi();
+    doc.merge(crate::routes::webhooks::router().into_openapi());
+    doc
 }
 
 const DOCS_HTML: &str = r#"<!doctype html>

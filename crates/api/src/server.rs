@@ -55,7 +55,11 @@ pub fn build_router(state: AppState) -> Router {
         state.services.pool.clone(),
         state.services.cache.clone(),
     );
-    let (api, document) = routes::router().split_for_parts();
+    let (api, mut document) = routes::router().split_for_parts();
+    // Provider webhooks: outside the bearer authentication (each checks its signature).
+    let (hooks, hooks_document) = routes::webhooks::router().split_for_parts();
+    document.merge(hooks_document);
+    let hooks = hooks.layer(DefaultBodyLimit::max(settings.max_body_bytes));
     let api = api
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -64,6 +68,7 @@ pub fn build_router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(settings.max_body_bytes));
     let app = Router::new()
         .merge(api)
+        .merge(hooks)
         .merge(openapi::router(document))
         .fallback(route_not_found)
         .with_state(state)

@@ -7,6 +7,7 @@
 mod enum_macro;
 
 pub mod allocation;
+pub mod calendar;
 pub mod campaign;
 pub mod channel;
 pub mod classifier;

@@ -17,6 +17,7 @@ pub mod person;
 pub mod provider;
 pub mod sandbox;
 pub mod seo;
+pub mod webhooks;
 
 pub use apify::Apify;
 pub use apollo::Apollo;

@@ -6,6 +6,7 @@
 
 pub mod admin_jobs;
 pub mod admin_suppression;
+pub mod admin_webhooks;
 pub mod campaigns;
 pub mod clients;
 pub mod import;
@@ -16,6 +17,7 @@ pub mod members;
 pub mod pipeline;
 pub mod replies;
 pub mod resources;
+pub mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa::OpenApi;
@@ -32,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(members::router())
         .merge(admin_suppression::router())
         .merge(admin_jobs::router())
+        .merge(admin_webhooks::router())
         .merge(campaigns::router())
         .merge(leads::router())
         .merge(import::router())

@@ -18,6 +18,8 @@ pub fn registry() -> Registry {
     crate::pipeline::jobs::register(&mut r);
     // Scheduled safety nets built in this release: enrichment_sweep, credit_reset.
     crate::scheduled::register(&mut r);
+    // Inbound webhooks: process_webhook_event.
+    crate::inbound::register(&mut r);
     r
 }
 
