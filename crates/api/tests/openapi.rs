@@ -9,6 +9,8 @@ use serde_json::Value;
 /// Routes the API must serve (method, path template as documented).
 const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/me"),
+    ("get", "/api/v1/reports/clients/{client_id}/ai-spend"),
+    ("get", "/api/v1/admin/costs/ai"),
     ("post", "/api/v1/clients"),
     ("get", "/api/v1/clients/{client_id}"),
     ("put", "/api/v1/clients/{client_id}"),

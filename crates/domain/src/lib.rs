@@ -6,6 +6,7 @@
 
 mod enum_macro;
 
+pub mod ai;
 pub mod allocation;
 pub mod calendar;
 pub mod campaign;
@@ -13,6 +14,7 @@ pub mod channel;
 pub mod classifier;
 pub mod client;
 pub mod email;
+pub mod generated;
 pub mod hours;
 pub mod ids;
 pub mod intent;
@@ -32,6 +34,7 @@ pub mod tier;
 pub mod web_domain;
 pub mod webhook;
 
+pub use ai::{AiPurpose, ModelPrice};
 pub use allocation::{AllocationError, ChannelAllocation, RawAllocation};
 pub use campaign::{CampaignStatus, IllegalTransition};
 pub use channel::Channel;

@@ -3,6 +3,7 @@
 //! [`pipeline`] (enrich, score, allocate), [`scheduled`] sweeps, and the [`jobs`] system that
 //! runs their handlers. `docs/features.md` says where a new feature's parts go.
 
+pub mod ai;
 pub mod campaigns;
 pub mod error;
 pub mod import;

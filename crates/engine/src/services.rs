@@ -10,6 +10,7 @@ use agency_providers::EnrichmentProviders;
 use agency_store::PgPool;
 use chrono::{DateTime, Utc};
 
+use crate::ai::AiGate;
 use crate::pipeline::Waterfall;
 
 /// The explicit dependencies of the engine. Cheap to clone (every part is shared).
@@ -78,14 +79,24 @@ impl Services {
 pub struct Providers {
     /// The enrichment waterfall (Apollo -> Apify -> Clay, DataForSEO).
     pub enrichment: Waterfall,
+    /// The one door to Claude (spend gate over the configured model).
+    pub ai: Arc<AiGate>,
 }
 
 impl Providers {
     /// Providers over the configured enrichment adapters.
+    /// The AI gate is the sandbox until [`Providers::with_ai`] sets the configured one.
     pub fn new(enrichment: EnrichmentProviders) -> Self {
         Self {
             enrichment: Waterfall::new(enrichment),
+            ai: Arc::new(AiGate::sandbox()),
         }
+    }
+
+    /// The same providers with `ai` as the AI gate (built from `AiConfig` by the binary).
+    pub fn with_ai(mut self, ai: AiGate) -> Self {
+        self.ai = Arc::new(ai);
+        self
     }
 
     /// Sandbox twins of every provider, their made-up data anchored on `now`'s date.

@@ -13,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::apify::{APIFY_DEFAULT_BASE_URL, Apify};
 use crate::apollo::{APOLLO_DEFAULT_BASE_URL, Apollo};
+use crate::claude::AiConfig;
 use crate::clay::{CLAY_DEFAULT_BASE_URL, Clay};
 use crate::dataforseo::{DATAFORSEO_DEFAULT_BASE_URL, DataForSeo};
 use crate::error::ProviderError;
@@ -56,6 +57,9 @@ pub enum ProvidersConfigError {
         /// The variables that would avoid the sandbox (keys to set, or `PROVIDERS_SANDBOX`).
         vars: Vec<&'static str>,
     },
+    /// The AI settings are unusable.
+    #[error(transparent)]
+    Ai(#[from] crate::claude::AiConfigError),
 }
 
 fn parse_secret(value: &str) -> Result<SecretString, String> {
@@ -109,6 +113,9 @@ pub struct ProvidersConfig {
     /// Use the sandbox for every enrichment provider even when keys are set.
     #[arg(long = "providers-sandbox", env = "PROVIDERS_SANDBOX", value_name = "PROVIDERS_SANDBOX", default_value_t = false, action = clap::ArgAction::Set)]
     pub force_sandbox: bool,
+    /// Claude: key, models per purpose, prices and caps.
+    #[command(flatten)]
+    pub ai: AiConfig,
 }
 
 impl Default for ProvidersConfig {
@@ -126,6 +133,7 @@ impl Default for ProvidersConfig {
             dataforseo_password: None,
             dataforseo_base_url: DATAFORSEO_DEFAULT_BASE_URL.to_owned(),
             force_sandbox: false,
+            ai: AiConfig::default(),
         }
     }
 }

@@ -1,10 +1,10 @@
-//! `Provider`: the closed set of outbound data providers, with their stable names.
+//! `Provider`: the closed set of outbound providers, with their stable names.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// An enrichment or SEO data provider.
+/// An outbound provider (enrichment, SEO data, AI).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Provider {
@@ -16,6 +16,8 @@ pub enum Provider {
     Clay,
     /// DataForSEO Labs and Backlinks (SEO facts).
     DataForSeo,
+    /// Anthropic's Messages API (Claude).
+    Anthropic,
 }
 
 impl Provider {
@@ -26,6 +28,7 @@ impl Provider {
             Provider::Apify => "apify",
             Provider::Clay => "clay",
             Provider::DataForSeo => "dataforseo",
+            Provider::Anthropic => "anthropic",
         }
     }
 }

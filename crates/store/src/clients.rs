@@ -266,3 +266,26 @@ pub async fn update_icp(
     .await?
     .ok_or(StoreError::NotFound)
 }
+
+/// A client's AI budget and the timezone its budget days follow.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct AiBudget {
+    /// IANA timezone name.
+    pub timezone: String,
+    /// Daily AI budget in AUD.
+    pub daily_ai_budget_aud: Decimal,
+}
+
+/// The AI budget of the live client `client_id`.
+pub async fn ai_budget(
+    db: impl sqlx::PgExecutor<'_>,
+    client_id: ClientId,
+) -> Result<AiBudget, StoreError> {
+    sqlx::query_as::<_, AiBudget>(
+        "SELECT timezone, daily_ai_budget_aud FROM clients WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(client_id.into_uuid())
+    .fetch_optional(db)
+    .await?
+    .ok_or(StoreError::NotFound)
+}

@@ -3,6 +3,7 @@
 //! takes the tenant's `ClientId` first; nothing here decides business rules.
 
 pub mod activities;
+pub mod ai_usage;
 pub mod audit;
 pub mod call_slots;
 pub mod campaigns;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agency_cache::FallbackCache;
+use agency_engine::ai::{AiGate, AiSettings};
 use agency_engine::jobs::handlers;
 use agency_engine::{EngineSettings, Providers, Services};
 use agency_providers::{EnrichmentProviders, HttpSettings, ProvidersConfigError};
@@ -69,7 +70,13 @@ pub fn build_services(
     pool: PgPool,
     cache: Arc<FallbackCache>,
 ) -> Result<Services, ProvidersConfigError> {
-    let providers = Providers::new(build_providers(cfg)?);
+    let production = cfg.common.environment == Environment::Production;
+    cfg.providers
+        .ai
+        .validate(production, cfg.allow_sandbox_in_production)?;
+    let model = cfg.providers.ai.build(&HttpSettings::default())?;
+    let ai = AiGate::new(model, AiSettings::from_config(&cfg.providers.ai)?);
+    let providers = Providers::new(build_providers(cfg)?).with_ai(ai);
     let settings = EngineSettings {
         production: cfg.common.environment == Environment::Production,
     };

@@ -7,6 +7,7 @@
 pub mod admin_jobs;
 pub mod admin_suppression;
 pub mod admin_webhooks;
+pub mod ai_spend;
 pub mod campaigns;
 pub mod clients;
 pub mod import;
@@ -40,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(import::router())
         .merge(pipeline::router())
         .merge(resources::router())
+        .merge(ai_spend::router())
         .merge(replies::router())
         .merge(meetings::router())
 }

@@ -1,6 +1,6 @@
 //! The HTTP foundation every adapter uses: one `reqwest::Client` per provider with connect and
 //! request timeouts, bounded retries on 429/5xx/408/connection errors (exponential backoff with
-//! jitter, honouring `Retry-After`), a circuit breaker, secret-bearing auth headers marked
+//! jitter, honouring `Retry-After` on 429 and 5xx), a circuit breaker, secret-bearing auth headers marked
 //! sensitive, and typed errors. URLs are stripped from transport errors (they may carry tokens).
 
 mod breaker;
@@ -186,8 +186,30 @@ impl ProviderHttp {
         B: Serialize + ?Sized + Sync,
         T: DeserializeOwned,
     {
+        self.post_json_with_headers(url, auth, &[], body).await
+    }
+
+    /// Like [`post_json`](Self::post_json), with extra (non-secret) request headers such as
+    /// an API version.
+    pub async fn post_json_with_headers<B, T>(
+        &self,
+        url: &Url,
+        auth: Auth<'_>,
+        headers: &[(&'static str, &str)],
+        body: &B,
+    ) -> Result<T, ProviderError>
+    where
+        B: Serialize + ?Sized + Sync,
+        T: DeserializeOwned,
+    {
         let bytes = self
-            .execute(|| auth.apply(self.client.post(url.clone()).json(body), self.provider))
+            .execute(|| {
+                let mut builder = self.client.post(url.clone()).json(body);
+                for (name, value) in headers {
+                    builder = builder.header(*name, *value);
+                }
+                auth.apply(builder, self.provider)
+            })
             .await?;
         decode_json(self.provider, &bytes)
     }
@@ -282,11 +304,7 @@ impl ProviderHttp {
                 402 => return Err(ProviderError::QuotaExhausted { provider }),
                 404 => return Err(ProviderError::NotFound { provider }),
                 429 => {
-                    let retry_after = response
-                        .headers()
-                        .get(RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+                    let retry_after = retry_after(&response);
                     let wait_ok = retry_after.is_none_or(|d| d <= self.retry.max_retry_after);
                     if !last && wait_ok {
                         self.pause(attempt, retry_after, "HTTP 429").await;
@@ -298,8 +316,12 @@ impl ProviderHttp {
                     });
                 }
                 408 | 500..=599 => {
+                    // 503 and Anthropic's 529 (overloaded) may say how long to wait.
+                    let retry_after =
+                        retry_after(&response).filter(|d| *d <= self.retry.max_retry_after);
                     if !last {
-                        self.pause(attempt, None, &format!("HTTP {status}")).await;
+                        self.pause(attempt, retry_after, &format!("HTTP {status}"))
+                            .await;
                         continue;
                     }
                     return Err(ProviderError::Upstream {
@@ -335,6 +357,15 @@ impl ProviderHttp {
         );
         tokio::time::sleep(delay).await;
     }
+}
+
+/// The response's `Retry-After` as a delay, when present and readable.
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, chrono::Utc::now()))
 }
 
 /// Decodes JSON into `T`; a failure names the JSON path and error kind, never the values.
