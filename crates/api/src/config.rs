@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use agency_domain::{Aud, PlanPrices};
 use agency_engine::admin::AdminSettings;
+use agency_engine::inbound::receive::{WebhookSecrets, WebhooksConfig};
 use agency_engine::outreach::Links;
 use agency_runtime::{CommonArgs, ConfigError, PublicLinksArgs};
 use clap::Parser;
@@ -94,6 +95,9 @@ pub struct ApiConfig {
         default_value_t = 60
     )]
     pub user_cache_ttl_secs: u64,
+    /// Provider webhook secrets and the public base URL.
+    #[command(flatten)]
+    pub webhooks: WebhooksConfig,
     /// Shared settings: database, Redis, telemetry.
     /// Admin console: plan prices and alert thresholds.
     #[command(flatten)]
@@ -264,7 +268,12 @@ impl ApiConfig {
                 reason: "must be positive".into(),
             });
         }
+        let webhooks = self.webhooks.secrets().map_err(|e| ConfigError::Invalid {
+            var: e.var,
+            reason: e.reason,
+        })?;
         Ok(ApiSettings {
+            webhooks,
             auth: AuthSettings {
                 jwt_secret,
                 jwks_url,
@@ -380,6 +389,8 @@ pub struct ApiSettings {
     pub admin: AdminSettings,
     /// Where our public routes live and the key unsubscribe links are signed with.
     pub links: Links,
+    /// Provider webhook secrets (a provider without one has its webhooks refused).
+    pub webhooks: WebhookSecrets,
 }
 
 impl ApiSettings {
@@ -397,6 +408,7 @@ impl ApiSettings {
             user_cache_ttl: Duration::from_secs(60),
             admin: AdminSettings::default(),
             links: Links::configured("http://localhost:8080", None),
+            webhooks: WebhookSecrets::default(),
         }
     }
 }

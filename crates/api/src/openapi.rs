@@ -46,10 +46,11 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The full document (static parts and every registered route).
+/// The full document (static parts, every registered route and the provider webhooks).
 pub fn document() -> Document {
     let mut document = crate::routes::router().into_openapi();
     document.merge(crate::routes::public_router().into_openapi());
+    document.merge(crate::routes::webhooks::router().into_openapi());
     document
 }
 

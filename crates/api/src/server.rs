@@ -58,6 +58,10 @@ pub fn build_router(state: AppState) -> Router {
     let (api, mut document) = routes::router().split_for_parts();
     let (public, public_document) = routes::public_router().split_for_parts();
     document.merge(public_document);
+    // Provider webhooks: outside the bearer authentication (each checks its signature).
+    let (hooks, hooks_document) = routes::webhooks::router().split_for_parts();
+    document.merge(hooks_document);
+    let hooks = hooks.layer(DefaultBodyLimit::max(settings.max_body_bytes));
     let api = api
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -68,6 +72,7 @@ pub fn build_router(state: AppState) -> Router {
     let app = Router::new()
         .merge(api)
         .merge(public)
+        .merge(hooks)
         .merge(openapi::router(document))
         .fallback(route_not_found)
         .with_state(state)

@@ -109,6 +109,13 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/clients/{client_id}/meetings"),
     ("post", "/api/v1/clients/{client_id}/meetings"),
     ("post", "/api/v1/clients/{client_id}/meetings/{id}/cancel"),
+    // The webhook inbox and the provider webhooks.
+    ("get", "/api/v1/admin/webhook-events"),
+    ("post", "/api/v1/admin/webhook-events/{id}/replay"),
+    ("post", "/webhooks/twilio/sms"),
+    ("post", "/webhooks/twilio/status"),
+    ("post", "/webhooks/resend"),
+    ("post", "/webhooks/vapi"),
 ];
 
 fn operations(doc: &Value) -> Vec<(String, String)> {

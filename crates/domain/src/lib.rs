@@ -8,6 +8,7 @@ mod enum_macro;
 
 pub mod ai;
 pub mod allocation;
+pub mod calendar;
 pub mod campaign;
 pub mod channel;
 pub mod classifier;

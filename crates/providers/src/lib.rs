@@ -29,6 +29,7 @@ pub mod seo;
 pub mod standard_webhooks;
 pub mod twilio;
 pub mod vapi;
+pub mod webhooks;
 pub mod website;
 
 pub use apify::Apify;

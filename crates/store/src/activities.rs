@@ -164,3 +164,21 @@ pub async fn by_provider_message(
     .fetch_optional(db)
     .await?)
 }
+
+/// How many of the lead's activities have one of `actions`.
+pub async fn count_for_lead(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    lead_id: Uuid,
+    actions: &[&str],
+) -> Result<i64, StoreError> {
+    let actions: Vec<String> = actions.iter().map(|a| (*a).to_owned()).collect();
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM activities WHERE client_id = $1 AND lead_id = $2 AND action = ANY($3)",
+    )
+    .bind(client_id)
+    .bind(lead_id)
+    .bind(&actions)
+    .fetch_one(db)
+    .await?)
+}

@@ -537,3 +537,24 @@ pub async fn set_status(
     .await?;
     rows::touched(done)
 }
+
+/// Marks the lead's number as unable to receive SMS (a permanent carrier failure), keeping
+/// the first mark.
+pub async fn mark_phone_unusable(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    id: Uuid,
+    reason: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE leads SET phone_unusable_at = coalesce(phone_unusable_at, now()),
+                phone_unusable_reason = coalesce(phone_unusable_reason, $3), updated_at = now()
+          WHERE client_id = $1 AND id = $2",
+    )
+    .bind(client_id)
+    .bind(id)
+    .bind(reason)
+    .execute(db)
+    .await?;
+    Ok(())
+}

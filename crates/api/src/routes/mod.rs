@@ -7,6 +7,7 @@
 pub mod admin_console;
 pub mod admin_jobs;
 pub mod admin_suppression;
+pub mod admin_webhooks;
 pub mod ai_spend;
 pub mod campaigns;
 pub mod clients;
@@ -21,6 +22,7 @@ pub mod pipeline;
 pub mod replies;
 pub mod reports;
 pub mod resources;
+pub mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa::OpenApi;
@@ -38,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(admin_suppression::router())
         .merge(admin_jobs::router())
         .merge(admin_console::router())
+        .merge(admin_webhooks::router())
         .merge(campaigns::router())
         .merge(leads::router())
         .merge(import::router())

@@ -274,3 +274,85 @@ pub async fn apply_reply(
     }
     Ok(())
 }
+
+/// An inbound message to record as a reply.
+#[derive(Debug, Clone)]
+pub struct InboundMessage<'a> {
+    /// The inbox event it came from (a second run stores nothing).
+    pub event_id: Uuid,
+    /// Channel.
+    pub channel: Channel,
+    /// Sender (lowercased email or E.164 number).
+    pub sender: Sender<'a>,
+    /// The receiving address or number.
+    pub to: &'a str,
+    /// Email subject.
+    pub subject: Option<&'a str>,
+    /// Text.
+    pub content: &'a str,
+    /// Provider message id.
+    pub provider_message_id: Option<&'a str>,
+    /// Arrival time.
+    pub received_at: DateTime<Utc>,
+}
+
+/// Records an inbound message of the tenant `client_id`, in the caller's transaction: the
+/// reply matched to the lead by sender (unmatched when none), classified and applied. Answers
+/// `None` when this event's reply was stored before.
+pub async fn record_inbound(
+    conn: &mut PgConnection,
+    client_id: ClientId,
+    msg: &InboundMessage<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<ReplyId>, StoreError> {
+    let client = client_id.into_uuid();
+    let (email, phone) = match msg.sender {
+        Sender::Email(e) => (Some(e), None),
+        Sender::Phone(p) => (None, Some(p)),
+    };
+    let lead = leads::match_sender(&mut *conn, client, email, phone).await?;
+    let from = match msg.sender {
+        Sender::Email(e) | Sender::Phone(e) => e,
+    };
+    let Some(reply_id) = store::insert(
+        conn,
+        client_id,
+        &store::NewReply {
+            lead_id: lead.as_ref().map(|l| l.id.into()),
+            campaign_id: lead.as_ref().and_then(|l| l.campaign_id).map(Into::into),
+            webhook_event_id: Some(msg.event_id),
+            channel: msg.channel,
+            from_address: from.to_owned(),
+            to_address: Some(msg.to.to_owned()),
+            subject: msg.subject.map(str::to_owned),
+            content: msg.content.to_owned(),
+            provider_message_id: msg.provider_message_id.map(str::to_owned),
+            received_at: msg.received_at,
+        },
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let tz = agency_store::pipeline::client(&mut *conn, client)
+        .await
+        .ok()
+        .and_then(|c| agency_domain::hours::parse_timezone(&c.timezone))
+        .unwrap_or(agency_domain::hours::DEFAULT_TIMEZONE);
+    let today = now.with_timezone(&tz).date_naive();
+    let class = classify_reply(client_id, msg.channel, msg.content, today).await;
+    apply_reply(
+        conn,
+        client_id,
+        reply_id,
+        lead.as_ref(),
+        msg.channel,
+        msg.sender.clone(),
+        &class,
+        msg.content,
+        tz,
+        now,
+    )
+    .await?;
+    Ok(Some(reply_id))
+}

@@ -24,6 +24,8 @@ pub fn registry() -> Registry {
     crate::admin::register(&mut r);
     // Outreach: send_outreach (with the Services' senders) and the hourly outreach_sweep.
     crate::outreach::jobs::register(&mut r);
+    // Inbound webhooks: process_webhook_event.
+    crate::inbound::register(&mut r);
     r
 }
 

@@ -1,0 +1,187 @@
+//! Applying Resend events (`{type, created_at, data}`): delivery, delay, open and click become
+//! activities on the emailed lead (found by the message id the sender recorded); a permanent
+//! bounce marks the lead bounced and suppresses the address; a complaint unsubscribes the lead
+//! and suppresses the address; `email.received` becomes a reply of the tenant owning the
+//! receiving domain, matched to the lead by the sender's address. `email.sent` is recorded by
+//! the sender itself and ignored here.
+
+use agency_domain::{ActivityAction, Channel, ClientId, Email, LeadStatus, ResourceKind};
+use agency_store::activities::{self, NewActivity};
+use agency_store::webhook_events::WebhookEvent;
+use agency_store::{StoreError, leads, pipeline, suppression};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+
+use super::process::Outcome;
+use super::replies::{InboundMessage, Sender, record_inbound};
+
+/// The bare address of `Name <addr@x>` or `addr@x`, validated and lowercased.
+pub fn address(text: &str) -> Option<Email> {
+    let inner = match (text.rfind('<'), text.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &text[a + 1..b],
+        _ => text,
+    };
+    Email::parse(inner.trim()).ok()
+}
+
+fn recipients(data: &Value) -> Vec<Email> {
+    match data.get("to") {
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(address)
+            .collect(),
+        Some(Value::String(one)) => address(one).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Applies one Resend event.
+pub async fn apply(conn: &mut PgConnection, event: &WebhookEvent) -> Result<Outcome, StoreError> {
+    let body: Value = serde_json::from_slice(&event.raw_body).unwrap_or(Value::Null);
+    let kind = body.get("type").and_then(Value::as_str).unwrap_or_default();
+    let data = body.get("data").cloned().unwrap_or(Value::Null);
+    let action = match kind {
+        "email.delivered" => ActivityAction::Delivered,
+        "email.delivery_delayed" => ActivityAction::DeliveryDelayed,
+        "email.opened" => ActivityAction::Opened,
+        "email.clicked" => ActivityAction::Clicked,
+        "email.bounced" => ActivityAction::Bounced,
+        "email.complained" => ActivityAction::Complained,
+        "email.received" => return received(conn, event, &data).await,
+        "email.sent" => return Ok(Outcome::ignored("sends are recorded by the sender")),
+        other => {
+            return Ok(Outcome::ignored(format!(
+                "event type {other} is not acted on"
+            )));
+        }
+    };
+    delivery_event(conn, kind, action, &data).await
+}
+
+async fn delivery_event(
+    conn: &mut PgConnection,
+    kind: &str,
+    action: ActivityAction,
+    data: &Value,
+) -> Result<Outcome, StoreError> {
+    let email_id = data
+        .get("email_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let bounce_type = data.pointer("/bounce/type").and_then(Value::as_str);
+    // A transient bounce (mailbox full, greylisting) is recorded but suppresses nothing.
+    let permanent_bounce =
+        action == ActivityAction::Bounced && !matches!(bounce_type, Some("Transient"));
+    let suppress_reason = match action {
+        ActivityAction::Bounced if permanent_bounce => Some("bounce"),
+        ActivityAction::Complained => Some("complaint"),
+        _ => None,
+    };
+    if let Some(reason) = suppress_reason {
+        // The address is suppressed for every client even when the message is unknown here.
+        for to in recipients(data) {
+            suppression::add_if_absent(conn, Some(to.as_str()), None, reason, "resend").await?;
+        }
+    }
+    let sent = if email_id.is_empty() {
+        None
+    } else {
+        activities::by_provider_message(&mut *conn, email_id).await?
+    };
+    let Some(sent) = sent else {
+        return Ok(match suppress_reason {
+            Some(_) => Outcome::Applied(None),
+            None => Outcome::ignored(format!("no message {email_id} was sent")),
+        });
+    };
+    let mut metadata = json!({"event": kind});
+    if let Some(link) = data.pointer("/click/link") {
+        metadata["link"] = link.clone();
+    }
+    if let Some(bounce) = data.get("bounce") {
+        metadata["bounce"] = bounce.clone();
+    }
+    activities::insert(
+        &mut *conn,
+        sent.client_id,
+        &NewActivity {
+            campaign_id: sent.campaign_id,
+            lead_id: sent.lead_id,
+            channel: Channel::Email.as_str().to_owned(),
+            action: action.as_str().to_owned(),
+            provider_message_id: Some(email_id.to_owned()),
+            sequence_step: sent.sequence_step,
+            subject: data
+                .get("subject")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            metadata,
+            ..NewActivity::default()
+        },
+    )
+    .await?;
+    let new_status = match action {
+        ActivityAction::Bounced if permanent_bounce => Some(LeadStatus::Bounced),
+        ActivityAction::Complained => Some(LeadStatus::Unsubscribed),
+        _ => None,
+    };
+    if let (Some(status), Some(lead)) = (new_status, sent.lead_id) {
+        leads::set_status(&mut *conn, sent.client_id, lead, status.as_str(), None).await?;
+    }
+    Ok(Outcome::Applied(Some(ClientId::from_uuid(sent.client_id))))
+}
+
+async fn received(
+    conn: &mut PgConnection,
+    event: &WebhookEvent,
+    data: &Value,
+) -> Result<Outcome, StoreError> {
+    let Some(from) = data.get("from").and_then(Value::as_str).and_then(address) else {
+        return Ok(Outcome::ignored(
+            "the sender's address is missing or invalid",
+        ));
+    };
+    let mut owner = None;
+    let mut receiving = None;
+    for to in recipients(data) {
+        if let Some(found) =
+            pipeline::resource_owner(&mut *conn, ResourceKind::EmailDomain.as_str(), to.domain())
+                .await?
+        {
+            owner = Some(found.0);
+            receiving = Some(to);
+            break;
+        }
+    }
+    let (Some(client), Some(to)) = (owner, receiving) else {
+        return Ok(Outcome::ignored("no client owns a receiving domain"));
+    };
+    let client = ClientId::from_uuid(client);
+    // The webhook carries metadata only; the text, when Resend includes it, is kept.
+    let content = data.get("text").and_then(Value::as_str).unwrap_or_default();
+    let received_at = data
+        .get("created_at")
+        .and_then(Value::as_str)
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(event.received_at);
+    record_inbound(
+        conn,
+        client,
+        &InboundMessage {
+            event_id: event.id,
+            channel: Channel::Email,
+            sender: Sender::Email(from.as_str()),
+            to: to.as_str(),
+            subject: data.get("subject").and_then(Value::as_str),
+            content,
+            provider_message_id: data.get("email_id").and_then(Value::as_str),
+            received_at,
+        },
+        Utc::now(),
+    )
+    .await?;
+    Ok(Outcome::Applied(Some(client)))
+}

@@ -1,0 +1,135 @@
+//! Applying Twilio events: an inbound SMS becomes a reply of the tenant owning the receiving
+//! number (matched to the lead by the sender's number); a status callback becomes an activity
+//! on the message's lead (`delivered`, or `failed` with the error code), and a permanent
+//! failure (unreachable handset, landline, invalid or non-mobile number) marks the lead's
+//! number unusable.
+
+use agency_domain::{ActivityAction, Channel, ClientId, Phone, ResourceKind};
+use agency_store::activities::{self, NewActivity};
+use agency_store::webhook_events::WebhookEvent;
+use agency_store::{StoreError, leads, pipeline};
+use chrono::Utc;
+use serde_json::json;
+use sqlx::PgConnection;
+
+use super::process::Outcome;
+use super::replies::{InboundMessage, Sender, record_inbound};
+
+/// Twilio error codes that mean the number can never receive SMS.
+pub const PERMANENT_ERROR_CODES: &[&str] = &[
+    "21211", // invalid 'To' number
+    "21214", // 'To' number cannot be reached
+    "21612", // cannot route to this number
+    "21614", // not a mobile number
+    "30003", // unreachable destination handset
+    "30005", // unknown destination handset
+    "30006", // landline or unreachable carrier
+];
+
+fn params(event: &WebhookEvent) -> Vec<(String, String)> {
+    agency_providers::webhooks::twilio::form_params(&event.raw_body).unwrap_or_default()
+}
+
+fn get<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// Applies one Twilio event.
+pub async fn apply(conn: &mut PgConnection, event: &WebhookEvent) -> Result<Outcome, StoreError> {
+    let p = params(event);
+    if event.provider_event_id.starts_with("sms:") {
+        inbound_sms(conn, event, &p).await
+    } else {
+        status(conn, &p).await
+    }
+}
+
+async fn inbound_sms(
+    conn: &mut PgConnection,
+    event: &WebhookEvent,
+    p: &[(String, String)],
+) -> Result<Outcome, StoreError> {
+    let (Some(from), Some(to)) = (get(p, "From"), get(p, "To")) else {
+        return Ok(Outcome::ignored("From or To is missing"));
+    };
+    let (Ok(from), Ok(to)) = (Phone::parse(from), Phone::parse(to)) else {
+        return Ok(Outcome::ignored(format!(
+            "unreadable number in From {from} / To {to}"
+        )));
+    };
+    let mut owner = None;
+    for kind in [ResourceKind::SmsNumber, ResourceKind::VoiceNumber] {
+        owner = pipeline::resource_owner(&mut *conn, kind.as_str(), to.as_str()).await?;
+        if owner.is_some() {
+            break;
+        }
+    }
+    let Some((client, _resource)) = owner else {
+        return Ok(Outcome::ignored(format!("no client owns {}", to.as_str())));
+    };
+    let client = ClientId::from_uuid(client);
+    let body = get(p, "Body").unwrap_or_default();
+    let now = Utc::now();
+    record_inbound(
+        conn,
+        client,
+        &InboundMessage {
+            event_id: event.id,
+            channel: Channel::Sms,
+            sender: Sender::Phone(from.as_str()),
+            to: to.as_str(),
+            subject: None,
+            content: body,
+            provider_message_id: get(p, "MessageSid"),
+            received_at: event.received_at,
+        },
+        now,
+    )
+    .await?;
+    Ok(Outcome::Applied(Some(client)))
+}
+
+async fn status(conn: &mut PgConnection, p: &[(String, String)]) -> Result<Outcome, StoreError> {
+    let sid = get(p, "MessageSid")
+        .or_else(|| get(p, "SmsSid"))
+        .unwrap_or_default();
+    let status = get(p, "MessageStatus")
+        .or_else(|| get(p, "SmsStatus"))
+        .unwrap_or_default();
+    let action = match status {
+        "delivered" => ActivityAction::Delivered,
+        "failed" | "undelivered" => ActivityAction::Failed,
+        other => return Ok(Outcome::ignored(format!("status {other} is not recorded"))),
+    };
+    let Some(sent) = activities::by_provider_message(&mut *conn, sid).await? else {
+        return Ok(Outcome::ignored(format!("no message {sid} was sent")));
+    };
+    let client = ClientId::from_uuid(sent.client_id);
+    let code = get(p, "ErrorCode");
+    let permanent = action == ActivityAction::Failed
+        && code.is_some_and(|c| PERMANENT_ERROR_CODES.contains(&c));
+    activities::insert(
+        &mut *conn,
+        sent.client_id,
+        &NewActivity {
+            campaign_id: sent.campaign_id,
+            lead_id: sent.lead_id,
+            channel: Channel::Sms.as_str().to_owned(),
+            action: action.as_str().to_owned(),
+            provider_message_id: Some(sid.to_owned()),
+            sequence_step: sent.sequence_step,
+            metadata: json!({"status": status, "error_code": code, "permanent": permanent}),
+            ..NewActivity::default()
+        },
+    )
+    .await?;
+    if permanent && let Some(lead) = sent.lead_id {
+        leads::mark_phone_unusable(&mut *conn, sent.client_id, lead, code.unwrap_or_default())
+            .await?;
+    }
+    Ok(Outcome::Applied(Some(client)))
+}
