@@ -69,7 +69,7 @@ pub struct OutreachConfig {
     #[arg(long = "vapi-base-url", env = "VAPI_BASE_URL", value_name = "VAPI_BASE_URL", default_value = VAPI_DEFAULT_BASE_URL)]
     pub vapi_base_url: String,
     /// Use the sandbox for email, SMS and voice even when keys are set.
-    #[arg(long = "outreach-sandbox", env = "OUTREACH_SANDBOX", value_name = "OUTREACH_SANDBOX", default_value_t = false, action = clap::ArgAction::Set)]
+    #[arg(id = "outreach_force_sandbox", long = "outreach-sandbox", env = "OUTREACH_SANDBOX", value_name = "OUTREACH_SANDBOX", default_value_t = false, action = clap::ArgAction::Set)]
     pub force_sandbox: bool,
 }
 

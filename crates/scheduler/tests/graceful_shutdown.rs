@@ -55,7 +55,7 @@ async fn sigterm_stops_the_scheduler_with_status_zero(pool: PgPool) {
         .lines()
         .filter(|l| l.contains("schedule disabled"))
         .collect();
-    assert_eq!(disabled.len(), 4, "{logs}");
+    assert_eq!(disabled.len(), 3, "{logs}");
     for name in ["reply_recovery", "pattern_learning", "pattern_backfill"] {
         assert!(
             disabled

@@ -187,8 +187,17 @@ async fn the_default_schedules_enqueue_their_kinds(pool: PgPool) {
             .await
             .unwrap();
     kinds.dedup();
-    assert_eq!(fired.len(), 3);
-    assert_eq!(kinds, vec!["cleanup", "credit_reset", "enrichment_sweep"]);
+    assert_eq!(fired.len(), 5);
+    assert_eq!(
+        kinds,
+        vec![
+            "cleanup",
+            "credit_reset",
+            "enrichment_sweep",
+            "outreach_sweep",
+            "refresh_report"
+        ]
+    );
     let registry = agency_engine::jobs::handlers::registry();
     for kind in &kinds {
         assert!(
@@ -215,5 +224,5 @@ async fn every_spec_schedule_still_enqueues_its_kind_when_enabled(pool: PgPool) 
         .iter()
         .map(|d| d.target.kind().name().to_owned())
         .collect();
-    assert_eq!(disabled.len(), 5);
+    assert_eq!(disabled.len(), 3);
 }

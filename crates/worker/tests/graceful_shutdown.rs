@@ -125,13 +125,18 @@ async fn production_refuses_sandbox_providers_without_the_opt_in(pool: PgPool) {
     assert!(stderr.contains("ALLOW_SANDBOX_IN_PRODUCTION"), "{stderr}");
     assert!(stderr.contains("APOLLO_API_KEY"), "{stderr}");
 
-    // With the opt-in it starts (and stops cleanly).
+    // With the opt-in (and the unsubscribe key production requires) it starts and stops
+    // cleanly.
     let port = free_port();
     let mut worker = ServiceProcess::spawn(
         "agency-worker",
         worker_command(&url, port)
             .env("AGENCY_ENV", "production")
-            .env("ALLOW_SANDBOX_IN_PRODUCTION", "true"),
+            .env("ALLOW_SANDBOX_IN_PRODUCTION", "true")
+            .env(
+                "UNSUBSCRIBE_SECRET",
+                "graceful-shutdown-test-unsubscribe-key-0123456789",
+            ),
     );
     worker.wait_ready(port).await;
     worker.sigterm();

@@ -18,7 +18,8 @@ pub struct WebhooksConfig {
     /// Public base URL of the API as providers call it (e.g. https://api.example.com); Twilio
     /// signatures are checked over PUBLIC_BASE_URL + path + query.
     #[arg(
-        long = "public-base-url",
+        id = "webhook_public_base_url",
+        long = "webhook-public-base-url",
         env = "PUBLIC_BASE_URL",
         value_name = "PUBLIC_BASE_URL"
     )]
