@@ -218,7 +218,18 @@ async fn twilio_sms_is_verified_stored_once_and_becomes_a_matched_reply() {
     );
     assert!(lead_state(&app, other_jane).await.1.is_some());
 
-    // STOP: unsubscribed and the number suppressed everywhere.
+    // STOP: unsubscribed, the number suppressed everywhere, every planned send cancelled.
+    sqlx::query(
+        "WITH c AS (INSERT INTO campaigns (client_id, name, status) VALUES ($1, 'Spring', 'active') RETURNING id)
+         INSERT INTO outreach_sends (client_id, campaign_id, lead_id, step_number, channel, due_at)
+         SELECT $1, c.id, $2, s.n, s.ch, now() + interval '1 day'
+           FROM c, (VALUES (2, 'email'), (3, 'sms'), (4, 'voice')) AS s(n, ch)",
+    )
+    .bind(client.into_uuid())
+    .bind(jane)
+    .execute(&app.pool)
+    .await
+    .unwrap();
     let stop = [
         ("MessageSid", "SM0002"),
         ("From", "+61412345678"),
@@ -236,6 +247,18 @@ async fn twilio_sms_is_verified_stored_once_and_becomes_a_matched_reply() {
     assert_eq!(
         count(&app, "SELECT count(*) FROM global_suppression WHERE phone = '+61412345678' AND reason = 'unsubscribe'").await,
         1
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM outreach_sends WHERE status = 'cancelled' AND blocked_reason = 'unsubscribed'").await,
+        3
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM outreach_sends WHERE status = 'scheduled'"
+        )
+        .await,
+        0
     );
     // An unknown sender is stored unmatched; a number nobody owns is ignored.
     let stranger = [
@@ -572,6 +595,36 @@ async fn resend_events_are_verified_and_applied_once() {
         1
     );
 
+    // An admin replaying the delivery events records nothing twice.
+    let processed: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM webhook_events WHERE status = 'processed'")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(processed.len(), 3);
+    for id in &processed {
+        agency_engine::inbound::process::replay(&app.pool, *id)
+            .await
+            .expect("replayed");
+    }
+    process_all(&app, 1).await;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM webhook_events WHERE status = 'processed'"
+        )
+        .await,
+        3
+    );
+    let again: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM activities WHERE lead_id = $1 ORDER BY created_at, id",
+    )
+    .bind(jane)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(again, vec!["sent", "delivered", "clicked", "bounced"]);
+
     // An inbound email to the client's domain becomes a matched reply.
     let inbound = serde_json::to_vec(&json!({
         "type": "email.received",
@@ -838,4 +891,171 @@ async fn admins_list_and_replay_the_inbox() {
         )
         .await;
     assert_envelope(res, 404, "not_found").await;
+}
+
+/// Services whose email sender is Resend and whose AI gate is Claude, both at `server`.
+fn services_at(app: &TestApp, server: &wiremock::MockServer) -> Services {
+    use agency_engine::ai::{AiGate, AiSettings};
+    use agency_engine::outreach::{Links, OutreachEnv};
+    use agency_providers::{Anthropic, HttpSettings, OutreachProviders, Resend};
+    let http = HttpSettings::default();
+    let resend = Resend::new(SecretString::from("re_test"), &server.uri(), &http).unwrap();
+    let claude = Anthropic::new(SecretString::from("sk-ant-test"), &server.uri(), &http).unwrap();
+    let mut senders = OutreachProviders::sandbox();
+    senders.email = Arc::new(resend);
+    let providers = agency_engine::Providers::sandbox(chrono::Utc::now())
+        .with_ai(AiGate::new(Arc::new(claude), AiSettings::default()))
+        .with_outreach(OutreachEnv {
+            providers: senders,
+            links: Links::configured("http://localhost:8080", None),
+        });
+    let cache = agency_cache::FallbackCache::new(None, app.pool.clone()).unwrap();
+    Services::new(
+        app.pool.clone(),
+        Arc::new(cache),
+        providers,
+        agency_engine::EngineSettings::default(),
+    )
+}
+
+#[tokio::test]
+async fn a_received_email_without_text_is_fetched_from_resend_and_classified_by_claude() {
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/emails/receiving/56761188-7520-42d8-8898-ff6fc54ce618",
+        ))
+        .and(header("authorization", "Bearer re_test"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "object": "email",
+            "id": "56761188-7520-42d8-8898-ff6fc54ce618",
+            "to": ["hello@mail.acme-agency.com"],
+            "from": "Jane Citizen <jane@example.com.au>",
+            "created_at": "2026-12-03T02:00:00.000Z",
+            "subject": "Re: Quick question",
+            "html": "<p>Happy to chat. Does next Wednesday at 10am suit?</p>",
+            "text": null,
+            "headers": {}, "bcc": [], "cc": [], "reply_to": [],
+            "message_id": "<CAF=1@mail.gmail.com>",
+            "attachments": []
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .and(header("x-api-key", "sk-ant-test"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "msg_01", "type": "message", "role": "assistant",
+            "model": "claude-haiku-4-5-20251001",
+            "content": [{"type": "tool_use", "id": "toolu_01", "name": "record_reply_intent",
+                "input": {"intent": "meeting_request", "confidence": 0.91,
+                          "proposed_times": [], "return_date": null, "question": null}}],
+            "stop_reason": "tool_use", "stop_sequence": null,
+            "usage": {"input_tokens": 410, "output_tokens": 52}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let app = app().await;
+    let client = app.create_client("Acme").await;
+    sqlx::query("INSERT INTO sending_resources (client_id, kind, value) VALUES ($1, 'email_domain', 'mail.acme-agency.com')")
+        .bind(client.into_uuid())
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let jane = lead(&app, client, "jane@example.com.au", None).await;
+    let inbound = serde_json::to_vec(&json!({
+        "type": "email.received",
+        "created_at": "2026-12-03T02:00:00.000Z",
+        "data": {
+            "email_id": "56761188-7520-42d8-8898-ff6fc54ce618",
+            "created_at": "2026-12-03T02:00:00.000Z",
+            "from": "Jane Citizen <jane@example.com.au>",
+            "to": ["hello@mail.acme-agency.com"],
+            "subject": "Re: Quick question",
+        }
+    }))
+    .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let res = post_resend(&app, &resend_headers("msg_rcv", now, &inbound), &inbound).await;
+    assert_eq!(res.status(), 200);
+
+    let ctx = JobContext::in_process(services_at(&app, &server), JobKind::ProcessWebhookEvent);
+    let id: Uuid = sqlx::query_scalar("SELECT id FROM webhook_events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        process_webhook_event(ctx.clone(), ProcessWebhookEvent { event_id: id })
+            .await
+            .expect("processed");
+    }
+    let (lead_id, intent, content, classifier): (Option<Uuid>, String, String, String) =
+        sqlx::query_as("SELECT lead_id, intent, content, extracted->>'classifier' FROM replies")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(lead_id, Some(jane));
+    assert_eq!(content, "Happy to chat. Does next Wednesday at 10am suit?");
+    assert_eq!(intent, "meeting_request");
+    assert_eq!(classifier, "ai");
+    // The call was billed to the tenant once, and the second run did nothing.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM ai_usage WHERE purpose = 'classify_reply' AND status = 'settled'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM replies").await, 1);
+}
+
+#[tokio::test]
+async fn resend_down_retries_the_event_and_stores_nothing_half_done() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let app = app().await;
+    let client = app.create_client("Acme").await;
+    sqlx::query("INSERT INTO sending_resources (client_id, kind, value) VALUES ($1, 'email_domain', 'mail.acme-agency.com')")
+        .bind(client.into_uuid())
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let inbound = serde_json::to_vec(&json!({
+        "type": "email.received",
+        "created_at": "2026-12-03T02:00:00.000Z",
+        "data": {"email_id": "0b1e7c1a-4d7e-4a47-9d36-2f5f0e2b8a11",
+                 "from": "someone@elsewhere.com.au", "to": ["hello@mail.acme-agency.com"]}
+    }))
+    .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    post_resend(&app, &resend_headers("msg_rcv2", now, &inbound), &inbound).await;
+    let id: Uuid = sqlx::query_scalar("SELECT id FROM webhook_events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let ctx = JobContext::in_process(services_at(&app, &server), JobKind::ProcessWebhookEvent);
+    let err = process_webhook_event(ctx, ProcessWebhookEvent { event_id: id })
+        .await
+        .expect_err("Resend is down");
+    assert!(err.to_string().contains("fetching received email"), "{err}");
+    assert_eq!(count(&app, "SELECT count(*) FROM replies").await, 0);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM webhook_events WHERE status = 'pending'"
+        )
+        .await,
+        1
+    );
 }

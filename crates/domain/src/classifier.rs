@@ -22,6 +22,8 @@ const UNSUBSCRIBE: Phrases = &[
     &["unsubscribe"],
     &["unsub"],
     &["remove", "me"],
+    &["remove", "my"],
+    &["delete", "my"],
     &["opt", "out"],
     &["optout"],
     &["take", "me", "off"],
@@ -54,6 +56,7 @@ const OUT_OF_OFFICE: Phrases = &[
     &["be", "back", "on"],
     &["returning", "on"],
     &["return", "to", "the", "office"],
+    &["back", "in", "the", "office"],
 ];
 const AUTO_REPLY: Phrases = &[
     &["automatic", "reply"],
@@ -90,6 +93,9 @@ const NOT_INTERESTED: Phrases = &[
     &["do", "not", "need"],
     &["no", "budget"],
     &["not", "relevant"],
+    &["isn", "t", "relevant"],
+    &["we", "ll", "pass"],
+    &["i", "ll", "pass"],
 ];
 const MEETING: Phrases = &[
     &["book", "a", "call"],

@@ -788,3 +788,157 @@ async fn the_sweep_plans_first_touches_and_enqueues_due_sends_once(pool: PgPool)
             .expect("jobs");
     assert_eq!(jobs, 1);
 }
+
+/// A fake Claude answering `submit_message` with `input`, counting requests.
+async fn fake_claude(input: Value) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "msg_01", "type": "message", "role": "assistant",
+            "model": "claude-sonnet-4-5-20250929",
+            "content": [{"type": "tool_use", "id": "toolu_01", "name": "submit_message", "input": input}],
+            "stop_reason": "tool_use", "stop_sequence": null,
+            "usage": {"input_tokens": 700, "output_tokens": 120}
+        })))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn gate_at(server: &MockServer) -> agency_engine::ai::AiGate {
+    let claude = agency_providers::Anthropic::new(
+        SecretString::from("sk-ant-test"),
+        &server.uri(),
+        &settings(),
+    )
+    .expect("claude");
+    agency_engine::ai::AiGate::new(Arc::new(claude), agency_engine::ai::AiSettings::default())
+}
+
+async fn snapshot_writer(pool: &PgPool, id: OutreachSendId) -> (String, Option<String>) {
+    sqlx::query_as(
+        "SELECT a.content_snapshot->>'writer', s.body FROM activities a
+           JOIN outreach_sends s ON s.id = (a.metadata->>'send_id')::uuid
+          WHERE s.id = $1",
+    )
+    .bind(id.into_uuid())
+    .fetch_one(pool)
+    .await
+    .expect("activity")
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn claude_writes_a_default_step_and_the_email_keeps_identity_and_unsubscribe(pool: PgPool) {
+    use agency_engine::outreach::{AiWriter, run_send_with_ai};
+    let f = fakes(None, None).await;
+    let env = env(&f);
+    let w = world(&pool, "autopilot").await;
+    let now = tuesday_10am();
+    let claude = fake_claude(json!({
+        "subject": "Harbour Plumbing's next 20 jobs",
+        "body": "Hi Jane,\n\nWe help plumbers in Sydney fill quiet weeks. Worth a 15-minute chat on Thursday?"
+    }))
+    .await;
+    let gate = gate_at(&claude);
+    let cache = agency_cache::PgCache::new(pool.clone());
+    let writer = AiWriter {
+        gate: &gate,
+        cache: &cache,
+    };
+    let id = plan(&pool, &w, 1, Channel::Email, now).await;
+
+    let outcome = run_send_with_ai(&pool, &env, writer, now, w.client, id)
+        .await
+        .expect("run");
+    assert!(matches!(outcome, SendOutcome::Sent { .. }), "{outcome:?}");
+    let email = f.resend_state.emails().pop().expect("one email");
+    assert_eq!(email["subject"], "Harbour Plumbing's next 20 jobs");
+    let text = email["text"].as_str().unwrap_or_default();
+    assert!(text.starts_with("Hi Jane,\n\nWe help plumbers"), "{text}");
+    // The compliance wrapping is the send's, whoever wrote the body.
+    assert!(
+        text.contains("Sent by Acme Digital, 1 George St, Sydney NSW 2000."),
+        "{text}"
+    );
+    assert!(text.contains("/u/"), "{text}");
+    let (writer, body) = snapshot_writer(&pool, id).await;
+    assert_eq!(writer, "ai");
+    assert!(body.unwrap_or_default().contains("fill quiet weeks"));
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM ai_usage WHERE client_id = $1 AND purpose = 'write_message' AND status = 'settled'", w.client.into_uuid()).await,
+        1
+    );
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_foreign_link_from_claude_falls_back_to_the_template(pool: PgPool) {
+    use agency_engine::outreach::{AiWriter, run_send_with_ai};
+    let f = fakes(None, None).await;
+    let env = env(&f);
+    let w = world(&pool, "autopilot").await;
+    let now = tuesday_10am();
+    let claude = fake_claude(json!({
+        "subject": "Quick one",
+        "body": "Hi Jane, book here: https://calendly.example/someone-else"
+    }))
+    .await;
+    let gate = gate_at(&claude);
+    let cache = agency_cache::PgCache::new(pool.clone());
+    let writer = AiWriter {
+        gate: &gate,
+        cache: &cache,
+    };
+    let id = plan(&pool, &w, 1, Channel::Email, now).await;
+
+    run_send_with_ai(&pool, &env, writer, now, w.client, id)
+        .await
+        .expect("run");
+    let email = f.resend_state.emails().pop().expect("one email");
+    let text = email["text"].as_str().unwrap_or_default();
+    assert!(!text.contains("calendly.example"), "{text}");
+    assert!(text.starts_with("Hi Jane,"), "{text}");
+    assert_eq!(snapshot_writer(&pool, id).await.0, "template");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn the_agencys_own_template_is_never_rewritten(pool: PgPool) {
+    use agency_engine::outreach::{AiWriter, run_send_with_ai};
+    let f = fakes(None, None).await;
+    let env = env(&f);
+    let w = world(&pool, "autopilot").await;
+    sqlx::query(
+        "INSERT INTO campaign_sequence_steps (client_id, campaign_id, step_number, channel, delay_days, subject_template, body_template)
+         VALUES ($1, $2, 1, 'email', 0, 'Hello {{ lead.first_name }}', 'Our own words for {{ company.name }}.')",
+    )
+    .bind(w.client.into_uuid())
+    .bind(w.campaign.into_uuid())
+    .execute(&pool)
+    .await
+    .expect("step");
+    let now = tuesday_10am();
+    let claude = fake_claude(json!({"subject": "AI subject", "body": "AI body"})).await;
+    let gate = gate_at(&claude);
+    let cache = agency_cache::PgCache::new(pool.clone());
+    let writer = AiWriter {
+        gate: &gate,
+        cache: &cache,
+    };
+    let id = plan(&pool, &w, 1, Channel::Email, now).await;
+
+    run_send_with_ai(&pool, &env, writer, now, w.client, id)
+        .await
+        .expect("run");
+    let email = f.resend_state.emails().pop().expect("one email");
+    assert_eq!(email["subject"], "Hello Jane");
+    assert!(
+        email["text"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Our own words for Harbour Plumbing.")
+    );
+    assert_eq!(
+        claude.received_requests().await.unwrap_or_default().len(),
+        0
+    );
+}

@@ -44,8 +44,8 @@ pub use dataforseo::DataForSeo;
 pub use error::{ProviderError, UndeliverableReason};
 pub use http::{Auth, BreakerSettings, CallOptions, HttpSettings, ProviderHttp, RetryPolicy};
 pub use outreach::{
-    CallMetadata, CallRequest, EmailMessage, EmailSender, SendReceipt, SmsMessage, SmsSender,
-    VoiceCaller,
+    CallMetadata, CallRequest, EmailMessage, EmailSender, ReceivedEmail, SendReceipt, SmsMessage,
+    SmsSender, VoiceCaller,
 };
 pub use outreach_config::{OutreachConfig, OutreachProviders};
 pub use outreach_sandbox::{SandboxOutreach, SandboxRecord, sandbox_message_id};

@@ -141,6 +141,27 @@ pub trait EmailSender: Send + Sync + fmt::Debug {
     fn is_sandbox(&self) -> bool;
     /// Sends one email.
     async fn send_email(&self, message: &EmailMessage) -> Result<SendReceipt, ProviderError>;
+    /// The content of an email received on one of our domains (the `email.received` webhook
+    /// carries metadata only); `None` when the provider has no such email (or, for the
+    /// sandbox, never holds received mail).
+    async fn received_email(&self, email_id: &str) -> Result<Option<ReceivedEmail>, ProviderError>;
+}
+
+/// An inbound email's content, as the provider's receiving API returns it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct ReceivedEmail {
+    /// Subject.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Plain-text part.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// HTML part.
+    #[serde(default)]
+    pub html: Option<String>,
+    /// The RFC 5322 `Message-ID` (threading).
+    #[serde(default)]
+    pub message_id: Option<String>,
 }
 
 /// Sends SMS.

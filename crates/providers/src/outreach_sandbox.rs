@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ProviderError;
 use crate::outreach::{
-    CallRequest, EmailMessage, EmailSender, SendReceipt, SmsMessage, SmsSender, VoiceCaller,
+    CallRequest, EmailMessage, EmailSender, ReceivedEmail, SendReceipt, SmsMessage, SmsSender,
+    VoiceCaller,
 };
 use crate::provider::Provider;
 
@@ -82,6 +83,14 @@ impl EmailSender for SandboxOutreach {
     async fn send_email(&self, message: &EmailMessage) -> Result<SendReceipt, ProviderError> {
         let key = &message.idempotency_key;
         Ok(self.take(Provider::Resend, key, SandboxRecord::Email(message.clone())))
+    }
+
+    async fn received_email(
+        &self,
+        _email_id: &str,
+    ) -> Result<Option<ReceivedEmail>, ProviderError> {
+        // The sandbox receives nothing: the webhook's own text is all there is.
+        Ok(None)
     }
 }
 

@@ -10,6 +10,9 @@
 //! address; 409 `concurrent_idempotent_requests` -> rate limited (try again shortly);
 //! 409 `invalid_idempotent_request` (same key, different body) and other 4xx -> rejected;
 //! 429/5xx are retried by the HTTP layer (the key makes a repeat safe).
+//!
+//! Inbound mail: the `email.received` webhook carries metadata only; the text and HTML come
+//! from `GET {base}/emails/receiving/{email_id}` (404: no such email).
 
 use std::fmt;
 use std::time::Duration;
@@ -20,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ProviderError, UndeliverableReason};
 use crate::http::{Auth, CallOptions, HttpSettings, ProviderHttp, provider_message};
-use crate::outreach::{EmailMessage, EmailSender, SendReceipt};
+use crate::outreach::{EmailMessage, EmailSender, ReceivedEmail, SendReceipt};
 use crate::provider::Provider;
 
 /// Resend's production API root.
@@ -28,6 +31,9 @@ pub const RESEND_DEFAULT_BASE_URL: &str = "https://api.resend.com";
 
 /// The send path under the base URL.
 pub const RESEND_EMAILS_PATH: &str = "/emails";
+
+/// The received-email path under the base URL (`/emails/receiving/{id}`).
+pub const RESEND_RECEIVING_PATH: &str = "/emails/receiving";
 
 /// The Resend adapter.
 pub struct Resend {
@@ -151,5 +157,23 @@ impl EmailSender for Resend {
             provider_message_id: answer.id,
             sandbox: false,
         })
+    }
+
+    #[tracing::instrument(skip_all, fields(provider = "resend"))]
+    async fn received_email(&self, email_id: &str) -> Result<Option<ReceivedEmail>, ProviderError> {
+        let id = email_id.trim();
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(ProviderError::Rejected {
+                provider: Provider::Resend,
+                status: 400,
+                message: "the received email id is not a Resend id".into(),
+            });
+        }
+        let url = self
+            .http
+            .endpoint(&format!("{RESEND_RECEIVING_PATH}/{id}"))?;
+        self.http
+            .get_json_optional(&url, Auth::Bearer(&self.api_key))
+            .await
     }
 }

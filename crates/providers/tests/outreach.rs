@@ -142,6 +142,60 @@ async fn resend_request_carries_key_threading_unsubscribe_and_both_parts() {
 }
 
 #[tokio::test]
+async fn resend_received_email_is_read_from_the_receiving_api_and_404_is_none() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/emails/receiving/4ef9a417-02e9-4d39-ad75-9611e0fcc33c",
+        ))
+        .and(header(
+            "authorization",
+            format!("Bearer {RESEND_KEY}").as_str(),
+        ))
+        .respond_with(fixture_response(200, "resend_received_email.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/emails/receiving/00000000-0000-0000-0000-000000000000",
+        ))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "statusCode": 404, "name": "not_found", "message": "Email not found"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let resend = resend(&server, &fast_settings());
+
+    let email = resend
+        .received_email("4ef9a417-02e9-4d39-ad75-9611e0fcc33c")
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(email.subject.as_deref(), Some("Re: Quick question, Jane"));
+    assert!(
+        email
+            .text
+            .as_deref()
+            .is_some_and(|t| t.starts_with("Sounds good, can we talk Thursday"))
+    );
+    assert_eq!(
+        email.message_id.as_deref(),
+        Some("<CAF=abc123@mail.gmail.com>")
+    );
+    assert_eq!(
+        resend
+            .received_email("00000000-0000-0000-0000-000000000000")
+            .await
+            .expect("answered"),
+        None
+    );
+    // An id that is not Resend's never becomes part of a URL.
+    assert!(resend.received_email("../domains").await.is_err());
+}
+
+#[tokio::test]
 async fn resend_429_waits_for_retry_after_and_repeats_with_the_same_key() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -73,6 +73,38 @@ pub async fn insert(
     a: &NewActivity,
 ) -> Result<Activity, StoreError> {
     insert_with_snapshot(db, client_id, a, None).await
+}
+
+/// Appends an activity caused by the provider webhook event `event_id`, once: the event id is
+/// recorded in `metadata.webhook_event_id`, and an activity of the same action already
+/// recorded for that event (the event replayed by an admin) is not repeated. Answers whether
+/// it was appended. The caller holds the event's row lock, so runs of one event never overlap.
+pub async fn insert_for_event(
+    conn: &mut PgConnection,
+    client_id: Uuid,
+    event_id: Uuid,
+    a: &NewActivity,
+) -> Result<bool, StoreError> {
+    let seen: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM activities
+                         WHERE client_id = $1 AND metadata->>'webhook_event_id' = $2
+                           AND action = $3)",
+    )
+    .bind(client_id)
+    .bind(event_id.to_string())
+    .bind(&a.action)
+    .fetch_one(&mut *conn)
+    .await?;
+    if seen {
+        return Ok(false);
+    }
+    let mut activity = a.clone();
+    if !activity.metadata.is_object() {
+        activity.metadata = serde_json::json!({});
+    }
+    activity.metadata["webhook_event_id"] = serde_json::Value::String(event_id.to_string());
+    insert(conn, client_id, &activity).await?;
+    Ok(true)
 }
 
 /// Appends an activity with the content it carried (`content_snapshot`: subject, preview, word

@@ -347,6 +347,12 @@ pub struct SendContext {
     pub reply_to_email: Option<String>,
     /// Client timezone name.
     pub client_timezone: String,
+    /// The client's website (the one host an AI-written message may link to).
+    pub client_website: Option<String>,
+    /// The client's value proposition (from onboarding).
+    pub client_value_proposition: Option<String>,
+    /// The client's ideal-customer industries.
+    pub client_industries: Vec<String>,
     /// The campaign's permission mode text.
     pub permission_mode: String,
     /// Campaign name.
@@ -387,6 +393,8 @@ pub struct SendContext {
 pub async fn context(conn: &mut PgConnection, send: &SendRow) -> Result<SendContext, StoreError> {
     sqlx::query_as::<_, SendContext>(
         "SELECT c.name AS client_name, c.postal_address, c.reply_to_email, c.timezone AS client_timezone,
+                c.website_url AS client_website, c.value_proposition AS client_value_proposition,
+                c.icp_industries AS client_industries,
                 cp.permission_mode, cp.name AS campaign_name,
                 l.email, l.phone, l.first_name, l.last_name, l.title, l.company, l.domain,
                 l.organization_industry AS industry,

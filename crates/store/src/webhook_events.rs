@@ -124,6 +124,18 @@ pub async fn insert(
     .await?)
 }
 
+/// The event `id`, read without a lock (what a processing job prepares from).
+pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> Result<WebhookEvent, StoreError> {
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM webhook_events WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(StoreError::NotFound)?
+    .try_into()
+}
+
 /// The event `id`, locked for processing (a concurrent run of the same event waits).
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<WebhookEvent, StoreError> {
     sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(

@@ -167,7 +167,8 @@ fn prompt(channel: Channel, text: &str, today: NaiveDate, tz: chrono_tz::Tz) -> 
 }
 
 /// Classifies a reply of `client_id`: keyword unsubscribe first, then Claude through the gate,
-/// the keyword classifier whenever the AI gives no valid answer. Never fails.
+/// the keyword classifier whenever the AI gives no valid answer (or the gate runs on the
+/// sandbox model). Never fails.
 #[allow(clippy::too_many_arguments)]
 pub async fn classify_reply(
     gate: &AiGate,
@@ -182,7 +183,8 @@ pub async fn classify_reply(
     let own_text = strip_quoted(text);
     let today = now.with_timezone(&tz).date_naive();
     let keywords = keyword_classification(text, today);
-    if keywords.intent == Intent::Unsubscribe || own_text.trim().is_empty() {
+    // The sandbox model answers from the schema, not the meaning: keywords read it better.
+    if keywords.intent == Intent::Unsubscribe || own_text.trim().is_empty() || gate.is_sandbox() {
         return keywords;
     }
     let prompt = prompt(channel, &own_text, today, tz);

@@ -3,6 +3,11 @@
 //! change, so a job delivered twice (or an event replayed while its first job runs) applies
 //! once; an event that is no longer `pending` is skipped. A failure rolls the effects back
 //! and is retried; on the last attempt the event is marked `failed` with the error.
+//!
+//! An inbound reply (SMS or received email) needs the network before it can be applied: the
+//! received email's body from Resend and the AI classification. Both happen first, outside
+//! any transaction (no row is locked while a provider answers); the transaction then records
+//! the prepared reply. A run that fails after preparing prepares again on its retry.
 
 use agency_domain::{ClientId, WebhookProvider, WebhookStatus};
 use agency_store::webhook_events::{self, WebhookEvent};
@@ -15,7 +20,10 @@ use crate::jobs::payload::ProcessWebhookEvent;
 use crate::jobs::{JobContext, JobError};
 use crate::usecase::UseCaseError;
 
+use super::replies::{InboundReply, client_timezone, record_inbound};
 use super::{resend_events, twilio_events, vapi_events};
+use crate::Services;
+use crate::ai::classify::{ReplyClassification, classify_reply};
 
 /// What applying an event did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +41,7 @@ impl Outcome {
     }
 }
 
-/// Applies the event's effects in the caller's transaction.
+/// Applies the effects of a non-reply event in the caller's transaction.
 async fn apply(conn: &mut PgConnection, event: &WebhookEvent) -> Result<Outcome, StoreError> {
     match event.provider {
         WebhookProvider::Twilio => twilio_events::apply(conn, event).await,
@@ -42,22 +50,153 @@ async fn apply(conn: &mut PgConnection, event: &WebhookEvent) -> Result<Outcome,
     }
 }
 
+/// An inbound reply ready to record: the message, its classification and its tenant's zone.
+struct PreparedReply {
+    reply: InboundReply,
+    class: ReplyClassification,
+    tz: chrono_tz::Tz,
+}
+
+/// What preparing an event found.
+enum Prepared {
+    /// Not a reply: applied by [`apply`] in the transaction.
+    Effects,
+    /// A reply to record.
+    Reply(Box<PreparedReply>),
+    /// A reply nobody can take (unknown receiving number or address...).
+    Nothing(Outcome),
+}
+
+/// The reply an event carries, if any (read from the database, no lock).
+async fn inbound_reply(
+    conn: &mut PgConnection,
+    event: &WebhookEvent,
+) -> Result<Option<Result<InboundReply, Outcome>>, StoreError> {
+    Ok(match event.provider {
+        WebhookProvider::Twilio if twilio_events::is_inbound(event) => {
+            Some(twilio_events::inbound_reply(conn, event).await?)
+        }
+        WebhookProvider::Resend if resend_events::is_inbound(event) => {
+            Some(resend_events::inbound_reply(conn, event).await?)
+        }
+        _ => None,
+    })
+}
+
+/// Fetches a received email's body from Resend when the webhook carried none. A provider
+/// failure is retried, except on the last attempt, which records the reply without text
+/// rather than lose it.
+async fn fetch_email_body(
+    services: &Services,
+    reply: &mut InboundReply,
+    last_attempt: bool,
+) -> Result<(), JobError> {
+    let Some(email_id) = reply.provider_message_id.as_deref() else {
+        return Ok(());
+    };
+    if !reply.content.trim().is_empty() {
+        return Ok(());
+    }
+    let email = &services.providers.outreach.providers.email;
+    match email.received_email(email_id).await {
+        Ok(Some(found)) => {
+            reply.content = found
+                .text
+                .filter(|t| !t.trim().is_empty())
+                .or_else(|| {
+                    found
+                        .html
+                        .as_deref()
+                        .map(agency_providers::website::html::html_to_text)
+                })
+                .unwrap_or_default();
+            if reply.subject.is_none() {
+                reply.subject = found.subject;
+            }
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(e) if last_attempt => {
+            tracing::warn!(email_id, error = %e, "received email recorded without its body");
+            Ok(())
+        }
+        Err(e) => Err(JobError::Retryable(format!(
+            "fetching received email {email_id}: {e}"
+        ))),
+    }
+}
+
+/// Prepares `event` outside any transaction: for a reply, its body and classification.
+async fn prepare(ctx: &JobContext, event: &WebhookEvent) -> Result<Prepared, JobError> {
+    let services = &ctx.services;
+    let mut conn = services.pool.acquire().await?;
+    let mut reply = match inbound_reply(&mut conn, event).await {
+        Ok(None) => return Ok(Prepared::Effects),
+        Ok(Some(Err(outcome))) => return Ok(Prepared::Nothing(outcome)),
+        Ok(Some(Ok(reply))) => reply,
+        Err(e) => return Err(JobError::retryable(e)),
+    };
+    let tz = client_timezone(&mut conn, reply.client_id).await;
+    drop(conn);
+    fetch_email_body(services, &mut reply, ctx.is_last_attempt()).await?;
+    let class = classify_reply(
+        &services.providers.ai,
+        &services.pool,
+        services.cache.as_ref(),
+        reply.client_id,
+        reply.channel,
+        &reply.content,
+        tz,
+        services.now(),
+    )
+    .await;
+    Ok(Prepared::Reply(Box::new(PreparedReply {
+        reply,
+        class,
+        tz,
+    })))
+}
+
+/// Applies what was prepared, in the caller's transaction.
+async fn apply_prepared(
+    conn: &mut PgConnection,
+    event: &WebhookEvent,
+    prepared: &Prepared,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Outcome, StoreError> {
+    match prepared {
+        Prepared::Effects => apply(conn, event).await,
+        Prepared::Nothing(outcome) => Ok(outcome.clone()),
+        Prepared::Reply(p) => {
+            record_inbound(conn, &p.reply, &p.class, p.tz, now).await?;
+            Ok(Outcome::Applied(Some(p.reply.client_id)))
+        }
+    }
+}
+
 /// Processes one stored event (the job handler).
 pub async fn process_webhook_event(
     ctx: JobContext,
     job: ProcessWebhookEvent,
 ) -> Result<(), JobError> {
-    let mut tx = ctx.services.pool.begin().await?;
+    let pool = &ctx.services.pool;
+    let unlocked = match webhook_events::get(pool, job.event_id).await {
+        Ok(e) if e.status == WebhookStatus::Pending => e,
+        // Purged by retention (or never committed), or already applied: nothing to do.
+        Ok(_) | Err(StoreError::NotFound) => return Ok(()),
+        Err(e) => return Err(JobError::retryable(e)),
+    };
+    let prepared = prepare(&ctx, &unlocked).await?;
+    let mut tx = pool.begin().await?;
     let event = match webhook_events::lock(&mut tx, job.event_id).await {
         Ok(e) => e,
-        // Purged by retention (or never committed): nothing to do.
         Err(StoreError::NotFound) => return Ok(()),
         Err(e) => return Err(JobError::retryable(e)),
     };
     if event.status != WebhookStatus::Pending {
         return Ok(());
     }
-    match apply(&mut tx, &event).await {
+    match apply_prepared(&mut tx, &event, &prepared, ctx.services.now()).await {
         Ok(outcome) => {
             let (status, client, note) = match outcome {
                 Outcome::Applied(c) => (WebhookStatus::Processed, c, None),
@@ -77,7 +216,7 @@ pub async fn process_webhook_event(
             } else {
                 WebhookStatus::Pending
             };
-            webhook_events::finish(&ctx.services.pool, event.id, status, None, Some(&message))
+            webhook_events::finish(pool, event.id, status, None, Some(&message))
                 .await
                 .map_err(JobError::retryable)?;
             Err(JobError::Retryable(format!(

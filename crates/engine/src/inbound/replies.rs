@@ -1,26 +1,26 @@
 //! Replies: the dashboard's list (filters intent, channel, handled, campaign), one reply, the
-//! handled mark; and what an inbound reply does once stored: [`classify_reply`] (the one
-//! door to classification: the keyword classifier today, the AI gate later) and
-//! [`apply_reply`] (SPEC 3.3: a reply stops the lead's sequence; unsubscribe suppresses the
+//! handled mark; and what an inbound reply does once stored and classified (by
+//! [`crate::ai::classify::classify_reply`], before the transaction): [`apply_reply`] (SPEC 3.3: a reply stops the lead's sequence; unsubscribe suppresses the
 //! address and unsubscribes the lead; not interested pauses; out of office pauses until the
 //! return date, else 7 days; auto replies change nothing).
 
 use std::str::FromStr;
 
 use agency_domain::{
-    ActivityAction, CampaignId, Channel, ClientId, Intent, LeadStatus, ReplyId, classify_keywords,
-    extract_return_date, intent::OUT_OF_OFFICE_DEFAULT_PAUSE_DAYS,
+    ActivityAction, CampaignId, Channel, ClientId, Intent, LeadStatus, ReplyId,
+    intent::OUT_OF_OFFICE_DEFAULT_PAUSE_DAYS,
 };
 use agency_store::activities::{self, NewActivity};
 use agency_store::replies::{self as store, Reply, ReplyFilter};
 use agency_store::{PgPool, StoreError, leads, suppression};
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::ai::classify::ReplyClassification;
 use crate::usecase::{Actor, FieldError, UseCaseError, audit};
 
 /// Filters of `GET /replies`, as the query string gives them.
@@ -128,47 +128,30 @@ pub async fn set_handled(
     Ok(reply)
 }
 
-/// What a reply means.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Classification {
-    /// The intent.
-    pub intent: Intent,
-    /// Confidence, 0-1.
-    pub confidence: f64,
-    /// For out-of-office replies, the return date found.
-    pub return_date: Option<NaiveDate>,
-    /// Which classifier decided (`keywords` today).
-    pub classifier: &'static str,
-}
-
-/// Classifies a reply's text: the one door to classification. Today the deterministic keyword
-/// classifier (which always reads STOP / unsubscribe / remove me as unsubscribe); the AI gate
-/// replaces the body of this function, keeping that rule first.
-pub async fn classify_reply(
-    _client_id: ClientId,
-    _channel: Channel,
-    text: &str,
-    today: NaiveDate,
-) -> Classification {
-    let (intent, confidence) = classify_keywords(text);
-    let return_date = (intent == Intent::OutOfOffice)
-        .then(|| extract_return_date(text, today))
-        .flatten();
-    Classification {
-        intent,
-        confidence,
-        return_date,
-        classifier: "keywords",
-    }
-}
-
 /// The sender of a reply, as the suppression list keys it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Sender<'a> {
+pub enum Sender {
     /// An email address (lowercased).
-    Email(&'a str),
+    Email(String),
     /// An E.164 number.
-    Phone(&'a str),
+    Phone(String),
+}
+
+impl Sender {
+    /// The address or number.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Sender::Email(a) | Sender::Phone(a) => a,
+        }
+    }
+
+    /// `(email, phone)`, one of them set.
+    fn split(&self) -> (Option<&str>, Option<&str>) {
+        match self {
+            Sender::Email(e) => (Some(e), None),
+            Sender::Phone(p) => (None, Some(p)),
+        }
+    }
 }
 
 /// Applies a classified reply of a matched lead, in the caller's transaction: the reply's
@@ -180,8 +163,8 @@ pub async fn apply_reply(
     reply_id: ReplyId,
     lead: Option<&leads::LeadMatch>,
     channel: Channel,
-    sender: Sender<'_>,
-    class: &Classification,
+    sender: &Sender,
+    class: &ReplyClassification,
     preview: &str,
     tz: Tz,
     now: DateTime<Utc>,
@@ -189,7 +172,9 @@ pub async fn apply_reply(
     let client = client_id.into_uuid();
     let extracted = json!({
         "return_date": class.return_date,
-        "classifier": class.classifier,
+        "proposed_times": class.proposed_times,
+        "question": class.question,
+        "classifier": class.classifier.as_str(),
     });
     store::set_intent(
         &mut *conn,
@@ -201,10 +186,7 @@ pub async fn apply_reply(
     )
     .await?;
     if class.intent == Intent::Unsubscribe {
-        let (email, phone) = match sender {
-            Sender::Email(e) => (Some(e), None),
-            Sender::Phone(p) => (None, Some(p)),
-        };
+        let (email, phone) = sender.split();
         suppression::add_if_absent(conn, email, phone, "unsubscribe", "reply").await?;
     }
     let Some(lead) = lead else {
@@ -257,6 +239,23 @@ pub async fn apply_reply(
     if let Some((status, at)) = next {
         leads::set_status(&mut *conn, client, lead.id, status.as_str(), at).await?;
     }
+    // The reply stops what was planned for the lead (out-of-office and automatic replies
+    // leave the sequence to resume).
+    let stop = match class.intent {
+        Intent::Unsubscribe => Some("unsubscribed"),
+        Intent::NotInterested => Some("not_interested"),
+        Intent::MeetingRequest | Intent::Question | Intent::Interested => Some("replied"),
+        Intent::OutOfOffice | Intent::AutoReply => None,
+    };
+    if let Some(reason) = stop {
+        agency_store::outreach::cancel_pending_for_lead(
+            &mut *conn,
+            client_id,
+            agency_domain::LeadId::from_uuid(lead.id),
+            reason,
+        )
+        .await?;
+    }
     if class.intent == Intent::Unsubscribe {
         activities::insert(
             &mut *conn,
@@ -275,45 +274,51 @@ pub async fn apply_reply(
     Ok(())
 }
 
-/// An inbound message to record as a reply.
+/// An inbound message to record as a reply, read from its webhook event.
 #[derive(Debug, Clone)]
-pub struct InboundMessage<'a> {
+pub struct InboundReply {
     /// The inbox event it came from (a second run stores nothing).
     pub event_id: Uuid,
+    /// The tenant owning the receiving number or address.
+    pub client_id: ClientId,
     /// Channel.
     pub channel: Channel,
     /// Sender (lowercased email or E.164 number).
-    pub sender: Sender<'a>,
+    pub sender: Sender,
     /// The receiving address or number.
-    pub to: &'a str,
+    pub to: String,
     /// Email subject.
-    pub subject: Option<&'a str>,
-    /// Text.
-    pub content: &'a str,
-    /// Provider message id.
-    pub provider_message_id: Option<&'a str>,
+    pub subject: Option<String>,
+    /// Text (for email, fetched from the provider when the webhook carries none).
+    pub content: String,
+    /// Provider message id (Twilio `MessageSid`, Resend `email_id`).
+    pub provider_message_id: Option<String>,
     /// Arrival time.
     pub received_at: DateTime<Utc>,
 }
 
-/// Records an inbound message of the tenant `client_id`, in the caller's transaction: the
-/// reply matched to the lead by sender (unmatched when none), classified and applied. Answers
-/// `None` when this event's reply was stored before.
+/// The timezone of `client_id` (the platform default when unset or unreadable).
+pub async fn client_timezone(conn: &mut PgConnection, client_id: ClientId) -> Tz {
+    agency_store::pipeline::client(conn, client_id.into_uuid())
+        .await
+        .ok()
+        .and_then(|c| agency_domain::hours::parse_timezone(&c.timezone))
+        .unwrap_or(agency_domain::hours::DEFAULT_TIMEZONE)
+}
+
+/// Records an inbound message, classified before the transaction as `class`, in the caller's
+/// transaction: the reply matched to the lead by sender within its tenant (unmatched when
+/// none) and applied. Answers `None` when this event's reply was stored before.
 pub async fn record_inbound(
     conn: &mut PgConnection,
-    client_id: ClientId,
-    msg: &InboundMessage<'_>,
+    msg: &InboundReply,
+    class: &ReplyClassification,
+    tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<Option<ReplyId>, StoreError> {
-    let client = client_id.into_uuid();
-    let (email, phone) = match msg.sender {
-        Sender::Email(e) => (Some(e), None),
-        Sender::Phone(p) => (None, Some(p)),
-    };
-    let lead = leads::match_sender(&mut *conn, client, email, phone).await?;
-    let from = match msg.sender {
-        Sender::Email(e) | Sender::Phone(e) => e,
-    };
+    let client_id = msg.client_id;
+    let (email, phone) = msg.sender.split();
+    let lead = leads::match_sender(&mut *conn, client_id.into_uuid(), email, phone).await?;
     let Some(reply_id) = store::insert(
         conn,
         client_id,
@@ -322,11 +327,11 @@ pub async fn record_inbound(
             campaign_id: lead.as_ref().and_then(|l| l.campaign_id).map(Into::into),
             webhook_event_id: Some(msg.event_id),
             channel: msg.channel,
-            from_address: from.to_owned(),
-            to_address: Some(msg.to.to_owned()),
-            subject: msg.subject.map(str::to_owned),
-            content: msg.content.to_owned(),
-            provider_message_id: msg.provider_message_id.map(str::to_owned),
+            from_address: msg.sender.as_str().to_owned(),
+            to_address: Some(msg.to.clone()),
+            subject: msg.subject.clone(),
+            content: msg.content.clone(),
+            provider_message_id: msg.provider_message_id.clone(),
             received_at: msg.received_at,
         },
     )
@@ -334,22 +339,15 @@ pub async fn record_inbound(
     else {
         return Ok(None);
     };
-    let tz = agency_store::pipeline::client(&mut *conn, client)
-        .await
-        .ok()
-        .and_then(|c| agency_domain::hours::parse_timezone(&c.timezone))
-        .unwrap_or(agency_domain::hours::DEFAULT_TIMEZONE);
-    let today = now.with_timezone(&tz).date_naive();
-    let class = classify_reply(client_id, msg.channel, msg.content, today).await;
     apply_reply(
         conn,
         client_id,
         reply_id,
         lead.as_ref(),
         msg.channel,
-        msg.sender.clone(),
-        &class,
-        msg.content,
+        &msg.sender,
+        class,
+        &msg.content,
         tz,
         now,
     )

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 
 use super::process::Outcome;
-use super::replies::{InboundMessage, Sender, record_inbound};
+use super::replies::{InboundReply, Sender};
 
 /// The bare address of `Name <addr@x>` or `addr@x`, validated and lowercased.
 pub fn address(text: &str) -> Option<Email> {
@@ -37,7 +37,7 @@ fn recipients(data: &Value) -> Vec<Email> {
     }
 }
 
-/// Applies one Resend event.
+/// Applies one Resend delivery event (received emails go through [`inbound_reply`]).
 pub async fn apply(conn: &mut PgConnection, event: &WebhookEvent) -> Result<Outcome, StoreError> {
     let body: Value = serde_json::from_slice(&event.raw_body).unwrap_or(Value::Null);
     let kind = body.get("type").and_then(Value::as_str).unwrap_or_default();
@@ -49,7 +49,8 @@ pub async fn apply(conn: &mut PgConnection, event: &WebhookEvent) -> Result<Outc
         "email.clicked" => ActivityAction::Clicked,
         "email.bounced" => ActivityAction::Bounced,
         "email.complained" => ActivityAction::Complained,
-        "email.received" => return received(conn, event, &data).await,
+        // Replies are read by `inbound_reply` and recorded by the processing job.
+        "email.received" => return Ok(Outcome::ignored("a received email is a reply")),
         "email.sent" => return Ok(Outcome::ignored("sends are recorded by the sender")),
         other => {
             return Ok(Outcome::ignored(format!(
@@ -57,11 +58,12 @@ pub async fn apply(conn: &mut PgConnection, event: &WebhookEvent) -> Result<Outc
             )));
         }
     };
-    delivery_event(conn, kind, action, &data).await
+    delivery_event(conn, event, kind, action, &data).await
 }
 
 async fn delivery_event(
     conn: &mut PgConnection,
+    event: &WebhookEvent,
     kind: &str,
     action: ActivityAction,
     data: &Value,
@@ -103,9 +105,10 @@ async fn delivery_event(
     if let Some(bounce) = data.get("bounce") {
         metadata["bounce"] = bounce.clone();
     }
-    activities::insert(
+    activities::insert_for_event(
         &mut *conn,
         sent.client_id,
+        event.id,
         &NewActivity {
             campaign_id: sent.campaign_id,
             lead_id: sent.lead_id,
@@ -129,23 +132,47 @@ async fn delivery_event(
     };
     if let (Some(status), Some(lead)) = (new_status, sent.lead_id) {
         leads::set_status(&mut *conn, sent.client_id, lead, status.as_str(), None).await?;
+        // A bounced or complaining address stops every planned send to the lead.
+        agency_store::outreach::cancel_pending_for_lead(
+            &mut *conn,
+            ClientId::from_uuid(sent.client_id),
+            agency_domain::LeadId::from_uuid(lead),
+            status.as_str(),
+        )
+        .await?;
     }
     Ok(Outcome::Applied(Some(ClientId::from_uuid(sent.client_id))))
 }
 
-async fn received(
+/// True for `email.received` (a reply), false for delivery events.
+pub fn is_inbound(event: &WebhookEvent) -> bool {
+    serde_json::from_slice::<Value>(&event.raw_body)
+        .ok()
+        .and_then(|b| {
+            b.get("type")
+                .and_then(Value::as_str)
+                .map(|t| t == "email.received")
+        })
+        .unwrap_or(false)
+}
+
+/// Reads an `email.received` event: the reply of the tenant owning a receiving domain (the
+/// text as the webhook gives it, often none: the processing job fetches the body), or why
+/// there is none.
+pub async fn inbound_reply(
     conn: &mut PgConnection,
     event: &WebhookEvent,
-    data: &Value,
-) -> Result<Outcome, StoreError> {
+) -> Result<Result<InboundReply, Outcome>, StoreError> {
+    let body: Value = serde_json::from_slice(&event.raw_body).unwrap_or(Value::Null);
+    let data = body.get("data").cloned().unwrap_or(Value::Null);
     let Some(from) = data.get("from").and_then(Value::as_str).and_then(address) else {
-        return Ok(Outcome::ignored(
+        return Ok(Err(Outcome::ignored(
             "the sender's address is missing or invalid",
-        ));
+        )));
     };
     let mut owner = None;
     let mut receiving = None;
-    for to in recipients(data) {
+    for to in recipients(&data) {
         if let Some(found) =
             pipeline::resource_owner(&mut *conn, ResourceKind::EmailDomain.as_str(), to.domain())
                 .await?
@@ -156,32 +183,24 @@ async fn received(
         }
     }
     let (Some(client), Some(to)) = (owner, receiving) else {
-        return Ok(Outcome::ignored("no client owns a receiving domain"));
+        return Ok(Err(Outcome::ignored("no client owns a receiving domain")));
     };
-    let client = ClientId::from_uuid(client);
-    // The webhook carries metadata only; the text, when Resend includes it, is kept.
-    let content = data.get("text").and_then(Value::as_str).unwrap_or_default();
     let received_at = data
         .get("created_at")
         .and_then(Value::as_str)
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or(event.received_at);
-    record_inbound(
-        conn,
-        client,
-        &InboundMessage {
-            event_id: event.id,
-            channel: Channel::Email,
-            sender: Sender::Email(from.as_str()),
-            to: to.as_str(),
-            subject: data.get("subject").and_then(Value::as_str),
-            content,
-            provider_message_id: data.get("email_id").and_then(Value::as_str),
-            received_at,
-        },
-        Utc::now(),
-    )
-    .await?;
-    Ok(Outcome::Applied(Some(client)))
+    let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
+    Ok(Ok(InboundReply {
+        event_id: event.id,
+        client_id: ClientId::from_uuid(client),
+        channel: Channel::Email,
+        sender: Sender::Email(from.as_str().to_owned()),
+        to: to.as_str().to_owned(),
+        subject: text("subject"),
+        content: text("text").unwrap_or_default(),
+        provider_message_id: text("email_id"),
+        received_at,
+    }))
 }

@@ -8,12 +8,11 @@ use agency_domain::{ActivityAction, Channel, ClientId, Phone, ResourceKind};
 use agency_store::activities::{self, NewActivity};
 use agency_store::webhook_events::WebhookEvent;
 use agency_store::{StoreError, leads, pipeline};
-use chrono::Utc;
 use serde_json::json;
 use sqlx::PgConnection;
 
 use super::process::Outcome;
-use super::replies::{InboundMessage, Sender, record_inbound};
+use super::replies::{InboundReply, Sender};
 
 /// Twilio error codes that mean the number can never receive SMS.
 pub const PERMANENT_ERROR_CODES: &[&str] = &[
@@ -38,28 +37,30 @@ fn get<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-/// Applies one Twilio event.
-pub async fn apply(conn: &mut PgConnection, event: &WebhookEvent) -> Result<Outcome, StoreError> {
-    let p = params(event);
-    if event.provider_event_id.starts_with("sms:") {
-        inbound_sms(conn, event, &p).await
-    } else {
-        status(conn, &p).await
-    }
+/// True for an inbound SMS (a reply), false for a status callback.
+pub fn is_inbound(event: &WebhookEvent) -> bool {
+    event.provider_event_id.starts_with("sms:")
 }
 
-async fn inbound_sms(
+/// Applies one Twilio status callback (inbound SMS go through [`inbound_reply`]).
+pub async fn apply(conn: &mut PgConnection, event: &WebhookEvent) -> Result<Outcome, StoreError> {
+    status(conn, event, &params(event)).await
+}
+
+/// Reads an inbound SMS: the reply of the tenant owning the receiving number, or why there is
+/// none.
+pub async fn inbound_reply(
     conn: &mut PgConnection,
     event: &WebhookEvent,
-    p: &[(String, String)],
-) -> Result<Outcome, StoreError> {
-    let (Some(from), Some(to)) = (get(p, "From"), get(p, "To")) else {
-        return Ok(Outcome::ignored("From or To is missing"));
+) -> Result<Result<InboundReply, Outcome>, StoreError> {
+    let p = params(event);
+    let (Some(from), Some(to)) = (get(&p, "From"), get(&p, "To")) else {
+        return Ok(Err(Outcome::ignored("From or To is missing")));
     };
     let (Ok(from), Ok(to)) = (Phone::parse(from), Phone::parse(to)) else {
-        return Ok(Outcome::ignored(format!(
+        return Ok(Err(Outcome::ignored(format!(
             "unreadable number in From {from} / To {to}"
-        )));
+        ))));
     };
     let mut owner = None;
     for kind in [ResourceKind::SmsNumber, ResourceKind::VoiceNumber] {
@@ -69,31 +70,29 @@ async fn inbound_sms(
         }
     }
     let Some((client, _resource)) = owner else {
-        return Ok(Outcome::ignored(format!("no client owns {}", to.as_str())));
+        return Ok(Err(Outcome::ignored(format!(
+            "no client owns {}",
+            to.as_str()
+        ))));
     };
-    let client = ClientId::from_uuid(client);
-    let body = get(p, "Body").unwrap_or_default();
-    let now = Utc::now();
-    record_inbound(
-        conn,
-        client,
-        &InboundMessage {
-            event_id: event.id,
-            channel: Channel::Sms,
-            sender: Sender::Phone(from.as_str()),
-            to: to.as_str(),
-            subject: None,
-            content: body,
-            provider_message_id: get(p, "MessageSid"),
-            received_at: event.received_at,
-        },
-        now,
-    )
-    .await?;
-    Ok(Outcome::Applied(Some(client)))
+    Ok(Ok(InboundReply {
+        event_id: event.id,
+        client_id: ClientId::from_uuid(client),
+        channel: Channel::Sms,
+        sender: Sender::Phone(from.as_str().to_owned()),
+        to: to.as_str().to_owned(),
+        subject: None,
+        content: get(&p, "Body").unwrap_or_default().to_owned(),
+        provider_message_id: get(&p, "MessageSid").map(str::to_owned),
+        received_at: event.received_at,
+    }))
 }
 
-async fn status(conn: &mut PgConnection, p: &[(String, String)]) -> Result<Outcome, StoreError> {
+async fn status(
+    conn: &mut PgConnection,
+    event: &WebhookEvent,
+    p: &[(String, String)],
+) -> Result<Outcome, StoreError> {
     let sid = get(p, "MessageSid")
         .or_else(|| get(p, "SmsSid"))
         .unwrap_or_default();
@@ -112,9 +111,10 @@ async fn status(conn: &mut PgConnection, p: &[(String, String)]) -> Result<Outco
     let code = get(p, "ErrorCode");
     let permanent = action == ActivityAction::Failed
         && code.is_some_and(|c| PERMANENT_ERROR_CODES.contains(&c));
-    activities::insert(
+    activities::insert_for_event(
         &mut *conn,
         sent.client_id,
+        event.id,
         &NewActivity {
             campaign_id: sent.campaign_id,
             lead_id: sent.lead_id,

@@ -62,9 +62,9 @@ pub async fn apply(conn: &mut PgConnection, event: &WebhookEvent) -> Result<Outc
         ));
     };
     if kind == "status-update" {
-        status_update(conn, &call, &message).await
+        status_update(conn, event, &call, &message).await
     } else {
-        end_of_call(conn, &call, &message).await
+        end_of_call(conn, event, &call, &message).await
     }
 }
 
@@ -82,6 +82,7 @@ fn activity(call: &CallContext, action: ActivityAction, metadata: Value) -> NewA
 
 async fn status_update(
     conn: &mut PgConnection,
+    event: &WebhookEvent,
     call: &CallContext,
     message: &Value,
 ) -> Result<Outcome, StoreError> {
@@ -92,9 +93,10 @@ async fn status_update(
         .unwrap_or_default()
     {
         "in-progress" => {
-            activities::insert(
+            activities::insert_for_event(
                 &mut *conn,
                 client,
+                event.id,
                 &activity(
                     call,
                     ActivityAction::CallAnswered,
@@ -118,6 +120,7 @@ async fn status_update(
 
 async fn end_of_call(
     conn: &mut PgConnection,
+    event: &WebhookEvent,
     call: &CallContext,
     message: &Value,
 ) -> Result<Outcome, StoreError> {
@@ -136,9 +139,10 @@ async fn end_of_call(
         CallOutcome::NoAnswer => ActivityAction::NoAnswer,
         _ => ActivityAction::CallCompleted,
     };
-    activities::insert(
+    activities::insert_for_event(
         &mut *conn,
         client,
+        event.id,
         &activity(
             call,
             action,

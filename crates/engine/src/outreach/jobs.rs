@@ -1,11 +1,11 @@
-//! The outreach job handlers: `send_outreach` (one planned send through [`run_send`] with the
-//! senders of the job's `Services`, i.e. the worker's configured ones) and `outreach_sweep`
+//! The outreach job handlers: `send_outreach` (one planned send through [`run_send_with_ai`]
+//! with the senders and AI gate of the job's `Services`, i.e. the worker's configured ones) and `outreach_sweep`
 //! (the hourly safety net, [`sweep`]).
 
 use agency_domain::{ClientId, OutreachSendId};
 
 use super::sweep::sweep;
-use super::{SendOutcome, run_send};
+use super::{AiWriter, SendOutcome, run_send_with_ai};
 use crate::jobs::payload::{OutreachSweep, SendOutreach};
 use crate::jobs::{JobContext, JobError, Registry};
 
@@ -19,9 +19,14 @@ pub fn register(registry: &mut Registry) -> &mut Registry {
 /// Runs one planned send.
 pub async fn send_outreach_job(ctx: JobContext, job: SendOutreach) -> Result<(), JobError> {
     let services = &ctx.services;
-    let outcome = run_send(
+    let writer = AiWriter {
+        gate: &services.providers.ai,
+        cache: services.cache.as_ref(),
+    };
+    let outcome = run_send_with_ai(
         &services.pool,
         &services.providers.outreach,
+        writer,
         services.now(),
         ClientId::from_uuid(job.client_id),
         OutreachSendId::from_uuid(job.send_id),

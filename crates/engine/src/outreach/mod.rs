@@ -16,11 +16,13 @@ pub mod sandbox;
 pub mod send;
 pub mod sweep;
 pub mod unsubscribe;
+pub mod writer;
 
 use agency_providers::OutreachProviders;
 
 pub use links::Links;
-pub use send::{SendOutcome, run_send};
+pub use send::{SendOutcome, run_send, run_send_with_ai};
+pub use writer::AiWriter;
 
 /// What the send path needs beyond the database: the senders and our public links.
 #[derive(Debug, Clone)]

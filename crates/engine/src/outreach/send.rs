@@ -37,6 +37,8 @@ use sqlx::{Connection, PgConnection};
 use super::OutreachEnv;
 use super::content::{MessageFacts, compose, email_parts, sms_text};
 use super::plan::plan_next_step;
+use super::writer::{AiWriter, draft, facts_of};
+use crate::ai::write::{Writer, WrittenMessage};
 use crate::error::UseCaseError;
 use crate::jobs::payload::SendOutreach;
 use crate::jobs::{EnqueueError, EnqueueOptions, JobError, enqueue_on};
@@ -96,10 +98,35 @@ enum Outgoing {
     Call(CallRequest, uuid::Uuid),
 }
 
-/// Runs one send (see the module doc).
+/// Runs one send (see the module doc) with the templates' content.
 pub async fn run_send(
     pool: &PgPool,
     env: &OutreachEnv,
+    now: DateTime<Utc>,
+    client_id: ClientId,
+    send_id: OutreachSendId,
+) -> Result<SendOutcome, JobError> {
+    run(pool, env, None, now, client_id, send_id).await
+}
+
+/// Runs one send, its content written through the AI gate first where the step uses the
+/// default templates (see [`super::writer`]); the templates whenever the AI gives nothing.
+pub async fn run_send_with_ai(
+    pool: &PgPool,
+    env: &OutreachEnv,
+    writer: AiWriter<'_>,
+    now: DateTime<Utc>,
+    client_id: ClientId,
+    send_id: OutreachSendId,
+) -> Result<SendOutcome, JobError> {
+    let written = draft(pool, writer, client_id, send_id, now).await?;
+    run(pool, env, written, now, client_id, send_id).await
+}
+
+async fn run(
+    pool: &PgPool,
+    env: &OutreachEnv,
+    written: Option<WrittenMessage>,
     now: DateTime<Utc>,
     client_id: ClientId,
     send_id: OutreachSendId,
@@ -176,23 +203,21 @@ pub async fn run_send(
             return reschedule(tx, &row, window).await;
         }
     }
-    let facts = MessageFacts::new(
-        ctx.first_name.as_deref(),
-        ctx.last_name.as_deref(),
-        &ctx.email,
-        ctx.title.as_deref(),
-        ctx.company.as_deref(),
-        ctx.domain.as_deref(),
-        ctx.industry.as_deref(),
-        &ctx.client_name,
-        ctx.postal_address.as_deref(),
-        &ctx.campaign_name,
-    );
-    // An approved (possibly edited) draft, or an interrupted email, keeps its stored content.
-    let (subject, body) = match (&row.body, row.status) {
-        (Some(body), SendStatus::Approved | SendStatus::Sending) => {
-            (row.subject.clone(), body.clone())
+    let facts = facts_of(&ctx);
+    // An approved (possibly edited) draft, or an interrupted email, keeps its stored content;
+    // otherwise the AI's content when it wrote this send, else the templates.
+    let (subject, body, writer) = match (&row.body, row.status, written) {
+        (Some(body), SendStatus::Approved | SendStatus::Sending, _) => {
+            (row.subject.clone(), body.clone(), "stored")
         }
+        (_, _, Some(w)) => (
+            w.content.subject,
+            w.content.body,
+            match w.writer {
+                Writer::Ai => "ai",
+                Writer::Template => "template",
+            },
+        ),
         _ => {
             let composed = compose(
                 row.channel,
@@ -201,7 +226,7 @@ pub async fn run_send(
                 ctx.body_template.as_deref(),
                 &facts,
             );
-            (composed.subject, composed.body)
+            (composed.subject, composed.body, "template")
         }
     };
     if row.origin == SendOrigin::Sequence
@@ -263,7 +288,14 @@ pub async fn run_send(
         Outgoing::Call(c, _) => env.providers.voice.place_call(c).await,
     };
     match result {
-        Ok(receipt) => record_sent(pool, now, &row, &outgoing, subject, &body, &receipt).await,
+        Ok(receipt) => {
+            let content = SentContent {
+                subject,
+                body: &body,
+                writer,
+            };
+            record_sent(pool, now, &row, &outgoing, content, &receipt).await
+        }
         Err(error) => record_failure(pool, &row, &outgoing, error).await,
     }
 }
@@ -488,15 +520,26 @@ fn preview(body: &str) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
+/// What was sent, and who wrote it (`ai`, `template`, or `stored` for an approved draft).
+struct SentContent<'a> {
+    subject: Option<String>,
+    body: &'a str,
+    writer: &'static str,
+}
+
 async fn record_sent(
     pool: &PgPool,
     now: DateTime<Utc>,
     row: &SendRow,
     outgoing: &Outgoing,
-    subject: Option<String>,
-    body: &str,
+    content: SentContent<'_>,
     receipt: &SendReceipt,
 ) -> Result<SendOutcome, JobError> {
+    let SentContent {
+        subject,
+        body,
+        writer,
+    } = content;
     let mut tx = pool.begin().await?;
     let current = store::lock(&mut tx, row.client_id, row.id)
         .await
@@ -529,6 +572,7 @@ async fn record_sent(
         "preview": preview(&text),
         "word_count": text.split_whitespace().count(),
         "cta_type": "meeting_request",
+        "writer": writer,
     });
     let activity = NewActivity {
         campaign_id: Some(row.campaign_id.into_uuid()),

@@ -248,6 +248,26 @@ impl ProviderHttp {
         }
     }
 
+    /// GETs `url` and decodes the JSON answer into `T`, with retries and the circuit breaker;
+    /// HTTP 404 is `Ok(None)` (the provider has no such record).
+    pub async fn get_json_optional<T>(
+        &self,
+        url: &Url,
+        auth: Auth<'_>,
+    ) -> Result<Option<T>, ProviderError>
+    where
+        T: DeserializeOwned,
+    {
+        match self
+            .execute(|| auth.apply(self.client.get(url.clone()), self.provider))
+            .await
+        {
+            Ok(bytes) => decode_json(self.provider, &bytes).map(Some),
+            Err(ProviderError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// POSTs `body` as JSON with extra `headers` (e.g. `Idempotency-Key`) and `options`, and
     /// decodes the JSON answer into `T`.
     pub async fn post_json_with<B, T>(

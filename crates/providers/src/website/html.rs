@@ -181,6 +181,20 @@ fn readable_text(element: ElementRef<'_>, out: &mut String) {
     }
 }
 
+/// The readable text of an HTML fragment or document (scripts, styles and hidden parts
+/// skipped; block elements on their own lines; runs of blank lines folded). Used for an email
+/// that arrives with an HTML part only.
+pub fn html_to_text(html: &str) -> String {
+    let document = Html::parse_document(html);
+    let mut out = String::new();
+    readable_text(document.root_element(), &mut out);
+    out.lines()
+        .map(collapse)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn is_organization_type(value: &Value) -> bool {
     let check = |t: &str| {
         t.contains("Organization")
@@ -282,6 +296,15 @@ fn collect_organizations(value: &Value, out: &mut Vec<Organization>, depth: usiz
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn html_to_text_keeps_readable_lines_only() {
+        let text = super::html_to_text(
+            "<html><head><style>p{}</style></head><body><p>Sounds good, <b>Thursday</b> works</p>\
+             <script>alert(1)</script><div>At 2pm?</div></body></html>",
+        );
+        assert_eq!(text, "Sounds good, Thursday works\nAt 2pm?");
+    }
+
     use super::*;
 
     const PAGE: &str = r#"<!doctype html><html><head>

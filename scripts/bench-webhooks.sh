@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Webhook acknowledgement benchmark (issue 10): a fresh database, the release agency-api on
+# 127.0.0.1 with Twilio and Resend webhook secrets, and the `webhook_load` client sending
+# signed Twilio inbound SMS and Resend delivery events (each with its own id) from 50
+# concurrent senders over loopback. Prints acknowledgements/s and p50/p99/max, then checks
+# that every acknowledged event is stored once with its processing job (the client exits
+# non-zero otherwise).
+#
+# Usage: scripts/bench-webhooks.sh [events, default 20000] [senders, default 50]
+# Needs: PostgreSQL at 127.0.0.1:5432 (trust, user postgres), Redis at 127.0.0.1:6379.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+EVENTS="${1:-20000}"
+SENDERS="${2:-50}"
+PORT="${BENCH_PORT:-18081}"
+DB="agency_bench_webhooks"
+PG="postgres://postgres@127.0.0.1:5432"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target}" SQLX_OFFLINE=true
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+export PUBLIC_BASE_URL="https://hooks.bench.example"
+export TWILIO_AUTH_TOKEN="bench-twilio-token"
+export RESEND_WEBHOOK_SECRET="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+echo "== building release binaries"
+cargo build --release -q -p agency-api -p agencyctl --example webhook_load
+BIN="$CARGO_TARGET_DIR/release"
+
+echo "== fresh database $DB"
+psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+DATABASE_URL="$PG/$DB" "$BIN/agencyctl" migrate run >/dev/null
+
+echo "== starting agency-api on 127.0.0.1:$PORT"
+DATABASE_URL="$PG/$DB" SUPABASE_JWT_SECRET="bench-secret-not-for-production-0123456789" \
+  RATE_LIMIT_PER_MINUTE=0 HOST=127.0.0.1 PORT="$PORT" RUST_LOG="${RUST_LOG:-warn}" \
+  "$BIN/agency-api" >/tmp/bench-webhooks-api.log 2>&1 &
+API_PID=$!
+cleanup() {
+  kill "$API_PID" 2>/dev/null || true
+  wait "$API_PID" 2>/dev/null || true
+  [ -n "${KEEP_BENCH_DB:-}" ] || psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
+}
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+  if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null; then break; fi
+  sleep 0.2
+done
+
+echo "== machine: $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+API_URL="http://127.0.0.1:$PORT" DATABASE_URL="$PG/$DB" EVENTS="$EVENTS" SENDERS="$SENDERS" \
+  "$BIN/examples/webhook_load"
