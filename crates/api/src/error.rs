@@ -261,6 +261,14 @@ impl From<StoreError> for ApiError {
                 tracing::debug!(%constraint, "constraint refused a write");
                 ApiError::unprocessable("constraint_violated", "The request breaks a data rule.")
             }
+            StoreError::InvalidValue { sqlstate, message } => {
+                tracing::debug!(%sqlstate, %message, "the database refused a value");
+                ApiError::unprocessable(
+                    "invalid_value",
+                    "A value in the request cannot be stored: text must not contain NUL \
+                     characters, numbers must be within range and dates must be real dates.",
+                )
+            }
             other => ApiError::internal(other),
         }
     }

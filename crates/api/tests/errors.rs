@@ -314,3 +314,36 @@ async fn panics_and_timeouts_become_envelopes() {
         .unwrap();
     assert_envelope(res, 503, "timeout").await;
 }
+
+#[tokio::test]
+async fn values_the_database_refuses_are_422_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    let client = app.create_client("Acme").await;
+    let owner = app.user_with_role(client, Role::Owner).await;
+    let campaign: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO campaigns (client_id, name) VALUES ($1, 'Spring') RETURNING id",
+    )
+    .bind(client.into_uuid())
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let path = format!("/api/v1/clients/{client}/leads");
+    // A NUL character is valid JSON but not PostgreSQL text.
+    let res = app
+        .as_user(&owner, Method::POST, &path)
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"email":"nul@example.com.au","campaign_id":"{campaign}","first_name":"Ja\u0000ne"}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_envelope(res, 422, "invalid_value").await;
+    assert!(body["detail"].as_str().unwrap().contains("NUL"), "{body}");
+    let leads: i64 = sqlx::query_scalar("SELECT count(*) FROM leads WHERE client_id = $1")
+        .bind(client.into_uuid())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(leads, 0);
+}

@@ -15,5 +15,8 @@ text_enum! {
         Manual => "manual",
         /// On the Do Not Call Register.
         Dncr => "dncr",
+        /// The person asked to be forgotten; a lead created later with the address is
+        /// suppressed at once (see `erased_identities`).
+        Erasure => "erasure",
     }
 }

@@ -115,7 +115,7 @@ impl UseCaseError {
     /// True when retrying the same call later cannot succeed (a job dead-letters at once).
     pub fn is_permanent(&self) -> bool {
         match self {
-            UseCaseError::Store(StoreError::NotFound) => true,
+            UseCaseError::Store(StoreError::NotFound | StoreError::InvalidValue { .. }) => true,
             UseCaseError::Store(_)
             | UseCaseError::Queue(_)
             | UseCaseError::Cache(_)

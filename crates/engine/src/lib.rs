@@ -8,6 +8,7 @@ pub mod admin;
 pub mod ai;
 pub mod campaigns;
 pub mod clients;
+pub mod erasure;
 pub mod error;
 pub mod import;
 pub mod inbound;

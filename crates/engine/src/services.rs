@@ -158,4 +158,7 @@ impl Clock {
 pub struct EngineSettings {
     /// True in production: no sandbox fallbacks, no private-address exceptions.
     pub production: bool,
+    /// Development's sandbox loop: a message the sandbox sender took comes back as the
+    /// provider's webhooks (`outreach::sandbox_loop`). Off unless a binary turns it on.
+    pub sandbox_feedback: bool,
 }

@@ -87,8 +87,8 @@ pub async fn insert_for_event(
 ) -> Result<bool, StoreError> {
     let seen: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM activities
-                         WHERE client_id = $1 AND metadata->>'webhook_event_id' = $2
-                           AND action = $3)",
+                         WHERE client_id = $1 AND metadata ? 'webhook_event_id'
+                           AND metadata->>'webhook_event_id' = $2 AND action = $3)",
     )
     .bind(client_id)
     .bind(event_id.to_string())

@@ -22,6 +22,16 @@ pub enum StoreError {
         /// The violated constraint.
         constraint: String,
     },
+    /// PostgreSQL refused a value itself (SQLSTATE class 22, "data exception": a NUL
+    /// character in text, a number out of its column's range, an unreadable date...). The
+    /// input was bad, not the database: a 4xx, never retried.
+    #[error("invalid value (SQLSTATE {sqlstate}): {message}")]
+    InvalidValue {
+        /// The SQLSTATE code (e.g. `22021`, `22003`).
+        sqlstate: String,
+        /// PostgreSQL's message (names no stored value).
+        message: String,
+    },
     /// Migrations could not be applied or read.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -51,6 +61,12 @@ impl From<sqlx::Error> for StoreError {
                 // Exclusion constraints (e.g. overlapping meetings) conflict like unique ones.
                 _ if db.code().as_deref() == Some("23P01") => {
                     return StoreError::Conflict { constraint };
+                }
+                _ if db.code().is_some_and(|c| c.starts_with("22")) => {
+                    return StoreError::InvalidValue {
+                        sqlstate: db.code().unwrap_or_default().into_owned(),
+                        message: db.message().to_owned(),
+                    };
                 }
                 _ => {}
             }

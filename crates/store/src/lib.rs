@@ -11,6 +11,7 @@ pub mod call_slots;
 pub mod campaigns;
 pub mod clients;
 pub mod credits;
+pub mod erasure;
 pub mod error;
 pub mod leads;
 pub mod meetings;

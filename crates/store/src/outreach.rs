@@ -518,6 +518,23 @@ pub struct SandboxMessage {
     pub created_at: DateTime<Utc>,
 }
 
+/// The sandboxed message of one send, if the sandbox took it.
+pub async fn sandbox_message_of_send(
+    db: impl PgExecutor<'_>,
+    client_id: ClientId,
+    send_id: OutreachSendId,
+) -> Result<Option<SandboxMessage>, StoreError> {
+    Ok(sqlx::query_as::<_, SandboxMessage>(
+        "SELECT id, send_id, campaign_id, lead_id, channel, provider, provider_message_id, from_address,
+                to_address, subject, body, headers, created_at
+           FROM sandbox_messages WHERE client_id = $1 AND send_id = $2",
+    )
+    .bind(client_id.into_uuid())
+    .bind(send_id.into_uuid())
+    .fetch_optional(db)
+    .await?)
+}
+
 /// A page of the client's sandboxed messages, newest first, and how many there are.
 pub async fn sandbox_messages(
     conn: &mut PgConnection,

@@ -101,6 +101,7 @@ pub fn build_services(
         .with_outreach(outreach_env(cfg)?);
     let settings = EngineSettings {
         production: cfg.common.environment == Environment::Production,
+        sandbox_feedback: false,
     };
     Ok(Services::new(pool, cache, providers, settings))
 }

@@ -5,6 +5,7 @@
 //! reads it).
 
 pub mod admin_console;
+pub mod admin_erasure;
 pub mod admin_jobs;
 pub mod admin_suppression;
 pub mod admin_webhooks;
@@ -37,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(me::router())
         .merge(clients::router())
         .merge(members::router())
+        .merge(admin_erasure::router())
         .merge(admin_suppression::router())
         .merge(admin_jobs::router())
         .merge(admin_console::router())

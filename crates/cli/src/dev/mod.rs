@@ -127,7 +127,12 @@ async fn run_services(
     scheduler.metrics.metrics_port = api.port.saturating_add(2);
     let shutdown = Shutdown::on_signals();
     // One Services value for the API and the worker of this all-in-one process.
-    let services = agency_worker::build_services(&worker, pool.clone(), cache.clone())?;
+    let mut services = agency_worker::build_services(&worker, pool.clone(), cache.clone())?;
+    // The sandbox loop: sandboxed messages come back as the providers' webhooks.
+    services.settings = Arc::new(agency_engine::EngineSettings {
+        sandbox_feedback: true,
+        ..(*services.settings).clone()
+    });
     let state = agency_api::AppState::new(services.clone(), api_settings);
     let (api_result, worker_result, scheduler_result) = tokio::join!(
         agency_api::serve(api.listen_addr(), state, shutdown.clone(), |_| {}),

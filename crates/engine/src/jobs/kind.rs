@@ -154,6 +154,8 @@ job_kinds! {
     RescoreCampaign = "rescore_campaign", Bulk, policy(5, 10, 4, 3_600, 300);
     /// Send one planned outreach step.
     SendOutreach = "send_outreach", Default, policy(5, 30, 4, 7_200, 60);
+    /// Play a sandboxed send's provider webhooks back (development's sandbox loop).
+    SandboxFeedback = "sandbox_feedback", Bulk, policy(3, 5, 4, 600, 60);
     /// Classify one inbound reply.
     ClassifyReply = "classify_reply", Default, policy(6, 10, 4, 3_600, 90);
     /// Deliver one outbound webhook (about 5 s, 30 s, 3 min, 18 min, 2 h, 10 h).

@@ -98,6 +98,16 @@ pub struct SendOutreach {
 }
 client_job!(SendOutreach, SendOutreach);
 
+/// Play a sandboxed send's provider webhooks back (the development sandbox loop).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxFeedback {
+    /// The tenant.
+    pub client_id: Uuid,
+    /// The `outreach_sends` row the sandbox took.
+    pub send_id: Uuid,
+}
+client_job!(SandboxFeedback, SandboxFeedback);
+
 /// Classify one inbound reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClassifyReply {

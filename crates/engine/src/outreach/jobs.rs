@@ -4,16 +4,21 @@
 
 use agency_domain::{ClientId, OutreachSendId};
 
+use super::sandbox_loop::sandbox_feedback;
 use super::sweep::sweep;
 use super::{AiWriter, SendOutcome, run_send_with_ai};
-use crate::jobs::payload::{OutreachSweep, SendOutreach};
-use crate::jobs::{JobContext, JobError, Registry};
+use crate::jobs::payload::{OutreachSweep, SandboxFeedback, SendOutreach};
+use crate::jobs::{EnqueueError, EnqueueOptions, JobContext, JobError, Registry, enqueue};
+
+/// Seconds between a sandboxed send and its scripted webhooks.
+const FEEDBACK_DELAY_SECS: i64 = 5;
 
 /// Registers `send_outreach` and `outreach_sweep`.
 pub fn register(registry: &mut Registry) -> &mut Registry {
     registry
         .register(send_outreach_job)
         .register(outreach_sweep_job)
+        .register(sandbox_feedback)
 }
 
 /// Runs one planned send.
@@ -32,8 +37,27 @@ pub async fn send_outreach_job(ctx: JobContext, job: SendOutreach) -> Result<(),
         OutreachSendId::from_uuid(job.send_id),
     )
     .await?;
-    if let SendOutcome::Failed(reason) = &outcome {
-        tracing::warn!(send_id = %job.send_id, reason, "send failed for good");
+    match &outcome {
+        SendOutcome::Failed(reason) => {
+            tracing::warn!(send_id = %job.send_id, reason, "send failed for good");
+        }
+        // Development's sandbox loop: the providers' webhooks follow a few seconds later.
+        SendOutcome::Sent { .. } if services.settings.sandbox_feedback => {
+            let feedback = SandboxFeedback {
+                client_id: job.client_id,
+                send_id: job.send_id,
+            };
+            let options = EnqueueOptions {
+                run_at: Some(services.now() + chrono::Duration::seconds(FEEDBACK_DELAY_SECS)),
+                idempotency_key: Some(format!("sandbox-feedback/{}", job.send_id)),
+                ..EnqueueOptions::default()
+            };
+            match enqueue(&services.pool, &feedback, options).await {
+                Ok(_) | Err(EnqueueError::Duplicate { .. }) => {}
+                Err(e) => return Err(JobError::retryable(e)),
+            }
+        }
+        _ => {}
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod links;
 pub mod plan;
 pub mod sandbox;
+pub mod sandbox_loop;
 pub mod send;
 pub mod sweep;
 pub mod unsubscribe;
