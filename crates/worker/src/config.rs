@@ -4,8 +4,7 @@ use std::time::Duration;
 
 use agency_engine::jobs::Lane;
 use agency_providers::{
-    OutreachConfig, ProvidersConfig, ProvidersConfigError, WebhookSenderConfig,
-    WebsiteReaderConfig,
+    OutreachConfig, ProvidersConfig, ProvidersConfigError, WebhookSenderConfig, WebsiteReaderConfig,
 };
 use agency_runtime::config::Environment;
 use agency_runtime::{CommonArgs, MetricsArgs, PublicLinksArgs};
@@ -163,8 +162,15 @@ mod tests {
             "true",
         ]);
         let err = cfg.webhook_sender().unwrap_err().to_string();
-        assert!(err.contains("OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES"), "{err}");
-        assert!(parse(&["--agency-env", "production"]).webhook_sender().is_ok());
+        assert!(
+            err.contains("OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES"),
+            "{err}"
+        );
+        assert!(
+            parse(&["--agency-env", "production"])
+                .webhook_sender()
+                .is_ok()
+        );
         assert!(
             parse(&["--outbound-webhooks-allow-private-addresses", "true"])
                 .webhook_sender()

@@ -187,7 +187,10 @@ pub async fn create_endpoint(
     ApiJson(body): ApiJson<EndpointCreate>,
 ) -> ApiResult<(StatusCode, ApiJson<EndpointDto>)> {
     let endpoint = endpoints::create(&state.services, &tenant.context(), &body).await?;
-    Ok((StatusCode::CREATED, ApiJson(EndpointDto::new(endpoint, true))))
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(EndpointDto::new(endpoint, true)),
+    ))
 }
 
 /// Changes an endpoint's `url`, `events` or `status` (admin or owner); `status: active`

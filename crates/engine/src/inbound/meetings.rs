@@ -8,8 +8,8 @@
 use std::str::FromStr;
 
 use agency_domain::{
-    ActivityAction, Channel, ClientId, EventType, LeadId, LeadStatus, MeetingId, MeetingSource, MeetingStatus,
-    MeetingType, UserId,
+    ActivityAction, Channel, ClientId, EventType, LeadId, LeadStatus, MeetingId, MeetingSource,
+    MeetingStatus, MeetingType, UserId,
 };
 use agency_store::activities::{self, NewActivity};
 use agency_store::meetings::{self as store, Meeting, NewMeeting};

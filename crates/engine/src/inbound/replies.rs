@@ -9,8 +9,8 @@
 use std::str::FromStr;
 
 use agency_domain::{
-    ActivityAction, CampaignId, Channel, ClientId, EventType, Intent, LeadStatus, ReplyId, classify_keywords,
-    extract_return_date, intent::OUT_OF_OFFICE_DEFAULT_PAUSE_DAYS,
+    ActivityAction, CampaignId, Channel, ClientId, EventType, Intent, LeadStatus, ReplyId,
+    classify_keywords, extract_return_date, intent::OUT_OF_OFFICE_DEFAULT_PAUSE_DAYS,
 };
 use agency_store::activities::{self, NewActivity};
 use agency_store::replies::{self as store, Reply, ReplyFilter};

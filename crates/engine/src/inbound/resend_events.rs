@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 
 use super::process::Outcome;
-use crate::outbound::emit_event;
 use super::replies::{InboundMessage, Sender, record_inbound};
+use crate::outbound::emit_event;
 
 /// The bare address of `Name <addr@x>` or `addr@x`, validated and lowercased.
 pub fn address(text: &str) -> Option<Email> {

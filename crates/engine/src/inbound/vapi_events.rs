@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 
 use super::process::Outcome;
-use crate::outbound::emit_event;
 use super::vapi_call::{CallContext, context};
+use crate::outbound::emit_event;
 
 /// Hours before a voicemail / no-answer lead is called again (a later day).
 pub const RETRY_AFTER_HOURS: i64 = 24;

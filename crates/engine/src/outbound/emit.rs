@@ -44,8 +44,16 @@ pub(crate) async fn enqueue_delivery(
     body: &Value,
     now: DateTime<Utc>,
 ) -> Result<Uuid, StoreError> {
-    let id =
-        deliveries::insert(&mut *conn, client_id, endpoint_id, event_id, event, body, now).await?;
+    let id = deliveries::insert(
+        &mut *conn,
+        client_id,
+        endpoint_id,
+        event_id,
+        event,
+        body,
+        now,
+    )
+    .await?;
     enqueue_on(
         conn,
         &DeliverWebhook {

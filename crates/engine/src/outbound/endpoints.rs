@@ -135,7 +135,9 @@ pub async fn create(
 ) -> Result<Endpoint, UseCaseError> {
     tenant.require(Role::Admin)?;
     let mut errors = Vec::new();
-    let url = check_url(services, &input.url).map_err(|e| errors.push(e)).ok();
+    let url = check_url(services, &input.url)
+        .map_err(|e| errors.push(e))
+        .ok();
     let events = check_events(&input.events)
         .map_err(|e| errors.extend(e))
         .ok();
@@ -287,8 +289,7 @@ pub async fn send_test(
     if endpoint.status == EndpointStatus::Disabled {
         return Err(UseCaseError::Conflict {
             code: "webhook_endpoint_disabled",
-            message: "The endpoint is disabled; set its status to active before testing it."
-                .into(),
+            message: "The endpoint is disabled; set its status to active before testing it.".into(),
         });
     }
     let now = Utc::now();
@@ -346,8 +347,8 @@ mod tests {
     fn events_are_validated_and_deduplicated() {
         let ok = check_events(&["lead.replied".into(), "lead.replied".into()]).unwrap();
         assert_eq!(ok, vec![EventType::LeadReplied]);
-        let errs = check_events(&["lead.replied".into(), "webhook.test".into(), "x".into()])
-            .unwrap_err();
+        let errs =
+            check_events(&["lead.replied".into(), "webhook.test".into(), "x".into()]).unwrap_err();
         assert_eq!(
             errs.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(),
             ["events[1]", "events[2]"]

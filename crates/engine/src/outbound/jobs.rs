@@ -79,9 +79,10 @@ pub async fn deliver_webhook(ctx: JobContext, job: DeliverWebhook) -> Result<(),
             .map_err(store_err)?;
         return Ok(());
     }
-    let Some(attempt) = deliveries::claim_attempt(pool, client, delivery.id, delivery.attempts, now)
-        .await
-        .map_err(store_err)?
+    let Some(attempt) =
+        deliveries::claim_attempt(pool, client, delivery.id, delivery.attempts, now)
+            .await
+            .map_err(store_err)?
     else {
         return Ok(());
     };
@@ -120,11 +121,11 @@ async fn send(
     };
     let msg_id = message_id(delivery.event_id);
     let timestamp = now.timestamp();
-    let signature = match signature_header(&endpoint.signing_secrets(now), &msg_id, timestamp, &body)
-    {
-        Ok(s) => s,
-        Err(e) => return failed(format!("The endpoint's secret cannot sign: {e}.")),
-    };
+    let signature =
+        match signature_header(&endpoint.signing_secrets(now), &msg_id, timestamp, &body) {
+            Ok(s) => s,
+            Err(e) => return failed(format!("The endpoint's secret cannot sign: {e}.")),
+        };
     let request = WebhookRequest {
         url,
         headers: vec![
@@ -201,7 +202,10 @@ async fn record(
     } else {
         None
     };
-    let next = match (&disable_reason, u32::try_from(attempt).ok().and_then(retry_delay)) {
+    let next = match (
+        &disable_reason,
+        u32::try_from(attempt).ok().and_then(retry_delay),
+    ) {
         (None, Some(delay)) => chrono::Duration::from_std(delay)
             .ok()
             // Whole seconds: the job's `run_at` has second precision.
@@ -240,7 +244,10 @@ async fn record(
             ENDPOINT_DISABLED_ALERT,
             AlertSeverity::Warning,
             "A client's webhook endpoint was disabled",
-            format!("{} Endpoint: {}. {reason}", client, endpoint.url),
+            format!(
+                "The webhook endpoint {} of client {client} was disabled. {reason} The client re-enables it with PUT .../webhook-endpoints/{} and status active.",
+                endpoint.url, endpoint.id
+            ),
         )
         .client(client)
         .key(format!("{ENDPOINT_DISABLED_ALERT}:{}", endpoint.id))
