@@ -850,7 +850,7 @@ async fn outside_development_private_addresses_are_refused_at_connect_time() {
         request_id: None,
     };
     for (url, message) in [
-        (format!("http://hooks.example.com/x"), "https"),
+        ("http://hooks.example.com/x".to_owned(), "https"),
         (format!("https://127.0.0.1:{port}/hook"), "private"),
         ("https://[::1]/hook".to_owned(), "private"),
         ("https://169.254.169.254/latest".to_owned(), "private"),
