@@ -1014,3 +1014,87 @@ async fn another_clients_endpoint_is_not_found_under_ones_own_client() {
     assert_eq!(list["total"], 0);
     assert_eq!(app.tenant_fingerprint(a).await, before);
 }
+
+#[tokio::test]
+async fn a_call_report_and_an_unsubscribe_link_are_emitted() {
+    const VAPI_SECRET: &str = "vapi-test-secret";
+    let app = TestApp::spawn_with(|s| {
+        s.webhooks = agency_engine::inbound::receive::WebhooksConfig {
+            vapi_webhook_secret: Some(secrecy::SecretString::from(VAPI_SECRET)),
+            ..Default::default()
+        }
+        .secrets()
+        .expect("webhook secrets")
+    })
+    .await;
+    let (receiver, port) = Receiver::start().await;
+    let client = app.create_client("Acme").await;
+    let owner = app.user_with_role(client, Role::Owner).await;
+    let campaign = active_campaign(&app, client, "Spring").await;
+    let jane = lead(&app, client, campaign, "jane@acme.com.au").await;
+    let endpoint = create_endpoint(
+        &app,
+        &owner,
+        client,
+        &format!("http://127.0.0.1:{port}/hook"),
+        &["call.completed", "lead.unsubscribed"],
+    )
+    .await;
+    let secret = endpoint["secret"].as_str().unwrap().to_owned();
+
+    // Vapi's end-of-call report, delivered twice: applied once, one event.
+    let report = json!({"message": {
+        "type": "end-of-call-report",
+        "endedReason": "customer-ended-call",
+        "call": {"id": "call-9", "metadata": {"client_id": client, "lead_id": jane}},
+        "durationSeconds": 95,
+        "analysis": {"summary": "Asked for a callback.", "structuredData": {"outcome": "callback_requested"}},
+    }});
+    let bytes = serde_json::to_vec(&report).unwrap();
+    for _ in 0..2 {
+        let res = app
+            .request(Method::POST, "/webhooks/vapi")
+            .header("content-type", "application/json")
+            .header(
+                "x-vapi-signature",
+                agency_engine::inbound::receive::webhooks::vapi::signature(VAPI_SECRET, &bytes),
+            )
+            .body(bytes.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let report = app.drain().await;
+    assert!(report.failed.is_empty(), "{report:?}");
+    let got = receiver.got();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_signed(&got[0], &secret);
+    let body = got[0].json();
+    assert_eq!(body["type"], "call.completed");
+    assert_eq!(body["data"]["call_id"], "call-9");
+    assert_eq!(body["data"]["outcome"], "callback_requested");
+    assert_eq!(body["data"]["summary"], "Asked for a callback.");
+
+    // The one-click unsubscribe link, applied twice: one event.
+    let token = app
+        .settings
+        .links
+        .unsubscribe_token(agency_domain::LeadId::from_uuid(jane));
+    for _ in 0..2 {
+        let res = app
+            .request(Method::POST, &format!("/u/{token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    app.drain().await;
+    let got = receiver.got();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_signed(&got[1], &secret);
+    let body = got[1].json();
+    assert_eq!(body["type"], "lead.unsubscribed");
+    assert_eq!(body["data"]["source"], "unsubscribe_link");
+    assert_eq!(body["data"]["lead"]["lead_id"], jane.to_string());
+}
