@@ -17,7 +17,13 @@ async fn main() -> anyhow::Result<()> {
     // No route calls a provider (sends, enrichment and analysis run in the worker, whose
     // Services are built from its provider configuration), so the API's providers are the
     // sandbox twins.
-    let services = agency_engine::Services::with_sandbox_providers(pool, cache);
+    // The engine's settings still know the environment (production requires https webhook
+    // endpoints on public addresses).
+    let settings_env = agency_engine::EngineSettings {
+        production: cfg.common.environment == config::Environment::Production,
+    };
+    let services =
+        agency_engine::Services::with_sandbox_providers(pool, cache).with_settings(settings_env);
     let state = AppState::new(services, settings);
     agency_api::serve(cfg.listen_addr(), state, Shutdown::on_signals(), |_| {}).await
 }

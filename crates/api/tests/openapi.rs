@@ -109,6 +109,26 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/clients/{client_id}/meetings"),
     ("post", "/api/v1/clients/{client_id}/meetings"),
     ("post", "/api/v1/clients/{client_id}/meetings/{id}/cancel"),
+    // Outbound webhooks.
+    ("get", "/api/v1/clients/{client_id}/webhook-endpoints"),
+    ("post", "/api/v1/clients/{client_id}/webhook-endpoints"),
+    ("put", "/api/v1/clients/{client_id}/webhook-endpoints/{id}"),
+    (
+        "delete",
+        "/api/v1/clients/{client_id}/webhook-endpoints/{id}",
+    ),
+    (
+        "get",
+        "/api/v1/clients/{client_id}/webhook-endpoints/{id}/deliveries",
+    ),
+    (
+        "post",
+        "/api/v1/clients/{client_id}/webhook-endpoints/{id}/test",
+    ),
+    (
+        "post",
+        "/api/v1/clients/{client_id}/webhook-endpoints/{id}/rotate-secret",
+    ),
     // The webhook inbox and the provider webhooks.
     ("get", "/api/v1/admin/webhook-events"),
     ("post", "/api/v1/admin/webhook-events/{id}/replay"),

@@ -483,6 +483,17 @@ pub async fn change_status_from(
         // first touches now, committed with the status change.
         crate::pipeline::enqueue_campaign_rescore(&mut tx, client_id, id).await?;
     }
+    if to == CampaignStatus::Completed {
+        crate::outbound::emit_event(
+            &mut tx,
+            agency_domain::ClientId::from_uuid(client_id),
+            agency_domain::EventType::CampaignCompleted,
+            serde_json::json!({
+                "campaign_id": id, "name": current.fields.name, "previous_status": from.as_str(),
+            }),
+        )
+        .await?;
+    }
     audit(
         &mut tx,
         actor,

@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod leads;
 pub mod members;
 pub mod onboarding;
+pub mod outbound;
 pub mod outreach;
 pub mod pipeline;
 pub mod reports;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use agency_cache::FallbackCache;
 use agency_providers::EnrichmentProviders;
+use agency_providers::outbound_webhooks::{HttpWebhookSender, WebhookSender};
 use agency_providers::website::{
     AddressPolicy, HttpWebsiteReader, ReaderLimits, SandboxWebsiteReader, WebsiteReader,
 };
@@ -72,6 +73,12 @@ impl Services {
         self
     }
 
+    /// The same services with other settings.
+    pub fn with_settings(mut self, settings: EngineSettings) -> Self {
+        self.settings = Arc::new(settings);
+        self
+    }
+
     /// Now, by [`Self::clock`].
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
@@ -90,7 +97,13 @@ pub struct Providers {
     pub website: Arc<dyn WebsiteReader>,
     /// The email, SMS and voice senders and the public links messages carry.
     pub outreach: OutreachEnv,
+    /// The sender of outbound webhooks to clients' endpoints (public addresses only unless
+    /// configured otherwise; see `agency_providers::WebhookSenderConfig`).
+    pub webhooks: Arc<dyn WebhookSender>,
 }
+
+/// Seconds one outbound webhook request may take by default.
+const WEBHOOK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl Providers {
     /// Providers over the configured enrichment adapters. The AI gate is the sandbox until
@@ -99,12 +112,21 @@ impl Providers {
     pub fn new(enrichment: EnrichmentProviders) -> Self {
         let website = HttpWebsiteReader::new(AddressPolicy::PUBLIC_ONLY, ReaderLimits::default())
             .expect("the website reader's HTTP client builds");
+        let webhooks = HttpWebhookSender::new(AddressPolicy::PUBLIC_ONLY, WEBHOOK_TIMEOUT)
+            .expect("the webhook sender's HTTP client builds");
         Self {
             enrichment: Waterfall::new(enrichment),
             ai: Arc::new(AiGate::sandbox()),
             website: Arc::new(website),
             outreach: OutreachEnv::sandbox(),
+            webhooks: Arc::new(webhooks),
         }
+    }
+
+    /// The same providers sending outbound webhooks with `sender`.
+    pub fn with_webhooks(mut self, sender: Arc<dyn WebhookSender>) -> Self {
+        self.webhooks = sender;
+        self
     }
 
     /// The same providers sending through `outreach` (the worker's configured senders; without
@@ -120,10 +142,20 @@ impl Providers {
         self
     }
 
-    /// Sandbox twins of every provider, their made-up data anchored on `now`'s date.
+    /// Sandbox twins of every provider, their made-up data anchored on `now`'s date. Outbound
+    /// webhooks are really sent, to any address (development and tests post to local
+    /// receivers); production builds its sender from configuration.
     pub fn sandbox(now: DateTime<Utc>) -> Self {
+        let webhooks = HttpWebhookSender::new(
+            AddressPolicy {
+                allow_private: true,
+            },
+            WEBHOOK_TIMEOUT,
+        )
+        .expect("the webhook sender's HTTP client builds");
         Self::new(EnrichmentProviders::sandbox(now.date_naive()))
             .with_website(Arc::new(SandboxWebsiteReader))
+            .with_webhooks(Arc::new(webhooks))
     }
 
     /// The same providers reading websites with `reader`.

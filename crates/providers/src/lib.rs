@@ -5,7 +5,9 @@
 //! the website reader for onboarding (`website`: crawl limits, robots.txt, the SSRF guard,
 //! HTML parsing), and `ProvidersConfig`, which builds the set from the environment; and the
 //! outreach senders (`outreach`: email, SMS, voice) with the Resend, Twilio and Vapi adapters,
-//! their sandbox twin and `OutreachConfig`. The enrichment waterfall and the send path live in
+//! their sandbox twin and `OutreachConfig`; and the sender of the webhooks we send to
+//! clients' systems (`outbound_webhooks`, behind the SSRF guard; signed by
+//! `standard_webhooks`). The enrichment waterfall and the send path live in
 //! the engine.
 
 pub mod apify;
@@ -18,6 +20,7 @@ mod dates;
 pub mod error;
 pub mod http;
 mod mapping;
+pub mod outbound_webhooks;
 pub mod outreach;
 pub mod outreach_config;
 pub mod outreach_sandbox;
@@ -43,6 +46,10 @@ pub use config::{ALLOW_SANDBOX_VAR, EnrichmentProviders, ProvidersConfig, Provid
 pub use dataforseo::DataForSeo;
 pub use error::{ProviderError, UndeliverableReason};
 pub use http::{Auth, BreakerSettings, CallOptions, HttpSettings, ProviderHttp, RetryPolicy};
+pub use outbound_webhooks::{
+    HttpWebhookSender, WebhookRequest, WebhookResponse, WebhookSendError, WebhookSender,
+    WebhookSenderConfig,
+};
 pub use outreach::{
     CallMetadata, CallRequest, EmailMessage, EmailSender, ReceivedEmail, SendReceipt, SmsMessage,
     SmsSender, VoiceCaller,

@@ -27,6 +27,8 @@ pub struct ErasedCounts {
     pub suppression: u64,
     /// Audit entries whose before/after images were erased.
     pub audit_log: u64,
+    /// Outbound webhook deliveries (to the clients' systems) whose payload named the person.
+    pub webhook_deliveries: u64,
 }
 
 /// The forms an address takes in stored request bodies: as is, and form-encoded.
@@ -149,6 +151,19 @@ pub async fn erase(
                          WHERE coalesce(before::text, '') || coalesce(after::text, '') LIKE '%' || f || '%')",
     )
     .bind(&forms)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    // What we told the clients' systems about the person: the payloads we keep (the
+    // clients' own copies are theirs to erase).
+    counts.webhook_deliveries = sqlx::query(
+        "UPDATE webhook_deliveries SET payload = '{\"erased\": true}'::jsonb,
+                last_response_excerpt = NULL
+          WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) f WHERE payload::text LIKE '%' || f || '%')
+             OR payload::text LIKE ANY (SELECT '%' || l::text || '%' FROM unnest($2::uuid[]) l)",
+    )
+    .bind(&forms)
+    .bind(&leads)
     .execute(&mut *conn)
     .await?
     .rows_affected();

@@ -28,6 +28,8 @@ mod rows;
 pub mod suppression;
 pub mod text_search;
 pub mod users;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;
 pub mod webhook_events;
 
 pub use error::StoreError;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use agency_engine::jobs::Lane;
 use agency_providers::{
-    OutreachConfig, ProvidersConfig, ProvidersConfigError, WebsiteReaderConfig,
+    OutreachConfig, ProvidersConfig, ProvidersConfigError, WebhookSenderConfig, WebsiteReaderConfig,
 };
 use agency_runtime::config::Environment;
 use agency_runtime::{CommonArgs, MetricsArgs, PublicLinksArgs};
@@ -43,6 +43,9 @@ pub struct WorkerConfig {
     /// Public URL and unsubscribe-link key (`PUBLIC_BASE_URL`, `UNSUBSCRIBE_SECRET`).
     #[command(flatten)]
     pub links: PublicLinksArgs,
+    /// Outbound webhooks to clients' endpoints (timeout; private addresses in development).
+    #[command(flatten)]
+    pub outbound_webhooks: WebhookSenderConfig,
 }
 
 /// Job-queue settings of a worker process.
@@ -119,6 +122,14 @@ impl WorkerConfig {
             .validate(production, self.allow_sandbox_in_production)
     }
 
+    /// Builds the outbound webhook sender (production refuses private addresses).
+    pub fn webhook_sender(
+        &self,
+    ) -> Result<std::sync::Arc<dyn agency_providers::WebhookSender>, ProvidersConfigError> {
+        self.outbound_webhooks
+            .build(self.common.environment == Environment::Production)
+    }
+
     /// Builds the website reader (production refuses private addresses, and the sandbox
     /// without `ALLOW_SANDBOX_IN_PRODUCTION=true`).
     pub fn website_reader(
@@ -140,6 +151,31 @@ mod tests {
         let mut argv = vec!["agency-worker"];
         argv.extend_from_slice(args);
         WorkerConfig::try_parse_from(argv).expect("config parses")
+    }
+
+    #[test]
+    fn production_refuses_outbound_webhooks_to_private_addresses() {
+        let cfg = parse(&[
+            "--agency-env",
+            "production",
+            "--outbound-webhooks-allow-private-addresses",
+            "true",
+        ]);
+        let err = cfg.webhook_sender().unwrap_err().to_string();
+        assert!(
+            err.contains("OUTBOUND_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES"),
+            "{err}"
+        );
+        assert!(
+            parse(&["--agency-env", "production"])
+                .webhook_sender()
+                .is_ok()
+        );
+        assert!(
+            parse(&["--outbound-webhooks-allow-private-addresses", "true"])
+                .webhook_sender()
+                .is_ok()
+        );
     }
 
     #[test]

@@ -98,7 +98,8 @@ pub fn build_services(
     let providers = Providers::new(build_providers(cfg)?)
         .with_ai(ai)
         .with_website(cfg.website_reader()?)
-        .with_outreach(outreach_env(cfg)?);
+        .with_outreach(outreach_env(cfg)?)
+        .with_webhooks(cfg.webhook_sender()?);
     let settings = EngineSettings {
         production: cfg.common.environment == Environment::Production,
         sandbox_feedback: false,

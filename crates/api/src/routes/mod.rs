@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod replies;
 pub mod reports;
 pub mod resources;
+pub mod webhook_endpoints;
 pub mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
@@ -54,6 +55,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(replies::router())
         .merge(meetings::router())
         .merge(outreach::router())
+        .merge(webhook_endpoints::router())
 }
 
 /// Public routes outside `/api/v1` that take no access token (their own credential is in the

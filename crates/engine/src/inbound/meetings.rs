@@ -2,13 +2,14 @@
 //! reply or by a voice call's `book_meeting` tool) and cancelling. A booking never overlaps
 //! another scheduled meeting of the client (the database's exclusion constraint decides, so
 //! concurrent bookings cannot both win); it marks the lead converted and appends a
-//! `meeting_booked` activity credited to the lead's latest touch (`led_to_booking`).
+//! `meeting_booked` activity credited to the lead's latest touch (`led_to_booking`). The
+//! client's endpoints get `meeting.booked` and `meeting.cancelled` in the same transaction.
 
 use std::str::FromStr;
 
 use agency_domain::{
-    ActivityAction, Channel, ClientId, LeadId, LeadStatus, MeetingId, MeetingSource, MeetingStatus,
-    MeetingType, UserId,
+    ActivityAction, Channel, ClientId, EventType, LeadId, LeadStatus, MeetingId, MeetingSource,
+    MeetingStatus, MeetingType, UserId,
 };
 use agency_store::activities::{self, NewActivity};
 use agency_store::meetings::{self as store, Meeting, NewMeeting};
@@ -19,6 +20,7 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::outbound::emit_event;
 use crate::usecase::{Actor, FieldError, UseCaseError, audit};
 
 /// Default meeting length, minutes.
@@ -216,6 +218,18 @@ pub async fn book(
         },
     )
     .await?;
+    emit_event(
+        conn,
+        client_id,
+        EventType::MeetingBooked,
+        json!({
+            "meeting_id": id, "lead_id": lead.id, "campaign_id": lead.campaign_id,
+            "lead_email": lead.email, "scheduled_at": booking.scheduled_at,
+            "duration_minutes": booking.duration_minutes,
+            "meeting_type": booking.meeting_type.as_str(), "source": booking.source.as_str(),
+        }),
+    )
+    .await?;
     Ok(id)
 }
 
@@ -285,6 +299,17 @@ pub async fn cancel(
         }
     }
     store::set_status(&mut *tx, client_id, id, MeetingStatus::Cancelled).await?;
+    emit_event(
+        &mut tx,
+        client_id,
+        EventType::MeetingCancelled,
+        json!({
+            "meeting_id": id, "lead_id": current.lead_id, "campaign_id": current.campaign_id,
+            "scheduled_at": current.scheduled_at, "duration_minutes": current.duration_minutes,
+            "meeting_type": current.meeting_type.as_str(),
+        }),
+    )
+    .await?;
     audit(
         &mut tx,
         actor,

@@ -2,12 +2,13 @@
 //! handled mark; and what an inbound reply does once stored and classified (by
 //! [`crate::ai::classify::classify_reply`], before the transaction): [`apply_reply`] (SPEC 3.3: a reply stops the lead's sequence; unsubscribe suppresses the
 //! address and unsubscribes the lead; not interested pauses; out of office pauses until the
-//! return date, else 7 days; auto replies change nothing).
+//! return date, else 7 days; auto replies change nothing; the client's endpoints get
+//! `lead.replied`, and `lead.unsubscribed` when the reply unsubscribes).
 
 use std::str::FromStr;
 
 use agency_domain::{
-    ActivityAction, CampaignId, Channel, ClientId, Intent, LeadStatus, ReplyId,
+    ActivityAction, CampaignId, Channel, ClientId, EventType, Intent, LeadStatus, ReplyId,
     intent::OUT_OF_OFFICE_DEFAULT_PAUSE_DAYS,
 };
 use agency_store::activities::{self, NewActivity};
@@ -21,6 +22,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::ai::classify::ReplyClassification;
+use crate::outbound::emit_event;
 use crate::usecase::{Actor, FieldError, UseCaseError, audit};
 
 /// Filters of `GET /replies`, as the query string gives them.
@@ -268,6 +270,31 @@ pub async fn apply_reply(
                 metadata: json!({"reply_id": reply_id}),
                 ..NewActivity::default()
             },
+        )
+        .await?;
+    }
+    // The client's own systems hear of it in this transaction (SPEC 6).
+    let lead_data = json!({
+        "lead_id": lead.id, "campaign_id": lead.campaign_id, "email": lead.email,
+        "phone": lead.phone,
+    });
+    emit_event(
+        conn,
+        client_id,
+        EventType::LeadReplied,
+        json!({
+            "reply_id": reply_id, "lead": lead_data, "channel": channel.as_str(),
+            "intent": class.intent.as_str(), "intent_confidence": class.confidence,
+            "content_preview": preview.chars().take(200).collect::<String>(),
+        }),
+    )
+    .await?;
+    if class.intent == Intent::Unsubscribe && status != LeadStatus::Unsubscribed {
+        emit_event(
+            conn,
+            client_id,
+            EventType::LeadUnsubscribed,
+            json!({"lead": lead_data, "source": "reply", "channel": channel.as_str(), "reply_id": reply_id}),
         )
         .await?;
     }

@@ -1,11 +1,14 @@
 //! Applying Resend events (`{type, created_at, data}`): delivery, delay, open and click become
 //! activities on the emailed lead (found by the message id the sender recorded); a permanent
 //! bounce marks the lead bounced and suppresses the address; a complaint unsubscribes the lead
-//! and suppresses the address; `email.received` becomes a reply of the tenant owning the
+//! and suppresses the address (and tells the client's endpoints: `lead.unsubscribed`);
+//! `email.received` becomes a reply of the tenant owning the
 //! receiving domain, matched to the lead by the sender's address. `email.sent` is recorded by
 //! the sender itself and ignored here.
 
-use agency_domain::{ActivityAction, Channel, ClientId, Email, LeadStatus, ResourceKind};
+use agency_domain::{
+    ActivityAction, Channel, ClientId, Email, EventType, LeadStatus, ResourceKind,
+};
 use agency_store::activities::{self, NewActivity};
 use agency_store::webhook_events::WebhookEvent;
 use agency_store::{StoreError, leads, pipeline, suppression};
@@ -15,6 +18,7 @@ use sqlx::PgConnection;
 
 use super::process::Outcome;
 use super::replies::{InboundReply, Sender};
+use crate::outbound::emit_event;
 
 /// The bare address of `Name <addr@x>` or `addr@x`, validated and lowercased.
 pub fn address(text: &str) -> Option<Email> {
@@ -140,6 +144,19 @@ async fn delivery_event(
             status.as_str(),
         )
         .await?;
+        if status == LeadStatus::Unsubscribed {
+            emit_event(
+                conn,
+                ClientId::from_uuid(sent.client_id),
+                EventType::LeadUnsubscribed,
+                json!({
+                    "lead": {"lead_id": lead, "campaign_id": sent.campaign_id,
+                             "email": recipients(data).first().map(Email::as_str)},
+                    "source": "complaint", "channel": Channel::Email.as_str(),
+                }),
+            )
+            .await?;
+        }
     }
     Ok(Outcome::Applied(Some(ClientId::from_uuid(sent.client_id))))
 }

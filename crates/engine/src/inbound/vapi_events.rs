@@ -1,11 +1,12 @@
 //! Applying Vapi call events: `status-update` (answered -> `call_answered`; ended -> the
 //! call's concurrency slot freed) and `end-of-call-report` (a call activity with outcome,
-//! summary and transcript; the slot freed; the outcome applied: not interested pauses the
+//! summary and transcript; `call.completed` to the client's endpoints; the slot freed; the
+//! outcome applied: not interested pauses the
 //! lead, a callback request schedules its next action for the next day, voicemail and no
 //! answer are retried up to 2 more times on later days). Other types are stored and ignored.
 
 use agency_domain::intent::MAX_CALL_RETRIES;
-use agency_domain::{ActivityAction, CallOutcome, Channel, LeadStatus};
+use agency_domain::{ActivityAction, CallOutcome, Channel, EventType, LeadStatus};
 use agency_store::activities::{self, NewActivity};
 use agency_store::webhook_events::WebhookEvent;
 use agency_store::{StoreError, call_slots, leads};
@@ -15,6 +16,7 @@ use sqlx::PgConnection;
 
 use super::process::Outcome;
 use super::vapi_call::{CallContext, context};
+use crate::outbound::emit_event;
 
 /// Hours before a voicemail / no-answer lead is called again (a later day).
 pub const RETRY_AFTER_HOURS: i64 = 24;
@@ -158,6 +160,17 @@ async fn end_of_call(
     )
     .await?;
     call_slots::release_call(&mut *conn, client, &call.call_id).await?;
+    emit_event(
+        conn,
+        call.client_id,
+        EventType::CallCompleted,
+        json!({
+            "call_id": call.call_id, "lead_id": call.lead.id, "campaign_id": call.lead.campaign_id,
+            "outcome": outcome.as_str(), "ended_reason": message.get("endedReason"),
+            "duration_seconds": message.get("durationSeconds"), "summary": summary,
+        }),
+    )
+    .await?;
     let lead = &call.lead;
     let finished = matches!(
         lead.status.as_str(),

@@ -26,6 +26,8 @@ pub fn registry() -> Registry {
     crate::outreach::jobs::register(&mut r);
     // Inbound webhooks: process_webhook_event.
     crate::inbound::register(&mut r);
+    // Outbound webhooks: deliver_webhook.
+    crate::outbound::register(&mut r);
     r
 }
 

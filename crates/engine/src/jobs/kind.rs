@@ -158,7 +158,9 @@ job_kinds! {
     SandboxFeedback = "sandbox_feedback", Bulk, policy(3, 5, 4, 600, 60);
     /// Classify one inbound reply.
     ClassifyReply = "classify_reply", Default, policy(6, 10, 4, 3_600, 90);
-    /// Deliver one outbound webhook (about 5 s, 30 s, 3 min, 18 min, 2 h, 10 h).
+    /// Deliver one attempt of an outbound webhook. SPEC 6's schedule (5 s, 5 min, 30 min, 2 h,
+    /// 5 h, 10 h) is the handler's: a failed attempt queues the next as a new job; this policy
+    /// only retries infrastructure failures.
     DeliverWebhook = "deliver_webhook", Default, policy(7, 5, 6, 36_000, 30);
     /// Refresh a client's report aggregates (the daily metrics schedule).
     RefreshReport = "refresh_report", Bulk, policy(4, 60, 4, 3_600, 600);

@@ -1,8 +1,10 @@
 //! The public one-click unsubscribe (`GET/POST /u/{token}`, RFC 8058): the signed token names
 //! a lead; applying it suppresses the address platform-wide at once, marks the lead
 //! unsubscribed, cancels every pending send of it and logs an `unsubscribed` activity, in one
-//! transaction. Applying it again changes nothing.
+//! transaction, with `lead.unsubscribed` to the client's endpoints. Applying it again changes
+//! nothing.
 
+use agency_domain::EventType;
 use agency_store::PgPool;
 use agency_store::activities::{self, NewActivity};
 use agency_store::outreach as store;
@@ -10,6 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::Links;
+use crate::outbound::emit_event;
 use crate::usecase::UseCaseError;
 
 /// What the unsubscribe page shows.
@@ -88,6 +91,16 @@ pub async fn unsubscribe(
             led_to_booking: false,
         };
         activities::insert(&mut *tx, target.client_id, &activity).await?;
+        emit_event(
+            &mut tx,
+            client,
+            EventType::LeadUnsubscribed,
+            json!({
+                "lead": {"lead_id": lead, "campaign_id": target.campaign_id, "email": target.email},
+                "source": "unsubscribe_link", "channel": "email",
+            }),
+        )
+        .await?;
     }
     tx.commit().await?;
     tracing::info!(lead_id = %lead, cancelled, "lead unsubscribed by link");
