@@ -751,7 +751,7 @@ async fn with_ai_the_profile_is_the_models_and_confirm_keeps_the_agencys_weights
             &user,
             Method::POST,
             "/api/v1/onboarding/confirm",
-            &json!({"job_id": job, "adjustments": {"als_weights":
+            &json!({"job_id": job, "adjustments": {"icp_company_sizes": ["51-200"], "als_weights":
                 {"data_quality": 20, "authority": 30, "company_fit": 30, "timing": 10, "risk": 10}}}),
         )
         .await;
@@ -772,6 +772,8 @@ async fn with_ai_the_profile_is_the_models_and_confirm_keeps_the_agencys_weights
     assert_eq!(learned, None);
     let (_, after) = get(&app, &user, &format!("/api/v1/onboarding/result/{job}")).await;
     assert_eq!(after["als_weights"]["authority"], 0.3);
+    // Changed sizes change the revenue ranges shown and stored.
+    assert_eq!(strings(&after["icp_revenue_ranges"]), ["$10M-$50M"]);
     assert!(after["confirmed_at"].is_string());
     let (_, icp) = get(&app, &user, &format!("/api/v1/clients/{client}/icp")).await;
     assert_eq!(
@@ -782,4 +784,6 @@ async fn with_ai_the_profile_is_the_models_and_confirm_keeps_the_agencys_weights
         strings(&icp["target_job_titles"]),
         ["Practice Owner", "Managing Partner"]
     );
+    assert_eq!(icp["revenue_range_min"], 10_000_000.0);
+    assert_eq!(icp["revenue_range_max"], 50_000_000.0);
 }

@@ -6,7 +6,9 @@
 //! weights only with weights learned from conversions). Each write is audited in
 //! its transaction; the `analyze_website` job is enqueued in the same transaction as its row.
 
-use agency_domain::icp::{AnalysisPurpose, AnalysisStatus, IcpProfile, revenue_bounds};
+use agency_domain::icp::{
+    AnalysisPurpose, AnalysisStatus, IcpProfile, revenue_bounds, revenue_ranges,
+};
 use agency_domain::{ClientId, OnboardingJobId, Role, UserId, Weights};
 use agency_providers::website::parse_website_url;
 use agency_store::clients::{self, ExtractedIcp};
@@ -151,6 +153,7 @@ impl IcpAdjustments {
         }
         if let Some(sizes) = self.icp_company_sizes {
             p.icp_company_sizes = clean_list(&sizes);
+            p.icp_revenue_ranges = revenue_ranges(&p.icp_company_sizes);
         }
         Ok(())
     }
