@@ -115,11 +115,18 @@ impl ApiError {
         )
     }
 
-    /// 422 with the failing fields.
+    /// 422 with the failing fields; the detail is a sentence made from the first one.
     pub fn validation(fields: Vec<FieldError>) -> Self {
         let detail = match fields.as_slice() {
-            [only] => format!("{}: {}", only.path, only.message),
-            _ => "Some fields are invalid.".to_owned(),
+            [] => "Some fields are invalid.".to_owned(),
+            [only] => field_sentence(only),
+            [first, rest @ ..] => format!(
+                "{} {} other field{} {} invalid too.",
+                field_sentence(first),
+                rest.len(),
+                if rest.len() == 1 { "" } else { "s" },
+                if rest.len() == 1 { "is" } else { "are" },
+            ),
         };
         Self {
             fields,
@@ -210,6 +217,39 @@ impl ApiError {
             tracing::debug!(status = self.status.as_u16(), code = %self.code, detail = %self.detail, "request refused");
         }
     }
+}
+
+/// Words a field message may start with that make "<field> <message>" a sentence.
+const PREDICATE_WORDS: &[&str] = &[
+    "must", "is", "are", "has", "have", "cannot", "can", "should", "needs", "was", "may",
+];
+
+/// A field error as a sentence a user can read (the 422 `detail`, shown as it is): a message
+/// that already is one is kept; a predicate ("must be 0 or more") gets the field's name in
+/// front ("Daily limit must be 0 or more."); anything else is capitalised and ended.
+pub fn field_sentence(f: &FieldError) -> String {
+    let message = f.message.trim();
+    let starts_upper = message.chars().next().is_some_and(char::is_uppercase);
+    let ends = message.ends_with(['.', '!', '?']);
+    if starts_upper && ends {
+        return message.to_owned();
+    }
+    let first_word = message.split_whitespace().next().unwrap_or_default();
+    let text = if PREDICATE_WORDS.contains(&first_word) {
+        let label = f.path.replace('_', " ");
+        format!("{label} {message}")
+    } else {
+        message.to_owned()
+    };
+    let mut chars = text.chars();
+    let mut out: String = match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => "This field is invalid".to_owned(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }
 
 /// Renders `body` with `status` as a JSON response marked as an envelope.
@@ -337,5 +377,43 @@ pub(crate) fn for_status(status: StatusCode) -> ApiError {
             "error",
             s.canonical_reason().unwrap_or("The request failed."),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sentence(path: &str, message: &str) -> String {
+        field_sentence(&FieldError::new(path, message))
+    }
+
+    #[test]
+    fn validation_details_are_sentences() {
+        assert_eq!(
+            sentence("daily_limit", "must be 0 or more"),
+            "Daily limit must be 0 or more."
+        );
+        assert_eq!(
+            sentence(
+                "website_url",
+                "The client has no website address yet. Set it first."
+            ),
+            "The client has no website address yet. Set it first."
+        );
+        assert_eq!(sentence("steps", "at most 20 steps"), "At most 20 steps.");
+        assert_eq!(
+            sentence("body", "an SMS must fit one segment"),
+            "An SMS must fit one segment."
+        );
+        let many = ApiError::validation(vec![
+            FieldError::new("start_date", "must not be after end_date"),
+            FieldError::new("tier", "must be one of hot, warm"),
+        ]);
+        assert_eq!(
+            many.detail,
+            "Start date must not be after end_date. 1 other field is invalid too."
+        );
+        assert_eq!(many.fields.len(), 2);
     }
 }

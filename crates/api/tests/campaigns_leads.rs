@@ -1017,3 +1017,125 @@ async fn tenancy_and_role_matrix() {
     ];
     run_matrix(&app, &cases).await;
 }
+
+/// A sentence a user can read: a capital first, a full stop last.
+fn is_sentence(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_uppercase()) && s.ends_with(['.', '!', '?'])
+}
+
+#[tokio::test]
+async fn conflict_and_validation_details_are_sentences_and_unscored_channels_are_empty() {
+    let app = TestApp::spawn().await;
+    let client = app.create_client("Acme").await;
+    let member = app.user_with_role(client, Role::Member).await;
+    let base = format!("/api/v1/clients/{client}/campaigns");
+
+    let active = make_campaign(&app, client, "active").await;
+    let res = send(
+        &app,
+        &member,
+        Method::POST,
+        &format!("{base}/{active}/activate"),
+        None,
+    )
+    .await;
+    let body = assert_envelope(res, 409, "illegal_transition").await;
+    assert_eq!(body["detail"], "This campaign is already active.");
+    let draft = make_campaign(&app, client, "draft").await;
+    let res = send(
+        &app,
+        &member,
+        Method::POST,
+        &format!("{base}/{draft}/pause"),
+        None,
+    )
+    .await;
+    let body = assert_envelope(res, 409, "illegal_transition").await;
+    assert_eq!(
+        body["detail"],
+        "This campaign has not started yet, so it cannot be paused. Activate it first."
+    );
+    let done = make_campaign(&app, client, "completed").await;
+    let res = send(
+        &app,
+        &member,
+        Method::PUT,
+        &format!("{base}/{done}"),
+        Some(json!({"name": "Renamed"})),
+    )
+    .await;
+    let body = assert_envelope(res, 409, "campaign_read_only").await;
+    assert_eq!(
+        body["detail"],
+        "This campaign is completed, so it can no longer be changed."
+    );
+
+    // 422: the detail is a sentence, the field keeps its own message.
+    let res = send(
+        &app,
+        &member,
+        Method::PUT,
+        &format!("{base}/{draft}"),
+        Some(json!({"daily_limit": -5})),
+    )
+    .await;
+    let body = assert_envelope(res, 422, "validation_failed").await;
+    let detail = body["detail"].as_str().unwrap_or_default();
+    assert!(is_sentence(detail), "{detail}");
+    assert_eq!(body["fields"][0]["path"], "daily_limit");
+    let leads = format!("/api/v1/clients/{client}/leads");
+    let lead = json!({"email": "sam@harbour.example", "campaign_id": draft});
+    ok_json(
+        send(&app, &member, Method::POST, &leads, Some(lead.clone())).await,
+        201,
+    )
+    .await;
+    let res = send(&app, &member, Method::POST, &leads, Some(lead)).await;
+    let body = assert_envelope(res, 409, "duplicate_email").await;
+    assert_eq!(
+        body["detail"],
+        "A lead with the email sam@harbour.example already exists in this agency."
+    );
+
+    // An unscored lead's channels are [] in the list and the detail, never null.
+    let unscored = make_lead(&app, client).await;
+    let list = ok_json(send(&app, &member, Method::GET, &leads, None).await, 200).await;
+    let items = list["items"].as_array().expect("items");
+    assert!(!items.is_empty());
+    for item in items {
+        assert_eq!(item["als_channels"], json!([]), "{item}");
+        assert!(item["als_score"].is_null());
+    }
+    let one = ok_json(
+        send(
+            &app,
+            &member,
+            Method::GET,
+            &format!("{leads}/{unscored}"),
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(one["als_channels"], json!([]));
+    let page = ok_json(
+        send(
+            &app,
+            &member,
+            Method::GET,
+            &format!("{leads}?cursor="),
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|l| l["als_channels"] == json!([]))
+    );
+}

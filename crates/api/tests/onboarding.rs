@@ -1,12 +1,14 @@
 //! Onboarding through the HTTP API: analyse a (local, realistic) agency website, follow the
-//! eight steps, read the profile, confirm it onto the client; re-analysis; failures a person
-//! can read; and who may see what (other tenants get 404, viewers may not confirm). The
+//! eight steps, read the profile, confirm it onto the client (with and without AI: a fake
+//! Anthropic server answers the extraction); re-analysis; failures a person can read; and who
+//! may see what (other tenants get 404, viewers may not confirm). The
 //! `analyze_website` job is run through the worker's registry with a real website reader
 //! pointed at a local HTTP server (private addresses allowed only for that reader).
 
 use std::sync::Arc;
 
 use agency_domain::{ClientId, Role};
+use agency_engine::ai::{AiGate, AiSettings};
 use agency_engine::jobs::{JobContext, JobKind, Registry, handlers};
 use agency_engine::{Providers, Services};
 use agency_providers::website::{
@@ -54,6 +56,11 @@ fn dev_reader() -> Arc<dyn WebsiteReader> {
 
 /// Runs every pending `analyze_website` job through the registry, as the worker would.
 async fn run_analyses(app: &TestApp, reader: Arc<dyn WebsiteReader>) -> usize {
+    run_analyses_with(app, reader, AiGate::sandbox()).await
+}
+
+/// The same, extracting through `ai`.
+async fn run_analyses_with(app: &TestApp, reader: Arc<dyn WebsiteReader>, ai: AiGate) -> usize {
     let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
         "SELECT id, job FROM apalis.jobs WHERE job_type = 'analyze_website' AND status = 'Pending' ORDER BY id",
     )
@@ -64,7 +71,11 @@ async fn run_analyses(app: &TestApp, reader: Arc<dyn WebsiteReader>) -> usize {
     let cache = Arc::new(agency_cache::FallbackCache::new(None, app.pool.clone()).expect("cache"));
     let services = Services::with_sandbox_providers(app.pool.clone(), cache);
     let services = Services {
-        providers: Arc::new(Providers::sandbox(Utc::now()).with_website(reader)),
+        providers: Arc::new(
+            Providers::sandbox(Utc::now())
+                .with_website(reader)
+                .with_ai(ai),
+        ),
         ..services
     };
     for (id, payload) in &rows {
@@ -623,4 +634,156 @@ async fn reanalysis_in_the_tenancy_and_role_matrix() {
         setup: Some(with_website),
     }];
     run_matrix(&app, &cases).await;
+}
+
+/// A fake Anthropic Messages API answering the ICP extraction tool.
+async fn fake_claude() -> MockServer {
+    let server = MockServer::start().await;
+    let input = json!({
+        "company_name": "Harbour Lane Digital",
+        "company_description": "A Sydney digital marketing agency for clinics, law firms and trades.",
+        "value_proposition": "More enquiries, less guesswork",
+        "services_offered": ["Local SEO", "Google Ads management", "Web design"],
+        "primary_service_categories": ["SEO", "Paid media", "Web design"],
+        "taglines": ["More enquiries, less guesswork"],
+        "differentiators": ["No lock-in contracts"],
+        "team_size": 18,
+        "years_in_business": 11,
+        "portfolio_companies": ["Bondi Smile Dental", "Keystone Lawyers"],
+        "notable_brands": ["Bondi Smile Dental"],
+        "icp_industries": ["Dental clinics", "Family law firms"],
+        "icp_company_sizes": ["11-50"],
+        "icp_locations": ["Sydney, NSW"],
+        "icp_titles": ["Practice Owner", "Managing Partner"],
+        "icp_pain_points": ["Empty appointment slots"],
+        "icp_signals": ["Opening a second location"],
+        "als_weights": {"data_quality": 1, "authority": 3, "company_fit": 4, "timing": 1, "risk": 1},
+        "pattern_description": "Owner-led clinics and law firms in Sydney with 11-50 staff.",
+        "confidence": 0.8
+    });
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "msg_01XFDUDYJgAACzvnptvVoYEL", "type": "message", "role": "assistant",
+            "model": "claude-sonnet-4-5-20250929",
+            "content": [{"type": "tool_use", "id": "toolu_01", "name": "record_icp_profile", "input": input}],
+            "stop_reason": "tool_use", "stop_sequence": null,
+            "usage": {"input_tokens": 2900, "output_tokens": 410}
+        })))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn claude_gate(server: &MockServer) -> AiGate {
+    let model = agency_providers::Anthropic::new(
+        secrecy::SecretString::from("sk-ant-test"),
+        &server.uri(),
+        &agency_providers::HttpSettings::default(),
+    )
+    .expect("adapter");
+    AiGate::new(Arc::new(model), AiSettings::default())
+}
+
+#[tokio::test]
+async fn with_ai_the_profile_is_the_models_and_confirm_keeps_the_agencys_weights() {
+    let app = TestApp::spawn().await;
+    let site = agency_site().await;
+    let claude = fake_claude().await;
+    let (client, user) = owner(&app).await;
+
+    let job = analyze(&app, &user, &site.uri()).await;
+    assert_eq!(
+        run_analyses_with(&app, dev_reader(), claude_gate(&claude)).await,
+        1
+    );
+    let (_, status) = get(&app, &user, &format!("/api/v1/onboarding/status/{job}")).await;
+    assert_eq!(status["status"], "completed", "{status}");
+    assert_eq!(status["completed_steps"], 8);
+    let (code, profile) = get(&app, &user, &format!("/api/v1/onboarding/result/{job}")).await;
+    assert_eq!(code, 200, "{profile}");
+    for list in LISTS {
+        assert!(profile[*list].is_array(), "{list} is an array in {profile}");
+    }
+    assert_eq!(profile["extraction_method"], "ai");
+    assert_eq!(profile["confidence"], 0.91);
+    assert_eq!(
+        strings(&profile["icp_industries"]),
+        ["Dental clinics", "Family law firms"]
+    );
+    assert_eq!(strings(&profile["icp_revenue_ranges"]), ["$2M-$10M"]);
+    assert_eq!(
+        profile["als_weights"],
+        json!({"data_quality": 0.1, "authority": 0.3, "company_fit": 0.4, "timing": 0.1, "risk": 0.1})
+    );
+    // The model saw the pages the reader fetched, marked as data.
+    let asked = claude.received_requests().await.expect("recorded");
+    assert_eq!(asked.len(), 1);
+    let body: Value = serde_json::from_slice(&asked[0].body).expect("json");
+    let user_turn = body["messages"][0]["content"].as_str().expect("text");
+    assert!(user_turn.contains(&format!("<page url=\"{}/services\"", site.uri())));
+    let spent: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM ai_usage WHERE client_id = $1 AND purpose = 'extract_icp' AND status = 'settled'",
+    )
+    .bind(client.into_uuid())
+    .fetch_one(&app.pool)
+    .await
+    .expect("ledger");
+    assert_eq!(spent, 1);
+
+    // Weights that cannot be normalised are a 422 with a sentence.
+    let res = app
+        .send_json_as(
+            &user,
+            Method::POST,
+            "/api/v1/onboarding/confirm",
+            &json!({"job_id": job, "adjustments": {"als_weights":
+                {"data_quality": 0, "authority": 0, "company_fit": 0, "timing": 0, "risk": 0}}}),
+        )
+        .await;
+    let err = assert_envelope(res, 422, "validation_failed").await;
+    assert_eq!(err["detail"], "At least one weight must be above zero.");
+    assert_eq!(err["fields"][0]["path"], "adjustments.als_weights");
+
+    // The agency's own weights, in percent, are normalised and kept on the client.
+    let res = app
+        .send_json_as(
+            &user,
+            Method::POST,
+            "/api/v1/onboarding/confirm",
+            &json!({"job_id": job, "adjustments": {"icp_company_sizes": ["51-200"], "als_weights":
+                {"data_quality": 20, "authority": 30, "company_fit": 30, "timing": 10, "risk": 10}}}),
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let (kept, learned): (Option<Value>, Option<Value>) =
+        sqlx::query_as("SELECT icp_als_weights, als_weights FROM clients WHERE id = $1")
+            .bind(client.into_uuid())
+            .fetch_one(&app.pool)
+            .await
+            .expect("client");
+    assert_eq!(
+        kept,
+        Some(
+            json!({"data_quality": 0.2, "authority": 0.3, "company_fit": 0.3, "timing": 0.1, "risk": 0.1})
+        )
+    );
+    // Scoring's weights stay the learned ones only (SPEC 3.1): none yet.
+    assert_eq!(learned, None);
+    let (_, after) = get(&app, &user, &format!("/api/v1/onboarding/result/{job}")).await;
+    assert_eq!(after["als_weights"]["authority"], 0.3);
+    // Changed sizes change the revenue ranges shown and stored.
+    assert_eq!(strings(&after["icp_revenue_ranges"]), ["$10M-$50M"]);
+    assert!(after["confirmed_at"].is_string());
+    let (_, icp) = get(&app, &user, &format!("/api/v1/clients/{client}/icp")).await;
+    assert_eq!(
+        strings(&icp["target_industries"]),
+        ["Dental clinics", "Family law firms"]
+    );
+    assert_eq!(
+        strings(&icp["target_job_titles"]),
+        ["Practice Owner", "Managing Partner"]
+    );
+    assert_eq!(icp["revenue_range_min"], 10_000_000.0);
+    assert_eq!(icp["revenue_range_max"], 50_000_000.0);
 }

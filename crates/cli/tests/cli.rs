@@ -193,6 +193,28 @@ async fn dev_check_migrates_seeds_and_prints_a_working_token(
     .unwrap();
     assert_eq!(role, "owner");
     assert!(stdout.contains("curl"), "{stdout}");
+    assert!(
+        stdout.contains("demo site: http://127.0.0.1:"),
+        "the demo website's address is printed: {stdout}"
+    );
+
+    // The demo leads are seeded and scored: every tier shows, no channel list is null.
+    let tiers: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT als_tier, count(*) FROM leads WHERE client_id = '01940000-0000-7000-8000-000000000002'
+         AND als_score IS NOT NULL AND als_channels IS NOT NULL AND status = 'scored'
+         GROUP BY als_tier ORDER BY als_tier",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let names: Vec<&str> = tiers.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(names, ["cold", "cool", "dead", "hot", "warm"], "{tiers:?}");
+    assert_eq!(tiers.iter().map(|(_, n)| n).sum::<i64>(), 36);
+    let first_scores: Vec<(uuid::Uuid, Option<chrono::DateTime<chrono::Utc>>)> =
+        sqlx::query_as("SELECT id, scored_at FROM leads ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
 
     // Seeding is idempotent.
     let again = agencyctl(
@@ -205,4 +227,13 @@ async fn dev_check_migrates_seeds_and_prints_a_working_token(
         .await
         .unwrap();
     assert_eq!(clients, 1);
+    let again_scores: Vec<(uuid::Uuid, Option<chrono::DateTime<chrono::Utc>>)> =
+        sqlx::query_as("SELECT id, scored_at FROM leads ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        again_scores, first_scores,
+        "a re-run adds and rescores nothing"
+    );
 }

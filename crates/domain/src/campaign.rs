@@ -18,14 +18,37 @@ text_enum! {
     }
 }
 
-/// A status change the transition table forbids (the API answers 409).
+/// A status change the transition table forbids (the API answers 409 with its sentence).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-#[error("a campaign cannot go from {from} to {to}")]
+#[error("{}", self.sentence())]
 pub struct IllegalTransition {
     /// The current status.
     pub from: CampaignStatus,
     /// The requested status.
     pub to: CampaignStatus,
+}
+
+impl IllegalTransition {
+    /// Why the change is refused, as a sentence the dashboard can show as it is.
+    pub fn sentence(&self) -> String {
+        use CampaignStatus::*;
+        match (self.from, self.to) {
+            (from, to) if from == to => format!("This campaign is already {to}."),
+            (Completed, _) => {
+                "This campaign is completed, so its status can no longer change.".to_owned()
+            }
+            (_, Draft) => "A campaign that has started cannot go back to draft.".to_owned(),
+            (Draft, Paused) => {
+                "This campaign has not started yet, so it cannot be paused. Activate it first."
+                    .to_owned()
+            }
+            (Draft, Completed) => {
+                "This campaign has not started yet, so it cannot be completed. Activate it first."
+                    .to_owned()
+            }
+            (from, to) => format!("A {from} campaign cannot become {to}."),
+        }
+    }
 }
 
 impl CampaignStatus {
@@ -96,6 +119,24 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert_eq!(err, "a campaign cannot go from draft to paused");
+        assert_eq!(
+            err,
+            "This campaign has not started yet, so it cannot be paused. Activate it first."
+        );
+        for from in CampaignStatus::ALL {
+            for to in CampaignStatus::ALL {
+                if let Err(e) = from.transition(*to) {
+                    let s = e.to_string();
+                    assert!(
+                        s.starts_with(|c: char| c.is_ascii_uppercase()) && s.ends_with('.'),
+                        "{s}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            Active.transition(Active).err().map(|e| e.to_string()),
+            Some("This campaign is already active.".to_owned())
+        );
     }
 }

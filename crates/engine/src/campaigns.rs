@@ -431,7 +431,7 @@ pub async fn update(
 fn read_only() -> UseCaseError {
     UseCaseError::Conflict {
         code: "campaign_read_only",
-        message: "a completed campaign is read-only".to_owned(),
+        message: "This campaign is completed, so it can no longer be changed.".to_owned(),
     }
 }
 
@@ -471,9 +471,14 @@ pub async fn change_status_from(
     if let Some(required) = from_only
         && required != from
     {
+        let message = if from == to {
+            format!("This campaign is already {to}.")
+        } else {
+            format!("Only a {required} campaign can become {to}; this campaign is {from}.")
+        };
         return Err(UseCaseError::Conflict {
             code: "illegal_transition",
-            message: format!("only a {required} campaign can become {to}; this one is {from}"),
+            message,
         });
     }
     let to = from.transition(to).map_err(illegal)?;
@@ -546,7 +551,7 @@ fn validate_steps(input: &SequenceInput) -> Result<Vec<NewSequenceStep>, UseCase
     if steps.len() > MAX_STEPS {
         return Err(UseCaseError::field(
             "steps",
-            format!("at most {MAX_STEPS} steps"),
+            format!("A sequence has at most {MAX_STEPS} steps."),
         ));
     }
     let mut out = Vec::with_capacity(steps.len());

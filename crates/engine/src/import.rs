@@ -261,7 +261,7 @@ async fn store_batch(
             outcomes.push(row, RowStatus::Created, None, Some(*id));
         } else {
             let reason = format!(
-                "a lead with email {} already exists in this client",
+                "A lead with the email {} already exists in this agency.",
                 fields.email
             );
             outcomes.push(row, RowStatus::Duplicate, Some(reason), None);

@@ -307,14 +307,17 @@ pub async fn check_campaign(
     let status = match campaign_store::status_for_share(conn, client_id, campaign_id).await {
         Ok(s) => s,
         Err(StoreError::NotFound) => {
-            return Err(UseCaseError::field(path, "no such campaign in this client"));
+            return Err(UseCaseError::field(
+                path,
+                "There is no such campaign in this agency.",
+            ));
         }
         Err(e) => return Err(e.into()),
     };
     if CampaignStatus::from_str(&status).is_ok_and(CampaignStatus::is_read_only) {
         return Err(UseCaseError::Conflict {
             code: "campaign_read_only",
-            message: "a completed campaign is read-only: it accepts no new leads".to_owned(),
+            message: "This campaign is completed, so it accepts no new leads.".to_owned(),
         });
     }
     Ok(())
@@ -323,7 +326,7 @@ pub async fn check_campaign(
 fn duplicate(email: &str) -> UseCaseError {
     UseCaseError::Conflict {
         code: "duplicate_email",
-        message: format!("a lead with email {email} already exists in this client"),
+        message: format!("A lead with the email {email} already exists in this agency."),
     }
 }
 

@@ -708,7 +708,7 @@ async fn scores_are_stored_with_the_weights_used_and_learned_weights_need_eviden
         stored.als_weights,
         Some(serde_json::to_value(Weights::default()).expect("json"))
     );
-    assert_eq!(stored.als_channels.map(|c| c.len()), Some(5));
+    assert_eq!(stored.als_channels.len(), 5);
     assert_eq!(stored.status, "scored");
 
     // Learned weights with confidence 0.8 on 49 conversions: not enough evidence -> defaults.
@@ -789,7 +789,7 @@ async fn suppressed_leads_are_dead_and_get_no_channel(pool: PgPool) {
         (stored.als_tier.as_deref(), stored.next_action_at),
         (Some("dead"), None)
     );
-    assert_eq!(stored.als_channels, Some(vec![]));
+    assert!(stored.als_channels.is_empty());
 }
 
 // ---------- allocation ----------

@@ -318,9 +318,12 @@ pub struct ExtractedIcp {
     pub revenue_max: Option<Decimal>,
     /// When it was extracted.
     pub extracted_at: DateTime<Utc>,
+    /// The suggested ALS weights (`icp_als_weights`: kept, not used by scoring).
+    pub als_weights: serde_json::Value,
 }
 
-/// Writes an extracted profile to the client's ICP columns and `icp_last_extraction_at`;
+/// Writes an extracted profile to the client's ICP columns (the suggested ALS weights to
+/// `icp_als_weights`) and `icp_last_extraction_at`;
 /// with `confirm`, also sets `icp_confirmed_at` to now.
 pub async fn write_extracted_icp(
     conn: &mut PgConnection,
@@ -337,6 +340,7 @@ pub async fn write_extracted_icp(
             icp_pain_points = $9, icp_keywords = $10, icp_value_propositions = $11,
             icp_revenue_min = $12, icp_revenue_max = $13, icp_last_extraction_at = $14,
             icp_confirmed_at = CASE WHEN $15 THEN now() ELSE icp_confirmed_at END,
+            icp_als_weights = $16,
             updated_at = now()
          WHERE id = $1 AND deleted_at IS NULL
          RETURNING {COLUMNS}"
@@ -356,6 +360,7 @@ pub async fn write_extracted_icp(
     .bind(icp.revenue_max)
     .bind(icp.extracted_at)
     .bind(confirm)
+    .bind(&icp.als_weights)
     .fetch_optional(conn)
     .await?
     .ok_or(StoreError::NotFound)

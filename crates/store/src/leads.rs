@@ -55,8 +55,8 @@ pub struct Lead {
     /// Weights used for the score.
     #[schema(value_type = Option<Object>)]
     pub als_weights: Option<serde_json::Value>,
-    /// Channels the tier allows.
-    pub als_channels: Option<Vec<String>>,
+    /// Channels the tier allows (`[]` until scored, never null).
+    pub als_channels: Vec<String>,
     /// When scored.
     pub scored_at: Option<DateTime<Utc>>,
     /// Industry.
@@ -84,8 +84,8 @@ pub struct Lead {
 /// The columns of [`Lead`], over table alias `leads`.
 const LEAD_COLUMNS: &str = "id, client_id, campaign_id, email, phone, first_name, last_name, title, company,
     linkedin_url, domain, als_score, als_tier, als_data_quality, als_authority, als_company_fit,
-    als_timing, als_risk, als_weights, als_channels, scored_at, organization_industry,
-    organization_employee_count, organization_country, status, enrichment_source,
+    als_timing, als_risk, als_weights, COALESCE(als_channels, '{}'::text[]) AS als_channels,
+    scored_at, organization_industry, organization_employee_count, organization_country, status, enrichment_source,
     enrichment_confidence::float8 AS enrichment_confidence, dncr_checked, next_action_at, created_at, updated_at";
 
 /// The user-editable columns of a lead, validated and normalised by the caller.

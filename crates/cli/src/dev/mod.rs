@@ -1,9 +1,11 @@
 //! `agencyctl dev`: the whole system in one process for a laptop. API, worker and scheduler
 //! share one pool and one shutdown signal; with `DATABASE_URL` unset a private PostgreSQL
-//! cluster starts under `.dev/`; a demo tenant is seeded and a dev token printed.
+//! cluster starts under `.dev/`; a demo tenant is seeded (with scored demo leads) and a dev
+//! token printed; a demo agency website is served on loopback for onboarding to analyse.
 
 mod postgres;
 mod seed;
+mod site;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,6 +23,9 @@ pub struct DevArgs {
     /// Start, migrate and seed, print the token, then exit (a smoke test of the set-up).
     #[arg(long)]
     pub check: bool,
+    /// Port of the local demo agency website (default: the API port + 3; 0 picks a free one).
+    #[arg(long = "demo-site-port", value_name = "PORT")]
+    pub demo_site_port: Option<u16>,
 }
 
 /// The secret dev mode signs tokens with when `SUPABASE_JWT_SECRET` is unset.
@@ -88,6 +93,11 @@ async fn run_services(
         api.cors_allowed_origins = "*".to_owned();
     }
     let api_settings = api.settings()?;
+    // Onboarding may read the local demo site: the website reader allows loopback and private
+    // addresses here, as in any development set-up (production always refuses them).
+    if worker.common.environment != agency_runtime::config::Environment::Production {
+        worker.website.allow_private_addresses = true;
+    }
     // The worker's providers: keys from the environment, sandboxes for the rest (production
     // refuses sandboxes without ALLOW_SANDBOX_IN_PRODUCTION=true).
     worker.validate_providers()?;
@@ -102,9 +112,25 @@ async fn run_services(
     let secret = std::env::var("SUPABASE_JWT_SECRET").unwrap_or_else(|_| DEV_JWT_SECRET.to_owned());
     let token = crate::token::mint(&secret, demo.user_id, Some(seed::DEMO_EMAIL), 24 * 30)?;
     let base = format!("http://127.0.0.1:{}", api.port);
+    // The check binds any free port (several checks may run at once); otherwise the given
+    // port, or the API's + 3 when free.
+    let loopback = |port| std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let site = match (args.demo_site_port, args.check) {
+        (Some(port), _) => site::serve(loopback(port)).await?,
+        (None, true) => site::serve(loopback(0)).await?,
+        (None, false) => match site::serve(loopback(api.port.saturating_add(3))).await {
+            Ok(addr) => addr,
+            Err(e) => {
+                tracing::warn!(error = %e, "demo website port busy: using a free one");
+                site::serve(loopback(0)).await?
+            }
+        },
+    };
+    let site_url = format!("http://{site}/");
     println!("\nAgency OS dev mode");
     println!("  api:       {base}   (docs: {base}/api/v1/docs)");
     println!("  client id: {}", demo.client_id);
+    println!("  demo site: {site_url}   (an agency website onboarding can analyse offline)");
     if sandboxed.is_empty() {
         println!("  providers: all real");
     } else {
@@ -115,6 +141,9 @@ async fn run_services(
     println!(
         "  curl -H 'Authorization: Bearer {token}' {base}/api/v1/clients/{}/campaigns",
         demo.client_id
+    );
+    println!(
+        "  curl -H 'Authorization: Bearer {token}' -H 'content-type: application/json' -d '{{\"website_url\": \"{site_url}\"}}' {base}/api/v1/onboarding/analyze"
     );
     println!("  curl {base}/readyz\n");
     if args.check {

@@ -18,11 +18,11 @@ use super::{ExtractionMethod, IcpProfile};
 use crate::scoring::Weights;
 
 /// Most entries kept in each list.
-const MAX_LIST: usize = 8;
+pub const MAX_LIST: usize = 8;
 /// Customer sizes assumed when the site names none (the typical agency customer).
 const DEFAULT_SIZES: &[&str] = &["11-50", "51-200"];
 /// The highest confidence a profile extracted without AI gets.
-const MAX_DETERMINISTIC_CONFIDENCE: Decimal = Decimal::from_parts(70, 0, 0, false, 2);
+pub const MAX_DETERMINISTIC_CONFIDENCE: Decimal = Decimal::from_parts(70, 0, 0, false, 2);
 
 static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -120,15 +120,7 @@ pub fn extract_icp(site: &SiteSnapshot, now: DateTime<Utc>) -> IcpProfile {
         portfolio_companies: portfolio,
         notable_brands,
         icp_industries: industry_names,
-        icp_revenue_ranges: sizes
-            .iter()
-            .filter_map(|s| {
-                REVENUE_BY_SIZE
-                    .iter()
-                    .find(|r| r.0 == s)
-                    .map(|r| r.1.to_owned())
-            })
-            .collect(),
+        icp_revenue_ranges: revenue_ranges(&sizes),
         icp_company_sizes: sizes,
         icp_locations: locations,
         icp_titles: titles,
@@ -141,6 +133,20 @@ pub fn extract_icp(site: &SiteSnapshot, now: DateTime<Utc>) -> IcpProfile {
         extracted_at: now,
         confirmed_at: None,
     }
+}
+
+/// The typical yearly revenue labels (AUD, e.g. `$2M-$10M`) of the employee ranges `sizes`,
+/// in the order given; unknown ranges are skipped.
+pub fn revenue_ranges(sizes: &[String]) -> Vec<String> {
+    sizes
+        .iter()
+        .filter_map(|s| {
+            REVENUE_BY_SIZE
+                .iter()
+                .find(|r| r.0 == s)
+                .map(|r| r.1.to_owned())
+        })
+        .collect()
 }
 
 /// The yearly revenue range (AUD) that the employee ranges `sizes` usually have: the lowest
@@ -292,7 +298,8 @@ fn customer_sizes(text: &SiteText) -> (Vec<String>, bool) {
     (sizes, found)
 }
 
-fn size_range(team: u32) -> &'static str {
+/// The employee range (`1-10` ... `500+`) of a team of `team` people.
+pub fn size_range(team: u32) -> &'static str {
     match team {
         0..=10 => "1-10",
         11..=50 => "11-50",
@@ -687,20 +694,7 @@ fn suggested_weights(industries: usize, sizes: &[String]) -> Weights {
     if sizes.iter().any(|s| s == "1-10") {
         w[3] += step;
     }
-    let total: Decimal = w.iter().sum();
-    let mut scaled: Vec<Decimal> = w.iter().map(|x| (*x / total).round_dp(2)).collect();
-    let residual = Decimal::ONE - scaled.iter().sum::<Decimal>();
-    let largest = (0..scaled.len())
-        .max_by(|a, b| scaled[*a].cmp(&scaled[*b]).then(b.cmp(a)))
-        .unwrap_or(0);
-    scaled[largest] += residual;
-    Weights {
-        data_quality: scaled[0],
-        authority: scaled[1],
-        company_fit: scaled[2],
-        timing: scaled[3],
-        risk: scaled[4],
-    }
+    Weights::normalised(w).unwrap_or(base)
 }
 
 fn join_words(items: &[String], n: usize) -> String {

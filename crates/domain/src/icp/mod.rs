@@ -14,7 +14,12 @@ use serde::{Deserialize, Serialize};
 use crate::enum_macro::text_enum;
 use crate::scoring::Weights;
 
-pub use extract::{extract_icp, revenue_bounds};
+pub use extract::{
+    MAX_DETERMINISTIC_CONFIDENCE, MAX_LIST, extract_icp, revenue_bounds, revenue_ranges, size_range,
+};
+
+/// Employee ranges of customers, smallest first (`icp_company_sizes` holds these).
+pub const COMPANY_SIZES: &[&str] = tables::SIZE_RANGES;
 pub use site::{Heading, Organization, PageKind, PostalAddress, SiteSnapshot, WebPage};
 
 text_enum! {

@@ -82,6 +82,32 @@ impl Weights {
         self.named().iter().map(|(_, w)| *w).sum()
     }
 
+    /// Weights proportional to `values` (data_quality, authority, company_fit, timing, risk),
+    /// rounded to two decimals and summing to exactly 1 (the rounding residual goes to the
+    /// largest). `None` when a value is negative or not finite, or all are zero.
+    pub fn normalised(values: [Decimal; 5]) -> Option<Weights> {
+        if values.iter().any(|v| v.is_sign_negative() && !v.is_zero()) {
+            return None;
+        }
+        let total: Decimal = values.iter().sum();
+        if total.is_zero() {
+            return None;
+        }
+        let mut scaled: Vec<Decimal> = values.iter().map(|x| (*x / total).round_dp(2)).collect();
+        let residual = Decimal::ONE - scaled.iter().sum::<Decimal>();
+        let largest = (0..scaled.len())
+            .max_by(|a, b| scaled[*a].cmp(&scaled[*b]).then(b.cmp(a)))
+            .unwrap_or(0);
+        scaled[largest] += residual;
+        Some(Weights {
+            data_quality: scaled[0].normalize(),
+            authority: scaled[1].normalize(),
+            company_fit: scaled[2].normalize(),
+            timing: scaled[3].normalize(),
+            risk: scaled[4].normalize(),
+        })
+    }
+
     /// Each weight in 0..=1 and the sum within 1 +- [`WEIGHT_SUM_TOLERANCE`].
     pub fn validate(&self) -> Result<(), WeightsError> {
         for (component, value) in self.named() {
@@ -190,6 +216,36 @@ mod tests {
         let mut bad = learned(dec!(0.9), 100);
         bad.weights.authority = dec!(0.9);
         assert_eq!(choose_weights(Some(&bad)), Weights::default());
+    }
+
+    #[test]
+    fn normalised_weights_sum_to_exactly_one() {
+        let w = Weights::normalised([dec!(1), dec!(1), dec!(1), dec!(0), dec!(0)]);
+        assert_eq!(
+            w,
+            Some(Weights {
+                data_quality: dec!(0.34),
+                authority: dec!(0.33),
+                company_fit: dec!(0.33),
+                timing: dec!(0),
+                risk: dec!(0),
+            })
+        );
+        let w = Weights::normalised([dec!(20), dec!(25), dec!(25), dec!(15), dec!(15)]);
+        assert_eq!(w, Some(Weights::default()));
+        for values in [
+            [dec!(0.4), dec!(0.7), dec!(0.3), dec!(0.2), dec!(0.1)],
+            [dec!(3), dec!(1), dec!(1), dec!(1), dec!(1)],
+        ] {
+            let w = Weights::normalised(values).expect("weights");
+            assert_eq!(w.sum(), Decimal::ONE);
+            assert_eq!(w.validate(), Ok(()));
+        }
+        assert_eq!(Weights::normalised([Decimal::ZERO; 5]), None);
+        assert_eq!(
+            Weights::normalised([dec!(-0.1), dec!(0.5), dec!(0.3), dec!(0.2), dec!(0.1)]),
+            None
+        );
     }
 
     #[test]

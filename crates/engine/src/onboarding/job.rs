@@ -1,5 +1,6 @@
 //! The `analyze_website` job: reads the client's website through the services' [`WebsiteReader`]
-//! (`Providers::website`), extracts the profile, and records the eight steps on the
+//! (`Providers::website`), extracts the profile (Claude through the AI gate
+//! `Providers::ai`, the rule extractor as its fallback), and records the eight steps on the
 //! `onboarding_jobs` row as it goes. A site that cannot be read ends the analysis `failed`
 //! with a sentence for people (it can be started again); database trouble is retried.
 //! Idempotent: a finished analysis is never run again, and a re-analysis writes the client's
@@ -90,7 +91,19 @@ async fn run(
     store::record_step(&mut conn, id, 1, AnalysisStep::ExtractingServices)
         .await
         .map_err(store_err)?;
-    let profile: IcpProfile = extract_profile(&site, Utc::now().trunc_subsecs(6)).await;
+    // No connection is held while the model answers.
+    drop(conn);
+    let services = &ctx.services;
+    let profile: IcpProfile = extract_profile(
+        &services.providers.ai,
+        &services.pool,
+        services.cache.as_ref(),
+        row.client_id,
+        &site,
+        Utc::now().trunc_subsecs(6),
+    )
+    .await;
+    let mut conn = ctx.services.pool.acquire().await?;
     // The extraction's later steps, recorded in order before the profile is stored.
     for (done, step) in AnalysisStep::ALL.iter().enumerate().skip(2) {
         store::record_step(&mut conn, id, done as u32, *step)

@@ -1,20 +1,27 @@
 //! Onboarding use-cases: start an analysis of the caller's client's website (its first accepted
 //! membership), re-analyse a client, read an analysis's progress and profile (only for members
 //! of its client: anything else is 404), and confirm the profile, with the agency's
-//! adjustments, onto the client (`icp_*` columns, `icp_confirmed_at`). Each write is audited in
+//! adjustments, onto the client (`icp_*` columns, `icp_confirmed_at`, and the suggested ALS
+//! weights in `icp_als_weights`, which scoring does not read: SPEC 3.1 replaces the default
+//! weights only with weights learned from conversions). Each write is audited in
 //! its transaction; the `analyze_website` job is enqueued in the same transaction as its row.
 
-use agency_domain::icp::{AnalysisPurpose, AnalysisStatus, IcpProfile, revenue_bounds};
-use agency_domain::{ClientId, OnboardingJobId, Role, UserId};
+use agency_domain::icp::{
+    AnalysisPurpose, AnalysisStatus, IcpProfile, revenue_bounds, revenue_ranges,
+};
+use agency_domain::{ClientId, OnboardingJobId, Role, UserId, Weights};
 use agency_providers::website::parse_website_url;
 use agency_store::clients::{self, ExtractedIcp};
 use agency_store::onboarding_jobs::{self as store, NewOnboardingJob, OnboardingJob};
 use agency_store::{PgPool, memberships};
 use chrono::Utc;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::FromPrimitive;
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgConnection;
 
+use crate::error::FieldError;
 use crate::jobs::payload::AnalyzeWebsite;
 use crate::jobs::{EnqueueOptions, enqueue_on};
 use crate::usecase::{Actor, UseCaseError, audit, clean_list};
@@ -61,10 +68,65 @@ pub struct IcpAdjustments {
     pub icp_pain_points: Option<Vec<String>>,
     /// Buying signals.
     pub icp_signals: Option<Vec<String>>,
+    /// The suggested ALS weights, changed: all five, in any scale (fractions or percentages);
+    /// they are normalised to sum to 1.
+    pub als_weights: Option<AlsWeightsAdjustment>,
+}
+
+/// The agency's ALS weights when confirming a profile.
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
+pub struct AlsWeightsAdjustment {
+    /// Weight of data quality.
+    pub data_quality: Option<f64>,
+    /// Weight of authority.
+    pub authority: Option<f64>,
+    /// Weight of company fit.
+    pub company_fit: Option<f64>,
+    /// Weight of timing.
+    pub timing: Option<f64>,
+    /// Weight of risk.
+    pub risk: Option<f64>,
+}
+
+impl AlsWeightsAdjustment {
+    /// The weights normalised to sum to 1, or the 422 naming what is wrong.
+    pub fn normalised(&self) -> Result<Weights, UseCaseError> {
+        let path = "adjustments.als_weights";
+        let named = [
+            ("data_quality", self.data_quality),
+            ("authority", self.authority),
+            ("company_fit", self.company_fit),
+            ("timing", self.timing),
+            ("risk", self.risk),
+        ];
+        let mut values = [Decimal::ZERO; 5];
+        let mut errors = Vec::new();
+        for (i, (name, value)) in named.iter().enumerate() {
+            let field = format!("{path}.{name}");
+            match value {
+                None => errors.push(FieldError::new(
+                    field,
+                    "Give all five weights (data_quality, authority, company_fit, timing and risk).",
+                )),
+                Some(v) if !v.is_finite() || *v < 0.0 || *v > 100.0 => errors.push(
+                    FieldError::new(field, "A weight must be a number from 0 to 100."),
+                ),
+                Some(v) => values[i] = Decimal::from_f64(*v).unwrap_or_default(),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(UseCaseError::invalid(errors));
+        }
+        Weights::normalised(values)
+            .ok_or_else(|| UseCaseError::field(path, "At least one weight must be above zero."))
+    }
 }
 
 impl IcpAdjustments {
-    fn apply(self, p: &mut IcpProfile) {
+    fn apply(self, p: &mut IcpProfile) -> Result<(), UseCaseError> {
+        if let Some(w) = self.als_weights {
+            p.als_weights = w.normalised()?;
+        }
         let text = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         if let Some(name) = text(self.company_name) {
             p.company_name = name;
@@ -91,7 +153,9 @@ impl IcpAdjustments {
         }
         if let Some(sizes) = self.icp_company_sizes {
             p.icp_company_sizes = clean_list(&sizes);
+            p.icp_revenue_ranges = revenue_ranges(&p.icp_company_sizes);
         }
+        Ok(())
     }
 }
 
@@ -118,6 +182,7 @@ pub(crate) fn extracted_icp(p: &IcpProfile) -> ExtractedIcp {
         revenue_min,
         revenue_max,
         extracted_at: p.extracted_at,
+        als_weights: serde_json::to_value(p.als_weights).unwrap_or_default(),
     }
 }
 
@@ -287,7 +352,7 @@ pub async fn confirm(
         }
     }
     let mut profile = profile_of(&row)?;
-    adjustments.apply(&mut profile);
+    adjustments.apply(&mut profile)?;
     profile.confirmed_at = Some(Utc::now());
     let json = serde_json::to_value(&profile).map_err(|e| UseCaseError::BadInput(e.to_string()))?;
     let mut tx = pool.begin().await?;
