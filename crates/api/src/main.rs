@@ -21,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
     // endpoints on public addresses).
     let settings_env = agency_engine::EngineSettings {
         production: cfg.common.environment == config::Environment::Production,
+        ..agency_engine::EngineSettings::default()
     };
     let services =
         agency_engine::Services::with_sandbox_providers(pool, cache).with_settings(settings_env);

@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use agency_domain::{Channel, ClientId, Role};
-use agency_engine::inbound::replies::{InboundMessage, Sender, record_inbound};
+use agency_engine::ai::classify::keyword_classification;
+use agency_engine::inbound::replies::{InboundReply, Sender, record_inbound};
 use agency_engine::outbound::endpoints::{self, EndpointCreate};
 use agency_engine::{EngineSettings, Providers, Services, TenantContext};
 use agency_providers::outbound_webhooks::HttpWebhookSender;
@@ -395,19 +396,25 @@ async fn a_reply_and_an_unsubscribe_are_emitted_in_the_replys_transaction() {
     )
     .await;
     let secret = endpoint["secret"].as_str().unwrap().to_owned();
-    let message = |event_id| InboundMessage {
+    let message = |event_id| InboundReply {
         event_id,
+        client_id: client,
         channel: Channel::Email,
-        sender: Sender::Email("jane@acme.com.au"),
-        to: "hello@acme-agency.com.au",
-        subject: Some("Re: hello"),
-        content: "Please unsubscribe me from this list.",
+        sender: Sender::Email("jane@acme.com.au".into()),
+        to: "hello@acme-agency.com.au".into(),
+        subject: Some("Re: hello".into()),
+        content: "Please unsubscribe me from this list.".into(),
         provider_message_id: None,
         received_at: Utc::now(),
     };
+    let class = keyword_classification(
+        "Please unsubscribe me from this list.",
+        Utc::now().date_naive(),
+    );
+    let tz = chrono_tz::Australia::Sydney;
     // A rolled-back reply emits nothing.
     let mut tx = app.pool.begin().await.unwrap();
-    record_inbound(&mut tx, client, &message(Uuid::now_v7()), Utc::now())
+    record_inbound(&mut tx, &message(Uuid::now_v7()), &class, tz, Utc::now())
         .await
         .unwrap();
     tx.rollback().await.unwrap();
@@ -418,7 +425,7 @@ async fn a_reply_and_an_unsubscribe_are_emitted_in_the_replys_transaction() {
     assert_eq!(queued, 0);
 
     let mut tx = app.pool.begin().await.unwrap();
-    record_inbound(&mut tx, client, &message(Uuid::now_v7()), Utc::now())
+    record_inbound(&mut tx, &message(Uuid::now_v7()), &class, tz, Utc::now())
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -785,7 +792,10 @@ fn services_with(app: &TestApp, policy: AddressPolicy, production: bool) -> Serv
     let sender = HttpWebhookSender::new(policy, Duration::from_secs(5)).unwrap();
     let mut services = app.services.clone();
     services.providers = Arc::new(Providers::sandbox(Utc::now()).with_webhooks(Arc::new(sender)));
-    services.with_settings(EngineSettings { production })
+    services.with_settings(EngineSettings {
+        production,
+        ..EngineSettings::default()
+    })
 }
 
 #[tokio::test]
