@@ -194,6 +194,29 @@ async fn stats_match_the_rows() {
     // Last month's snapshot (first of this month): Acme was on ignition, Dune active.
     snapshot(&app, p.clients[0].0, month, "ignition", "active").await;
     snapshot(&app, p.clients[3].0, month, "velocity", "active").await;
+    // AI spend: two settled calls today, one earlier this month (unless today is the 1st), a
+    // reservation in flight (not spend).
+    let earlier = if today.day() == 1 { today } else { month };
+    for (cost, day, status) in [
+        ("0.40", today, "settled"),
+        ("0.35", today, "settled"),
+        ("1.25", earlier, "settled"),
+        ("9.00", today, "reserved"),
+    ] {
+        sqlx::query(
+            "INSERT INTO ai_usage (id, client_id, purpose, model, status, estimate_aud, cost_aud,
+                                   usage_date, platform_date, at)
+             VALUES (gen_random_uuid(), $1, 'classify_reply', 'claude-haiku-4-5', $4,
+                     $2::numeric, $2::numeric, $3, $3, now())",
+        )
+        .bind(p.clients[0].0.into_uuid())
+        .bind(cost)
+        .bind(day)
+        .bind(status)
+        .execute(&app.pool)
+        .await
+        .expect("ai usage");
+    }
     let body = get(&app, &p.admin, "/api/v1/admin/stats").await;
 
     let mrr: f64 = p
@@ -225,9 +248,11 @@ async fn stats_match_the_rows() {
     let this_month = if today.day() == 1 { 3 } else { 5 };
     assert_eq!(body["leads_this_month"], this_month);
     assert_eq!(body["new_clients_this_month"], 4);
-    for key in ["ai_spend_today", "ai_spend_limit", "ai_spend_month_aud"] {
-        assert!(body[key].is_number(), "{key} is a number: {body}");
-    }
+    let today_spend = if today.day() == 1 { 2.0 } else { 0.75 };
+    close(&body["ai_spend_today"], today_spend, "ai_spend_today");
+    close(&body["ai_spend_month_aud"], 2.0, "ai_spend_month_aud");
+    // The gate's documented default platform cap.
+    close(&body["ai_spend_limit"], 500.0, "ai_spend_limit");
 }
 
 #[tokio::test]

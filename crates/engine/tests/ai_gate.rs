@@ -393,6 +393,15 @@ async fn the_platform_cap_refuses_and_the_circuit_fails_fast(pool: PgPool) {
         statuses(&pool, client).await,
         vec![("settled".to_owned(), 1)]
     );
+    // The opening raised one platform alert (not one per refused call).
+    let alerts: Vec<(String, Option<uuid::Uuid>, i32)> = sqlx::query_as(
+        "SELECT kind, client_id, occurrences FROM alerts WHERE kind = 'ai_budget_exhausted'",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("alerts");
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].1, None);
 }
 
 #[sqlx::test(migrations = "../../migrations")]

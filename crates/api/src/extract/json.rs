@@ -69,10 +69,16 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         match inner.classify() {
             serde_json::error::Category::Data => {
                 let path = if path == "." { String::new() } else { path };
-                ApiError::validation(vec![FieldError {
-                    path,
-                    message: strip_position(&inner.to_string()),
-                }])
+                let message = strip_position(&inner.to_string());
+                // A missing field is reported at its parent: name the field itself.
+                let (path, message) = match missing_field(&message) {
+                    Some(field) if path.is_empty() => {
+                        (field.to_owned(), "A value is required.".to_owned())
+                    }
+                    Some(field) => (format!("{path}.{field}"), "A value is required.".to_owned()),
+                    None => (path, message),
+                };
+                ApiError::validation(vec![FieldError { path, message }])
             }
             _ => ApiError::bad_request(
                 "malformed_json",
@@ -80,6 +86,12 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             ),
         }
     })
+}
+
+/// The field of serde's "missing field `x`" message.
+fn missing_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("missing field `")?;
+    rest.split('`').next().filter(|f| !f.is_empty())
 }
 
 /// Drops serde_json's " at line 1 column 17" suffix from a data error.
@@ -133,7 +145,12 @@ mod tests {
         );
         let e = parse::<Outer>(br#"{"items":[]}"#).expect_err("bad");
         assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(e.fields[0].message.contains("missing field `name`"));
+        assert_eq!(
+            (e.fields[0].path.as_str(), e.fields[0].message.as_str()),
+            ("name", "A value is required.")
+        );
+        let e = parse::<Outer>(br#"{"name":"a","items":[{}]}"#).expect_err("bad");
+        assert_eq!(e.fields[0].path, "items[0].n");
         let e = parse::<Outer>(br#"{"name":"a","items":[]} trailing"#).expect_err("bad");
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
     }

@@ -43,7 +43,18 @@ async fn stats(
 ) -> ApiResult<ApiJson<PlatformStats>> {
     let settings = state.settings.admin;
     Ok(ApiJson(
-        admin::platform_stats(&state.services.pool, &settings, state.services.clock.now()).await?,
+        admin::platform_stats(
+            &state.services.pool,
+            &settings,
+            state
+                .services
+                .providers
+                .ai
+                .settings()
+                .platform_daily_cap_aud,
+            state.services.clock.now(),
+        )
+        .await?,
     ))
 }
 

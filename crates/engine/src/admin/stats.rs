@@ -81,15 +81,18 @@ fn month_start(day: NaiveDate) -> NaiveDate {
 }
 
 /// The headline numbers, "today" and "this month" in the platform's timezone.
+/// `ai_daily_cap` is the AI gate's platform cap (`AI_PLATFORM_DAILY_CAP_AUD`); AI spend is the
+/// settled cost in the `ai_usage` ledger by platform day.
 pub async fn platform_stats(
     pool: &PgPool,
     settings: &AdminSettings,
+    ai_daily_cap: Decimal,
     now: DateTime<Utc>,
 ) -> Result<PlatformStats, UseCaseError> {
     let today = today_in(PLATFORM_TZ, now);
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap_or(today);
     let month = month_start(today);
-    let (counts, billing, snapshot) = tokio::try_join!(
+    let (counts, billing, snapshot, ai_today, ai_month) = tokio::try_join!(
         store::platform_counts(
             pool,
             local_midnight(today, PLATFORM_TZ),
@@ -98,6 +101,8 @@ pub async fn platform_stats(
         ),
         store::billing_now(pool),
         store::billing_snapshot(pool, month),
+        agency_store::ai_usage::platform_total(pool, today, today),
+        agency_store::ai_usage::platform_total(pool, month, today),
     )?;
     let mrr = mrr_of(&billing, settings)?;
     let mrr_before = match &snapshot {
@@ -114,14 +119,14 @@ pub async fn platform_stats(
             Decimal::from(counts.leads_today),
             Decimal::from(counts.leads_yesterday),
         ),
-        ai_spend_today: Aud::ZERO,
-        ai_spend_limit: Aud::ZERO,
+        ai_spend_today: Aud::new(ai_today).round_cents(),
+        ai_spend_limit: Aud::new(ai_daily_cap),
         total_clients: counts.total_clients,
         total_campaigns: counts.total_campaigns,
         active_campaigns: counts.active_campaigns,
         total_leads: counts.total_leads,
         leads_this_month: counts.leads_this_month,
-        ai_spend_month_aud: Aud::ZERO,
+        ai_spend_month_aud: Aud::new(ai_month).round_cents(),
     })
 }
 

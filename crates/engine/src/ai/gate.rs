@@ -293,7 +293,29 @@ impl AiGate {
                 BudgetScope::Client => (client_key.as_str(), client_day),
                 BudgetScope::Platform => (platform_key, platform_day),
             };
-            self.open(key, day, scope, client_id);
+            if self.open(key, day, scope, client_id) {
+                // Platform admins see it in the console (one open alert per counter and day).
+                let mut alert = crate::admin::RaiseAlert::new(
+                    "ai_budget_exhausted",
+                    agency_domain::AlertSeverity::Warning,
+                    match scope {
+                        BudgetScope::Client => "Client AI budget reached",
+                        BudgetScope::Platform => "Platform AI cap reached",
+                    },
+                    format!(
+                        "The {scope} for {day} is spent: AI calls fall back to the deterministic \
+                         paths until the next day."
+                    ),
+                )
+                .key(format!("ai_budget_exhausted:{key}:{day}"))
+                .metadata(serde_json::json!({"counter": key, "day": day}));
+                if scope == BudgetScope::Client {
+                    alert = alert.client(client_id);
+                }
+                if let Err(e) = crate::admin::raise_alert(pool, alert).await {
+                    tracing::warn!(error = %e, "the AI budget alert could not be raised");
+                }
+            }
             return Err(AiError::BudgetExhausted(scope));
         }
         self.close(&client_key);
@@ -484,8 +506,8 @@ impl AiGate {
     }
 
     /// Opens (or keeps open) the circuit of `key` for `day`; warns and reports to Sentry on
-    /// the opening only.
-    fn open(&self, key: &str, day: NaiveDate, scope: BudgetScope, client_id: ClientId) {
+    /// the opening only, and answers whether this was the opening.
+    fn open(&self, key: &str, day: NaiveDate, scope: BudgetScope, client_id: ClientId) -> bool {
         let recheck_at = Instant::now() + self.settings.circuit_recheck;
         let mut circuits = self.circuits.lock().unwrap_or_else(|p| p.into_inner());
         let opening = circuits.get(key).is_none_or(|c| c.day != day);
@@ -497,6 +519,7 @@ impl AiGate {
             tracing::warn!(counter = key, %client_id, %day, "{message}");
             sentry::capture_message(&message, sentry::Level::Warning);
         }
+        opening
     }
 
     /// Closes the circuit of `key` (a reservation went through).
