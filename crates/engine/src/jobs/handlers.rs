@@ -87,7 +87,8 @@ async fn delete_in_batches(
     }
 }
 
-/// Retention: finished jobs, processed webhook events, old idempotency records and schedule runs.
+/// Retention: finished jobs, processed webhook events, old idempotency records and schedule
+/// runs, finished outbound deliveries, and raw call transcripts past their client's policy.
 pub async fn cleanup(ctx: JobContext, job: Cleanup) -> Result<(), JobError> {
     let jobs = delete_in_batches(
         &ctx,
@@ -122,6 +123,53 @@ pub async fn cleanup(ctx: JobContext, job: Cleanup) -> Result<(), JobError> {
         job.bookkeeping_days,
     )
     .await?;
-    tracing::info!(jobs, events, effects, runs, "retention clean-up done");
+    let deliveries = delete_in_batches(
+        &ctx,
+        "DELETE FROM webhook_deliveries WHERE id IN (
+             SELECT id FROM webhook_deliveries
+              WHERE status <> 'pending' AND created_at < now() - make_interval(days => $1) LIMIT $2)",
+        job.delivery_logs_days,
+    )
+    .await?;
+    let transcripts = strip_old_transcripts(&ctx).await?;
+    tracing::info!(
+        jobs,
+        events,
+        effects,
+        runs,
+        deliveries,
+        transcripts,
+        "retention clean-up done"
+    );
     Ok(())
+}
+
+/// Removes the raw transcript from call activities older than their client's
+/// `transcript_retention_days` (the outcome and summary stay), in batches. Activities are
+/// append-only except for this redaction (`agency.erasure`, set for each batch's transaction).
+async fn strip_old_transcripts(ctx: &JobContext) -> Result<u64, JobError> {
+    let mut total = 0;
+    loop {
+        let mut tx = ctx.services.pool.begin().await?;
+        sqlx::query("SELECT set_config('agency.erasure', 'on', true)")
+            .execute(&mut *tx)
+            .await?;
+        let stripped = sqlx::query(
+            "UPDATE activities SET metadata = metadata - 'transcript'
+              WHERE id IN (
+                    SELECT a.id FROM activities a JOIN clients c ON c.id = a.client_id
+                     WHERE a.metadata ? 'transcript'
+                       AND a.created_at < now() - make_interval(days => c.transcript_retention_days)
+                     LIMIT $1)",
+        )
+        .bind(CLEANUP_BATCH)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        total += stripped;
+        if stripped < CLEANUP_BATCH as u64 {
+            return Ok(total);
+        }
+    }
 }

@@ -211,13 +211,23 @@ pub struct Cleanup {
     pub webhook_events_days: i32,
     /// Idempotency records and schedule runs older than this many days are deleted.
     pub bookkeeping_days: i32,
+    /// Finished outbound webhook deliveries (and their attempt logs) older than this many days
+    /// are deleted.
+    #[serde(default = "default_delivery_logs_days")]
+    pub delivery_logs_days: i32,
 }
+
+fn default_delivery_logs_days() -> i32 {
+    30
+}
+
 impl Default for Cleanup {
     fn default() -> Self {
         Self {
             done_jobs_days: 7,
             webhook_events_days: 30,
             bookkeeping_days: 90,
+            delivery_logs_days: default_delivery_logs_days(),
         }
     }
 }
