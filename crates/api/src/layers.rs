@@ -65,6 +65,7 @@ pub fn apply(router: Router, settings: &ApiSettings) -> Router {
         .layer(trace)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuidV7))
+        .layer(middleware::map_request(request_id::drop_unsafe))
 }
 
 /// The request timeouts: the CSV import route (`POST` on [`import::PATH`]) gets `import`,

@@ -1,5 +1,6 @@
-//! Request ids: `x-request-id` from the caller, or a new UUID v7, kept in a task-local while
-//! the request runs so errors and audit rows can carry it.
+//! Request ids: `x-request-id` from the caller when it is a short token of safe characters
+//! (at most 128 of `A-Z a-z 0-9 - _ . :`), else a new UUID v7; kept in a task-local while the
+//! request runs so errors, logs and audit rows can carry it.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -23,6 +24,32 @@ impl MakeRequestId for MakeRequestUuidV7 {
             .ok()
             .map(TowerRequestId::new)
     }
+}
+
+/// Longest caller-chosen request id kept.
+pub const MAX_LEN: usize = 128;
+
+/// True for a caller's id worth keeping: short, and only characters safe in logs and headers.
+pub fn is_safe(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// Removes a caller's `x-request-id` that is not [`is_safe`] (a new one is generated).
+pub async fn drop_unsafe<B>(mut request: Request<B>) -> Request<B> {
+    let unsafe_id = request
+        .headers()
+        .get_all(HEADER)
+        .iter()
+        .any(|v| !v.to_str().is_ok_and(is_safe))
+        || request.headers().get_all(HEADER).iter().count() > 1;
+    if unsafe_id {
+        request.headers_mut().remove(HEADER);
+    }
+    request
 }
 
 /// The id of the request being handled, when called inside one.

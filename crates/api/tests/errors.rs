@@ -347,3 +347,31 @@ async fn values_the_database_refuses_are_422_and_nothing_is_written() {
         .unwrap();
     assert_eq!(leads, 0);
 }
+
+#[tokio::test]
+async fn a_callers_request_id_is_kept_only_when_short_and_safe() {
+    let app = TestApp::spawn().await;
+    let id_for = |sent: String| {
+        let request = app
+            .request(Method::GET, "/api/v1/nowhere")
+            .header("x-request-id", sent);
+        async move {
+            let res = request.send().await.unwrap();
+            res.headers()["x-request-id"].to_str().unwrap().to_owned()
+        }
+    };
+    assert_eq!(
+        id_for("trace-01:abc.DEF_9".into()).await,
+        "trace-01:abc.DEF_9"
+    );
+    for bad in [
+        "x".repeat(129),
+        "has space".into(),
+        "quote\"".into(),
+        "<script>".into(),
+    ] {
+        let got = id_for(bad.clone()).await;
+        assert_ne!(got, bad);
+        assert!(uuid::Uuid::parse_str(&got).is_ok(), "{bad:?} -> {got}");
+    }
+}
