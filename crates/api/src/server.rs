@@ -76,7 +76,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(openapi::router(document))
         .fallback(route_not_found)
         .with_state(state)
-        .merge(health::router(readiness));
+        .merge(health::public_router(readiness));
     layers::apply(app, &settings)
 }
 

@@ -159,6 +159,29 @@ async fn readyz(State(readiness): State<Readiness>) -> impl IntoResponse {
     (code, Json(report))
 }
 
+/// `/readyz` for a port the public can reach: the status words only. What is wrong (backend
+/// error texts, host names) goes to the log, never into the answer.
+async fn readyz_public(State(readiness): State<Readiness>) -> impl IntoResponse {
+    let mut report = readiness.report().await;
+    for (name, check) in [
+        ("database", &mut report.database),
+        ("migrations", &mut report.migrations),
+        ("cache", &mut report.cache),
+    ] {
+        if let Some(detail) = check.detail.take()
+            && check.status != CheckStatus::Ok
+        {
+            tracing::warn!(check = name, status = ?check.status, %detail, "readiness check not ok");
+        }
+    }
+    let code = if report.status == "not_ready" {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (code, Json(report))
+}
+
 async fn metrics() -> impl IntoResponse {
     (
         [(
@@ -174,6 +197,16 @@ pub fn router(readiness: Readiness) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(readiness)
+}
+
+/// `/healthz`, `/readyz` with status words only, and `/metrics`: for the API, whose port is
+/// public (the details are logged; the worker and scheduler answer them on `METRICS_PORT`).
+pub fn public_router(readiness: Readiness) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz_public))
         .route("/metrics", get(metrics))
         .with_state(readiness)
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agency_cache::FallbackCache;
-use agency_runtime::health::{CheckStatus, Readiness, router};
+use agency_runtime::health::{CheckStatus, Readiness, public_router, router};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -168,4 +168,41 @@ async fn an_unreachable_database_is_not_ready_and_healthz_stays_up() {
     let (status, body) = get_json(readiness, "/healthz").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn the_public_readiness_answer_names_no_backend_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let settings = agency_store::PoolSettings {
+        acquire_timeout: Duration::from_millis(500),
+        ..Default::default()
+    };
+    let pool = agency_store::connect_lazy(
+        &format!("postgres://postgres@127.0.0.1:{port}/none"),
+        &settings,
+    )
+    .unwrap();
+    let cache = Arc::new(FallbackCache::new(Some("redis://127.0.0.1:6379"), pool.clone()).unwrap());
+    let readiness = Readiness::new("test", pool, cache);
+    // The private router (metrics port) tells what is wrong...
+    let (_, private) = get_json(readiness.clone(), "/readyz").await;
+    assert!(private["database"]["detail"].is_string(), "{private}");
+    // ...the public one only that it is down.
+    let response = public_router(readiness)
+        .oneshot(Request::get("/readyz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["status"], "not_ready", "{body}");
+    assert_eq!(body["database"]["status"], "down", "{body}");
+    for check in ["database", "migrations", "cache"] {
+        assert!(body[check].get("detail").is_none(), "{body}");
+    }
+    assert!(!body.to_string().contains(&port.to_string()), "{body}");
 }
