@@ -55,6 +55,10 @@ async fn json_bodies_400_for_syntax_422_with_path_for_shape_413_for_size() {
         async move { request.send().await.unwrap() }
     };
     assert_envelope(post("{\"name\": ").await, 400, "malformed_json").await;
+    // A missing field is named at its own path, and the detail is a sentence.
+    let body = assert_envelope(post("{}").await, 422, "validation_failed").await;
+    assert_eq!(body["fields"][0]["path"], "name");
+    assert_eq!(body["detail"], "Name is required.");
     assert_envelope(post("").await, 400, "malformed_json").await;
     let body = assert_envelope(
         post(r#"{"name":"Acme","colour":"red"}"#).await,

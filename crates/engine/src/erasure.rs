@@ -6,7 +6,7 @@
 //! contacted again. The erasure itself is audited with digests, never the address.
 
 use agency_cache::Cache;
-use agency_domain::{Email, Phone, UserId};
+use agency_domain::UserId;
 use agency_store::audit::{self, AuditEntry};
 use agency_store::erasure::{self, ErasedCounts};
 use serde::Serialize;
@@ -14,7 +14,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::Services;
-use crate::error::{FieldError, UseCaseError};
+use crate::error::UseCaseError;
 use crate::pipeline::waterfall::enrichment_cache_key;
 
 /// What an erasure did.
@@ -34,10 +34,6 @@ fn digest(value: &str) -> String {
     hex::encode(Sha256::digest(value.as_bytes()))
 }
 
-fn present(v: Option<&str>) -> Option<&str> {
-    v.map(str::trim).filter(|v| !v.is_empty())
-}
-
 /// Erases `email` and/or `phone` (as typed: normalised here; at least one), by `admin`.
 pub async fn erase_person(
     services: &Services,
@@ -46,30 +42,11 @@ pub async fn erase_person(
     email: Option<&str>,
     phone: Option<&str>,
 ) -> Result<ErasureReport, UseCaseError> {
-    let mut fields = Vec::new();
-    let email = present(email).and_then(|e| match Email::parse(e) {
-        Ok(e) => Some(e),
-        Err(err) => {
-            fields.push(FieldError::new("email", err.to_string()));
-            None
-        }
-    });
-    let phone = present(phone).and_then(|p| match Phone::parse(p) {
-        Ok(p) => Some(p.as_str().to_owned()),
-        Err(err) => {
-            fields.push(FieldError::new("phone", err.to_string()));
-            None
-        }
-    });
-    if fields.is_empty() && email.is_none() && phone.is_none() {
-        fields.push(FieldError::new(
-            "email",
-            "Give the email address or the phone number of the person to erase.",
-        ));
-    }
-    if !fields.is_empty() {
-        return Err(UseCaseError::invalid(fields));
-    }
+    let (email, phone) = crate::suppression::parse_identity(
+        email,
+        phone,
+        "Give the email address or the phone number of the person to erase.",
+    )?;
     let email_text = email.as_ref().map(|e| e.as_str().to_owned());
     let mut tx = services.pool.begin().await?;
     let (_leads, erased) = erasure::erase(

@@ -32,27 +32,8 @@ pub async fn add(
     phone: Option<&str>,
     reason: SuppressionReason,
 ) -> Result<SuppressionRow, UseCaseError> {
-    let mut fields = Vec::new();
-    let email = present(email).and_then(|e| match Email::parse(e) {
-        Ok(e) => Some(e.as_str().to_owned()),
-        Err(err) => {
-            fields.push(FieldError::new("email", err.to_string()));
-            None
-        }
-    });
-    let phone = present(phone).and_then(|p| match Phone::parse(p) {
-        Ok(p) => Some(p.as_str().to_owned()),
-        Err(err) => {
-            fields.push(FieldError::new("phone", err.to_string()));
-            None
-        }
-    });
-    if fields.is_empty() && email.is_none() && phone.is_none() {
-        fields.push(FieldError::new("email", "give an email or a phone"));
-    }
-    if !fields.is_empty() {
-        return Err(UseCaseError::invalid(fields));
-    }
+    let (email, phone) = parse_identity(email, phone, "give an email or a phone")?;
+    let email = email.map(|e| e.as_str().to_owned());
     let new = NewSuppression {
         email,
         phone,
@@ -104,4 +85,36 @@ pub async fn remove(
 
 fn present(value: Option<&str>) -> Option<&str> {
     value.filter(|v| !v.trim().is_empty())
+}
+
+/// A person's email and/or phone as typed, normalised (lowercased address, E.164 number); a
+/// 422 naming each unreadable field, or `email` with `missing` when neither is given.
+pub(crate) fn parse_identity(
+    email: Option<&str>,
+    phone: Option<&str>,
+    missing: &str,
+) -> Result<(Option<Email>, Option<String>), UseCaseError> {
+    let mut fields = Vec::new();
+    let email = present(email).and_then(|e| match Email::parse(e) {
+        Ok(e) => Some(e),
+        Err(err) => {
+            fields.push(FieldError::new("email", err.to_string()));
+            None
+        }
+    });
+    let phone = present(phone).and_then(|p| match Phone::parse(p) {
+        Ok(p) => Some(p.as_str().to_owned()),
+        Err(err) => {
+            fields.push(FieldError::new("phone", err.to_string()));
+            None
+        }
+    });
+    if fields.is_empty() && email.is_none() && phone.is_none() {
+        fields.push(FieldError::new("email", missing));
+    }
+    if fields.is_empty() {
+        Ok((email, phone))
+    } else {
+        Err(UseCaseError::invalid(fields))
+    }
 }

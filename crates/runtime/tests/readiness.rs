@@ -141,8 +141,8 @@ async fn pending_migrations_make_the_service_not_ready(pool: PgPool) {
     assert_eq!(readiness.report().await.status, "ready");
 }
 
-#[tokio::test]
-async fn an_unreachable_database_is_not_ready_and_healthz_stays_up() {
+/// Readiness over a database that nothing listens on (a free port), and that port.
+fn unreachable_database() -> (Readiness, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -158,7 +158,12 @@ async fn an_unreachable_database_is_not_ready_and_healthz_stays_up() {
     )
     .unwrap();
     let cache = Arc::new(FallbackCache::new(Some("redis://127.0.0.1:6379"), pool.clone()).unwrap());
-    let readiness = Readiness::new("test", pool, cache);
+    (Readiness::new("test", pool, cache), port)
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_not_ready_and_healthz_stays_up() {
+    let (readiness, _port) = unreachable_database();
 
     let (status, body) = get_json(readiness.clone(), "/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -172,22 +177,7 @@ async fn an_unreachable_database_is_not_ready_and_healthz_stays_up() {
 
 #[tokio::test]
 async fn the_public_readiness_answer_names_no_backend_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let settings = agency_store::PoolSettings {
-        acquire_timeout: Duration::from_millis(500),
-        ..Default::default()
-    };
-    let pool = agency_store::connect_lazy(
-        &format!("postgres://postgres@127.0.0.1:{port}/none"),
-        &settings,
-    )
-    .unwrap();
-    let cache = Arc::new(FallbackCache::new(Some("redis://127.0.0.1:6379"), pool.clone()).unwrap());
-    let readiness = Readiness::new("test", pool, cache);
+    let (readiness, port) = unreachable_database();
     // The private router (metrics port) tells what is wrong...
     let (_, private) = get_json(readiness.clone(), "/readyz").await;
     assert!(private["database"]["detail"].is_string(), "{private}");

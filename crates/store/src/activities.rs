@@ -75,6 +75,15 @@ pub async fn insert(
     insert_with_snapshot(db, client_id, a, None).await
 }
 
+/// Lets the caller's transaction (only it) update activities, which are otherwise append-only:
+/// erasure and retention redact personal content in place.
+pub async fn allow_redaction(conn: &mut PgConnection) -> Result<(), StoreError> {
+    sqlx::query("SELECT set_config('agency.erasure', 'on', true)")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Appends an activity caused by the provider webhook event `event_id`, once: the event id is
 /// recorded in `metadata.webhook_event_id`, and an activity of the same action already
 /// recorded for that event (the event replayed by an admin) is not repeated. Answers whether

@@ -50,10 +50,7 @@ pub async fn erase(
     requested_by: Option<Uuid>,
 ) -> Result<(Vec<Uuid>, ErasedCounts), StoreError> {
     let mut counts = ErasedCounts::default();
-    // This transaction only: activities are append-only except for an erasure.
-    sqlx::query("SELECT set_config('agency.erasure', 'on', true)")
-        .execute(&mut *conn)
-        .await?;
+    crate::activities::allow_redaction(&mut *conn).await?;
     let leads: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM leads
           WHERE ($1::text IS NOT NULL AND (email = $1 OR lower(personal_email) = $1))

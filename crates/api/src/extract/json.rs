@@ -70,12 +70,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             serde_json::error::Category::Data => {
                 let path = if path == "." { String::new() } else { path };
                 let message = strip_position(&inner.to_string());
-                // A missing field is reported at its parent: name the field itself.
+                // A missing field is reported at its parent: name the field itself (the
+                // envelope's detail makes "<field> is required." of it).
                 let (path, message) = match missing_field(&message) {
-                    Some(field) if path.is_empty() => {
-                        (field.to_owned(), "A value is required.".to_owned())
-                    }
-                    Some(field) => (format!("{path}.{field}"), "A value is required.".to_owned()),
+                    Some(field) if path.is_empty() => (field.to_owned(), "is required".to_owned()),
+                    Some(field) => (format!("{path}.{field}"), "is required".to_owned()),
                     None => (path, message),
                 };
                 ApiError::validation(vec![FieldError { path, message }])
@@ -147,7 +146,7 @@ mod tests {
         assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(
             (e.fields[0].path.as_str(), e.fields[0].message.as_str()),
-            ("name", "A value is required.")
+            ("name", "is required")
         );
         let e = parse::<Outer>(br#"{"name":"a","items":[{}]}"#).expect_err("bad");
         assert_eq!(e.fields[0].path, "items[0].n");

@@ -20,13 +20,17 @@ use super::process::Outcome;
 use super::replies::{InboundReply, Sender};
 use crate::outbound::emit_event;
 
-/// The bare address of `Name <addr@x>` or `addr@x`, validated and lowercased.
-pub fn address(text: &str) -> Option<Email> {
-    let inner = match (text.rfind('<'), text.rfind('>')) {
+/// What is inside the angle brackets of `Name <addr>`, else the whole text.
+pub fn bare_address(text: &str) -> &str {
+    match (text.rfind('<'), text.rfind('>')) {
         (Some(a), Some(b)) if a < b => &text[a + 1..b],
         _ => text,
-    };
-    Email::parse(inner.trim()).ok()
+    }
+}
+
+/// The bare address of `Name <addr@x>` or `addr@x`, validated and lowercased.
+pub fn address(text: &str) -> Option<Email> {
+    Email::parse(bare_address(text).trim()).ok()
 }
 
 fn recipients(data: &Value) -> Vec<Email> {

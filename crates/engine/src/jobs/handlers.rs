@@ -151,9 +151,9 @@ async fn strip_old_transcripts(ctx: &JobContext) -> Result<u64, JobError> {
     let mut total = 0;
     loop {
         let mut tx = ctx.services.pool.begin().await?;
-        sqlx::query("SELECT set_config('agency.erasure', 'on', true)")
-            .execute(&mut *tx)
-            .await?;
+        agency_store::activities::allow_redaction(&mut tx)
+            .await
+            .map_err(JobError::retryable)?;
         let stripped = sqlx::query(
             "UPDATE activities SET metadata = metadata - 'transcript'
               WHERE id IN (

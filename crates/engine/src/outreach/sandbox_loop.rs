@@ -29,6 +29,7 @@ use crate::inbound::receive::{
     ReceiveError, RequestHeaders, TwilioHook, WebhookSecrets, receive_resend, receive_twilio,
     receive_vapi,
 };
+use crate::inbound::resend_events::bare_address;
 use crate::jobs::payload::SandboxFeedback;
 use crate::jobs::{JobContext, JobError};
 
@@ -154,14 +155,6 @@ fn headers(pairs: &[(&str, String)]) -> RequestHeaders {
     )
 }
 
-/// The bare address of `Name <a@b>`.
-fn bare(address: &str) -> &str {
-    match (address.rfind('<'), address.rfind('>')) {
-        (Some(a), Some(b)) if a < b => &address[a + 1..b],
-        _ => address,
-    }
-}
-
 /// Hands one feedback webhook of `msg` to the receive path; its index makes its id unique.
 async fn play_one(
     pool: &agency_store::PgPool,
@@ -173,7 +166,11 @@ async fn play_one(
     now: DateTime<Utc>,
 ) -> Result<(), ReceiveError> {
     let at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
-    let from = msg.from_address.as_deref().map(bare).unwrap_or_default();
+    let from = msg
+        .from_address
+        .as_deref()
+        .map(bare_address)
+        .unwrap_or_default();
     let resend = |kind: &str, data: Value| {
         let id = format!("msg_sandbox_{}_{step}", msg.send_id.simple());
         let body = serde_json::to_vec(&json!({"type": kind, "created_at": at, "data": data}))
