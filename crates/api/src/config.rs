@@ -98,6 +98,9 @@ pub struct ApiConfig {
     /// Provider webhook secrets and the public base URL.
     #[command(flatten)]
     pub webhooks: WebhooksConfig,
+    /// Keys sealing clients' own provider credentials (`CREDENTIALS_KEYS`).
+    #[command(flatten)]
+    pub credentials: agency_engine::twilio_accounts::CredentialsConfig,
     /// Shared settings: database, Redis, telemetry.
     /// Admin console: plan prices and alert thresholds.
     #[command(flatten)]
@@ -293,6 +296,18 @@ impl ApiConfig {
                 let (base, secret) = self.links.resolve(self.common.environment)?;
                 Links::configured(&base, secret)
             },
+        })
+    }
+}
+
+impl ApiConfig {
+    /// The validated credentials keys (a bad `CREDENTIALS_KEYS` names the variable).
+    pub fn credential_keys(
+        &self,
+    ) -> Result<agency_engine::twilio_accounts::CredentialKeys, ConfigError> {
+        self.credentials.keys().map_err(|e| ConfigError::Invalid {
+            var: agency_engine::twilio_accounts::CREDENTIALS_KEYS_VAR,
+            reason: e.0,
         })
     }
 }

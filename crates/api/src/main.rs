@@ -21,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
     // endpoints on public addresses).
     let settings_env = agency_engine::EngineSettings {
         production: cfg.common.environment == config::Environment::Production,
+        credentials: config::exit_on_config_error(cfg.credential_keys()),
         ..agency_engine::EngineSettings::default()
     };
     let services =

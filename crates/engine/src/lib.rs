@@ -24,6 +24,7 @@ pub mod scheduled;
 pub mod services;
 pub mod suppression;
 pub mod tenancy;
+pub mod twilio_accounts;
 pub mod usecase;
 
 pub use error::{FieldError, UseCaseError};

@@ -193,4 +193,6 @@ pub struct EngineSettings {
     /// Development's sandbox loop: a message the sandbox sender took comes back as the
     /// provider's webhooks (`outreach::sandbox_loop`). Off unless a binary turns it on.
     pub sandbox_feedback: bool,
+    /// The keys sealing clients' own provider credentials (none: clients cannot store them).
+    pub credentials: agency_providers::CredentialKeys,
 }

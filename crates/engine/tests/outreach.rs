@@ -14,9 +14,10 @@ use agency_engine::outreach::plan::plan_first_touch;
 use agency_engine::outreach::sweep::sweep;
 use agency_engine::outreach::unsubscribe::{unsubscribe, unsubscribe_status};
 use agency_engine::outreach::{Links, OutreachEnv, SendOutcome, run_send};
+use agency_providers::twilio::ClientTwilioAccounts;
 use agency_providers::{
-    BreakerSettings, HttpSettings, OutreachProviders, Resend, RetryPolicy, SandboxOutreach, Twilio,
-    Vapi,
+    BreakerSettings, CredentialKeys, HttpSettings, OutreachProviders, Resend, RetryPolicy,
+    SandboxOutreach, Twilio, Vapi,
 };
 use agency_store::PgPool;
 use agency_store::outreach::{self as store, NewSend};
@@ -178,6 +179,7 @@ fn env(f: &Fakes) -> OutreachEnv {
                 .expect("vapi"),
             ),
             sandbox: Arc::new(SandboxOutreach::new()),
+            client_sms: None,
         },
         links: links(),
     }
@@ -941,4 +943,100 @@ async fn the_agencys_own_template_is_never_rewritten(pool: PgPool) {
         claude.received_requests().await.unwrap_or_default().len(),
         0
     );
+}
+
+const CLIENT_SID: &str = "ACfedcba9876543210fedcba9876543210";
+const CLIENT_TOKEN: &str = "c11e47a0c11e47a0c11e47a0c11e47a0";
+const KEY_1: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const KEY_2: &str = "k2:HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4=";
+
+/// Stores the client's own Twilio account, its token sealed with `keys`.
+async fn store_client_account(pool: &PgPool, client: ClientId, keys: &CredentialKeys) {
+    let owner = agency_engine::twilio_accounts::seal_owner(client, CLIENT_SID);
+    let sealed = keys
+        .seal(&SecretString::from(CLIENT_TOKEN), &owner)
+        .expect("seal");
+    agency_store::twilio_accounts::upsert(
+        pool,
+        client,
+        &agency_store::twilio_accounts::NewTwilioAccount {
+            account_sid: CLIENT_SID,
+            key_id: &sealed.key_id,
+            token_nonce: &sealed.nonce,
+            token_sealed: &sealed.ciphertext,
+        },
+    )
+    .await
+    .expect("store the account");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_client_with_its_own_twilio_account_sends_sms_through_it(pool: PgPool) {
+    let f = fakes(None, None).await;
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "/2010-04-01/Accounts/{CLIENT_SID}/Messages.json"
+        )))
+        .and(wiremock::matchers::basic_auth(CLIENT_SID, CLIENT_TOKEN))
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"sid": format!("SM{:032x}", 7), "status": "queued", "to": "+61298765432"}),
+        ))
+        .mount(&f.twilio)
+        .await;
+    let keys = CredentialKeys::parse(KEY_1).expect("keys");
+    let mut env = env(&f);
+    env.providers.client_sms = Some(Arc::new(ClientTwilioAccounts::new(
+        keys.clone(),
+        &f.twilio.uri(),
+        &settings(),
+    )));
+    let w = world(&pool, "autopilot").await;
+    let now = tuesday_10am();
+    let on_path = |sid: &'static str| {
+        let f = &f.twilio;
+        async move {
+            f.received_requests()
+                .await
+                .unwrap_or_default()
+                .iter()
+                .filter(|r| r.url.path() == format!("/2010-04-01/Accounts/{sid}/Messages.json"))
+                .count()
+        }
+    };
+
+    // No account of its own: the platform's.
+    let first = plan(&pool, &w, 20, Channel::Sms, now).await;
+    let outcome = run_send(&pool, &env, now, w.client, first)
+        .await
+        .expect("send");
+    assert!(matches!(outcome, SendOutcome::Sent { .. }), "{outcome:?}");
+    assert_eq!((on_path(SID).await, on_path(CLIENT_SID).await), (1, 0));
+
+    // With its own account: the client's SID and token, never the platform's.
+    store_client_account(&pool, w.client, &keys).await;
+    let second = plan(&pool, &w, 21, Channel::Sms, now).await;
+    let outcome = run_send(&pool, &env, now, w.client, second)
+        .await
+        .expect("send");
+    assert_eq!(
+        outcome,
+        SendOutcome::Sent {
+            provider_message_id: format!("SM{:032x}", 7)
+        }
+    );
+    assert_eq!((on_path(SID).await, on_path(CLIENT_SID).await), (1, 1));
+
+    // Sealed under a key this worker no longer has: blocked, nothing sent anywhere (never
+    // through the platform's account instead).
+    store_client_account(&pool, w.client, &CredentialKeys::parse(KEY_2).expect("k2")).await;
+    let third = plan(&pool, &w, 22, Channel::Sms, now).await;
+    let outcome = run_send(&pool, &env, now, w.client, third)
+        .await
+        .expect("run");
+    assert_eq!(
+        outcome,
+        SendOutcome::Blocked("client_twilio_credentials_unusable".into())
+    );
+    assert_eq!((on_path(SID).await, on_path(CLIENT_SID).await), (1, 1));
+    assert_eq!(status(&pool, third).await.0, "blocked");
 }

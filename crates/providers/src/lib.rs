@@ -28,6 +28,7 @@ pub mod person;
 pub mod provider;
 pub mod resend;
 pub mod sandbox;
+pub mod sealed;
 pub mod seo;
 pub mod standard_webhooks;
 pub mod twilio;
@@ -60,6 +61,7 @@ pub use person::{EmailStatus, EnrichedPerson, Organization, PersonEnricher, Pers
 pub use provider::Provider;
 pub use resend::Resend;
 pub use sandbox::{SandboxPersonEnricher, SandboxSeo};
+pub use sealed::{CredentialKeys, CredentialsConfig, SealError, Sealed};
 pub use seo::{SeoFactsProvider, SeoReport};
 pub use twilio::Twilio;
 pub use vapi::Vapi;

@@ -25,14 +25,16 @@ use agency_domain::{
     Channel, ClientId, OutreachSendId, PermissionMode, SendOrigin, SendStatus, next_send_window,
 };
 use agency_providers::{
-    CallMetadata, CallRequest, EmailMessage, ProviderError, SendReceipt, SmsMessage,
+    CallMetadata, CallRequest, EmailMessage, ProviderError, SendReceipt, SmsMessage, SmsSender,
 };
 use agency_store::activities::{self, NewActivity};
 use agency_store::outreach::{self as store, NewSandboxMessage, SendContext, SendRow, SendUpdate};
+use agency_store::twilio_accounts as twilio_accounts_store;
 use agency_store::{PgPool, StoreError};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
+use std::sync::Arc;
 
 use super::OutreachEnv;
 use super::content::{MessageFacts, compose, email_parts, sms_text};
@@ -247,18 +249,14 @@ async fn run(
     }
     let outgoing = match build_outgoing(env, &row, &ctx, &facts, subject.as_deref(), &body) {
         Ok(outgoing) => outgoing,
-        Err(reason) => {
-            let update = SendUpdate {
-                status: Some(SendStatus::Blocked),
-                blocked_reason: Some(reason.to_owned()),
-                ..SendUpdate::default()
-            };
-            store::update(&mut tx, client_id, send_id, &update)
-                .await
-                .map_err(store_err)?;
-            tx.commit().await?;
-            return Ok(SendOutcome::Blocked(reason.to_owned()));
-        }
+        Err(reason) => return block(tx, &row, reason).await,
+    };
+    let own_sms = match &outgoing {
+        Outgoing::Sms(_) => match own_sms_sender(&mut tx, env, client_id).await? {
+            Ok(sender) => sender,
+            Err(reason) => return block(tx, &row, reason).await,
+        },
+        _ => None,
     };
     let mut outgoing = outgoing;
     if let Outgoing::Call(_, slot) = &mut outgoing {
@@ -284,7 +282,10 @@ async fn run(
 
     let result = match &outgoing {
         Outgoing::Email(m) => env.providers.email.send_email(m).await,
-        Outgoing::Sms(m) => env.providers.sms.send_sms(m).await,
+        Outgoing::Sms(m) => match &own_sms {
+            Some(own) => own.send_sms(m).await,
+            None => env.providers.sms.send_sms(m).await,
+        },
         Outgoing::Call(c, _) => env.providers.voice.place_call(c).await,
     };
     match result {
@@ -297,6 +298,52 @@ async fn run(
             record_sent(pool, now, &row, &outgoing, content, &receipt).await
         }
         Err(error) => record_failure(pool, &row, &outgoing, error).await,
+    }
+}
+
+/// Marks the row blocked with `reason` (nothing is sent; the claim transaction commits).
+async fn block(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    row: &SendRow,
+    reason: &str,
+) -> Result<SendOutcome, JobError> {
+    let update = SendUpdate {
+        status: Some(SendStatus::Blocked),
+        blocked_reason: Some(reason.to_owned()),
+        ..SendUpdate::default()
+    };
+    store::update(&mut tx, row.client_id, row.id, &update)
+        .await
+        .map_err(store_err)?;
+    tx.commit().await?;
+    Ok(SendOutcome::Blocked(reason.to_owned()))
+}
+
+/// The sender of the client's own Twilio account when it has one (and the worker can open
+/// it), `None` for the platform's; `Err` with a block reason when its credentials are stored
+/// but cannot be opened (never falls back to another account).
+async fn own_sms_sender(
+    conn: &mut PgConnection,
+    env: &OutreachEnv,
+    client_id: ClientId,
+) -> Result<Result<Option<Arc<dyn SmsSender>>, &'static str>, JobError> {
+    let Some(accounts) = &env.providers.client_sms else {
+        return Ok(Ok(None));
+    };
+    let Some(account) = twilio_accounts_store::get(&mut *conn, client_id)
+        .await
+        .map_err(store_err)?
+    else {
+        return Ok(Ok(None));
+    };
+    let sealed = crate::twilio_accounts::sealed_of(&account);
+    let owner = crate::twilio_accounts::seal_owner(client_id, &account.account_sid);
+    match accounts.sender(&account.account_sid, &sealed, &owner) {
+        Ok(sender) => Ok(Ok(Some(sender as Arc<dyn SmsSender>))),
+        Err(e) => {
+            tracing::error!(client_id = %client_id, error = %e, "client Twilio account unusable");
+            Ok(Err("client_twilio_credentials_unusable"))
+        }
     }
 }
 
