@@ -740,18 +740,22 @@ pub async fn send_snapshot(
 }
 
 /// The client owning the live resource of `kind` with `value` (compared case-insensitively),
-/// and the resource id: how an inbound message finds its tenant.
+/// and the resource id: how an inbound message finds its tenant. `within` restricts the
+/// search to one client (the tenant a client-owned provider account already proved).
 pub async fn resource_owner(
     db: impl PgExecutor<'_>,
     kind: &str,
     value: &str,
+    within: Option<agency_domain::ClientId>,
 ) -> Result<Option<(Uuid, Uuid)>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT client_id, id FROM sending_resources
-          WHERE kind = $1 AND lower(value) = lower($2) AND deleted_at IS NULL",
+          WHERE kind = $1 AND lower(value) = lower($2) AND deleted_at IS NULL
+            AND ($3::uuid IS NULL OR client_id = $3)",
     )
     .bind(kind)
     .bind(value)
+    .bind(within.map(agency_domain::ClientId::into_uuid))
     .fetch_optional(db)
     .await?)
 }
