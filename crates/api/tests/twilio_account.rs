@@ -252,3 +252,44 @@ async fn webhooks_signed_by_a_clients_own_account_are_verified_with_its_token() 
             .unwrap();
     assert_eq!(matched, 2);
 }
+
+#[tokio::test]
+async fn a_key_rotation_reseals_every_token_under_the_new_key() {
+    use agency_engine::twilio_accounts::{self, CredentialKeys};
+    use secrecy::ExposeSecret;
+    let app = TestApp::spawn().await;
+    let acme = app.create_client("Acme").await;
+    let owner = app.user_with_role(acme, Role::Owner).await;
+    let res = put(
+        &app,
+        &owner,
+        acme,
+        &json!({"account_sid": CLIENT_SID, "auth_token": CLIENT_TOKEN}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let new_key = CredentialKeys::ephemeral("next");
+    let entry = new_key.export_current().expect("entry");
+    let rotated = CredentialKeys::parse(&format!(
+        "{entry},{}",
+        agency_testkit::TEST_CREDENTIALS_KEYS
+    ))
+    .expect("rotated keys");
+    let report = twilio_accounts::reseal_all(&app.pool, &rotated)
+        .await
+        .expect("reseal");
+    assert_eq!((report.resealed, report.unreadable), (1, 0));
+    // Now the new key alone opens it; a second run has nothing to do.
+    let row = agency_store::twilio_accounts::get(&app.pool, acme)
+        .await
+        .expect("read")
+        .expect("row");
+    assert_eq!(row.key_id, "next");
+    let only_new = CredentialKeys::parse(&entry).expect("new key");
+    let token = twilio_accounts::open_token(&only_new, &row).expect("opens");
+    assert_eq!(token.expose_secret(), CLIENT_TOKEN);
+    let again = twilio_accounts::reseal_all(&app.pool, &rotated)
+        .await
+        .expect("reseal");
+    assert_eq!(again.resealed, 0);
+}

@@ -64,6 +64,8 @@ pub struct CredentialKeysError(pub String);
 pub struct CredentialKeys {
     current: Option<String>,
     keys: HashMap<String, XChaCha20Poly1305>,
+    /// The sealing key's entry, kept only for a generated key (printed once by the CLI).
+    generated: Option<SecretString>,
 }
 
 impl fmt::Debug for CredentialKeys {
@@ -119,7 +121,16 @@ impl CredentialKeys {
     pub fn ephemeral(id: &str) -> Self {
         let key = XChaCha20Poly1305::generate_key(&mut OsRng);
         let raw = format!("{id}:{}", STANDARD.encode(key));
-        Self::parse(&raw).expect("a generated key parses")
+        let mut keys = Self::parse(&raw).unwrap_or_default();
+        keys.generated = keys.is_configured().then(|| SecretString::from(raw));
+        keys
+    }
+
+    /// The `id:base64` entry of a generated key (None for keys read from configuration).
+    pub fn export_current(&self) -> Option<String> {
+        self.generated
+            .as_ref()
+            .map(|s| s.expose_secret().to_owned())
     }
 
     /// True when a key can seal.
@@ -277,6 +288,11 @@ mod tests {
             CredentialKeys::default().seal(&secret("x"), "o"),
             Err(SealError::NoKey)
         );
-        assert!(CredentialKeys::ephemeral("dev").is_configured());
+        let generated = CredentialKeys::ephemeral("dev");
+        let entry = generated.export_current().expect("exported");
+        let reread = CredentialKeys::parse(&entry).expect("the entry parses");
+        let sealed = generated.seal(&secret("x"), "o").unwrap();
+        assert_eq!(reread.open(&sealed, "o").unwrap().expose_secret(), "x");
+        assert!(!CredentialKeys::ephemeral("bad id").is_configured());
     }
 }

@@ -140,8 +140,11 @@ pub struct ClientTwilioAccounts {
     keys: crate::sealed::CredentialKeys,
     base_url: String,
     settings: HttpSettings,
-    built: std::sync::Mutex<std::collections::HashMap<String, ([u8; 32], Arc<Twilio>)>>,
+    built: std::sync::Mutex<std::collections::HashMap<String, BuiltAdapter>>,
 }
+
+/// An adapter built for an account, with the digest of the token it was built with.
+type BuiltAdapter = ([u8; 32], Arc<Twilio>);
 
 impl fmt::Debug for ClientTwilioAccounts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
