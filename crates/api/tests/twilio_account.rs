@@ -183,7 +183,7 @@ async fn webhooks_signed_by_a_clients_own_account_are_verified_with_its_token() 
     let owner = app.user_with_role(acme, Role::Owner).await;
     let number = "+61480000777";
     sqlx::query(
-        "INSERT INTO sending_resources (client_id, kind, value) VALUES ($1, 'sms_number', $2)",
+        "INSERT INTO sending_resources (client_id, kind, value, verified_at) VALUES ($1, 'sms_number', $2, now())",
     )
     .bind(acme.into_uuid())
     .bind(number)

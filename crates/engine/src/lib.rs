@@ -20,6 +20,7 @@ pub mod outbound;
 pub mod outreach;
 pub mod pipeline;
 pub mod reports;
+pub mod resources;
 pub mod scheduled;
 pub mod services;
 pub mod suppression;

@@ -244,8 +244,8 @@ async fn world(pool: &PgPool, mode: &str) -> World {
     .await
     .expect("campaign");
     sqlx::query(
-        "INSERT INTO sending_resources (client_id, kind, value) VALUES
-            ($1, 'email_domain', 'mail.acme.test'), ($1, 'sms_number', '+61485000111')
+        "INSERT INTO sending_resources (client_id, kind, value, verified_at) VALUES
+            ($1, 'email_domain', 'mail.acme.test', now()), ($1, 'sms_number', '+61485000111', now())
          ON CONFLICT DO NOTHING",
     )
     .bind(client)

@@ -17,6 +17,7 @@ pub mod clay;
 pub mod config;
 pub mod dataforseo;
 mod dates;
+pub mod dns;
 pub mod error;
 pub mod http;
 mod mapping;

@@ -133,6 +133,45 @@ impl SmsSender for Twilio {
     }
 }
 
+#[derive(Debug, Deserialize)]
+struct IncomingNumbers {
+    #[serde(default)]
+    incoming_phone_numbers: Vec<IncomingNumber>,
+}
+
+#[derive(Debug, Deserialize)]
+struct IncomingNumber {
+    phone_number: String,
+}
+
+impl Twilio {
+    /// The account SID.
+    pub fn account_sid(&self) -> &str {
+        &self.account_sid
+    }
+
+    /// True when `number` (E.164) is one of this account's incoming phone numbers:
+    /// `GET /2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json?PhoneNumber=...`.
+    #[tracing::instrument(skip_all, fields(provider = "twilio"))]
+    pub async fn owns_number(&self, number: &str) -> Result<bool, ProviderError> {
+        let mut url = self.http.endpoint(&format!(
+            "/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json",
+            self.account_sid
+        ))?;
+        url.query_pairs_mut().append_pair("PhoneNumber", number);
+        let auth = Auth::Basic {
+            login: &self.account_sid,
+            password: &self.auth_token,
+        };
+        let answer: Option<IncomingNumbers> = self.http.get_json_optional(&url, auth).await?;
+        Ok(answer.is_some_and(|a| {
+            a.incoming_phone_numbers
+                .iter()
+                .any(|n| n.phone_number.trim() == number)
+        }))
+    }
+}
+
 /// Twilio adapters for clients' own accounts: opens a client's sealed auth token with the
 /// configured credentials keys and keeps one adapter (with its own circuit breaker) per
 /// account, rebuilt when the token changes.

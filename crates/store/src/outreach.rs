@@ -402,9 +402,11 @@ pub async fn context(conn: &mut PgConnection, send: &SendRow) -> Result<SendCont
                 r.value AS resource_value,
                 (SELECT value FROM sending_resources
                   WHERE client_id = c.id AND kind = 'email_domain' AND active AND deleted_at IS NULL
+                    AND verified_at IS NOT NULL
                   ORDER BY created_at LIMIT 1) AS any_email_domain,
                 (SELECT value FROM sending_resources
                   WHERE client_id = c.id AND kind = 'sms_number' AND active AND deleted_at IS NULL
+                    AND verified_at IS NOT NULL
                   ORDER BY created_at LIMIT 1) AS any_sms_number,
                 coalesce((SELECT array_agg(o.id ORDER BY o.sent_at, o.id) FROM outreach_sends o
                   WHERE o.lead_id = l.id AND o.campaign_id = cp.id AND o.channel = 'email'

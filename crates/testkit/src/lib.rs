@@ -124,6 +124,15 @@ impl TestApp {
 
     /// An app whose settings `adjust` changes first.
     pub async fn spawn_with(adjust: impl FnOnce(&mut ApiSettings)) -> TestApp {
+        Self::spawn_with_services(adjust, |s| s).await
+    }
+
+    /// An app whose settings `adjust` changes and whose engine services `services` replaces
+    /// (other providers or engine settings).
+    pub async fn spawn_with_services(
+        adjust: impl FnOnce(&mut ApiSettings),
+        replace: impl FnOnce(agency_engine::Services) -> agency_engine::Services,
+    ) -> TestApp {
         let mut settings = test_settings();
         adjust(&mut settings);
         let (db_name, pool) = fresh_database().await;
@@ -136,6 +145,7 @@ impl TestApp {
                     credentials: test_credential_keys(),
                     ..agency_engine::EngineSettings::default()
                 });
+        let services = replace(services);
         let state = AppState::new(services.clone(), settings.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -107,6 +107,7 @@ pub fn build_services(
         production: cfg.common.environment == Environment::Production,
         sandbox_feedback: false,
         credentials: cfg.credential_keys()?,
+        ..EngineSettings::default()
     };
     Ok(Services::new(pool, cache, providers, settings))
 }
