@@ -151,6 +151,11 @@ async fn fakes(resend_delay: Option<Duration>, twilio_delay: Option<Duration>) -
     }
 }
 
+/// The resource counters (the PostgreSQL fallback of the cache, on the test database).
+fn counters(pool: &PgPool) -> agency_cache::FallbackCache {
+    agency_cache::FallbackCache::new(None, pool.clone()).expect("counters")
+}
+
 fn links() -> Links {
     Links::new(
         "https://api.test",
@@ -200,7 +205,8 @@ async fn interrupt_after_request(
 ) {
     let (pool, client) = (pool.clone(), w.client);
     let now = tuesday_10am();
-    let task = tokio::spawn(async move { run_send(&pool, &env, now, client, id).await });
+    let task =
+        tokio::spawn(async move { run_send(&pool, &counters(&pool), &env, now, client, id).await });
     for _ in 0..500 {
         if requests(server).await > 0 {
             break;
@@ -321,7 +327,7 @@ async fn an_email_goes_once_with_threading_identity_and_unsubscribe(pool: PgPool
     let now = tuesday_10am();
     let first = plan(&pool, &w, 1, Channel::Email, now).await;
 
-    let outcome = run_send(&pool, &env, now, w.client, first)
+    let outcome = run_send(&pool, &counters(&pool), &env, now, w.client, first)
         .await
         .expect("run");
     let SendOutcome::Sent {
@@ -331,7 +337,7 @@ async fn an_email_goes_once_with_threading_identity_and_unsubscribe(pool: PgPool
         panic!("expected sent, got {outcome:?}");
     };
     // A second run (a redelivered job) finds the row sent and calls nobody.
-    let again = run_send(&pool, &env, now, w.client, first)
+    let again = run_send(&pool, &counters(&pool), &env, now, w.client, first)
         .await
         .expect("rerun");
     assert_eq!(again, SendOutcome::Unchanged(SendStatus::Sent));
@@ -424,6 +430,7 @@ async fn an_email_goes_once_with_threading_identity_and_unsubscribe(pool: PgPool
     let later = due;
     run_send(
         &pool,
+        &counters(&pool),
         &env,
         later,
         w.client,
@@ -459,9 +466,13 @@ async fn an_interrupted_email_is_repeated_with_the_same_key_and_sent_once(pool: 
     interrupt_after_request(&pool, env.clone(), &f.resend, &w, id).await;
     assert_eq!(status(&pool, id).await.0, "sending");
     // Within the in-flight window a second run leaves it alone.
-    assert!(run_send(&pool, &env, now, w.client, id).await.is_err());
+    assert!(
+        run_send(&pool, &counters(&pool), &env, now, w.client, id)
+            .await
+            .is_err()
+    );
     let later = now + chrono::Duration::minutes(3);
-    let outcome = run_send(&pool, &env, later, w.client, id)
+    let outcome = run_send(&pool, &counters(&pool), &env, later, w.client, id)
         .await
         .expect("retry");
     assert!(matches!(outcome, SendOutcome::Sent { .. }), "{outcome:?}");
@@ -501,7 +512,7 @@ async fn an_interrupted_sms_is_never_repeated(pool: PgPool) {
     let id = plan(&pool, &w, 3, Channel::Sms, now).await;
     interrupt_after_request(&pool, env.clone(), &f.twilio, &w, id).await;
     let later = now + chrono::Duration::minutes(3);
-    let outcome = run_send(&pool, &env, later, w.client, id)
+    let outcome = run_send(&pool, &counters(&pool), &env, later, w.client, id)
         .await
         .expect("retry");
     assert!(matches!(outcome, SendOutcome::Failed(_)), "{outcome:?}");
@@ -520,7 +531,7 @@ async fn concurrent_runs_of_one_send_call_the_provider_once(pool: PgPool) {
     for _ in 0..6 {
         let (pool, env, client) = (pool.clone(), Arc::clone(&env), w.client);
         tasks.push(tokio::spawn(async move {
-            run_send(&pool, &env, now, client, id).await
+            run_send(&pool, &counters(&pool), &env, now, client, id).await
         }));
     }
     let mut sent = 0;
@@ -607,7 +618,9 @@ async fn the_just_in_time_check_blocks_and_nothing_reaches_a_provider(pool: PgPo
             .await
             .expect("setup");
         let id = plan(&pool, &w, 1, *channel, now).await;
-        let outcome = run_send(&pool, &env, now, w.client, id).await.expect("run");
+        let outcome = run_send(&pool, &counters(&pool), &env, now, w.client, id)
+            .await
+            .expect("run");
         assert_eq!(
             outcome,
             SendOutcome::Blocked((*reason).to_owned()),
@@ -636,7 +649,7 @@ async fn sms_and_calls_wait_for_the_next_working_window(pool: PgPool) {
         .single()
         .expect("time");
     let id = plan(&pool, &w, 3, Channel::Sms, christmas).await;
-    let outcome = run_send(&pool, &env, christmas, w.client, id)
+    let outcome = run_send(&pool, &counters(&pool), &env, christmas, w.client, id)
         .await
         .expect("run");
     let window = Utc
@@ -664,7 +677,7 @@ async fn sms_and_calls_wait_for_the_next_working_window(pool: PgPool) {
         .single()
         .expect("time");
     let call = plan(&pool, &w, 4, Channel::Voice, saturday).await;
-    let outcome = run_send(&pool, &env, saturday, w.client, call)
+    let outcome = run_send(&pool, &counters(&pool), &env, saturday, w.client, call)
         .await
         .expect("run");
     let monday = Utc
@@ -674,7 +687,7 @@ async fn sms_and_calls_wait_for_the_next_working_window(pool: PgPool) {
     assert_eq!(outcome, SendOutcome::Rescheduled(monday));
     assert_eq!(requests(&f.twilio).await + requests(&f.vapi).await, 0);
     // In the window the call goes, with its metadata, holding a call slot.
-    let outcome = run_send(&pool, &env, monday, w.client, call)
+    let outcome = run_send(&pool, &counters(&pool), &env, monday, w.client, call)
         .await
         .expect("run");
     assert!(matches!(outcome, SendOutcome::Sent { .. }), "{outcome:?}");
@@ -716,7 +729,9 @@ async fn co_pilot_drafts_and_the_unsubscribe_link_stops_everything(pool: PgPool)
     .await
     .expect("plan")
     .expect("planned");
-    let outcome = run_send(&pool, &env, now, w.client, id).await.expect("run");
+    let outcome = run_send(&pool, &counters(&pool), &env, now, w.client, id)
+        .await
+        .expect("run");
     assert_eq!(outcome, SendOutcome::Drafted);
     let (subject, body): (Option<String>, Option<String>) = sqlx::query_as(
         "SELECT subject, body FROM outreach_sends WHERE id = $1 AND status = 'awaiting_approval'",
@@ -1006,7 +1021,7 @@ async fn a_client_with_its_own_twilio_account_sends_sms_through_it(pool: PgPool)
 
     // No account of its own: the platform's.
     let first = plan(&pool, &w, 20, Channel::Sms, now).await;
-    let outcome = run_send(&pool, &env, now, w.client, first)
+    let outcome = run_send(&pool, &counters(&pool), &env, now, w.client, first)
         .await
         .expect("send");
     assert!(matches!(outcome, SendOutcome::Sent { .. }), "{outcome:?}");
@@ -1015,7 +1030,7 @@ async fn a_client_with_its_own_twilio_account_sends_sms_through_it(pool: PgPool)
     // With its own account: the client's SID and token, never the platform's.
     store_client_account(&pool, w.client, &keys).await;
     let second = plan(&pool, &w, 21, Channel::Sms, now).await;
-    let outcome = run_send(&pool, &env, now, w.client, second)
+    let outcome = run_send(&pool, &counters(&pool), &env, now, w.client, second)
         .await
         .expect("send");
     assert_eq!(
@@ -1030,7 +1045,7 @@ async fn a_client_with_its_own_twilio_account_sends_sms_through_it(pool: PgPool)
     // through the platform's account instead).
     store_client_account(&pool, w.client, &CredentialKeys::parse(KEY_2).expect("k2")).await;
     let third = plan(&pool, &w, 22, Channel::Sms, now).await;
-    let outcome = run_send(&pool, &env, now, w.client, third)
+    let outcome = run_send(&pool, &counters(&pool), &env, now, w.client, third)
         .await
         .expect("run");
     assert_eq!(
@@ -1039,4 +1054,54 @@ async fn a_client_with_its_own_twilio_account_sends_sms_through_it(pool: PgPool)
     );
     assert_eq!((on_path(SID).await, on_path(CLIENT_SID).await), (1, 1));
     assert_eq!(status(&pool, third).await.0, "blocked");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn follow_ups_spend_their_resources_daily_counter_and_wait_at_the_cap(pool: PgPool) {
+    use agency_cache::Cache;
+    let f = fakes(None, None).await;
+    let env = env(&f);
+    let w = world(&pool, "autopilot").await;
+    let now = tuesday_10am();
+    // The domain may send one more email today.
+    let domain: Uuid = sqlx::query_scalar(
+        "UPDATE sending_resources SET daily_cap_override = 1
+          WHERE client_id = $1 AND kind = 'email_domain' RETURNING id",
+    )
+    .bind(w.client.into_uuid())
+    .fetch_one(&pool)
+    .await
+    .expect("cap");
+    let counters = counters(&pool);
+    let name = agency_engine::pipeline::allocation::counter_name(
+        agency_domain::ResourceKind::EmailDomain,
+        domain,
+    );
+    let used = || async {
+        counters
+            .read_daily(&name, chrono_tz::Australia::Sydney, now)
+            .await
+            .expect("counter")
+    };
+
+    let first = plan(&pool, &w, 20, Channel::Email, now).await;
+    let outcome = run_send(&pool, &counters, &env, now, w.client, first)
+        .await
+        .expect("send");
+    assert!(matches!(outcome, SendOutcome::Sent { .. }), "{outcome:?}");
+    assert_eq!(used().await, 1, "the follow-up spent a slot");
+
+    let second = plan(&pool, &w, 21, Channel::Email, now).await;
+    let outcome = run_send(&pool, &counters, &env, now, w.client, second)
+        .await
+        .expect("run");
+    // Wed 9 Dec 09:00 Sydney: the next day's window.
+    let next_day = Utc
+        .with_ymd_and_hms(2026, 12, 8, 22, 0, 0)
+        .single()
+        .expect("time");
+    assert_eq!(outcome, SendOutcome::Rescheduled(next_day));
+    assert_eq!(used().await, 1, "a refused slot is given back");
+    assert_eq!(f.resend_state.requests(), 1, "nothing sent over the cap");
+    assert_eq!(status(&pool, second).await.0, "scheduled");
 }
