@@ -720,6 +720,26 @@ pub async fn delete_resource(
     .ok_or(StoreError::NotFound)
 }
 
+/// The distinct ids among `ids` that are live leads of the client, in id order.
+pub async fn live_lead_ids(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM leads
+          WHERE client_id = $1 AND id = ANY($2) AND deleted_at IS NULL
+          ORDER BY id",
+    )
+    .bind(client_id)
+    .bind(ids)
+    .fetch_all(db)
+    .await?)
+}
+
 /// The client's live lead ids, in id order (optionally of one campaign).
 pub async fn lead_ids(
     db: impl PgExecutor<'_>,
