@@ -19,6 +19,17 @@ use crate::tenancy::TenantContext;
 /// Most lead ids one bulk-enrich request may name.
 pub const BULK_ENRICH_MAX: usize = 1_000;
 
+/// The client's live lead, or 404 naming the lead.
+async fn live_lead(
+    db: impl sqlx::PgExecutor<'_>,
+    client_id: Uuid,
+    lead_id: Uuid,
+) -> Result<Lead, UseCaseError> {
+    leads::get(db, client_id, lead_id)
+        .await
+        .map_err(|e| UseCaseError::from(e).naming("lead"))
+}
+
 /// Rescores one lead of the tenant now (ALS with the client's weights) and re-plans its first
 /// touch; a lead that is not the client's (or deleted) is 404 before anything is computed.
 pub async fn rescore_one(
@@ -28,9 +39,7 @@ pub async fn rescore_one(
 ) -> Result<Lead, UseCaseError> {
     tenant.require(Role::Member)?;
     let client_id = tenant.client_id.into_uuid();
-    leads::get(&services.pool, client_id, lead_id)
-        .await
-        .map_err(|e| UseCaseError::from(e).naming("lead"))?;
+    live_lead(&services.pool, client_id, lead_id).await?;
     rescore_lead(
         &services.pool,
         &*services.cache,
@@ -52,9 +61,7 @@ pub async fn enrich_one(
     tenant.require(Role::Member)?;
     let client_id = tenant.client_id.into_uuid();
     let mut tx = services.pool.begin().await?;
-    let lead = leads::get(&mut *tx, client_id, lead_id)
-        .await
-        .map_err(|e| UseCaseError::from(e).naming("lead"))?;
+    let lead = live_lead(&mut *tx, client_id, lead_id).await?;
     enqueue_new_leads(&mut tx, client_id, &[lead.id]).await?;
     audit::record(
         &mut tx,
