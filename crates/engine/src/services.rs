@@ -193,4 +193,7 @@ pub struct EngineSettings {
     /// Development's sandbox loop: a message the sandbox sender took comes back as the
     /// provider's webhooks (`outreach::sandbox_loop`). Off unless a binary turns it on.
     pub sandbox_feedback: bool,
+    /// Alert thresholds (and plan prices) of the admin console, for the worker's
+    /// `check_alerts` job.
+    pub admin: crate::admin::AdminSettings,
 }
