@@ -106,12 +106,53 @@ BEGIN
 END;
 $$;
 
+-- Adds one local day to one lead's stage in one scope: the path of small statements (a send,
+-- a webhook event), with plain cached statements; the lead-stage row lock serialises writers of
+-- the same lead and stage.
+CREATE FUNCTION report_lead_stage_add(p_client uuid, p_scope uuid, p_stage text, p_lead uuid, p_day date)
+    RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_days date[];
+    v_prev date;
+    v_next date;
+BEGIN
+    INSERT INTO report_lead_stages (client_id, scope, stage, lead_id, days)
+    VALUES (p_client, p_scope, p_stage, p_lead, ARRAY[p_day])
+        ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+        v_prev := '-infinity';
+    ELSE
+        SELECT days INTO v_days FROM report_lead_stages
+         WHERE client_id = p_client AND scope = p_scope AND stage = p_stage AND lead_id = p_lead
+           FOR UPDATE;
+        IF p_day = ANY (v_days) THEN
+            RETURN;
+        END IF;
+        SELECT coalesce(max(d) FILTER (WHERE d < p_day), '-infinity'), min(d) FILTER (WHERE d > p_day)
+          INTO v_prev, v_next FROM unnest(v_days) AS d;
+        UPDATE report_lead_stages
+           SET days = ARRAY(SELECT d FROM unnest(v_days || p_day) AS d ORDER BY d)
+         WHERE client_id = p_client AND scope = p_scope AND stage = p_stage AND lead_id = p_lead;
+    END IF;
+    INSERT INTO report_stage_firsts AS f (client_id, day, scope, stage, prev_day, leads)
+    VALUES (p_client, p_day, p_scope, p_stage, v_prev, 1)
+        ON CONFLICT (client_id, day, scope, stage, prev_day) DO UPDATE SET leads = f.leads + 1;
+    IF v_next IS NOT NULL THEN
+        -- The next day's previous day was v_prev and is now p_day (rows in key order).
+        INSERT INTO report_stage_firsts AS f (client_id, day, scope, stage, prev_day, leads)
+        VALUES (p_client, v_next, p_scope, p_stage, v_prev, -1), (p_client, v_next, p_scope, p_stage, p_day, 1)
+            ON CONFLICT (client_id, day, scope, stage, prev_day) DO UPDATE SET leads = f.leads + excluded.leads;
+    END IF;
+END;
+$$;
+
 -- Adds a statement's new activities to the aggregates. Rows are written in key order so that
 -- concurrent statements take their row locks in the same order.
 CREATE FUNCTION report_aggregates_add() RETURNS trigger
     LANGUAGE plpgsql AS $$
 DECLARE
     incoming report_lead_stages[];
+    r record;
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(20261204, hashtext(c.client_id::text))
        FROM (SELECT DISTINCT client_id FROM new_rows ORDER BY 1) c;
@@ -142,14 +183,27 @@ BEGIN
         UNION ALL
         SELECT campaign_id, * FROM a WHERE campaign_id IS NOT NULL
     )
-    SELECT array_agg(ROW(client_id, scope, stage, lead_id, days)::report_lead_stages
-                     ORDER BY client_id, scope, stage, lead_id)
-      INTO incoming
-      FROM (SELECT client_id, scope, stage, lead_id, array_agg(DISTINCT day ORDER BY day) AS days
-              FROM scoped GROUP BY client_id, scope, stage, lead_id) g;
+    , keyed AS (
+        SELECT DISTINCT client_id, scope, stage, lead_id, day FROM scoped
+    )
+    SELECT array_agg(ROW(client_id, scope, stage, lead_id, ARRAY[day])::report_lead_stages
+                     ORDER BY client_id, scope, stage, lead_id, day)
+      INTO incoming FROM keyed;
     IF incoming IS NULL THEN
         RETURN NULL;
     END IF;
+    -- Small statements take the per-key path (in key order); bulk ones the set-based path.
+    IF cardinality(incoming) <= 8 THEN
+        FOR r IN SELECT * FROM unnest(incoming) LOOP
+            PERFORM report_lead_stage_add(r.client_id, r.scope, r.stage, r.lead_id, r.days[1]);
+        END LOOP;
+        RETURN NULL;
+    END IF;
+    SELECT array_agg(ROW(client_id, scope, stage, lead_id, days)::report_lead_stages
+                     ORDER BY client_id, scope, stage, lead_id)
+      INTO incoming
+      FROM (SELECT client_id, scope, stage, lead_id, array_agg(days[1] ORDER BY days[1]) AS days
+              FROM unnest(incoming) GROUP BY client_id, scope, stage, lead_id) g;
 
     -- Every key gets its row (a concurrent first insert of the same key waits here).
     INSERT INTO report_lead_stages (client_id, scope, stage, lead_id, days)
