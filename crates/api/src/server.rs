@@ -1,5 +1,6 @@
 //! Application state, router assembly and the server loop with graceful shutdown.
 
+use agency_engine::inbound::inbox::WebhookInbox;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -27,6 +28,8 @@ pub struct AppState {
     pub auth: Arc<JwtVerifier>,
     /// Users whose row was recently ensured (skips the per-request upsert).
     pub known_users: Arc<KnownUsers>,
+    /// Where verified provider webhooks are stored before they are answered (group commit).
+    pub inbox: Arc<WebhookInbox>,
 }
 
 impl AppState {
@@ -37,11 +40,13 @@ impl AppState {
             settings.user_cache_ttl,
             known_users::DEFAULT_CAPACITY,
         ));
+        let inbox = Arc::new(WebhookInbox::batching(services.pool.clone()));
         Self {
             services,
             settings: Arc::new(settings),
             auth,
             known_users,
+            inbox,
         }
     }
 }

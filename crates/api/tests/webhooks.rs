@@ -1061,3 +1061,70 @@ async fn resend_down_retries_the_event_and_stores_nothing_half_done() {
         1
     );
 }
+
+#[tokio::test]
+async fn concurrent_webhooks_are_group_committed_each_once_with_one_job() {
+    let app = app().await;
+    // 150 distinct events, each sent twice at once (a provider's redelivery racing the first
+    // delivery), from 60 concurrent senders: every request answered 2xx, every event stored
+    // once with exactly one job, the duplicates answered as such.
+    let mut requests = Vec::new();
+    for n in 0..150 {
+        for _ in 0..2 {
+            let body = json!({"type": "email.delivered", "created_at": "2026-12-04T10:00:00.000Z",
+                "data": {"email_id": format!("em_{n}"), "to": ["x@y.test"]}})
+            .to_string()
+            .into_bytes();
+            let id = format!("msg_batch_{n}");
+            requests.push((id, body));
+        }
+    }
+    let ts = chrono::Utc::now().timestamp();
+    let mut answers = Vec::new();
+    for chunk in requests.chunks(60) {
+        let sent = chunk.iter().map(|(id, body)| {
+            let headers = resend_headers(id, ts, body);
+            let app = &app;
+            async move {
+                let res = post_resend(app, &headers, body).await;
+                let status = res.status().as_u16();
+                let ack: Value = res.json().await.unwrap_or(Value::Null);
+                (
+                    status,
+                    ack["status"].as_str().unwrap_or_default().to_owned(),
+                )
+            }
+        });
+        answers.extend(futures::future::join_all(sent).await);
+    }
+    assert!(
+        answers.iter().all(|(status, _)| *status == 200),
+        "{answers:?}"
+    );
+    let stored = answers.iter().filter(|(_, s)| s == "stored").count();
+    let duplicate = answers.iter().filter(|(_, s)| s == "duplicate").count();
+    assert_eq!((stored, duplicate), (150, 150));
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM webhook_events").await,
+        150
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(DISTINCT provider_event_id) FROM webhook_events"
+        )
+        .await,
+        150
+    );
+    assert_eq!(jobs(&app).await, 150);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM apalis.jobs j JOIN webhook_events e
+                ON (convert_from(j.job, 'UTF8')::jsonb ->> 'event_id')::uuid = e.id WHERE j.job_type = 'process_webhook_event'"
+        )
+        .await,
+        150,
+        "each job points at its own event"
+    );
+}

@@ -127,6 +127,44 @@ pub async fn insert(
     .await?)
 }
 
+/// Stores several events in one statement (group commit of concurrent webhooks); answers,
+/// per event in order, its new id or `None` when that provider event id was delivered before
+/// (earlier, or earlier in the same batch).
+pub async fn insert_many(
+    conn: &mut PgConnection,
+    events: &[NewWebhookEvent<'_>],
+) -> Result<Vec<Option<Uuid>>, StoreError> {
+    let ids: Vec<Uuid> = events.iter().map(|_| Uuid::now_v7()).collect();
+    let stored: Vec<Uuid> = sqlx::query_scalar(
+        "INSERT INTO webhook_events (id, provider, provider_event_id, event_type, headers, raw_body,
+                status, last_error, client_id)
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[],
+                              $6::bytea[], $7::text[], $8::text[], $9::uuid[])
+         ON CONFLICT (provider, provider_event_id) DO NOTHING RETURNING id",
+    )
+    .bind(&ids)
+    .bind(events.iter().map(|e| e.provider.as_str()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.provider_event_id).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.event_type).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.headers.clone()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.raw_body.to_vec()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.status.as_str()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.last_error).collect::<Vec<_>>())
+    .bind(
+        events
+            .iter()
+            .map(|e| e.client_id.map(ClientId::into_uuid))
+            .collect::<Vec<_>>(),
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let stored: std::collections::HashSet<Uuid> = stored.into_iter().collect();
+    Ok(ids
+        .into_iter()
+        .map(|id| stored.contains(&id).then_some(id))
+        .collect())
+}
+
 /// The event `id`, read without a lock (what a processing job prepares from).
 pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> Result<WebhookEvent, StoreError> {
     sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(

@@ -73,6 +73,7 @@ fn error(e: ReceiveError) -> ApiError {
         ),
         ReceiveError::Store(e) => ApiError::internal(e),
         ReceiveError::Queue(e) => ApiError::internal(e),
+        e @ ReceiveError::Unavailable => ApiError::internal(e),
     }
 }
 
@@ -96,7 +97,7 @@ async fn twilio(
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let url = receive::signed_url(&state.settings.webhooks, host, path);
     receive::receive_twilio(
-        &state.services.pool,
+        &state.inbox,
         &state.settings.webhooks,
         &state.services.settings.credentials,
         hook,
@@ -150,7 +151,7 @@ async fn resend(
     body: Bytes,
 ) -> Result<axum::Json<WebhookAck>, ApiError> {
     let receipt = receive::receive_resend(
-        &state.services.pool,
+        &state.inbox,
         &state.settings.webhooks,
         &request_headers(&headers),
         &body,
@@ -172,7 +173,7 @@ async fn vapi(
     body: Bytes,
 ) -> Result<axum::Json<Value>, ApiError> {
     let answer = receive::receive_vapi(
-        &state.services.pool,
+        &state.inbox,
         &state.settings.webhooks,
         &request_headers(&headers),
         &body,

@@ -1,9 +1,10 @@
 //! Inbound: what reaches us from the outside and what it does. Provider webhooks are verified
-//! and stored with their job ([`receive`]), applied once by the `process_webhook_event` job
+//! and stored with their job ([`receive`], group-committed by [`inbox`]), applied once by the `process_webhook_event` job
 //! ([`process`], per provider [`twilio_events`], [`resend_events`], [`vapi_events`]); Vapi
 //! tool calls are answered synchronously ([`vapi_tools`]). Replies and meetings for the
 //! dashboard ([`replies`], [`meetings`]).
 
+pub mod inbox;
 pub mod meetings;
 pub mod process;
 pub mod receive;

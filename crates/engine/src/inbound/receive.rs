@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 pub use agency_providers::webhooks::{self, WebhookSecrets, WebhooksConfig};
 
-use crate::jobs::enqueue::{EnqueueError, EnqueueOptions, enqueue_on};
-use crate::jobs::payload::ProcessWebhookEvent;
+use super::inbox::{InboxEvent, WebhookInbox};
+use crate::jobs::enqueue::EnqueueError;
 
 /// Headers never stored with an event (credentials).
 const SECRET_HEADERS: &[&str] = &["authorization", "cookie", vapi::SECRET_HEADER];
@@ -63,6 +63,9 @@ pub enum ReceiveError {
     /// The job could not be queued (500; nothing was stored).
     #[error(transparent)]
     Queue(#[from] EnqueueError),
+    /// The inbox's writers are gone (shutting down; 500, the provider retries).
+    #[error("the webhook inbox is not accepting events")]
+    Unavailable,
 }
 
 impl From<sqlx::Error> for ReceiveError {
@@ -78,48 +81,6 @@ pub enum Receipt {
     Stored(Uuid),
     /// Delivered before: nothing stored, nothing queued.
     Duplicate,
-}
-
-/// A verified, readable event to store.
-struct Verified<'a> {
-    provider: WebhookProvider,
-    event_id: String,
-    event_type: Option<String>,
-    headers: &'a RequestHeaders,
-    body: &'a [u8],
-    /// The tenant the signature proved (a client's own Twilio account), if any.
-    client_id: Option<ClientId>,
-}
-
-/// Stores the event and queues its job in one transaction.
-async fn store_and_enqueue(pool: &PgPool, v: Verified<'_>) -> Result<Receipt, ReceiveError> {
-    let headers = v.headers.to_json();
-    let mut tx = pool.begin().await?;
-    let id = webhook_events::insert(
-        &mut tx,
-        &NewWebhookEvent {
-            provider: v.provider,
-            provider_event_id: &v.event_id,
-            event_type: v.event_type.as_deref(),
-            headers: &headers,
-            raw_body: v.body,
-            status: WebhookStatus::Pending,
-            last_error: None,
-            client_id: v.client_id,
-        },
-    )
-    .await?;
-    let Some(id) = id else {
-        return Ok(Receipt::Duplicate);
-    };
-    enqueue_on(
-        &mut tx,
-        &ProcessWebhookEvent { event_id: id },
-        EnqueueOptions::default(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Receipt::Stored(id))
 }
 
 /// Keeps a verified but unreadable body for inspection; answers the rejection to return.
@@ -216,7 +177,7 @@ async fn verify_twilio(
 /// Receives a Twilio callback (form-encoded, `X-Twilio-Signature` over `url` + sorted params),
 /// signed by the platform's account or by a client's own (see [`verify_twilio`]).
 pub async fn receive_twilio(
-    pool: &PgPool,
+    inbox: &WebhookInbox,
     secrets: &WebhookSecrets,
     keys: &CredentialKeys,
     hook: TwilioHook,
@@ -224,6 +185,7 @@ pub async fn receive_twilio(
     headers: &RequestHeaders,
     body: &[u8],
 ) -> Result<Receipt, ReceiveError> {
+    let pool = inbox.pool();
     let params = twilio::form_params(body).unwrap_or_default();
     let client_id = verify_twilio(
         pool,
@@ -281,29 +243,28 @@ pub async fn receive_twilio(
             )
         }
     };
-    store_and_enqueue(
-        pool,
-        Verified {
+    inbox
+        .store(InboxEvent {
             provider: WebhookProvider::Twilio,
             event_id,
             event_type: Some(event_type),
-            headers,
-            body,
+            headers: headers.to_json(),
+            body: body.to_vec(),
             client_id,
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// Receives a Resend event (Svix-signed JSON `{type, created_at, data}`), at `now` (Unix
 /// seconds) for the timestamp tolerance. The event id is the `svix-id`.
 pub async fn receive_resend(
-    pool: &PgPool,
+    inbox: &WebhookInbox,
     secrets: &WebhookSecrets,
     headers: &RequestHeaders,
     body: &[u8],
     now: i64,
 ) -> Result<Receipt, ReceiveError> {
+    let pool = inbox.pool();
     let id = svix::verify(
         &secrets.resend,
         svix::SvixHeaders {
@@ -339,18 +300,16 @@ pub async fn receive_resend(
             .await);
         }
     };
-    store_and_enqueue(
-        pool,
-        Verified {
+    inbox
+        .store(InboxEvent {
             provider: WebhookProvider::Resend,
             event_id: id.to_owned(),
             event_type: Some(event_type),
-            headers,
-            body,
+            headers: headers.to_json(),
+            body: body.to_vec(),
             client_id: None,
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// The dedup key of a Vapi message: the call id and message type, with what tells two
@@ -407,11 +366,12 @@ pub enum VapiAnswer {
 /// calls and types we do not act on, for the record), and for `tool-calls` answered with the
 /// tools' results.
 pub async fn receive_vapi(
-    pool: &PgPool,
+    inbox: &WebhookInbox,
     secrets: &WebhookSecrets,
     headers: &RequestHeaders,
     body: &[u8],
 ) -> Result<VapiAnswer, ReceiveError> {
+    let pool = inbox.pool();
     vapi::verify(
         secrets.vapi.as_ref(),
         headers.get(vapi::SIGNATURE_HEADER),
@@ -448,18 +408,16 @@ pub async fn receive_vapi(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let receipt = store_and_enqueue(
-        pool,
-        Verified {
+    let receipt = inbox
+        .store(InboxEvent {
             provider: WebhookProvider::Vapi,
             event_id: vapi_event_id(&message),
             event_type: Some(kind.clone()),
-            headers,
-            body,
+            headers: headers.to_json(),
+            body: body.to_vec(),
             client_id: None,
-        },
-    )
-    .await?;
+        })
+        .await?;
     if kind == "tool-calls" {
         let results = super::vapi_tools::answer(pool, &message).await;
         return Ok(VapiAnswer::ToolResults(json!({ "results": results })));

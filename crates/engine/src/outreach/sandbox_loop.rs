@@ -26,6 +26,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::inbound::inbox::WebhookInbox;
 use crate::inbound::receive::{
     ReceiveError, RequestHeaders, TwilioHook, WebhookSecrets, receive_resend, receive_twilio,
     receive_vapi,
@@ -166,6 +167,8 @@ async fn play_one(
     feedback: &Feedback,
     now: DateTime<Utc>,
 ) -> Result<(), ReceiveError> {
+    let inbox = WebhookInbox::direct(pool.clone());
+    let inbox = &inbox;
     let at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
     let from = msg
         .from_address
@@ -217,7 +220,7 @@ async fn play_one(
                 }
             };
             let (h, body) = resend(kind, data);
-            receive_resend(pool, secrets, &h, &body, now.timestamp()).await?;
+            receive_resend(inbox, secrets, &h, &body, now.timestamp()).await?;
         }
         Feedback::EmailReply(text) => {
             let (h, body) = resend(
@@ -227,7 +230,7 @@ async fn play_one(
                        "subject": msg.subject.as_deref().map(|s| format!("Re: {s}")),
                        "text": text, "created_at": at}),
             );
-            receive_resend(pool, secrets, &h, &body, now.timestamp()).await?;
+            receive_resend(inbox, secrets, &h, &body, now.timestamp()).await?;
         }
         Feedback::SmsDelivered => {
             let (url, h, body) = twilio_form(
@@ -240,7 +243,7 @@ async fn play_one(
                 ],
             );
             receive_twilio(
-                pool,
+                inbox,
                 secrets,
                 &CredentialKeys::default(),
                 TwilioHook::Status,
@@ -263,7 +266,7 @@ async fn play_one(
                 ],
             );
             receive_twilio(
-                pool,
+                inbox,
                 secrets,
                 &CredentialKeys::default(),
                 TwilioHook::InboundSms,
@@ -294,7 +297,7 @@ async fn play_one(
                 vapi::SIGNATURE_HEADER,
                 vapi::signature(LOOP_VAPI_SECRET, &body),
             )]);
-            receive_vapi(pool, secrets, &h, &body).await?;
+            receive_vapi(inbox, secrets, &h, &body).await?;
         }
     }
     Ok(())

@@ -1,0 +1,215 @@
+//! Where verified webhooks are stored before they are acknowledged: [`WebhookInbox`].
+//!
+//! `direct` writes each event and its processing job in a transaction of its own. `batching`
+//! (the API's) group-commits: concurrent requests hand their events to a few writer tasks,
+//! each of which takes what is waiting (up to [`MAX_BATCH`]) and writes it in one
+//! transaction, one multi-row insert of the events and one of their jobs, so one commit
+//! acknowledges many requests. A request is answered only after the transaction holding its
+//! event has committed: storing before acknowledging holds exactly as in `direct`. If a batch
+//! fails, its events are written one by one, so each request gets its own outcome.
+
+use std::sync::{Arc, Mutex};
+
+use agency_domain::{ClientId, WebhookProvider, WebhookStatus};
+use agency_store::PgPool;
+use agency_store::webhook_events::{self, NewWebhookEvent};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use super::receive::{Receipt, ReceiveError};
+use crate::jobs::enqueue::{EnqueueOptions, enqueue_batch, enqueue_on};
+use crate::jobs::payload::ProcessWebhookEvent;
+
+/// Most events one group commit writes.
+pub const MAX_BATCH: usize = 256;
+/// Writer tasks of a batching inbox (one collects while another commits).
+const WRITERS: usize = 2;
+/// Requests that may wait for a writer before senders wait for room.
+const QUEUE: usize = 4_096;
+
+/// A verified, readable event to store, with everything owned.
+#[derive(Debug, Clone)]
+pub struct InboxEvent {
+    /// Sender.
+    pub provider: WebhookProvider,
+    /// The provider's event id (the dedup key).
+    pub event_id: String,
+    /// Event type.
+    pub event_type: Option<String>,
+    /// Kept headers (no credentials).
+    pub headers: Value,
+    /// The raw body.
+    pub body: Vec<u8>,
+    /// The tenant the signature proved, if any.
+    pub client_id: Option<ClientId>,
+}
+
+impl InboxEvent {
+    fn row(&self) -> NewWebhookEvent<'_> {
+        NewWebhookEvent {
+            provider: self.provider,
+            provider_event_id: &self.event_id,
+            event_type: self.event_type.as_deref(),
+            headers: &self.headers,
+            raw_body: &self.body,
+            status: WebhookStatus::Pending,
+            last_error: None,
+            client_id: self.client_id,
+        }
+    }
+}
+
+struct Pending {
+    event: InboxEvent,
+    reply: oneshot::Sender<Result<Receipt, ReceiveError>>,
+}
+
+type Queue = Arc<tokio::sync::Mutex<mpsc::Receiver<Pending>>>;
+
+/// The inbox: the pool, and the group-commit writers when batching.
+pub struct WebhookInbox {
+    pool: PgPool,
+    batching: Option<Batching>,
+}
+
+struct Batching {
+    sender: mpsc::Sender<Pending>,
+    /// The receiver until the writers start (on first use, inside the runtime).
+    idle: Mutex<Option<mpsc::Receiver<Pending>>>,
+}
+
+impl std::fmt::Debug for WebhookInbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookInbox")
+            .field("batching", &self.batching.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebhookInbox {
+    /// Each event in its own transaction (tests, the in-process sandbox loop).
+    pub fn direct(pool: PgPool) -> Self {
+        Self {
+            pool,
+            batching: None,
+        }
+    }
+
+    /// Events of concurrent requests group-committed (the API).
+    pub fn batching(pool: PgPool) -> Self {
+        let (sender, receiver) = mpsc::channel(QUEUE);
+        Self {
+            pool,
+            batching: Some(Batching {
+                sender,
+                idle: Mutex::new(Some(receiver)),
+            }),
+        }
+    }
+
+    /// The pool (signature lookups, rejected bodies).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Stores the event with its processing job; answers once that is committed.
+    pub async fn store(&self, event: InboxEvent) -> Result<Receipt, ReceiveError> {
+        let Some(batching) = &self.batching else {
+            return store_one(&self.pool, &event).await;
+        };
+        self.start_writers(batching);
+        let (reply, answer) = oneshot::channel();
+        if batching
+            .sender
+            .send(Pending { event, reply })
+            .await
+            .is_err()
+        {
+            return Err(ReceiveError::Unavailable);
+        }
+        answer.await.unwrap_or(Err(ReceiveError::Unavailable))
+    }
+
+    fn start_writers(&self, batching: &Batching) {
+        let receiver = batching
+            .idle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(receiver) = receiver {
+            let queue: Queue = Arc::new(tokio::sync::Mutex::new(receiver));
+            for _ in 0..WRITERS {
+                tokio::spawn(write_batches(self.pool.clone(), queue.clone()));
+            }
+        }
+    }
+}
+
+/// One writer: takes what is waiting, writes it, answers, again; ends when every sender is
+/// gone.
+async fn write_batches(pool: PgPool, queue: Queue) {
+    loop {
+        let batch = {
+            let mut receiver = queue.lock().await;
+            let Some(first) = receiver.recv().await else {
+                return;
+            };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match receiver.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        match store_batch(&pool, &batch).await {
+            Ok(receipts) => {
+                for (pending, receipt) in batch.into_iter().zip(receipts) {
+                    let _ = pending.reply.send(Ok(receipt));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, events = batch.len(), "a webhook batch failed; storing its events one by one");
+                for pending in batch {
+                    let outcome = store_one(&pool, &pending.event).await;
+                    let _ = pending.reply.send(outcome);
+                }
+            }
+        }
+    }
+}
+
+/// The events of `batch` and their jobs in one transaction.
+async fn store_batch(pool: &PgPool, batch: &[Pending]) -> Result<Vec<Receipt>, ReceiveError> {
+    let rows: Vec<NewWebhookEvent<'_>> = batch.iter().map(|p| p.event.row()).collect();
+    let mut tx = pool.begin().await?;
+    let ids = webhook_events::insert_many(&mut tx, &rows).await?;
+    let jobs: Vec<ProcessWebhookEvent> = ids
+        .iter()
+        .flatten()
+        .map(|&event_id| ProcessWebhookEvent { event_id })
+        .collect();
+    enqueue_batch(&mut tx, &jobs, EnqueueOptions::default()).await?;
+    tx.commit().await?;
+    Ok(ids
+        .into_iter()
+        .map(|id| id.map_or(Receipt::Duplicate, Receipt::Stored))
+        .collect())
+}
+
+/// One event and its job in a transaction of its own.
+async fn store_one(pool: &PgPool, event: &InboxEvent) -> Result<Receipt, ReceiveError> {
+    let mut tx = pool.begin().await?;
+    let Some(id) = webhook_events::insert(&mut tx, &event.row()).await? else {
+        return Ok(Receipt::Duplicate);
+    };
+    enqueue_on(
+        &mut tx,
+        &ProcessWebhookEvent { event_id: id },
+        EnqueueOptions::default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Receipt::Stored(id))
+}
