@@ -30,7 +30,7 @@ echo "== fresh database $DB"
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 DATABASE_URL="$PG/$DB" "$BIN/agencyctl" migrate run >/dev/null
 
-echo "== starting agency-api on 127.0.0.1:$PORT"
+echo "== starting agency-api on 127.0.0.1:$PORT (WEBHOOK_GROUP_COMMIT=${WEBHOOK_GROUP_COMMIT:-true})"
 DATABASE_URL="$PG/$DB" SUPABASE_JWT_SECRET="bench-secret-not-for-production-0123456789" \
   RATE_LIMIT_PER_MINUTE=0 HOST=127.0.0.1 PORT="$PORT" RUST_LOG="${RUST_LOG:-warn}" \
   "$BIN/agency-api" >/tmp/bench-webhooks-api.log 2>&1 &

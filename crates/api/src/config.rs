@@ -95,6 +95,16 @@ pub struct ApiConfig {
         default_value_t = 60
     )]
     pub user_cache_ttl_secs: u64,
+    /// Group-commit verified provider webhooks (several per transaction; each request is still
+    /// answered only after its event is committed). `false`: one transaction per webhook.
+    #[arg(
+        long = "webhook-group-commit",
+        env = "WEBHOOK_GROUP_COMMIT",
+        value_name = "WEBHOOK_GROUP_COMMIT",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub webhook_group_commit: bool,
     /// Provider webhook secrets and the public base URL.
     #[command(flatten)]
     pub webhooks: WebhooksConfig,
@@ -258,6 +268,7 @@ impl ApiConfig {
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             import_timeout: Duration::from_secs(self.import_timeout_secs),
             user_cache_ttl: Duration::from_secs(self.user_cache_ttl_secs),
+            webhook_group_commit: self.webhook_group_commit,
             admin: self.admin.settings()?,
             links: {
                 let (base, secret) = self.links.resolve(self.common.environment)?;
@@ -447,6 +458,8 @@ pub struct ApiSettings {
     pub import_timeout: Duration,
     /// How long a signed-in user's row is remembered in-process (zero: not at all).
     pub user_cache_ttl: Duration,
+    /// Group-commit verified webhooks (`WEBHOOK_GROUP_COMMIT`).
+    pub webhook_group_commit: bool,
     /// Admin console prices and alert thresholds.
     pub admin: AdminSettings,
     /// Where our public routes live and the key unsubscribe links are signed with.
@@ -468,6 +481,7 @@ impl ApiSettings {
             request_timeout: Duration::from_secs(30),
             import_timeout: Duration::from_secs(300),
             user_cache_ttl: Duration::from_secs(60),
+            webhook_group_commit: true,
             admin: AdminSettings::default(),
             links: Links::configured("http://localhost:8080", None),
             webhooks: WebhookSecrets::default(),

@@ -40,7 +40,11 @@ impl AppState {
             settings.user_cache_ttl,
             known_users::DEFAULT_CAPACITY,
         ));
-        let inbox = Arc::new(WebhookInbox::batching(services.pool.clone()));
+        let inbox = Arc::new(if settings.webhook_group_commit {
+            WebhookInbox::batching(services.pool.clone())
+        } else {
+            WebhookInbox::direct(services.pool.clone())
+        });
         Self {
             services,
             settings: Arc::new(settings),
