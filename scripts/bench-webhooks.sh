@@ -23,7 +23,7 @@ export TWILIO_AUTH_TOKEN="bench-twilio-token"
 export RESEND_WEBHOOK_SECRET="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 echo "== building release binaries"
-cargo build --release -q -p agency-api -p agencyctl --example webhook_load
+cargo build --release -q -p agency-api -p agencyctl --bins --example webhook_load
 BIN="$CARGO_TARGET_DIR/release"
 
 echo "== fresh database $DB"

@@ -105,6 +105,15 @@ pub struct ApiConfig {
         action = clap::ArgAction::Set
     )]
     pub webhook_group_commit: bool,
+    /// Writer tasks of the webhook group commit (transactions in flight at once).
+    #[arg(
+        long = "webhook-writers",
+        env = "WEBHOOK_WRITERS",
+        value_name = "WEBHOOK_WRITERS",
+        default_value_t = 4,
+        value_parser = clap::value_parser!(u16).range(1..=64)
+    )]
+    pub webhook_writers: u16,
     /// Provider webhook secrets and the public base URL.
     #[command(flatten)]
     pub webhooks: WebhooksConfig,
@@ -269,6 +278,7 @@ impl ApiConfig {
             import_timeout: Duration::from_secs(self.import_timeout_secs),
             user_cache_ttl: Duration::from_secs(self.user_cache_ttl_secs),
             webhook_group_commit: self.webhook_group_commit,
+            webhook_writers: usize::from(self.webhook_writers),
             admin: self.admin.settings()?,
             links: {
                 let (base, secret) = self.links.resolve(self.common.environment)?;
@@ -460,6 +470,8 @@ pub struct ApiSettings {
     pub user_cache_ttl: Duration,
     /// Group-commit verified webhooks (`WEBHOOK_GROUP_COMMIT`).
     pub webhook_group_commit: bool,
+    /// Writer tasks of the group commit (`WEBHOOK_WRITERS`).
+    pub webhook_writers: usize,
     /// Admin console prices and alert thresholds.
     pub admin: AdminSettings,
     /// Where our public routes live and the key unsubscribe links are signed with.
@@ -482,6 +494,7 @@ impl ApiSettings {
             import_timeout: Duration::from_secs(300),
             user_cache_ttl: Duration::from_secs(60),
             webhook_group_commit: true,
+            webhook_writers: agency_engine::inbound::inbox::DEFAULT_WRITERS,
             admin: AdminSettings::default(),
             links: Links::configured("http://localhost:8080", None),
             webhooks: WebhookSecrets::default(),

@@ -41,7 +41,7 @@ impl AppState {
             known_users::DEFAULT_CAPACITY,
         ));
         let inbox = Arc::new(if settings.webhook_group_commit {
-            WebhookInbox::batching(services.pool.clone())
+            WebhookInbox::batching(services.pool.clone(), settings.webhook_writers)
         } else {
             WebhookInbox::direct(services.pool.clone())
         });

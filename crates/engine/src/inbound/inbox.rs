@@ -1,7 +1,8 @@
 //! Where verified webhooks are stored before they are acknowledged: [`WebhookInbox`].
 //!
 //! `direct` writes each event and its processing job in a transaction of its own. `batching`
-//! (the API's) group-commits: concurrent requests hand their events to a few writer tasks,
+//! (the API's) group-commits: concurrent requests hand their events to a few writer tasks
+//! (`WEBHOOK_WRITERS`),
 //! each of which takes what is waiting (up to [`MAX_BATCH`]) and writes it in one
 //! transaction, one multi-row insert of the events and one of their jobs, so one commit
 //! acknowledges many requests. A request is answered only after the transaction holding its
@@ -22,8 +23,8 @@ use crate::jobs::payload::ProcessWebhookEvent;
 
 /// Most events one group commit writes.
 pub const MAX_BATCH: usize = 256;
-/// Writer tasks of a batching inbox (one collects while another commits).
-const WRITERS: usize = 2;
+/// Writer tasks of a batching inbox by default (one collects while others commit).
+pub const DEFAULT_WRITERS: usize = 4;
 /// Requests that may wait for a writer before senders wait for room.
 const QUEUE: usize = 4_096;
 
@@ -74,6 +75,7 @@ pub struct WebhookInbox {
 
 struct Batching {
     sender: mpsc::Sender<Pending>,
+    writers: usize,
     /// The receiver until the writers start (on first use, inside the runtime).
     idle: Mutex<Option<mpsc::Receiver<Pending>>>,
 }
@@ -95,13 +97,14 @@ impl WebhookInbox {
         }
     }
 
-    /// Events of concurrent requests group-committed (the API).
-    pub fn batching(pool: PgPool) -> Self {
+    /// Events of concurrent requests group-committed by `writers` tasks (the API).
+    pub fn batching(pool: PgPool, writers: usize) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE);
         Self {
             pool,
             batching: Some(Batching {
                 sender,
+                writers: writers.max(1),
                 idle: Mutex::new(Some(receiver)),
             }),
         }
@@ -138,7 +141,7 @@ impl WebhookInbox {
             .take();
         if let Some(receiver) = receiver {
             let queue: Queue = Arc::new(tokio::sync::Mutex::new(receiver));
-            for _ in 0..WRITERS {
+            for _ in 0..batching.writers {
                 tokio::spawn(write_batches(self.pool.clone(), queue.clone()));
             }
         }
