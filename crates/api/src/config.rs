@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use agency_domain::{Aud, PlanPrices};
 use agency_engine::admin::AdminSettings;
+use agency_engine::clients::NewClientPolicy;
 use agency_engine::inbound::receive::{WebhookSecrets, WebhooksConfig};
 use agency_engine::outreach::Links;
 use agency_runtime::{CommonArgs, ConfigError, PublicLinksArgs};
@@ -95,6 +96,23 @@ pub struct ApiConfig {
         default_value_t = 60
     )]
     pub user_cache_ttl_secs: u64,
+    /// Lead credits a new client starts with (it is a trial; tier changes are an operator's
+    /// action). At most the ignition tier's monthly credits.
+    #[arg(
+        long = "trial-lead-credits",
+        env = "TRIAL_LEAD_CREDITS",
+        value_name = "TRIAL_LEAD_CREDITS",
+        default_value_t = 50
+    )]
+    pub trial_lead_credits: u32,
+    /// Clients one user may create in any 24 hours.
+    #[arg(
+        long = "clients-per-user-per-day",
+        env = "CLIENTS_PER_USER_PER_DAY",
+        value_name = "CLIENTS_PER_USER_PER_DAY",
+        default_value_t = 3
+    )]
+    pub clients_per_user_per_day: u32,
     /// Provider webhook secrets and the public base URL.
     #[command(flatten)]
     pub webhooks: WebhooksConfig,
@@ -267,6 +285,21 @@ impl ApiConfig {
                 reason: "must be positive".into(),
             });
         }
+        let trial_cap = agency_domain::ClientTier::Ignition.monthly_credits();
+        if self.trial_lead_credits > trial_cap {
+            return Err(ConfigError::Invalid {
+                var: "TRIAL_LEAD_CREDITS",
+                reason: format!(
+                    "must be at most {trial_cap} (the ignition tier's monthly credits)"
+                ),
+            });
+        }
+        if self.clients_per_user_per_day == 0 {
+            return Err(ConfigError::Invalid {
+                var: "CLIENTS_PER_USER_PER_DAY",
+                reason: "must be positive".into(),
+            });
+        }
         let webhooks = self.webhooks.secrets().map_err(|e| ConfigError::Invalid {
             var: e.var,
             reason: e.reason,
@@ -287,6 +320,10 @@ impl ApiConfig {
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             import_timeout: Duration::from_secs(self.import_timeout_secs),
             user_cache_ttl: Duration::from_secs(self.user_cache_ttl_secs),
+            new_clients: NewClientPolicy {
+                trial_credits: self.trial_lead_credits,
+                per_user_per_day: self.clients_per_user_per_day,
+            },
             admin: self.admin.settings()?,
             links: {
                 let (base, secret) = self.links.resolve(self.common.environment)?;
@@ -421,6 +458,8 @@ pub struct ApiSettings {
     pub import_timeout: Duration,
     /// How long a signed-in user's row is remembered in-process (zero: not at all).
     pub user_cache_ttl: Duration,
+    /// Trial allowance and daily cap of `POST /clients`.
+    pub new_clients: NewClientPolicy,
     /// Admin console prices and alert thresholds.
     pub admin: AdminSettings,
     /// Where our public routes live and the key unsubscribe links are signed with.
@@ -442,6 +481,7 @@ impl ApiSettings {
             request_timeout: Duration::from_secs(30),
             import_timeout: Duration::from_secs(300),
             user_cache_ttl: Duration::from_secs(60),
+            new_clients: NewClientPolicy::default(),
             admin: AdminSettings::default(),
             links: Links::configured("http://localhost:8080", None),
             webhooks: WebhookSecrets::default(),
@@ -488,6 +528,25 @@ mod tests {
         cfg.import_timeout_secs = 0;
         let err = cfg.settings().expect_err("must fail").to_string();
         assert!(err.contains("IMPORT_TIMEOUT_SECS"), "{err}");
+    }
+
+    #[test]
+    fn trial_credits_and_the_daily_client_cap_are_checked() {
+        let mut cfg = parse(&["--supabase-jwt-secret", LONG_SECRET]);
+        assert_eq!(
+            cfg.settings().expect("valid").new_clients,
+            NewClientPolicy {
+                trial_credits: 50,
+                per_user_per_day: 3
+            }
+        );
+        cfg.trial_lead_credits = 1_251;
+        let err = cfg.settings().expect_err("above ignition").to_string();
+        assert!(err.contains("TRIAL_LEAD_CREDITS"), "{err}");
+        cfg.trial_lead_credits = 10;
+        cfg.clients_per_user_per_day = 0;
+        let err = cfg.settings().expect_err("zero").to_string();
+        assert!(err.contains("CLIENTS_PER_USER_PER_DAY"), "{err}");
     }
 
     const LONG_SECRET: &str = "0123456789abcdef0123456789abcdef";

@@ -2,6 +2,9 @@
 //! emails on invites, trial clients and the daily creation cap, member limits on leads,
 //! `linkedin_url` checks, and field-level 422s for NUL bytes and out-of-range numbers.
 
+#[allow(dead_code)]
+mod common;
+
 use agency_domain::Role;
 use agency_testkit::{TestApp, assert_envelope, claims_for};
 use reqwest::Method;
@@ -140,4 +143,307 @@ async fn a_look_alike_or_unverified_token_email_does_not_take_an_invite() {
         .await
         .unwrap();
     assert_eq!(stored, None);
+}
+
+#[tokio::test]
+async fn a_new_client_is_a_trial_and_creation_is_capped_per_user_per_day() {
+    let app = TestApp::spawn_with(|s| {
+        s.new_clients.trial_credits = 25;
+        s.new_clients.per_user_per_day = 2;
+    })
+    .await;
+    let user = app.create_user().await;
+    let mut ids = Vec::new();
+    for (name, tier) in [("One", "dominance"), ("Two", "velocity")] {
+        let res = app
+            .send_json_as(
+                &user,
+                Method::POST,
+                "/api/v1/clients",
+                &json!({"name": name, "tier": tier}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let client: Value = res.json().await.unwrap();
+        assert_eq!(client["tier"], "ignition", "the body's tier is not granted");
+        assert_eq!(client["subscription_status"], "trialing");
+        assert_eq!(client["credits_remaining"], 25);
+        ids.push(client["id"].as_str().unwrap().parse::<Uuid>().unwrap());
+    }
+    // credits_reset_at is set on create, a month ahead.
+    let reset: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT credits_reset_at FROM clients WHERE id = $1")
+            .bind(ids[0])
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let days = (reset.expect("credits_reset_at set") - chrono::Utc::now()).num_days();
+    assert!((27..=31).contains(&days), "{days} days ahead");
+
+    // The third in 24 hours is refused, in the contract's envelope, and nothing is written.
+    let res = app
+        .send_json_as(
+            &user,
+            Method::POST,
+            "/api/v1/clients",
+            &json!({"name": "Three"}),
+        )
+        .await;
+    assert!(res.headers().contains_key("retry-after"));
+    let err = assert_envelope(res, 429, "client_limit_reached").await;
+    assert!(
+        err["detail"]
+            .as_str()
+            .unwrap()
+            .contains("at most 2 clients"),
+        "{err}"
+    );
+    let clients: i64 = sqlx::query_scalar("SELECT count(*) FROM clients")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(clients, 2);
+    // Another user is not affected by the first one's cap.
+    let other = app.create_user().await;
+    let res = app
+        .send_json_as(
+            &other,
+            Method::POST,
+            "/api/v1/clients",
+            &json!({"name": "Other"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+}
+
+#[tokio::test]
+async fn linkedin_url_takes_only_https_linkedin_profiles_in_json_and_csv() {
+    let app = TestApp::spawn().await;
+    let client = app.create_client("Acme").await;
+    let member = app.user_with_role(client, Role::Member).await;
+    let campaign = common::active_campaign(&app, client, "Links").await;
+    let leads = format!("/api/v1/clients/{client}/leads");
+    for (i, bad) in [
+        "javascript:alert(document.cookie)",
+        "=HYPERLINK(\"https://evil.example\",\"Jane\")",
+        "+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1:A2)",
+        "http://www.linkedin.com/in/jane",
+        "https://evil.example/in/jane",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let res = app
+            .send_json_as(
+                &member,
+                Method::POST,
+                &leads,
+                &json!({"email": format!("bad{i}@acme.com.au"), "campaign_id": campaign, "linkedin_url": bad}),
+            )
+            .await;
+        let err = assert_envelope(res, 422, "validation_failed").await;
+        assert_eq!(err["fields"][0]["path"], "linkedin_url", "{bad}: {err}");
+    }
+    let res = app
+        .send_json_as(
+            &member,
+            Method::POST,
+            &leads,
+            &json!({"email": "jane@acme.com.au", "campaign_id": campaign,
+                    "linkedin_url": "https://au.linkedin.com/in/jane-smith/?trk=x"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let lead: Value = res.json().await.unwrap();
+    assert_eq!(
+        lead["linkedin_url"],
+        "https://au.linkedin.com/in/jane-smith"
+    );
+    // Editing it to a script is refused too; a stored provider URL does not block other edits.
+    let one = format!("{leads}/{}", lead["id"].as_str().unwrap());
+    let res = app
+        .send_json_as(
+            &member,
+            Method::PUT,
+            &one,
+            &json!({"linkedin_url": "javascript:x"}),
+        )
+        .await;
+    let err = assert_envelope(res, 422, "validation_failed").await;
+    assert_eq!(err["fields"][0]["path"], "linkedin_url");
+    sqlx::query("UPDATE leads SET linkedin_url = 'http://www.linkedin.com/in/jane' WHERE id = $1")
+        .bind(lead["id"].as_str().unwrap().parse::<Uuid>().unwrap())
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let res = app
+        .send_json_as(&member, Method::PUT, &one, &json!({"title": "CEO"}))
+        .await;
+    assert_eq!(res.status(), 200);
+
+    // CSV: the bad rows are invalid with the column named, the good one is imported.
+    let file = "email,first_name,linkedin_url\n\
+        a@acme.com.au,A,javascript:alert(1)\n\
+        b@acme.com.au,B,\"=HYPERLINK(\"\"https://evil.example\"\")\"\n\
+        c@acme.com.au,C,https://www.linkedin.com/company/acme\n";
+    let res = app
+        .as_user(
+            &member,
+            Method::POST,
+            &format!("/api/v1/clients/{client}/campaigns/{campaign}/leads/import"),
+        )
+        .header("content-type", "text/csv")
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let report: Value = res.json().await.unwrap();
+    assert_eq!(report["created"], 1, "{report}");
+    assert_eq!(report["invalid"], 2, "{report}");
+    for row in 0..2 {
+        assert_eq!(report["rows"][row]["status"], "invalid");
+        assert!(
+            report["rows"][row]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("linkedin_url:"),
+            "{report}"
+        );
+    }
+    let stored: Vec<String> = sqlx::query_scalar(
+        "SELECT linkedin_url FROM leads WHERE client_id = $1 AND linkedin_url IS NOT NULL",
+    )
+    .bind(client.into_uuid())
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(
+        stored
+            .iter()
+            .all(|u| !u.contains("javascript") && !u.starts_with('=')),
+        "{stored:?}"
+    );
+}
+
+#[tokio::test]
+async fn nul_bytes_and_numbers_too_large_for_their_columns_are_422_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let client = app.create_client("Acme").await;
+    let admin = app.user_with_role(client, Role::Admin).await;
+    let campaign = common::active_campaign(&app, client, "Nul").await;
+    let leads = format!("/api/v1/clients/{client}/leads");
+
+    // JSON: a NUL anywhere is a 422 on that field, nothing is written.
+    let res = app
+        .send_json_as(
+            &admin,
+            Method::POST,
+            &leads,
+            &json!({"email": "n@acme.com.au", "campaign_id": campaign, "first_name": "Ann\u{0}e"}),
+        )
+        .await;
+    let err = assert_envelope(res, 422, "validation_failed").await;
+    assert_eq!(err["fields"][0]["path"], "first_name");
+    let res = app
+        .send_json_as(
+            &admin,
+            Method::POST,
+            &format!("{leads}/bulk"),
+            &json!({"leads": [{"email": "ok@acme.com.au", "campaign_id": campaign},
+                              {"email": "x@acme.com.au", "campaign_id": campaign, "company": "\u{0}"}]}),
+        )
+        .await;
+    let err = assert_envelope(res, 422, "validation_failed").await;
+    assert_eq!(err["fields"][0]["path"], "leads[1].company");
+    let res = app
+        .send_json_as(
+            &admin,
+            Method::PUT,
+            &format!("/api/v1/clients/{client}"),
+            &json!({"company_description": "we\u{0}do"}),
+        )
+        .await;
+    let err = assert_envelope(res, 422, "validation_failed").await;
+    assert_eq!(err["fields"][0]["path"], "company_description");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM leads")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+
+    // CSV: the row with a NUL is rejected naming the column; the rest is imported.
+    let file = "email,first_name,company\n\
+        a@acme.com.au,A,Acme\n\
+        b@acme.com.au,B\u{0}ob,Acme\n\
+        c@acme.com.au,C,Acme\n";
+    let res = app
+        .as_user(
+            &admin,
+            Method::POST,
+            &format!("/api/v1/clients/{client}/campaigns/{campaign}/leads/import"),
+        )
+        .header("content-type", "text/csv")
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let report: Value = res.json().await.unwrap();
+    assert_eq!(
+        (report["created"].as_i64(), report["invalid"].as_i64()),
+        (Some(2), Some(1)),
+        "{report}"
+    );
+    assert_eq!(report["rows"][1]["status"], "invalid");
+    assert!(
+        report["rows"][1]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("first_name:"),
+        "{report}"
+    );
+
+    // Numbers beyond their columns: 422 on the field, not a database error.
+    let path = format!("/api/v1/clients/{client}");
+    for budget in [json!(100_000_000), json!(99_999_999.999)] {
+        let res = app
+            .send_json_as(
+                &admin,
+                Method::PUT,
+                &path,
+                &json!({"daily_ai_budget_aud": budget}),
+            )
+            .await;
+        let err = assert_envelope(res, 422, "validation_failed").await;
+        assert_eq!(err["fields"][0]["path"], "daily_ai_budget_aud", "{err}");
+    }
+    let res = app
+        .send_json_as(
+            &admin,
+            Method::PUT,
+            &path,
+            &json!({"daily_ai_budget_aud": 99_999_999.99}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let icp = format!("/api/v1/clients/{client}/icp");
+    for field in ["revenue_range_min", "revenue_range_max"] {
+        let res = app
+            .send_json_as(&admin, Method::PUT, &icp, &json!({field: 1e13}))
+            .await;
+        let err = assert_envelope(res, 422, "validation_failed").await;
+        assert_eq!(err["fields"][0]["path"], field, "{err}");
+    }
+    let res = app
+        .send_json_as(
+            &admin,
+            Method::PUT,
+            &icp,
+            &json!({"revenue_range_min": 1e6, "revenue_range_max": 999_999_999_999.0}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
 }
