@@ -447,3 +447,79 @@ async fn nul_bytes_and_numbers_too_large_for_their_columns_are_422_naming_the_fi
         .await;
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn bulk_enrich_twice_while_jobs_are_pending_spends_one_credit_per_lead() {
+    let app = TestApp::spawn().await;
+    let client = app.create_client("Acme").await;
+    let member = app.user_with_role(client, Role::Member).await;
+    let campaign = common::active_campaign(&app, client, "Enrich").await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let id: Uuid = sqlx::query_scalar(
+            "INSERT INTO leads (client_id, campaign_id, email) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(client.into_uuid())
+        .bind(campaign)
+        .bind(format!("person{i}@builder{i}.com.au"))
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    let credits = || async {
+        sqlx::query_scalar::<_, i32>("SELECT credits_remaining FROM clients WHERE id = $1")
+            .bind(client.into_uuid())
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    let before = credits().await;
+    let path = format!("/api/v1/clients/{client}/leads/bulk-enrich");
+    let mut queued = Vec::new();
+    for _ in 0..2 {
+        let res = app
+            .send_json_as(&member, Method::POST, &path, &json!({"lead_ids": ids}))
+            .await;
+        assert_eq!(res.status(), 202);
+        queued.push(res.json::<Value>().await.unwrap()["queued"].clone());
+    }
+    // The same lead's single-lead route also finds its job open.
+    let res = app
+        .send_as(
+            &member,
+            Method::POST,
+            &format!("/api/v1/clients/{client}/leads/{}/enrich", ids[0]),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    assert_eq!(queued, [json!(6), json!(0)]);
+    let open: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM apalis.jobs WHERE job_type = 'enrich_lead' AND status = 'Pending'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(open, 6, "one live job per lead");
+
+    app.drain().await;
+    assert_eq!(before - credits().await, 6, "exactly one credit per lead");
+    let enriched: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM leads WHERE client_id = $1 AND enriched_at IS NOT NULL
+            AND enrichment_claimed_by IS NULL",
+    )
+    .bind(client.into_uuid())
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(enriched, 6, "enriched, and every claim released");
+
+    // Finished jobs release their keys: the leads can be queued again, and since they are
+    // enriched the new jobs spend nothing.
+    let res = app
+        .send_json_as(&member, Method::POST, &path, &json!({"lead_ids": ids}))
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["queued"], json!(6));
+    app.drain().await;
+    assert_eq!(before - credits().await, 6);
+}

@@ -127,6 +127,27 @@ impl PersonEnricher for Scripted {
     }
 }
 
+/// A provider that takes its time (a slow upstream), answering as the wrapped script.
+#[derive(Debug)]
+struct Slow(Arc<Scripted>);
+
+#[async_trait]
+impl PersonEnricher for Slow {
+    fn provider(&self) -> Provider {
+        self.0.provider
+    }
+    fn is_sandbox(&self) -> bool {
+        false
+    }
+    async fn enrich_person(
+        &self,
+        q: &PersonQuery,
+    ) -> Result<Option<EnrichedPerson>, ProviderError> {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        self.0.enrich_person(q).await
+    }
+}
+
 #[derive(Debug, Default)]
 struct FakeSeo {
     calls: AtomicUsize,
@@ -622,6 +643,47 @@ async fn tenant_input_never_reaches_another_tenant_through_the_cache(pool: PgPoo
         !source.unwrap_or_default().starts_with("cache:"),
         "B is told nothing about other tenants"
     );
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn two_runs_for_one_lead_at_once_spend_one_credit_and_ask_once(pool: PgPool) {
+    let cache = pg_cache(&pool);
+    let c = client(&pool, 10).await;
+    let lead = raw_lead(&pool, c, None, "jane@acme-builders.com.au").await;
+    let f = fakes(Answer::NoMatch, Answer::NoMatch, Answer::NoMatch);
+    let apollo = Scripted::new(Provider::Apollo, Answer::Match(95));
+    let waterfall = Waterfall::new(EnrichmentProviders {
+        primary: Arc::new(Slow(apollo.clone())),
+        secondary: f.apify.clone(),
+        fallback: f.clay.clone(),
+        seo: f.seo.clone(),
+    });
+    let (a, b) = tokio::join!(
+        enrich_lead(env(&pool, &*cache, &waterfall), c, lead, None, Utc::now()),
+        enrich_lead(env(&pool, &*cache, &waterfall), c, lead, None, Utc::now()),
+    );
+    let outcomes = [a.expect("first"), b.expect("second")];
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| matches!(o, EnrichOutcome::Enriched { .. })),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| matches!(o, EnrichOutcome::InProgress)),
+        "{outcomes:?}"
+    );
+    assert_eq!(credits(&pool, c).await, 9, "one credit");
+    assert_eq!(apollo.calls(), 1, "one provider call");
+    let claimed: Option<String> =
+        sqlx::query_scalar("SELECT enrichment_claimed_by FROM leads WHERE id = $1")
+            .bind(lead)
+            .fetch_one(&pool)
+            .await
+            .expect("claim");
+    assert_eq!(claimed, None, "the claim is released with the facts");
 }
 
 #[sqlx::test(migrations = "../../migrations")]
