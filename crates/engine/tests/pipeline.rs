@@ -996,6 +996,57 @@ async fn email_domains_fill_least_used_first_under_caps_with_warm_up(pool: PgPoo
 }
 
 #[sqlx::test(migrations = "../../migrations")]
+async fn a_failed_allocation_gives_its_reservations_back(pool: PgPool) {
+    let cache = pg_cache(&pool);
+    let now = utc("2027-06-02T01:00:00Z"); // Wednesday 11:00 in Sydney
+    let c = client(&pool, 100).await;
+    let camp = campaign(&pool, c, [100, 0, 0, 0, 0]).await;
+    let domain = resource(&pool, c, "email_domain", "warm.example", None, None).await;
+    let mut leads = Vec::new();
+    for i in 0..3 {
+        leads.push(cool_lead(&pool, c, camp, &format!("f{i}@acme.com.au")).await);
+    }
+    // The database refuses to store the plans (after the counters were reserved).
+    sqlx::query(
+        "CREATE FUNCTION refuse_allocation() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION 'storage failed'; END; $$",
+    )
+    .execute(&pool)
+    .await
+    .expect("function");
+    sqlx::query(
+        "CREATE TRIGGER refuse_allocation BEFORE UPDATE OF allocated_resource_id ON leads
+         FOR EACH ROW WHEN (NEW.allocated_resource_id IS NOT NULL)
+         EXECUTE FUNCTION refuse_allocation()",
+    )
+    .execute(&pool)
+    .await
+    .expect("trigger");
+    let kind = agency_domain::ResourceKind::EmailDomain;
+    let scored = scoring::score_leads(&pool, c, &leads, now).await;
+    assert!(scored.is_ok(), "scoring alone stores: {scored:?}");
+    let err = allocation::allocate_leads(&pool, &*cache, c, &leads, now).await;
+    assert!(err.is_err(), "the plans could not be stored");
+    assert_eq!(
+        used_on(&cache, kind, domain, now).await,
+        0,
+        "the reservations were given back"
+    );
+    assert_eq!(allocation_of(&pool, leads[0]).await.1, None);
+
+    // The retry, once storage works, reserves exactly once per lead.
+    sqlx::query("DROP TRIGGER refuse_allocation ON leads")
+        .execute(&pool)
+        .await
+        .expect("drop");
+    let s = allocation::allocate_leads(&pool, &*cache, c, &leads, now)
+        .await
+        .expect("retry");
+    assert_eq!(s.allocated, 3);
+    assert_eq!(used_on(&cache, kind, domain, now).await, 3);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
 async fn linkedin_seat_caps_at_seventeen_and_day_rolls_over_at_local_midnight(pool: PgPool) {
     let cache = pg_cache(&pool);
     let c = client(&pool, 100).await;
