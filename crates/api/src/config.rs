@@ -9,7 +9,7 @@ use agency_engine::admin::AdminSettings;
 use agency_engine::clients::NewClientPolicy;
 use agency_engine::inbound::receive::{WebhookSecrets, WebhooksConfig};
 use agency_engine::outreach::Links;
-use agency_runtime::{CommonArgs, ConfigError, PublicLinksArgs};
+use agency_runtime::{CommonArgs, ConfigError, Environment, PublicLinksArgs};
 use clap::Parser;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -116,6 +116,12 @@ pub struct ApiConfig {
     /// Provider webhook secrets and the public base URL.
     #[command(flatten)]
     pub webhooks: WebhooksConfig,
+    /// Keys sealing clients' own provider credentials (`CREDENTIALS_KEYS`).
+    #[command(flatten)]
+    pub credentials: agency_engine::twilio_accounts::CredentialsConfig,
+    /// Proof of ownership of sending resources.
+    #[command(flatten)]
+    pub verification: VerificationArgs,
     /// Shared settings: database, Redis, telemetry.
     /// Admin console: plan prices and alert thresholds.
     #[command(flatten)]
@@ -368,6 +374,98 @@ fn jwks_url(raw: &str) -> Result<String, ConfigError> {
         return Err(invalid("has no host".into()));
     }
     Ok(url.to_string())
+}
+
+/// How sending resources are verified (`RESOURCE_VERIFICATION`, the DNS resolver, and the
+/// platform's Twilio account for numbers of clients without their own).
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerificationArgs {
+    /// `auto` (a new resource is verified at once) or `required` (proof by DNS TXT or Twilio);
+    /// default: `auto` in development, `required` in production.
+    #[arg(
+        long = "resource-verification",
+        env = "RESOURCE_VERIFICATION",
+        value_name = "RESOURCE_VERIFICATION"
+    )]
+    pub resource_verification: Option<String>,
+    /// DNS-over-HTTPS JSON endpoint for TXT lookups.
+    #[arg(
+        long = "dns-resolver-url",
+        env = "DNS_RESOLVER_URL",
+        value_name = "DNS_RESOLVER_URL",
+        default_value = agency_engine::resources::DOH_DEFAULT_URL
+    )]
+    pub dns_resolver_url: String,
+    /// The platform's Twilio account SID (numbers are checked in it).
+    #[arg(
+        id = "verification_twilio_account_sid",
+        long = "verification-twilio-account-sid",
+        env = "TWILIO_ACCOUNT_SID",
+        value_name = "TWILIO_ACCOUNT_SID"
+    )]
+    pub twilio_account_sid: Option<String>,
+    /// Twilio API root.
+    #[arg(
+        id = "verification_twilio_base_url",
+        long = "verification-twilio-base-url",
+        env = "TWILIO_BASE_URL",
+        value_name = "TWILIO_BASE_URL",
+        default_value = agency_engine::resources::TWILIO_DEFAULT_BASE_URL
+    )]
+    pub twilio_base_url: String,
+}
+
+impl ApiConfig {
+    /// Whether new resources need proof (a bad `RESOURCE_VERIFICATION` names the variable).
+    pub fn resource_verification(
+        &self,
+    ) -> Result<agency_engine::resources::ResourceVerification, ConfigError> {
+        use agency_engine::resources::ResourceVerification;
+        match self
+            .verification
+            .resource_verification
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("") => Ok(if self.common.environment == Environment::Production {
+                ResourceVerification::Required
+            } else {
+                ResourceVerification::Automatic
+            }),
+            Some("auto") => Ok(ResourceVerification::Automatic),
+            Some("required") => Ok(ResourceVerification::Required),
+            Some(other) => Err(ConfigError::Invalid {
+                var: "RESOURCE_VERIFICATION",
+                reason: format!("expected auto or required, got `{other}`"),
+            }),
+        }
+    }
+
+    /// The verifier: DNS over HTTPS, the platform's Twilio account (when its SID and
+    /// `TWILIO_AUTH_TOKEN` are set) and clients' own accounts (opened with `keys`).
+    pub fn resource_verifier(
+        &self,
+        keys: &agency_engine::twilio_accounts::CredentialKeys,
+    ) -> Result<agency_engine::resources::ResourceVerifier, ConfigError> {
+        agency_engine::resources::ResourceVerifier::configured(
+            &self.verification.dns_resolver_url,
+            self.verification.twilio_account_sid.as_deref(),
+            self.webhooks.twilio_auth_token.as_ref(),
+            &self.verification.twilio_base_url,
+            keys,
+        )
+        .map_err(|(var, reason)| ConfigError::Invalid { var, reason })
+    }
+
+    /// The validated credentials keys (a bad `CREDENTIALS_KEYS` names the variable).
+    pub fn credential_keys(
+        &self,
+    ) -> Result<agency_engine::twilio_accounts::CredentialKeys, ConfigError> {
+        self.credentials.keys().map_err(|e| ConfigError::Invalid {
+            var: agency_engine::twilio_accounts::CREDENTIALS_KEYS_VAR,
+            reason: e.0,
+        })
+    }
 }
 
 /// How access tokens are verified.

@@ -19,12 +19,20 @@ async fn main() -> anyhow::Result<()> {
     // sandbox twins.
     // The engine's settings still know the environment (production requires https webhook
     // endpoints on public addresses).
+    let credentials = config::exit_on_config_error(cfg.credential_keys());
+    let verifier = config::exit_on_config_error(cfg.resource_verifier(&credentials));
     let settings_env = agency_engine::EngineSettings {
         production: cfg.common.environment == config::Environment::Production,
+        credentials,
+        resource_verification: config::exit_on_config_error(cfg.resource_verification()),
         ..agency_engine::EngineSettings::default()
     };
-    let services =
+    let mut services =
         agency_engine::Services::with_sandbox_providers(pool, cache).with_settings(settings_env);
+    // Proof of resource ownership is the one provider call the API makes (DNS, Twilio).
+    services.providers = std::sync::Arc::new(
+        agency_engine::Providers::sandbox(chrono::Utc::now()).with_verification(verifier),
+    );
     let state = AppState::new(services, settings);
     agency_api::serve(cfg.listen_addr(), state, Shutdown::on_signals(), |_| {}).await
 }

@@ -75,7 +75,7 @@ fn bounced_lead(app: &TestApp, client: ClientId) -> futures::future::BoxFuture<'
 fn fresh_resource(app: &TestApp, client: ClientId) -> futures::future::BoxFuture<'_, Value> {
     Box::pin(async move {
         let id: uuid::Uuid = sqlx::query_scalar(
-            "INSERT INTO sending_resources (client_id, kind, value) VALUES ($1, 'linkedin_seat', $2)
+            "INSERT INTO sending_resources (client_id, kind, value, verified_at) VALUES ($1, 'linkedin_seat', $2, now())
              RETURNING id",
         )
         .bind(client.into_uuid())

@@ -96,6 +96,10 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/clients/{client_id}/resources"),
     ("post", "/api/v1/clients/{client_id}/resources"),
     ("delete", "/api/v1/clients/{client_id}/resources/{id}"),
+    ("post", "/api/v1/clients/{client_id}/resources/{id}/verify"),
+    ("get", "/api/v1/clients/{client_id}/twilio-account"),
+    ("put", "/api/v1/clients/{client_id}/twilio-account"),
+    ("delete", "/api/v1/clients/{client_id}/twilio-account"),
     // Onboarding and ICP analysis.
     ("post", "/api/v1/onboarding/analyze"),
     ("get", "/api/v1/onboarding/status/{job_id}"),

@@ -90,9 +90,16 @@ async fn the_sandbox_outbox_lists_the_tenants_messages() {
     let w = world(&app, "Acme Digital", "autopilot").await;
     let other = world(&app, "Other", "autopilot").await;
     let id = planned_email(&app, &w).await;
-    let outcome = run_send(&app.pool, &env(&app), Utc::now(), w.client, id)
-        .await
-        .expect("send");
+    let outcome = run_send(
+        &app.pool,
+        app.services.cache.as_ref(),
+        &env(&app),
+        Utc::now(),
+        w.client,
+        id,
+    )
+    .await
+    .expect("send");
     let SendOutcome::Sent {
         provider_message_id,
     } = outcome
@@ -203,9 +210,16 @@ async fn co_pilot_drafts_are_listed_edited_and_approved_by_members() {
     let w = world(&app, "Acme Digital", "co_pilot").await;
     let other = world(&app, "Other", "co_pilot").await;
     let id = planned_email(&app, &w).await;
-    let drafted = run_send(&app.pool, &env(&app), Utc::now(), w.client, id)
-        .await
-        .expect("draft");
+    let drafted = run_send(
+        &app.pool,
+        app.services.cache.as_ref(),
+        &env(&app),
+        Utc::now(),
+        w.client,
+        id,
+    )
+    .await
+    .expect("draft");
     assert_eq!(drafted, SendOutcome::Drafted);
 
     let viewer = app.user_with_role(w.client, Role::Viewer).await;
@@ -267,9 +281,16 @@ async fn co_pilot_drafts_are_listed_edited_and_approved_by_members() {
     assert_eq!(audit, 2);
 
     // The approved draft goes out with the edited words.
-    let sent = run_send(&app.pool, &env(&app), Utc::now(), w.client, id)
-        .await
-        .expect("send");
+    let sent = run_send(
+        &app.pool,
+        app.services.cache.as_ref(),
+        &env(&app),
+        Utc::now(),
+        w.client,
+        id,
+    )
+    .await
+    .expect("send");
     assert!(matches!(sent, SendOutcome::Sent { .. }), "{sent:?}");
     let body: String = sqlx::query_scalar("SELECT body FROM sandbox_messages WHERE send_id = $1")
         .bind(id.into_uuid())
@@ -322,6 +343,7 @@ async fn a_manual_send_is_planned_and_queued_for_members_only() {
     // A manual campaign still sends what a member triggered.
     let sent = run_send(
         &app.pool,
+        app.services.cache.as_ref(),
         &env(&app),
         Utc::now(),
         w.client,

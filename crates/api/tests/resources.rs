@@ -1,5 +1,5 @@
 //! The sending-resource routes: values normalised per kind (422 naming the field otherwise),
-//! one live registration per domain/number (409), soft delete (gone from the list, row kept,
+//! one live registration per domain/number per client (409; other clients may register it, unverified), soft delete (gone from the list, row kept,
 //! value free again), another tenant's id 404 with nothing changed, today's cap and use in
 //! the list, and an audit row per write. Access rules are in `matrix.rs`.
 
@@ -236,12 +236,22 @@ async fn duplicates_are_409_until_deleted() {
             body["detail"]
                 .as_str()
                 .unwrap()
-                .contains("already registered")
+                .contains("This client already has")
         );
     }
-    // A domain sends for one tenant only (replies are matched through it).
+    // Another tenant may register it (no squatting, no probing: 201 either way), but it stays
+    // unverified while this client holds it verified: it never sends or receives replies.
     let res = create(&app, &other_owner, other, "email_domain", "send.acme.com").await;
-    assert_envelope(res, 409, "duplicate_resource").await;
+    assert_eq!(res.status(), 201);
+    let theirs: Value = res.json().await.unwrap();
+    assert_eq!(theirs["verified"], false);
+    assert_eq!(theirs["verification"]["method"], "dns_txt");
+    assert_eq!(
+        theirs["verification"]["record_name"],
+        "_agency-os-verify.send.acme.com"
+    );
+    assert_eq!(domain["verified"], true, "development verifies at once");
+    assert!(domain["verification"].is_null());
     // The same number as another kind is a different resource.
     assert_eq!(
         create(&app, &admin, client, "voice_number", "0412345678")

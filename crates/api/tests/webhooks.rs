@@ -111,7 +111,7 @@ async fn post_twilio(
 async fn tenant_with_number(app: &TestApp, number: &str) -> ClientId {
     let client = app.create_client("Acme").await;
     sqlx::query(
-        "INSERT INTO sending_resources (client_id, kind, value) VALUES ($1, 'sms_number', $2)",
+        "INSERT INTO sending_resources (client_id, kind, value, verified_at) VALUES ($1, 'sms_number', $2, now())",
     )
     .bind(client.into_uuid())
     .bind(number)
@@ -455,7 +455,7 @@ async fn post_resend(app: &TestApp, headers: &[(&str, String)], body: &[u8]) -> 
 async fn resend_events_are_verified_and_applied_once() {
     let app = app().await;
     let client = app.create_client("Acme").await;
-    sqlx::query("INSERT INTO sending_resources (client_id, kind, value) VALUES ($1, 'email_domain', 'mail.acme-agency.com')")
+    sqlx::query("INSERT INTO sending_resources (client_id, kind, value, verified_at) VALUES ($1, 'email_domain', 'mail.acme-agency.com', now())")
         .bind(client.into_uuid())
         .execute(&app.pool)
         .await
@@ -964,7 +964,7 @@ async fn a_received_email_without_text_is_fetched_from_resend_and_classified_by_
 
     let app = app().await;
     let client = app.create_client("Acme").await;
-    sqlx::query("INSERT INTO sending_resources (client_id, kind, value) VALUES ($1, 'email_domain', 'mail.acme-agency.com')")
+    sqlx::query("INSERT INTO sending_resources (client_id, kind, value, verified_at) VALUES ($1, 'email_domain', 'mail.acme-agency.com', now())")
         .bind(client.into_uuid())
         .execute(&app.pool)
         .await
@@ -1028,7 +1028,7 @@ async fn resend_down_retries_the_event_and_stores_nothing_half_done() {
         .await;
     let app = app().await;
     let client = app.create_client("Acme").await;
-    sqlx::query("INSERT INTO sending_resources (client_id, kind, value) VALUES ($1, 'email_domain', 'mail.acme-agency.com')")
+    sqlx::query("INSERT INTO sending_resources (client_id, kind, value, verified_at) VALUES ($1, 'email_domain', 'mail.acme-agency.com', now())")
         .bind(client.into_uuid())
         .execute(&app.pool)
         .await

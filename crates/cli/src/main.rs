@@ -1,6 +1,7 @@
 //! `agencyctl`: the ops command line. Migrations, development all-in-one mode, dev tokens and
 //! platform-admin grants. Each subcommand is a module; this file only dispatches.
 
+mod credentials;
 mod dev;
 mod jobs;
 mod migrate;
@@ -34,6 +35,8 @@ enum Command {
     Token(token::TokenArgs),
     /// Manage users.
     Users(users::UsersArgs),
+    /// Keys sealing clients' own provider credentials: new key, re-seal after a rotation.
+    Credentials(credentials::CredentialsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -49,6 +52,7 @@ fn main() -> anyhow::Result<()> {
             Command::Jobs(args) => jobs::run(args).await,
             Command::Token(args) => token::run(args),
             Command::Users(args) => users::run(args).await,
+            Command::Credentials(args) => credentials::run(args).await,
         }
     })
 }

@@ -59,7 +59,7 @@ async fn seed(pool: &PgPool, leads: usize) -> Result<(Uuid, Uuid), Error> {
     ] {
         for i in 0..n {
             sqlx::query(
-                "INSERT INTO sending_resources (client_id, kind, value) VALUES ($1, $2, $3)",
+                "INSERT INTO sending_resources (client_id, kind, value, verified_at) VALUES ($1, $2, $3, now())",
             )
             .bind(client)
             .bind(kind)

@@ -20,10 +20,12 @@ pub mod outbound;
 pub mod outreach;
 pub mod pipeline;
 pub mod reports;
+pub mod resources;
 pub mod scheduled;
 pub mod services;
 pub mod suppression;
 pub mod tenancy;
+pub mod twilio_accounts;
 pub mod usecase;
 
 pub use error::{FieldError, UseCaseError};

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use crate::ai::AiGate;
 use crate::outreach::OutreachEnv;
 use crate::pipeline::Waterfall;
+use crate::resources::ResourceVerifier;
 
 /// The explicit dependencies of the engine. Cheap to clone (every part is shared).
 #[derive(Clone)]
@@ -100,6 +101,8 @@ pub struct Providers {
     /// The sender of outbound webhooks to clients' endpoints (public addresses only unless
     /// configured otherwise; see `agency_providers::WebhookSenderConfig`).
     pub webhooks: Arc<dyn WebhookSender>,
+    /// What proves a client owns a sending resource (DNS, Twilio).
+    pub verification: ResourceVerifier,
 }
 
 /// Seconds one outbound webhook request may take by default.
@@ -120,7 +123,14 @@ impl Providers {
             website: Arc::new(website),
             outreach: OutreachEnv::sandbox(),
             webhooks: Arc::new(webhooks),
+            verification: ResourceVerifier::sandbox(),
         }
+    }
+
+    /// The same providers proving resource ownership with `verifier`.
+    pub fn with_verification(mut self, verifier: ResourceVerifier) -> Self {
+        self.verification = verifier;
+        self
     }
 
     /// The same providers sending outbound webhooks with `sender`.
@@ -193,4 +203,8 @@ pub struct EngineSettings {
     /// Development's sandbox loop: a message the sandbox sender took comes back as the
     /// provider's webhooks (`outreach::sandbox_loop`). Off unless a binary turns it on.
     pub sandbox_feedback: bool,
+    /// The keys sealing clients' own provider credentials (none: clients cannot store them).
+    pub credentials: agency_providers::CredentialKeys,
+    /// Whether new sending resources need proof of ownership (`RESOURCE_VERIFICATION`).
+    pub resource_verification: crate::resources::ResourceVerification,
 }

@@ -14,9 +14,10 @@ use agency_engine::outreach::plan::plan_first_touch;
 use agency_engine::outreach::sweep::sweep;
 use agency_engine::outreach::unsubscribe::{unsubscribe, unsubscribe_status};
 use agency_engine::outreach::{Links, OutreachEnv, SendOutcome, run_send};
+use agency_providers::twilio::ClientTwilioAccounts;
 use agency_providers::{
-    BreakerSettings, HttpSettings, OutreachProviders, Resend, RetryPolicy, SandboxOutreach, Twilio,
-    Vapi,
+    BreakerSettings, CredentialKeys, HttpSettings, OutreachProviders, Resend, RetryPolicy,
+    SandboxOutreach, Twilio, Vapi,
 };
 use agency_store::PgPool;
 use agency_store::outreach::{self as store, NewSend};
@@ -150,6 +151,11 @@ async fn fakes(resend_delay: Option<Duration>, twilio_delay: Option<Duration>) -
     }
 }
 
+/// The resource counters (the PostgreSQL fallback of the cache, on the test database).
+fn counters(pool: &PgPool) -> agency_cache::FallbackCache {
+    agency_cache::FallbackCache::new(None, pool.clone()).expect("counters")
+}
+
 fn links() -> Links {
     Links::new(
         "https://api.test",
@@ -178,6 +184,7 @@ fn env(f: &Fakes) -> OutreachEnv {
                 .expect("vapi"),
             ),
             sandbox: Arc::new(SandboxOutreach::new()),
+            client_sms: None,
         },
         links: links(),
     }
@@ -198,7 +205,8 @@ async fn interrupt_after_request(
 ) {
     let (pool, client) = (pool.clone(), w.client);
     let now = tuesday_10am();
-    let task = tokio::spawn(async move { run_send(&pool, &env, now, client, id).await });
+    let task =
+        tokio::spawn(async move { run_send(&pool, &counters(&pool), &env, now, client, id).await });
     for _ in 0..500 {
         if requests(server).await > 0 {
             break;
@@ -242,8 +250,8 @@ async fn world(pool: &PgPool, mode: &str) -> World {
     .await
     .expect("campaign");
     sqlx::query(
-        "INSERT INTO sending_resources (client_id, kind, value) VALUES
-            ($1, 'email_domain', 'mail.acme.test'), ($1, 'sms_number', '+61485000111')
+        "INSERT INTO sending_resources (client_id, kind, value, verified_at) VALUES
+            ($1, 'email_domain', 'mail.acme.test', now()), ($1, 'sms_number', '+61485000111', now())
          ON CONFLICT DO NOTHING",
     )
     .bind(client)
@@ -319,7 +327,7 @@ async fn an_email_goes_once_with_threading_identity_and_unsubscribe(pool: PgPool
     let now = tuesday_10am();
     let first = plan(&pool, &w, 1, Channel::Email, now).await;
 
-    let outcome = run_send(&pool, &env, now, w.client, first)
+    let outcome = run_send(&pool, &counters(&pool), &env, now, w.client, first)
         .await
         .expect("run");
     let SendOutcome::Sent {
@@ -329,7 +337,7 @@ async fn an_email_goes_once_with_threading_identity_and_unsubscribe(pool: PgPool
         panic!("expected sent, got {outcome:?}");
     };
     // A second run (a redelivered job) finds the row sent and calls nobody.
-    let again = run_send(&pool, &env, now, w.client, first)
+    let again = run_send(&pool, &counters(&pool), &env, now, w.client, first)
         .await
         .expect("rerun");
     assert_eq!(again, SendOutcome::Unchanged(SendStatus::Sent));
@@ -422,6 +430,7 @@ async fn an_email_goes_once_with_threading_identity_and_unsubscribe(pool: PgPool
     let later = due;
     run_send(
         &pool,
+        &counters(&pool),
         &env,
         later,
         w.client,
@@ -457,9 +466,13 @@ async fn an_interrupted_email_is_repeated_with_the_same_key_and_sent_once(pool: 
     interrupt_after_request(&pool, env.clone(), &f.resend, &w, id).await;
     assert_eq!(status(&pool, id).await.0, "sending");
     // Within the in-flight window a second run leaves it alone.
-    assert!(run_send(&pool, &env, now, w.client, id).await.is_err());
+    assert!(
+        run_send(&pool, &counters(&pool), &env, now, w.client, id)
+            .await
+            .is_err()
+    );
     let later = now + chrono::Duration::minutes(3);
-    let outcome = run_send(&pool, &env, later, w.client, id)
+    let outcome = run_send(&pool, &counters(&pool), &env, later, w.client, id)
         .await
         .expect("retry");
     assert!(matches!(outcome, SendOutcome::Sent { .. }), "{outcome:?}");
@@ -499,7 +512,7 @@ async fn an_interrupted_sms_is_never_repeated(pool: PgPool) {
     let id = plan(&pool, &w, 3, Channel::Sms, now).await;
     interrupt_after_request(&pool, env.clone(), &f.twilio, &w, id).await;
     let later = now + chrono::Duration::minutes(3);
-    let outcome = run_send(&pool, &env, later, w.client, id)
+    let outcome = run_send(&pool, &counters(&pool), &env, later, w.client, id)
         .await
         .expect("retry");
     assert!(matches!(outcome, SendOutcome::Failed(_)), "{outcome:?}");
@@ -518,7 +531,7 @@ async fn concurrent_runs_of_one_send_call_the_provider_once(pool: PgPool) {
     for _ in 0..6 {
         let (pool, env, client) = (pool.clone(), Arc::clone(&env), w.client);
         tasks.push(tokio::spawn(async move {
-            run_send(&pool, &env, now, client, id).await
+            run_send(&pool, &counters(&pool), &env, now, client, id).await
         }));
     }
     let mut sent = 0;
@@ -605,7 +618,9 @@ async fn the_just_in_time_check_blocks_and_nothing_reaches_a_provider(pool: PgPo
             .await
             .expect("setup");
         let id = plan(&pool, &w, 1, *channel, now).await;
-        let outcome = run_send(&pool, &env, now, w.client, id).await.expect("run");
+        let outcome = run_send(&pool, &counters(&pool), &env, now, w.client, id)
+            .await
+            .expect("run");
         assert_eq!(
             outcome,
             SendOutcome::Blocked((*reason).to_owned()),
@@ -634,7 +649,7 @@ async fn sms_and_calls_wait_for_the_next_working_window(pool: PgPool) {
         .single()
         .expect("time");
     let id = plan(&pool, &w, 3, Channel::Sms, christmas).await;
-    let outcome = run_send(&pool, &env, christmas, w.client, id)
+    let outcome = run_send(&pool, &counters(&pool), &env, christmas, w.client, id)
         .await
         .expect("run");
     let window = Utc
@@ -662,7 +677,7 @@ async fn sms_and_calls_wait_for_the_next_working_window(pool: PgPool) {
         .single()
         .expect("time");
     let call = plan(&pool, &w, 4, Channel::Voice, saturday).await;
-    let outcome = run_send(&pool, &env, saturday, w.client, call)
+    let outcome = run_send(&pool, &counters(&pool), &env, saturday, w.client, call)
         .await
         .expect("run");
     let monday = Utc
@@ -672,7 +687,7 @@ async fn sms_and_calls_wait_for_the_next_working_window(pool: PgPool) {
     assert_eq!(outcome, SendOutcome::Rescheduled(monday));
     assert_eq!(requests(&f.twilio).await + requests(&f.vapi).await, 0);
     // In the window the call goes, with its metadata, holding a call slot.
-    let outcome = run_send(&pool, &env, monday, w.client, call)
+    let outcome = run_send(&pool, &counters(&pool), &env, monday, w.client, call)
         .await
         .expect("run");
     assert!(matches!(outcome, SendOutcome::Sent { .. }), "{outcome:?}");
@@ -714,7 +729,9 @@ async fn co_pilot_drafts_and_the_unsubscribe_link_stops_everything(pool: PgPool)
     .await
     .expect("plan")
     .expect("planned");
-    let outcome = run_send(&pool, &env, now, w.client, id).await.expect("run");
+    let outcome = run_send(&pool, &counters(&pool), &env, now, w.client, id)
+        .await
+        .expect("run");
     assert_eq!(outcome, SendOutcome::Drafted);
     let (subject, body): (Option<String>, Option<String>) = sqlx::query_as(
         "SELECT subject, body FROM outreach_sends WHERE id = $1 AND status = 'awaiting_approval'",
@@ -941,4 +958,150 @@ async fn the_agencys_own_template_is_never_rewritten(pool: PgPool) {
         claude.received_requests().await.unwrap_or_default().len(),
         0
     );
+}
+
+const CLIENT_SID: &str = "ACfedcba9876543210fedcba9876543210";
+const CLIENT_TOKEN: &str = "c11e47a0c11e47a0c11e47a0c11e47a0";
+const KEY_1: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const KEY_2: &str = "k2:HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4=";
+
+/// Stores the client's own Twilio account, its token sealed with `keys`.
+async fn store_client_account(pool: &PgPool, client: ClientId, keys: &CredentialKeys) {
+    let owner = agency_engine::twilio_accounts::seal_owner(client, CLIENT_SID);
+    let sealed = keys
+        .seal(&SecretString::from(CLIENT_TOKEN), &owner)
+        .expect("seal");
+    agency_store::twilio_accounts::upsert(
+        pool,
+        client,
+        &agency_store::twilio_accounts::NewTwilioAccount {
+            account_sid: CLIENT_SID,
+            key_id: &sealed.key_id,
+            token_nonce: &sealed.nonce,
+            token_sealed: &sealed.ciphertext,
+        },
+    )
+    .await
+    .expect("store the account");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_client_with_its_own_twilio_account_sends_sms_through_it(pool: PgPool) {
+    let f = fakes(None, None).await;
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "/2010-04-01/Accounts/{CLIENT_SID}/Messages.json"
+        )))
+        .and(wiremock::matchers::basic_auth(CLIENT_SID, CLIENT_TOKEN))
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"sid": format!("SM{:032x}", 7), "status": "queued", "to": "+61298765432"}),
+        ))
+        .mount(&f.twilio)
+        .await;
+    let keys = CredentialKeys::parse(KEY_1).expect("keys");
+    let mut env = env(&f);
+    env.providers.client_sms = Some(Arc::new(ClientTwilioAccounts::new(
+        keys.clone(),
+        &f.twilio.uri(),
+        &settings(),
+    )));
+    let w = world(&pool, "autopilot").await;
+    let now = tuesday_10am();
+    let on_path = |sid: &'static str| {
+        let f = &f.twilio;
+        async move {
+            f.received_requests()
+                .await
+                .unwrap_or_default()
+                .iter()
+                .filter(|r| r.url.path() == format!("/2010-04-01/Accounts/{sid}/Messages.json"))
+                .count()
+        }
+    };
+
+    // No account of its own: the platform's.
+    let first = plan(&pool, &w, 20, Channel::Sms, now).await;
+    let outcome = run_send(&pool, &counters(&pool), &env, now, w.client, first)
+        .await
+        .expect("send");
+    assert!(matches!(outcome, SendOutcome::Sent { .. }), "{outcome:?}");
+    assert_eq!((on_path(SID).await, on_path(CLIENT_SID).await), (1, 0));
+
+    // With its own account: the client's SID and token, never the platform's.
+    store_client_account(&pool, w.client, &keys).await;
+    let second = plan(&pool, &w, 21, Channel::Sms, now).await;
+    let outcome = run_send(&pool, &counters(&pool), &env, now, w.client, second)
+        .await
+        .expect("send");
+    assert_eq!(
+        outcome,
+        SendOutcome::Sent {
+            provider_message_id: format!("SM{:032x}", 7)
+        }
+    );
+    assert_eq!((on_path(SID).await, on_path(CLIENT_SID).await), (1, 1));
+
+    // Sealed under a key this worker no longer has: blocked, nothing sent anywhere (never
+    // through the platform's account instead).
+    store_client_account(&pool, w.client, &CredentialKeys::parse(KEY_2).expect("k2")).await;
+    let third = plan(&pool, &w, 22, Channel::Sms, now).await;
+    let outcome = run_send(&pool, &counters(&pool), &env, now, w.client, third)
+        .await
+        .expect("run");
+    assert_eq!(
+        outcome,
+        SendOutcome::Blocked("client_twilio_credentials_unusable".into())
+    );
+    assert_eq!((on_path(SID).await, on_path(CLIENT_SID).await), (1, 1));
+    assert_eq!(status(&pool, third).await.0, "blocked");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn follow_ups_spend_their_resources_daily_counter_and_wait_at_the_cap(pool: PgPool) {
+    use agency_cache::Cache;
+    let f = fakes(None, None).await;
+    let env = env(&f);
+    let w = world(&pool, "autopilot").await;
+    let now = tuesday_10am();
+    // The domain may send one more email today.
+    let domain: Uuid = sqlx::query_scalar(
+        "UPDATE sending_resources SET daily_cap_override = 1
+          WHERE client_id = $1 AND kind = 'email_domain' RETURNING id",
+    )
+    .bind(w.client.into_uuid())
+    .fetch_one(&pool)
+    .await
+    .expect("cap");
+    let counters = counters(&pool);
+    let name = agency_engine::pipeline::allocation::counter_name(
+        agency_domain::ResourceKind::EmailDomain,
+        domain,
+    );
+    let used = || async {
+        counters
+            .read_daily(&name, chrono_tz::Australia::Sydney, now)
+            .await
+            .expect("counter")
+    };
+
+    let first = plan(&pool, &w, 20, Channel::Email, now).await;
+    let outcome = run_send(&pool, &counters, &env, now, w.client, first)
+        .await
+        .expect("send");
+    assert!(matches!(outcome, SendOutcome::Sent { .. }), "{outcome:?}");
+    assert_eq!(used().await, 1, "the follow-up spent a slot");
+
+    let second = plan(&pool, &w, 21, Channel::Email, now).await;
+    let outcome = run_send(&pool, &counters, &env, now, w.client, second)
+        .await
+        .expect("run");
+    // Wed 9 Dec 09:00 Sydney: the next day's window.
+    let next_day = Utc
+        .with_ymd_and_hms(2026, 12, 8, 22, 0, 0)
+        .single()
+        .expect("time");
+    assert_eq!(outcome, SendOutcome::Rescheduled(next_day));
+    assert_eq!(used().await, 1, "a refused slot is given back");
+    assert_eq!(f.resend_state.requests(), 1, "nothing sent over the cap");
+    assert_eq!(status(&pool, second).await.0, "scheduled");
 }

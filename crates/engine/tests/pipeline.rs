@@ -22,7 +22,7 @@ use agency_providers::{
     Provider, ProviderError, SeoFactsProvider, SeoReport,
 };
 use agency_store::PgPool;
-use agency_store::pipeline as store;
+use agency_store::pipeline::{self as store, NewSendingResource};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -864,7 +864,15 @@ async fn resource(
     warmup: Option<NaiveDate>,
     cap: Option<i32>,
 ) -> Uuid {
-    store::insert_resource(pool, c, kind, value, warmup, cap)
+    let new = NewSendingResource {
+        kind,
+        value,
+        warmup_started_on: warmup,
+        daily_cap_override: cap,
+        verified: true,
+        verification_token: None,
+    };
+    store::insert_resource(pool, c, &new)
         .await
         .expect("resource")
         .id
@@ -904,6 +912,31 @@ async fn allocation_of(
     .fetch_one(pool)
     .await
     .expect("allocation")
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn unverified_resources_are_never_allocated(pool: PgPool) {
+    let cache = pg_cache(&pool);
+    let now = utc("2027-06-02T01:00:00Z"); // Wednesday 11:00 in Sydney
+    let c = client(&pool, 100).await;
+    let camp = campaign(&pool, c, [100, 0, 0, 0, 0]).await;
+    let unverified = NewSendingResource {
+        kind: "email_domain",
+        value: "unproved.example",
+        verified: false,
+        verification_token: Some("agency-os-verify=abc"),
+        ..NewSendingResource::default()
+    };
+    store::insert_resource(&pool, c, &unverified)
+        .await
+        .expect("resource");
+    let lead = cool_lead(&pool, c, camp, "p0@acme.com.au").await;
+    let s = scoring::score_and_allocate(&pool, &*cache, c, &[lead], now)
+        .await
+        .expect("run");
+    assert_eq!((s.allocation.allocated, s.allocation.waiting), (0, 1));
+    let (_, res, _, _) = allocation_of(&pool, lead).await;
+    assert_eq!(res, None, "an unverified domain never sends");
 }
 
 #[sqlx::test(migrations = "../../migrations")]

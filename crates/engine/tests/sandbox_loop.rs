@@ -68,7 +68,7 @@ async fn world(pool: &PgPool, lead: Uuid) -> (ClientId, OutreachSendId) {
     .await
     .expect("campaign");
     sqlx::query(
-        "INSERT INTO sending_resources (client_id, kind, value) VALUES ($1, 'email_domain', 'mail.acme.test')",
+        "INSERT INTO sending_resources (client_id, kind, value, verified_at) VALUES ($1, 'email_domain', 'mail.acme.test', now())",
     )
     .bind(client)
     .execute(pool)

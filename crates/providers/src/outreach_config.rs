@@ -16,7 +16,7 @@ use crate::outreach::{EmailSender, SmsSender, VoiceCaller};
 use crate::outreach_sandbox::SandboxOutreach;
 use crate::provider::Provider;
 use crate::resend::{RESEND_DEFAULT_BASE_URL, Resend};
-use crate::twilio::{TWILIO_DEFAULT_BASE_URL, Twilio};
+use crate::twilio::{ClientTwilioAccounts, TWILIO_DEFAULT_BASE_URL, Twilio};
 use crate::vapi::{VAPI_DEFAULT_BASE_URL, Vapi};
 
 fn parse_secret(value: &str) -> Result<SecretString, String> {
@@ -178,6 +178,22 @@ impl OutreachConfig {
         Ok(())
     }
 
+    /// Senders for clients' own Twilio accounts, their tokens opened with `keys`: none when
+    /// every channel is forced into the sandbox or no key is configured.
+    pub fn client_sms(
+        &self,
+        keys: &crate::sealed::CredentialKeys,
+        settings: &HttpSettings,
+    ) -> Option<Arc<ClientTwilioAccounts>> {
+        (!self.force_sandbox && keys.is_configured()).then(|| {
+            Arc::new(ClientTwilioAccounts::new(
+                keys.clone(),
+                &self.twilio_base_url,
+                settings,
+            ))
+        })
+    }
+
     /// Builds the senders with `settings`.
     pub fn build(
         &self,
@@ -225,6 +241,7 @@ impl OutreachConfig {
             sms,
             voice,
             sandbox,
+            client_sms: None,
         };
         tracing::info!(
             email_sandbox = built.email.is_sandbox(),
@@ -247,6 +264,8 @@ pub struct OutreachProviders {
     pub voice: Arc<dyn VoiceCaller>,
     /// The sandbox the unconfigured channels use (its in-memory record serves tests).
     pub sandbox: Arc<SandboxOutreach>,
+    /// Clients' own Twilio accounts (None: every SMS goes through [`Self::sms`]).
+    pub client_sms: Option<Arc<ClientTwilioAccounts>>,
 }
 
 impl OutreachProviders {
@@ -258,6 +277,7 @@ impl OutreachProviders {
             sms: sandbox.clone(),
             voice: sandbox.clone(),
             sandbox,
+            client_sms: None,
         }
     }
 }

@@ -25,6 +25,8 @@ pub enum Provider {
     Twilio,
     /// Vapi (outbound voice calls).
     Vapi,
+    /// The DNS-over-HTTPS resolver (domain verification).
+    Dns,
 }
 
 impl Provider {
@@ -39,6 +41,7 @@ impl Provider {
             Provider::Resend => "resend",
             Provider::Twilio => "twilio",
             Provider::Vapi => "vapi",
+            Provider::Dns => "dns",
         }
     }
 }

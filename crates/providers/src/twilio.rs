@@ -12,6 +12,7 @@
 //! 21610 (the recipient replied STOP) -> opted out; other 4xx -> rejected.
 
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use secrecy::SecretString;
@@ -129,5 +130,123 @@ impl SmsSender for Twilio {
             provider_message_id: answer.sid,
             sandbox: false,
         })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct IncomingNumbers {
+    #[serde(default)]
+    incoming_phone_numbers: Vec<IncomingNumber>,
+}
+
+#[derive(Debug, Deserialize)]
+struct IncomingNumber {
+    phone_number: String,
+}
+
+impl Twilio {
+    /// The account SID.
+    pub fn account_sid(&self) -> &str {
+        &self.account_sid
+    }
+
+    /// True when `number` (E.164) is one of this account's incoming phone numbers:
+    /// `GET /2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json?PhoneNumber=...`.
+    #[tracing::instrument(skip_all, fields(provider = "twilio"))]
+    pub async fn owns_number(&self, number: &str) -> Result<bool, ProviderError> {
+        let mut url = self.http.endpoint(&format!(
+            "/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json",
+            self.account_sid
+        ))?;
+        url.query_pairs_mut().append_pair("PhoneNumber", number);
+        let auth = Auth::Basic {
+            login: &self.account_sid,
+            password: &self.auth_token,
+        };
+        let answer: Option<IncomingNumbers> = self.http.get_json_optional(&url, auth).await?;
+        Ok(answer.is_some_and(|a| {
+            a.incoming_phone_numbers
+                .iter()
+                .any(|n| n.phone_number.trim() == number)
+        }))
+    }
+}
+
+/// Twilio adapters for clients' own accounts: opens a client's sealed auth token with the
+/// configured credentials keys and keeps one adapter (with its own circuit breaker) per
+/// account, rebuilt when the token changes.
+pub struct ClientTwilioAccounts {
+    keys: crate::sealed::CredentialKeys,
+    base_url: String,
+    settings: HttpSettings,
+    built: std::sync::Mutex<std::collections::HashMap<String, BuiltAdapter>>,
+}
+
+/// An adapter built for an account, with the digest of the token it was built with.
+type BuiltAdapter = ([u8; 32], Arc<Twilio>);
+
+impl fmt::Debug for ClientTwilioAccounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientTwilioAccounts")
+            .field("keys", &self.keys)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a client's own account cannot send.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientAccountError {
+    /// The sealed token does not open with the configured keys.
+    #[error("the client's Twilio credentials cannot be opened: {0}")]
+    Sealed(#[from] crate::sealed::SealError),
+    /// The stored SID is unusable.
+    #[error("the client's Twilio account is misconfigured: {0}")]
+    Misconfigured(String),
+}
+
+impl ClientTwilioAccounts {
+    /// Adapters at `base_url` (use [`TWILIO_DEFAULT_BASE_URL`]) opening tokens with `keys`.
+    pub fn new(
+        keys: crate::sealed::CredentialKeys,
+        base_url: &str,
+        settings: &HttpSettings,
+    ) -> Self {
+        Self {
+            keys,
+            base_url: base_url.to_owned(),
+            settings: *settings,
+            built: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// The keys tokens are opened with.
+    pub fn keys(&self) -> &crate::sealed::CredentialKeys {
+        &self.keys
+    }
+
+    /// The adapter of `account_sid`, its token opened from `sealed` bound to `owner`.
+    pub fn sender(
+        &self,
+        account_sid: &str,
+        sealed: &crate::sealed::Sealed,
+        owner: &str,
+    ) -> Result<Arc<Twilio>, ClientAccountError> {
+        use secrecy::ExposeSecret;
+        use sha2::Digest;
+        let token = self.keys.open(sealed, owner)?;
+        let digest: [u8; 32] = sha2::Sha256::digest(token.expose_secret().as_bytes()).into();
+        let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((seen, adapter)) = built.get(account_sid)
+            && *seen == digest
+        {
+            return Ok(adapter.clone());
+        }
+        let adapter = Arc::new(
+            Twilio::new(account_sid, token, &self.base_url, &self.settings)
+                .map_err(|e| ClientAccountError::Misconfigured(e.to_string()))?,
+        );
+        built.insert(account_sid.to_owned(), (digest, adapter.clone()));
+        Ok(adapter)
     }
 }

@@ -27,6 +27,7 @@ pub mod reports;
 mod rows;
 pub mod suppression;
 pub mod text_search;
+pub mod twilio_accounts;
 pub mod users;
 pub mod webhook_deliveries;
 pub mod webhook_endpoints;

@@ -379,10 +379,12 @@ pub struct SendContext {
     pub body_template: Option<String>,
     /// The reserved resource's value (email domain or number), if any.
     pub resource_value: Option<String>,
-    /// Any live email domain of the client, for sends without a reservation.
-    pub any_email_domain: Option<String>,
-    /// Any live SMS number of the client.
-    pub any_sms_number: Option<String>,
+    /// For a send without a reservation (a follow-up): the client's usable resource of the
+    /// channel's kind, the lead's allocated one first (the same domain or number as its first
+    /// touch), else the oldest. Its daily counter is spent when it is used.
+    pub spare_resource_id: Option<Uuid>,
+    /// That resource's value.
+    pub spare_resource_value: Option<String>,
     /// Earlier sent emails of the lead in the campaign (send ids, oldest first): threading.
     pub previous_email_sends: Vec<Uuid>,
     /// An SMS was sent to the lead before (the opt-out words go on the first one only).
@@ -400,12 +402,7 @@ pub async fn context(conn: &mut PgConnection, send: &SendRow) -> Result<SendCont
                 l.organization_industry AS industry,
                 st.subject_template, st.body_template,
                 r.value AS resource_value,
-                (SELECT value FROM sending_resources
-                  WHERE client_id = c.id AND kind = 'email_domain' AND active AND deleted_at IS NULL
-                  ORDER BY created_at LIMIT 1) AS any_email_domain,
-                (SELECT value FROM sending_resources
-                  WHERE client_id = c.id AND kind = 'sms_number' AND active AND deleted_at IS NULL
-                  ORDER BY created_at LIMIT 1) AS any_sms_number,
+                spare.id AS spare_resource_id, spare.value AS spare_resource_value,
                 coalesce((SELECT array_agg(o.id ORDER BY o.sent_at, o.id) FROM outreach_sends o
                   WHERE o.lead_id = l.id AND o.campaign_id = cp.id AND o.channel = 'email'
                     AND o.status = 'sent' AND o.id <> $3), '{}') AS previous_email_sends,
@@ -419,6 +416,15 @@ pub async fn context(conn: &mut PgConnection, send: &SendRow) -> Result<SendCont
                   ON st.campaign_id = s.campaign_id AND st.step_number = s.step_number
                  AND st.channel = s.channel
            LEFT JOIN sending_resources r ON r.id = s.resource_id
+           LEFT JOIN LATERAL (
+                SELECT sr.id, sr.value FROM sending_resources sr
+                 WHERE sr.client_id = c.id AND sr.active AND sr.deleted_at IS NULL
+                   AND sr.verified_at IS NOT NULL
+                   AND sr.kind = CASE s.channel WHEN 'email' THEN 'email_domain'
+                                                WHEN 'sms' THEN 'sms_number'
+                                                WHEN 'voice' THEN 'voice_number' END
+                 ORDER BY (sr.id = l.allocated_resource_id) DESC NULLS LAST, sr.created_at, sr.id
+                 LIMIT 1) spare ON true
           WHERE s.client_id = $1 AND s.id = $2 AND s.id = $3",
     )
     .bind(send.client_id.into_uuid())

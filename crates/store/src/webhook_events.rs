@@ -99,6 +99,8 @@ pub struct NewWebhookEvent<'a> {
     pub status: WebhookStatus,
     /// Why it was rejected or ignored.
     pub last_error: Option<&'a str>,
+    /// The tenant, when the signature already names it (a client's own Twilio account).
+    pub client_id: Option<ClientId>,
 }
 
 /// Stores the event; `None` when the provider delivered this event id before.
@@ -108,8 +110,8 @@ pub async fn insert(
 ) -> Result<Option<Uuid>, StoreError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO webhook_events (id, provider, provider_event_id, event_type, headers, raw_body,
-                status, last_error)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                status, last_error, client_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (provider, provider_event_id) DO NOTHING RETURNING id",
     )
     .bind(Uuid::now_v7())
@@ -120,6 +122,7 @@ pub async fn insert(
     .bind(e.raw_body)
     .bind(e.status.as_str())
     .bind(e.last_error)
+    .bind(e.client_id.map(ClientId::into_uuid))
     .fetch_optional(conn)
     .await?)
 }

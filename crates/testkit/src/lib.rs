@@ -71,6 +71,15 @@ impl std::fmt::Debug for TestApp {
     }
 }
 
+/// The `CREDENTIALS_KEYS` test apps run with (a fixed key, so tests can seal and open).
+pub const TEST_CREDENTIALS_KEYS: &str = "test1:dGVzdC1jcmVkZW50aWFscy1rZXktMzItYnl0ZXMhISE=";
+
+/// [`TEST_CREDENTIALS_KEYS`], parsed.
+pub fn test_credential_keys() -> agency_engine::twilio_accounts::CredentialKeys {
+    agency_engine::twilio_accounts::CredentialKeys::parse(TEST_CREDENTIALS_KEYS)
+        .expect("test credentials key")
+}
+
 /// Settings for tests: HS256 with [`TEST_JWT_SECRET`], CORS `*`, a high rate limit.
 pub fn test_settings() -> ApiSettings {
     let mut settings = ApiSettings::new(AuthSettings::hs256(TEST_JWT_SECRET));
@@ -115,6 +124,15 @@ impl TestApp {
 
     /// An app whose settings `adjust` changes first.
     pub async fn spawn_with(adjust: impl FnOnce(&mut ApiSettings)) -> TestApp {
+        Self::spawn_with_services(adjust, |s| s).await
+    }
+
+    /// An app whose settings `adjust` changes and whose engine services `services` replaces
+    /// (other providers or engine settings).
+    pub async fn spawn_with_services(
+        adjust: impl FnOnce(&mut ApiSettings),
+        replace: impl FnOnce(agency_engine::Services) -> agency_engine::Services,
+    ) -> TestApp {
         let mut settings = test_settings();
         adjust(&mut settings);
         let (db_name, pool) = fresh_database().await;
@@ -122,7 +140,12 @@ impl TestApp {
         let cache =
             agency_cache::FallbackCache::new(redis.as_deref(), pool.clone()).expect("cache");
         let services =
-            agency_engine::Services::with_sandbox_providers(pool.clone(), Arc::new(cache));
+            agency_engine::Services::with_sandbox_providers(pool.clone(), Arc::new(cache))
+                .with_settings(agency_engine::EngineSettings {
+                    credentials: test_credential_keys(),
+                    ..agency_engine::EngineSettings::default()
+                });
+        let services = replace(services);
         let state = AppState::new(services.clone(), settings.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

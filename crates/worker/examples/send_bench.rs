@@ -72,8 +72,8 @@ async fn seed(pool: &PgPool, sends: usize) -> anyhow::Result<()> {
     .fetch_one(pool)
     .await?;
     sqlx::query(
-        "INSERT INTO sending_resources (client_id, kind, value)
-         SELECT $1, 'email_domain', 'mail' || g || '.bench.test' FROM generate_series(1, 20) g",
+        "INSERT INTO sending_resources (client_id, kind, value, verified_at)
+         SELECT $1, 'email_domain', 'mail' || g || '.bench.test', now() FROM generate_series(1, 20) g",
     )
     .bind(client)
     .execute(pool)

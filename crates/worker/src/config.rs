@@ -46,6 +46,9 @@ pub struct WorkerConfig {
     /// Outbound webhooks to clients' endpoints (timeout; private addresses in development).
     #[command(flatten)]
     pub outbound_webhooks: WebhookSenderConfig,
+    /// Keys opening clients' own provider credentials (`CREDENTIALS_KEYS`).
+    #[command(flatten)]
+    pub credentials: agency_providers::CredentialsConfig,
 }
 
 /// Job-queue settings of a worker process.
@@ -120,6 +123,18 @@ impl WorkerConfig {
             .validate(production, self.allow_sandbox_in_production)?;
         self.outreach
             .validate(production, self.allow_sandbox_in_production)
+    }
+
+    /// The validated credentials keys (a bad `CREDENTIALS_KEYS` names the variable).
+    pub fn credential_keys(
+        &self,
+    ) -> Result<agency_providers::CredentialKeys, ProvidersConfigError> {
+        self.credentials
+            .keys()
+            .map_err(|e| ProvidersConfigError::Invalid {
+                var: agency_providers::sealed::CREDENTIALS_KEYS_VAR,
+                reason: e.0,
+            })
     }
 
     /// Builds the outbound webhook sender (production refuses private addresses).

@@ -68,7 +68,10 @@ pub fn build_providers(cfg: &WorkerConfig) -> Result<EnrichmentProviders, Provid
 /// the public links `send_outreach` runs with.
 pub fn outreach_env(cfg: &WorkerConfig) -> Result<OutreachEnv, ProvidersConfigError> {
     cfg.validate_providers()?;
-    let providers = cfg.outreach.build(&HttpSettings::default())?;
+    let mut providers = cfg.outreach.build(&HttpSettings::default())?;
+    providers.client_sms = cfg
+        .outreach
+        .client_sms(&cfg.credential_keys()?, &HttpSettings::default());
     let (base, secret) =
         cfg.links
             .resolve(cfg.common.environment)
@@ -103,6 +106,8 @@ pub fn build_services(
     let settings = EngineSettings {
         production: cfg.common.environment == Environment::Production,
         sandbox_feedback: false,
+        credentials: cfg.credential_keys()?,
+        ..EngineSettings::default()
     };
     Ok(Services::new(pool, cache, providers, settings))
 }

@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod replies;
 pub mod reports;
 pub mod resources;
+pub mod twilio_account;
 pub mod webhook_endpoints;
 pub mod webhooks;
 
@@ -49,6 +50,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(import::router())
         .merge(pipeline::router())
         .merge(resources::router())
+        .merge(twilio_account::router())
         .merge(ai_spend::router())
         .merge(onboarding::router())
         .merge(reports::router())

@@ -1,23 +1,19 @@
-//! A client's sending resources (SPEC 3.2): list them with today's cap and use (any member),
-//! add one (admin or owner; the value normalised per kind: email domains to a bare lowercase
-//! domain that starts its warm-up today, SMS/voice numbers to E.164, LinkedIn seats to a name
-//! or a canonical profile URL) and remove one (admin or owner; a soft delete that also
-//! deactivates it, so leads allocated to it keep their history). A domain or number belongs to
-//! one tenant: registering one that is already live anywhere is 409. Writes are audited in
-//! their transaction.
+//! A client's sending resources (SPEC 3.2): list them with today's cap and use and whether
+//! each is verified (any member); add one, remove one and verify one (admin or owner). The
+//! rules (normalisation, uniqueness per client, proof of ownership) are the engine's
+//! (`agency_engine::resources`).
 
 use agency_cache::Cache;
-use agency_domain::{Phone, ResourceKind, Role, normalise_domain};
+use agency_domain::ResourceKind;
 use agency_engine::pipeline::allocation::{counter_name, effective_cap, warmup_day};
 use agency_engine::pipeline::enrich::client_timezone;
-use agency_store::audit;
+use agency_engine::resources::{self, VerificationSteps, verification_steps};
 use agency_store::pipeline::{self as store, SendingResource};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -27,12 +23,6 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Tenant};
 use crate::pagination::{Page, Pagination};
 use crate::server::AppState;
-
-/// Longest accepted resource value, in characters.
-pub const MAX_VALUE_CHARS: usize = 200;
-
-/// The unique index that gives each live domain/number/seat to one tenant.
-const UNIQUE_VALUE_INDEX: &str = "sending_resources_kind_value_idx";
 
 /// A sending resource with its cap and use today (the day in the client's timezone).
 #[derive(Debug, Serialize, ToSchema)]
@@ -59,6 +49,12 @@ pub struct ResourceDto {
     pub used_today: Option<u32>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
+    /// True once ownership is proved: only verified resources send and receive replies.
+    pub verified: bool,
+    /// When it was verified.
+    pub verified_at: Option<DateTime<Utc>>,
+    /// How to verify it (null once verified).
+    pub verification: Option<VerificationSteps>,
 }
 
 impl ResourceDto {
@@ -67,6 +63,9 @@ impl ResourceDto {
             daily_cap: effective_cap(&r, kind, day),
             warmup_day: warmup_day(&r, kind, day),
             used_today: used,
+            verified: r.is_verified(),
+            verified_at: r.verified_at,
+            verification: verification_steps(&r),
             id: r.id,
             client_id: r.client_id,
             kind: r.kind,
@@ -105,60 +104,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_resources, create_resource))
         .routes(routes!(delete_resource))
-}
-
-/// The normalised value of a `kind` resource, or the reason it is refused (on `value`).
-pub fn normalise_value(kind: ResourceKind, value: &str) -> Result<String, String> {
-    let normalised = match kind {
-        ResourceKind::EmailDomain => normalise_domain(value).map_err(|e| e.to_string())?,
-        ResourceKind::SmsNumber | ResourceKind::VoiceNumber => Phone::parse(value)
-            .map_err(|e| e.to_string())?
-            .as_str()
-            .to_owned(),
-        ResourceKind::LinkedinSeat => linkedin_seat(value)?,
-    };
-    if normalised.chars().count() > MAX_VALUE_CHARS {
-        return Err(format!("must be at most {MAX_VALUE_CHARS} characters"));
-    }
-    Ok(normalised)
-}
-
-/// A LinkedIn seat: a profile URL (`linkedin.com/in/<slug>`, any scheme/`www.`/query) becomes
-/// `https://www.linkedin.com/in/<slug>`; anything else is a seat name, trimmed with inner
-/// whitespace collapsed.
-fn linkedin_seat(value: &str) -> Result<String, String> {
-    let text = value.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.is_empty() {
-        return Err("must not be empty".into());
-    }
-    if text.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
-    }
-    let lower = text.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
-        .unwrap_or(&lower);
-    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let looks_like_url = lower.starts_with("http://")
-        || lower.starts_with("https://")
-        || host == "linkedin.com"
-        || host.ends_with(".linkedin.com");
-    if !looks_like_url {
-        return Ok(text);
-    }
-    if host != "linkedin.com" && !host.ends_with(".linkedin.com") {
-        return Err("must be a seat name or a linkedin.com/in/... profile URL".into());
-    }
-    let path = path.split(['?', '#']).next().unwrap_or_default();
-    let slug = path
-        .strip_prefix("in/")
-        .map(|s| s.trim_end_matches('/'))
-        .filter(|s| !s.is_empty() && !s.contains('/') && !s.contains(' '));
-    match slug {
-        Some(slug) => Ok(format!("https://www.linkedin.com/in/{slug}")),
-        None => Err("a LinkedIn URL must be a profile: linkedin.com/in/<name>".into()),
-    }
+        .routes(routes!(verify_resource))
 }
 
 /// The client's timezone.
@@ -239,42 +185,9 @@ pub async fn create_resource(
     tenant: Tenant,
     ApiJson(body): ApiJson<NewResource>,
 ) -> ApiResult<(StatusCode, ApiJson<ResourceDto>)> {
-    tenant.require(Role::Admin)?;
-    let value = normalise_value(body.kind, &body.value).map_err(|m| ApiError::field("value", m))?;
-    let client_id = tenant.client_id.into_uuid();
-    let tz = timezone(&state, client_id).await?;
-    let now = Utc::now();
-    let today = now.with_timezone(&tz).date_naive();
-    let warmup = (body.kind == ResourceKind::EmailDomain).then_some(today);
-    let mut tx = state.services.pool.begin().await?;
-    let row = store::insert_resource(
-        &mut *tx,
-        client_id,
-        body.kind.as_str(),
-        &value,
-        warmup,
-        None,
-    )
-    .await
-    .map_err(|e| match e {
-        e if e.is_conflict_on(UNIQUE_VALUE_INDEX) => ApiError::conflict(
-            "duplicate_resource",
-            format!(
-                "The {} `{value}` is already registered.",
-                body.kind.as_str().replace('_', " ")
-            ),
-        ),
-        e => e.into(),
-    })?;
-    audit::record(
-        &mut tx,
-        &tenant
-            .audit("resource.created", "sending_resource")
-            .entity(row.id)
-            .after(json!({"kind": row.kind, "value": row.value, "warmup_started_on": row.warmup_started_on})),
-    )
-    .await?;
-    tx.commit().await?;
+    let row = resources::create(&state.services, &tenant.context(), body.kind, &body.value).await?;
+    let tz = timezone(&state, row.client_id).await?;
+    let today = Utc::now().with_timezone(&tz).date_naive();
     // A new resource has sent nothing yet.
     Ok((
         StatusCode::CREATED,
@@ -292,87 +205,31 @@ pub async fn delete_resource(
     tenant: Tenant,
     ApiPath(path): ApiPath<ResourcePath>,
 ) -> ApiResult<StatusCode> {
-    tenant.require(Role::Admin)?;
-    let mut tx = state.services.pool.begin().await?;
-    let row = store::delete_resource(&mut *tx, tenant.client_id.into_uuid(), path.id)
-        .await
-        .map_err(|e| match e {
-            agency_store::StoreError::NotFound => ApiError::not_found("resource"),
-            e => e.into(),
-        })?;
-    audit::record(
-        &mut tx,
-        &tenant
-            .audit("resource.deleted", "sending_resource")
-            .entity(row.id)
-            .before(json!({"kind": row.kind, "value": row.value})),
-    )
-    .await?;
-    tx.commit().await?;
+    resources::delete(&state.services, &tenant.context(), path.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn values_are_normalised_per_kind() {
-        let ok = |k, v: &str| normalise_value(k, v).expect(v);
-        assert_eq!(
-            ok(
-                ResourceKind::EmailDomain,
-                " https://WWW.Send.Example.com.au/x "
-            ),
-            "send.example.com.au"
-        );
-        assert_eq!(ok(ResourceKind::SmsNumber, "0412 345 678"), "+61412345678");
-        assert_eq!(
-            ok(ResourceKind::VoiceNumber, "(02) 9374 4000"),
-            "+61293744000"
-        );
-        assert_eq!(
-            ok(ResourceKind::LinkedinSeat, "  Jane   Smith "),
-            "Jane Smith"
-        );
-        assert_eq!(
-            ok(
-                ResourceKind::LinkedinSeat,
-                "linkedin.com/in/Jane-Smith/?trk=x"
-            ),
-            "https://www.linkedin.com/in/jane-smith"
-        );
-        assert_eq!(
-            ok(
-                ResourceKind::LinkedinSeat,
-                "HTTPS://au.linkedin.com/in/jane-smith"
-            ),
-            "https://www.linkedin.com/in/jane-smith"
-        );
-    }
-
-    #[test]
-    fn bad_values_are_refused() {
-        for (kind, value) in [
-            (ResourceKind::EmailDomain, "localhost"),
-            (ResourceKind::EmailDomain, "  "),
-            (ResourceKind::SmsNumber, "not a number"),
-            (ResourceKind::VoiceNumber, "123"),
-            (ResourceKind::LinkedinSeat, " \t "),
-            (ResourceKind::LinkedinSeat, "https://example.com/in/jane"),
-            (
-                ResourceKind::LinkedinSeat,
-                "https://www.linkedin.com/company/acme",
-            ),
-            (ResourceKind::LinkedinSeat, "Jane\u{7}"),
-        ] {
-            assert!(
-                normalise_value(kind, value).is_err(),
-                "{kind:?} {value:?} accepted"
-            );
-        }
-        let long = "x".repeat(MAX_VALUE_CHARS + 1);
-        assert!(normalise_value(ResourceKind::LinkedinSeat, &long).is_err());
-        assert!(normalise_value(ResourceKind::LinkedinSeat, &"x".repeat(MAX_VALUE_CHARS)).is_ok());
-    }
+/// Verifies a sending resource (admin or owner): an email domain by its DNS TXT record, a
+/// number by the client's (or the agency's) Twilio account. 409 `not_verified` when the proof
+/// is missing; the resource is answered verified otherwise.
+#[utoipa::path(post, path = "/api/v1/clients/{client_id}/resources/{id}/verify", tag = "resources",
+    params(("client_id" = Uuid, Path, description = "Client id"), ("id" = Uuid, Path, description = "Resource id")),
+    responses((status = 200, body = ResourceDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn verify_resource(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    ApiPath(path): ApiPath<ResourcePath>,
+) -> ApiResult<ApiJson<ResourceDto>> {
+    let row = resources::verify(&state.services, &tenant.context(), path.id).await?;
+    let kind = parse_kind(&row.kind)?;
+    let tz = timezone(&state, row.client_id).await?;
+    let now = Utc::now();
+    let used = used_today(&state, &row, kind, tz, now).await;
+    Ok(ApiJson(ResourceDto::new(
+        row,
+        kind,
+        now.with_timezone(&tz).date_naive(),
+        used,
+    )))
 }

@@ -98,6 +98,7 @@ async fn twilio(
     receive::receive_twilio(
         &state.services.pool,
         &state.settings.webhooks,
+        &state.services.settings.credentials,
         hook,
         &url,
         &request_headers(headers),

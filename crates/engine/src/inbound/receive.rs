@@ -5,8 +5,10 @@
 //! that cannot be read is stored as `rejected` (400). Vapi tool calls are answered here,
 //! synchronously (see [`super::vapi_tools`]).
 
-use agency_domain::{WebhookProvider, WebhookStatus};
+use agency_domain::{ClientId, WebhookProvider, WebhookStatus};
+use agency_providers::sealed::CredentialKeys;
 use agency_providers::webhooks::{VerifyError, svix, twilio, vapi};
+use agency_store::twilio_accounts as twilio_accounts_store;
 use agency_store::webhook_events::{self, NewWebhookEvent};
 use agency_store::{PgPool, StoreError};
 use serde_json::{Value, json};
@@ -85,6 +87,8 @@ struct Verified<'a> {
     event_type: Option<String>,
     headers: &'a RequestHeaders,
     body: &'a [u8],
+    /// The tenant the signature proved (a client's own Twilio account), if any.
+    client_id: Option<ClientId>,
 }
 
 /// Stores the event and queues its job in one transaction.
@@ -101,6 +105,7 @@ async fn store_and_enqueue(pool: &PgPool, v: Verified<'_>) -> Result<Receipt, Re
             raw_body: v.body,
             status: WebhookStatus::Pending,
             last_error: None,
+            client_id: v.client_id,
         },
     )
     .await?;
@@ -138,6 +143,7 @@ async fn reject(
                 headers: &headers_json,
                 raw_body: body,
                 status: WebhookStatus::Rejected,
+                client_id: None,
                 last_error: Some(&reason),
             },
         )
@@ -169,22 +175,65 @@ pub fn signed_url(secrets: &WebhookSecrets, host: Option<&str>, path_and_query: 
     }
 }
 
-/// Receives a Twilio callback (form-encoded, `X-Twilio-Signature` over `url` + sorted params).
+/// Verifies a Twilio signature: with the platform's auth token first, else, when the request's
+/// `AccountSid` is a client's own account, with that account's token (opened with `keys`).
+/// Answers the tenant the signature proves (`None` for the platform's account).
+async fn verify_twilio(
+    pool: &PgPool,
+    secrets: &WebhookSecrets,
+    keys: &CredentialKeys,
+    url: &str,
+    params: &[(String, String)],
+    header: Option<&str>,
+) -> Result<Option<ClientId>, ReceiveError> {
+    let platform = twilio::verify(secrets.twilio_auth_token.as_ref(), url, params, header);
+    let refused = match platform {
+        Ok(()) => return Ok(None),
+        Err(e) => e,
+    };
+    let account_sid = params
+        .iter()
+        .find(|(k, _)| k == "AccountSid")
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty());
+    let Some(account_sid) = account_sid else {
+        return Err(refused.into());
+    };
+    let Some(account) = twilio_accounts_store::by_sid(pool, account_sid).await? else {
+        return Err(refused.into());
+    };
+    let token = match crate::twilio_accounts::open_token(keys, &account) {
+        Ok(token) => token,
+        Err(e) => {
+            tracing::error!(client_id = %account.client_id, error = %e, "a client's Twilio token cannot be opened");
+            return Err(VerifyError::NotConfigured("twilio (client account)").into());
+        }
+    };
+    twilio::verify(Some(&token), url, params, header)?;
+    Ok(Some(ClientId::from_uuid(account.client_id)))
+}
+
+/// Receives a Twilio callback (form-encoded, `X-Twilio-Signature` over `url` + sorted params),
+/// signed by the platform's account or by a client's own (see [`verify_twilio`]).
 pub async fn receive_twilio(
     pool: &PgPool,
     secrets: &WebhookSecrets,
+    keys: &CredentialKeys,
     hook: TwilioHook,
     url: &str,
     headers: &RequestHeaders,
     body: &[u8],
 ) -> Result<Receipt, ReceiveError> {
     let params = twilio::form_params(body).unwrap_or_default();
-    twilio::verify(
-        secrets.twilio_auth_token.as_ref(),
+    let client_id = verify_twilio(
+        pool,
+        secrets,
+        keys,
         url,
         &params,
         headers.get(twilio::SIGNATURE_HEADER),
-    )?;
+    )
+    .await?;
     if std::str::from_utf8(body).is_err() {
         return Err(reject(
             pool,
@@ -240,6 +289,7 @@ pub async fn receive_twilio(
             event_type: Some(event_type),
             headers,
             body,
+            client_id,
         },
     )
     .await
@@ -297,6 +347,7 @@ pub async fn receive_resend(
             event_type: Some(event_type),
             headers,
             body,
+            client_id: None,
         },
     )
     .await
@@ -405,6 +456,7 @@ pub async fn receive_vapi(
             event_type: Some(kind.clone()),
             headers,
             body,
+            client_id: None,
         },
     )
     .await?;

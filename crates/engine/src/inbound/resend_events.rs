@@ -194,9 +194,13 @@ pub async fn inbound_reply(
     let mut owner = None;
     let mut receiving = None;
     for to in recipients(&data) {
-        if let Some(found) =
-            pipeline::resource_owner(&mut *conn, ResourceKind::EmailDomain.as_str(), to.domain())
-                .await?
+        if let Some(found) = pipeline::resource_owner(
+            &mut *conn,
+            ResourceKind::EmailDomain.as_str(),
+            to.domain(),
+            None,
+        )
+        .await?
         {
             owner = Some(found.0);
             receiving = Some(to);

@@ -64,7 +64,8 @@ pub async fn inbound_reply(
     };
     let mut owner = None;
     for kind in [ResourceKind::SmsNumber, ResourceKind::VoiceNumber] {
-        owner = pipeline::resource_owner(&mut *conn, kind.as_str(), to.as_str()).await?;
+        owner = pipeline::resource_owner(&mut *conn, kind.as_str(), to.as_str(), event.client_id)
+            .await?;
         if owner.is_some() {
             break;
         }

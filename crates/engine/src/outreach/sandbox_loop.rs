@@ -17,6 +17,7 @@
 //! message (only sandboxed messages are in `sandbox_messages`).
 
 use agency_domain::{Channel, ClientId, OutreachSendId};
+use agency_providers::sealed::CredentialKeys;
 use agency_providers::webhooks::svix::SvixSecret;
 use agency_providers::webhooks::{twilio, vapi};
 use agency_store::outreach::{self as store, SandboxMessage};
@@ -238,7 +239,16 @@ async fn play_one(
                     p("From", from),
                 ],
             );
-            receive_twilio(pool, secrets, TwilioHook::Status, &url, &h, &body).await?;
+            receive_twilio(
+                pool,
+                secrets,
+                &CredentialKeys::default(),
+                TwilioHook::Status,
+                &url,
+                &h,
+                &body,
+            )
+            .await?;
         }
         Feedback::SmsReply(text) => {
             let sid = format!("SMsandbox{}", msg.send_id.simple());
@@ -252,7 +262,16 @@ async fn play_one(
                     p("NumMedia", "0"),
                 ],
             );
-            receive_twilio(pool, secrets, TwilioHook::InboundSms, &url, &h, &body).await?;
+            receive_twilio(
+                pool,
+                secrets,
+                &CredentialKeys::default(),
+                TwilioHook::InboundSms,
+                &url,
+                &h,
+                &body,
+            )
+            .await?;
         }
         Feedback::CallEnded {
             ended_reason,

@@ -21,18 +21,23 @@
 //! failures that prove nothing was sent (429, 5xx, open circuit, refused credentials) put the
 //! row back and retry the job; a refused recipient fails the row for good.
 
+use agency_cache::Cache;
 use agency_domain::{
-    Channel, ClientId, OutreachSendId, PermissionMode, SendOrigin, SendStatus, next_send_window,
+    Channel, ClientId, OutreachSendId, PermissionMode, ResourceKind, SendOrigin, SendStatus,
+    next_send_window,
 };
 use agency_providers::{
-    CallMetadata, CallRequest, EmailMessage, ProviderError, SendReceipt, SmsMessage,
+    CallMetadata, CallRequest, EmailMessage, ProviderError, SendReceipt, SmsMessage, SmsSender,
 };
 use agency_store::activities::{self, NewActivity};
 use agency_store::outreach::{self as store, NewSandboxMessage, SendContext, SendRow, SendUpdate};
+use agency_store::pipeline as resources_store;
+use agency_store::twilio_accounts as twilio_accounts_store;
 use agency_store::{PgPool, StoreError};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
+use std::sync::Arc;
 
 use super::OutreachEnv;
 use super::content::{MessageFacts, compose, email_parts, sms_text};
@@ -42,7 +47,7 @@ use crate::ai::write::{Writer, WrittenMessage};
 use crate::error::UseCaseError;
 use crate::jobs::payload::SendOutreach;
 use crate::jobs::{EnqueueError, EnqueueOptions, JobError, enqueue_on};
-use crate::pipeline::allocation::lead_timezone;
+use crate::pipeline::allocation::{counter_name, effective_cap, lead_timezone, next_day_window};
 use crate::pipeline::call_slots::{CallRef, CallSlotGrant, acquire_call_slot, attach_call_id};
 use crate::pipeline::enrich::client_timezone;
 use crate::pipeline::{check_send, release_call_slot};
@@ -101,12 +106,13 @@ enum Outgoing {
 /// Runs one send (see the module doc) with the templates' content.
 pub async fn run_send(
     pool: &PgPool,
+    counters: &dyn Cache,
     env: &OutreachEnv,
     now: DateTime<Utc>,
     client_id: ClientId,
     send_id: OutreachSendId,
 ) -> Result<SendOutcome, JobError> {
-    run(pool, env, None, now, client_id, send_id).await
+    run(pool, counters, env, None, (now, client_id, send_id)).await
 }
 
 /// Runs one send, its content written through the AI gate first where the step uses the
@@ -120,16 +126,15 @@ pub async fn run_send_with_ai(
     send_id: OutreachSendId,
 ) -> Result<SendOutcome, JobError> {
     let written = draft(pool, writer, client_id, send_id, now).await?;
-    run(pool, env, written, now, client_id, send_id).await
+    run(pool, writer.cache, env, written, (now, client_id, send_id)).await
 }
 
 async fn run(
     pool: &PgPool,
+    counters: &dyn Cache,
     env: &OutreachEnv,
     written: Option<WrittenMessage>,
-    now: DateTime<Utc>,
-    client_id: ClientId,
-    send_id: OutreachSendId,
+    (now, client_id, send_id): (DateTime<Utc>, ClientId, OutreachSendId),
 ) -> Result<SendOutcome, JobError> {
     let mut tx = pool.begin().await?;
     let row = store::lock(&mut tx, client_id, send_id)
@@ -247,18 +252,14 @@ async fn run(
     }
     let outgoing = match build_outgoing(env, &row, &ctx, &facts, subject.as_deref(), &body) {
         Ok(outgoing) => outgoing,
-        Err(reason) => {
-            let update = SendUpdate {
-                status: Some(SendStatus::Blocked),
-                blocked_reason: Some(reason.to_owned()),
-                ..SendUpdate::default()
-            };
-            store::update(&mut tx, client_id, send_id, &update)
-                .await
-                .map_err(store_err)?;
-            tx.commit().await?;
-            return Ok(SendOutcome::Blocked(reason.to_owned()));
-        }
+        Err(reason) => return block(tx, &row, reason).await,
+    };
+    let own_sms = match &outgoing {
+        Outgoing::Sms(_) => match own_sms_sender(&mut tx, env, client_id).await? {
+            Ok(sender) => sender,
+            Err(reason) => return block(tx, &row, reason).await,
+        },
+        _ => None,
     };
     let mut outgoing = outgoing;
     if let Outgoing::Call(_, slot) = &mut outgoing {
@@ -270,6 +271,16 @@ async fn run(
             CallSlotGrant::Wait { retry_at } => return reschedule(tx, &row, retry_at).await,
         }
     }
+    // A send without a reservation (a follow-up) takes a slot of its resource's daily counter
+    // now; at the cap it waits for the next day's window.
+    let spent = if resuming {
+        None
+    } else {
+        match spend_slot(&mut tx, counters, &row, &ctx, now).await? {
+            Slot::Taken(spent) => spent,
+            Slot::Full(next) => return reschedule(tx, &row, next).await,
+        }
+    };
     let claim = SendUpdate {
         status: Some(SendStatus::Sending),
         subject: subject.clone(),
@@ -277,14 +288,25 @@ async fn run(
         claim: Some(now),
         ..SendUpdate::default()
     };
-    store::update(&mut tx, client_id, send_id, &claim)
-        .await
-        .map_err(store_err)?;
-    tx.commit().await?;
+    let claimed = async {
+        store::update(&mut tx, client_id, send_id, &claim)
+            .await
+            .map_err(store_err)?;
+        tx.commit().await.map_err(JobError::from)
+    }
+    .await;
+    if let Err(e) = claimed {
+        // Nothing was claimed: the slot goes back.
+        give_back(counters, spent).await;
+        return Err(e);
+    }
 
     let result = match &outgoing {
         Outgoing::Email(m) => env.providers.email.send_email(m).await,
-        Outgoing::Sms(m) => env.providers.sms.send_sms(m).await,
+        Outgoing::Sms(m) => match &own_sms {
+            Some(own) => own.send_sms(m).await,
+            None => env.providers.sms.send_sms(m).await,
+        },
         Outgoing::Call(c, _) => env.providers.voice.place_call(c).await,
     };
     match result {
@@ -297,6 +319,126 @@ async fn run(
             record_sent(pool, now, &row, &outgoing, content, &receipt).await
         }
         Err(error) => record_failure(pool, &row, &outgoing, error).await,
+    }
+}
+
+/// A slot taken on a resource's daily counter (given back when the claim does not commit).
+struct SpentSlot {
+    name: String,
+    tz: chrono_tz::Tz,
+    at: DateTime<Utc>,
+}
+
+/// Whether a send may use its resource today.
+enum Slot {
+    /// Yes (and the slot it took, if it had no reservation).
+    Taken(Option<SpentSlot>),
+    /// The resource is at its daily cap: wait for this window.
+    Full(DateTime<Utc>),
+}
+
+/// Takes one slot of the daily counter of the resource an unreserved email or SMS uses (the
+/// allocation reserved the first touch's slot already; the same counters, SPEC 3.2 caps).
+async fn spend_slot(
+    conn: &mut PgConnection,
+    counters: &dyn Cache,
+    row: &SendRow,
+    ctx: &SendContext,
+    now: DateTime<Utc>,
+) -> Result<Slot, JobError> {
+    let kind = match row.channel {
+        Channel::Email => ResourceKind::EmailDomain,
+        Channel::Sms => ResourceKind::SmsNumber,
+        _ => return Ok(Slot::Taken(None)),
+    };
+    if row.resource_id.is_some() || ctx.resource_value.is_some() {
+        return Ok(Slot::Taken(None));
+    }
+    let Some(resource_id) = ctx.spare_resource_id else {
+        return Ok(Slot::Taken(None));
+    };
+    let resource = resources_store::resource(&mut *conn, row.client_id.into_uuid(), resource_id)
+        .await
+        .map_err(store_err)?;
+    let client_tz = client_timezone(&ctx.client_timezone).map_err(pipeline_err)?;
+    let day = now.with_timezone(&client_tz).date_naive();
+    let cap = i64::from(effective_cap(&resource, kind, day));
+    let name = counter_name(kind, resource_id);
+    let total = counters
+        .incr_daily(&name, 1, client_tz, now)
+        .await
+        .map_err(|e| pipeline_err(e.into()))?;
+    if total > cap {
+        counters
+            .incr_daily(&name, -1, client_tz, now)
+            .await
+            .map_err(|e| pipeline_err(e.into()))?;
+        let tz = if row.channel.is_phone() {
+            lead_timezone(ctx.phone.as_deref(), client_tz)
+        } else {
+            client_tz
+        };
+        return Ok(Slot::Full(next_day_window(now, client_tz, tz)));
+    }
+    Ok(Slot::Taken(Some(SpentSlot {
+        name,
+        tz: client_tz,
+        at: now,
+    })))
+}
+
+/// Gives a slot back (best effort: a lost give-back only lowers that day's capacity).
+async fn give_back(counters: &dyn Cache, spent: Option<SpentSlot>) {
+    if let Some(s) = spent
+        && let Err(e) = counters.incr_daily(&s.name, -1, s.tz, s.at).await
+    {
+        tracing::warn!(counter = %s.name, error = %e, "a resource slot could not be given back");
+    }
+}
+
+/// Marks the row blocked with `reason` (nothing is sent; the claim transaction commits).
+async fn block(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    row: &SendRow,
+    reason: &str,
+) -> Result<SendOutcome, JobError> {
+    let update = SendUpdate {
+        status: Some(SendStatus::Blocked),
+        blocked_reason: Some(reason.to_owned()),
+        ..SendUpdate::default()
+    };
+    store::update(&mut tx, row.client_id, row.id, &update)
+        .await
+        .map_err(store_err)?;
+    tx.commit().await?;
+    Ok(SendOutcome::Blocked(reason.to_owned()))
+}
+
+/// The sender of the client's own Twilio account when it has one (and the worker can open
+/// it), `None` for the platform's; `Err` with a block reason when its credentials are stored
+/// but cannot be opened (never falls back to another account).
+async fn own_sms_sender(
+    conn: &mut PgConnection,
+    env: &OutreachEnv,
+    client_id: ClientId,
+) -> Result<Result<Option<Arc<dyn SmsSender>>, &'static str>, JobError> {
+    let Some(accounts) = &env.providers.client_sms else {
+        return Ok(Ok(None));
+    };
+    let Some(account) = twilio_accounts_store::get(&mut *conn, client_id)
+        .await
+        .map_err(store_err)?
+    else {
+        return Ok(Ok(None));
+    };
+    let sealed = crate::twilio_accounts::sealed_of(&account);
+    let owner = crate::twilio_accounts::seal_owner(client_id, &account.account_sid);
+    match accounts.sender(&account.account_sid, &sealed, &owner) {
+        Ok(sender) => Ok(Ok(Some(sender as Arc<dyn SmsSender>))),
+        Err(e) => {
+            tracing::error!(client_id = %client_id, error = %e, "client Twilio account unusable");
+            Ok(Err("client_twilio_credentials_unusable"))
+        }
     }
 }
 
@@ -389,7 +531,7 @@ fn build_outgoing(
             let domain = ctx
                 .resource_value
                 .clone()
-                .or_else(|| ctx.any_email_domain.clone())
+                .or_else(|| ctx.spare_resource_value.clone())
                 .or_else(|| {
                     env.providers
                         .email
@@ -430,7 +572,7 @@ fn build_outgoing(
             let from = ctx
                 .resource_value
                 .clone()
-                .or_else(|| ctx.any_sms_number.clone())
+                .or_else(|| ctx.spare_resource_value.clone())
                 .or_else(|| {
                     env.providers
                         .sms

@@ -151,7 +151,7 @@ pub async fn allocate_scored(
     let resources: Vec<SendingResource> = store::resources(pool, client.id)
         .await?
         .into_iter()
-        .filter(|r| r.active)
+        .filter(|r| r.active && r.is_verified())
         .collect();
 
     // Hot leads first, so capacity goes to the best leads of the batch.

@@ -171,6 +171,12 @@ impl ProviderHttp {
         &self.base_url
     }
 
+    /// The underlying HTTP client (for requests the helpers below do not cover; run them
+    /// through [`Self::execute`] to keep retries and the breaker).
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
     /// The circuit breaker (for readiness reporting and tests).
     pub fn breaker(&self) -> &CircuitBreaker {
         &self.breaker
