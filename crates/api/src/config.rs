@@ -9,7 +9,7 @@ use agency_engine::admin::AdminSettings;
 use agency_engine::clients::NewClientPolicy;
 use agency_engine::inbound::receive::{WebhookSecrets, WebhooksConfig};
 use agency_engine::outreach::Links;
-use agency_runtime::{CommonArgs, ConfigError, Environment, PublicLinksArgs};
+use agency_runtime::{AlertArgs, CommonArgs, ConfigError, Environment, PublicLinksArgs};
 use clap::Parser;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -160,30 +160,9 @@ pub struct AdminArgs {
         default_value = "7500"
     )]
     pub plan_price_dominance_aud: rust_decimal::Decimal,
-    /// Dead-letter jobs at or above this raise an alert.
-    #[arg(
-        long = "alert-dead-letter-threshold",
-        env = "ALERT_DEAD_LETTER_THRESHOLD",
-        value_name = "ALERT_DEAD_LETTER_THRESHOLD",
-        default_value_t = 10
-    )]
-    pub alert_dead_letter_threshold: i64,
-    /// Minutes without any schedule firing before the scheduler counts as silent.
-    #[arg(
-        long = "alert-scheduler-silent-minutes",
-        env = "ALERT_SCHEDULER_SILENT_MINUTES",
-        value_name = "ALERT_SCHEDULER_SILENT_MINUTES",
-        default_value_t = 90
-    )]
-    pub alert_scheduler_silent_minutes: i64,
-    /// Minutes the oldest due job of a lane may wait before the queue counts as degraded.
-    #[arg(
-        long = "alert-queue-stale-minutes",
-        env = "ALERT_QUEUE_STALE_MINUTES",
-        value_name = "ALERT_QUEUE_STALE_MINUTES",
-        default_value_t = 5
-    )]
-    pub alert_queue_stale_minutes: i64,
+    /// Thresholds of the system's alerts (shared with the worker's `check_alerts` job).
+    #[command(flatten)]
+    pub alerts: AlertArgs,
 }
 
 impl AdminArgs {
@@ -201,33 +180,18 @@ impl AdminArgs {
                 });
             }
         }
-        for (var, n) in [
-            (
-                "ALERT_DEAD_LETTER_THRESHOLD",
-                self.alert_dead_letter_threshold,
-            ),
-            (
-                "ALERT_SCHEDULER_SILENT_MINUTES",
-                self.alert_scheduler_silent_minutes,
-            ),
-            ("ALERT_QUEUE_STALE_MINUTES", self.alert_queue_stale_minutes),
-        ] {
-            if n <= 0 {
-                return Err(ConfigError::Invalid {
-                    var,
-                    reason: "must be positive".into(),
-                });
-            }
-        }
+        self.alerts.validate()?;
         Ok(AdminSettings {
             prices: PlanPrices {
                 ignition: Aud(self.plan_price_ignition_aud),
                 velocity: Aud(self.plan_price_velocity_aud),
                 dominance: Aud(self.plan_price_dominance_aud),
             },
-            dead_letter_threshold: self.alert_dead_letter_threshold,
-            scheduler_silent_after: chrono::TimeDelta::minutes(self.alert_scheduler_silent_minutes),
-            queue_stale_after: chrono::TimeDelta::minutes(self.alert_queue_stale_minutes),
+            dead_letter_threshold: self.alerts.alert_dead_letter_threshold,
+            scheduler_silent_after: chrono::TimeDelta::minutes(
+                self.alerts.alert_scheduler_silent_minutes,
+            ),
+            queue_stale_after: chrono::TimeDelta::minutes(self.alerts.alert_queue_stale_minutes),
         })
     }
 }

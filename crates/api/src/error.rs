@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::error::Error as StdError;
 
 use agency_engine::UseCaseError;
-use agency_store::StoreError;
+use agency_engine::records::StoreError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -342,12 +342,6 @@ impl From<UseCaseError> for ApiError {
                 ApiError::internal(e)
             }
         }
-    }
-}
-
-impl From<sqlx::Error> for ApiError {
-    fn from(err: sqlx::Error) -> Self {
-        StoreError::from(err).into()
     }
 }
 

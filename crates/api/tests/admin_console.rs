@@ -713,3 +713,278 @@ async fn the_daily_metrics_job_snapshots_every_live_client_once_a_day() {
             .handles(agency_engine::jobs::JobKind::RefreshReport)
     );
 }
+
+/// The published circuit of `provider`, once it reached `state` (the worker's publisher writes
+/// from a task, so the test waits for it).
+async fn circuit_in_state(app: &TestApp, provider: &str, state: &str) -> Value {
+    for _ in 0..100 {
+        let row: Option<(String, Option<String>)> =
+            sqlx::query_as("SELECT state, last_error FROM provider_circuits WHERE provider = $1")
+                .bind(provider)
+                .fetch_optional(&app.pool)
+                .await
+                .expect("circuit");
+        if let Some((s, last_error)) = row
+            && s == state
+        {
+            return serde_json::json!({"state": s, "last_error": last_error});
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{provider} never published {state}");
+}
+
+fn open_alerts_of(alerts: &Value, kind: &str) -> Vec<Value> {
+    alerts
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter(|a| a["kind"] == kind && a["acknowledged"] == false)
+        .cloned()
+        .collect()
+}
+
+/// A real breaker (a provider client calling a local server that answers 503) opens, the
+/// worker's publisher stores it, the status is degraded with the circuit shown, one
+/// `provider_circuit_open` alert is raised and stays one while open; after a successful trial
+/// the circuit is published closed and the status is healthy again.
+#[tokio::test]
+async fn an_open_provider_circuit_degrades_the_status_and_raises_one_alert() {
+    use agency_providers::{
+        Auth, BreakerSettings, CircuitWatch, HttpSettings, Provider, ProviderError, ProviderHttp,
+        RetryPolicy,
+    };
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let app = TestApp::spawn().await;
+    let admin = app.create_platform_admin().await;
+    sqlx::query("INSERT INTO schedule_runs (schedule, tick, job_id, fired_by, fired_at) VALUES ('credit_reset', now(), 'j', 'test', now())")
+        .execute(&app.pool)
+        .await
+        .expect("tick");
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/ping"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("down"))
+        .mount(&server)
+        .await;
+    let publisher = agency_engine::admin::CircuitPublisher::start(app.pool.clone());
+    let settings = HttpSettings {
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        },
+        breaker: BreakerSettings {
+            failure_threshold: 2,
+            cool_down: std::time::Duration::from_millis(300),
+        },
+        circuits: CircuitWatch::new(publisher),
+        ..HttpSettings::default()
+    };
+    let http = ProviderHttp::new(Provider::Apollo, &server.uri(), &settings).expect("client");
+    let url = http.endpoint("v1/ping").expect("url");
+    let key: secrecy::SecretString = "k".to_owned().into();
+    let call = || http.get_json_optional::<Value>(&url, Auth::Bearer(&key));
+    for _ in 0..2 {
+        let e = call().await.expect_err("503");
+        assert!(matches!(e, ProviderError::Upstream { .. }), "{e:?}");
+    }
+    let refused = call().await.expect_err("open");
+    assert!(
+        matches!(refused, ProviderError::CircuitOpen { .. }),
+        "{refused:?}"
+    );
+    let stored = circuit_in_state(&app, "apollo", "open").await;
+    assert_eq!(stored["last_error"], "upstream");
+
+    let body = get(&app, &admin, "/api/v1/admin/system/status").await;
+    assert_eq!(body["overall"], "degraded", "{body}");
+    let providers = body["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .find(|s| s["name"] == "providers")
+        .cloned()
+        .expect("providers service");
+    assert_eq!(providers["status"], "degraded");
+    assert!(providers["latency_ms"].is_number());
+    let circuits = providers["details"]["circuits"]
+        .as_array()
+        .expect("circuits");
+    assert_eq!(circuits.len(), 1, "{circuits:?}");
+    assert_eq!(circuits[0]["provider"], "apollo");
+    assert_eq!(circuits[0]["state"], "open");
+    assert_eq!(circuits[0]["last_error"], "upstream");
+    assert!(circuits[0]["since"].is_string() && circuits[0]["retry_at"].is_string());
+    // The other services are still there, unchanged in shape.
+    for name in ["api", "database", "redis", "queue", "scheduler"] {
+        assert!(
+            body["services"]
+                .as_array()
+                .expect("services")
+                .iter()
+                .any(|s| s["name"] == name),
+            "{name}"
+        );
+    }
+    let alerts = get(&app, &admin, "/api/v1/admin/alerts").await;
+    let open = open_alerts_of(&alerts, "provider_circuit_open");
+    assert_eq!(open.len(), 1, "deduplicated while open: {alerts}");
+    assert_eq!(open[0]["severity"], "warning");
+    assert!(
+        open[0]["occurrences"].as_i64().unwrap_or(0) >= 3,
+        "raised on opening, by the status and by the list: {}",
+        open[0]
+    );
+
+    // Recovery: the provider answers again, the trial call closes the circuit.
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/ping"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .mount(&server)
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    call().await.expect("trial succeeds");
+    circuit_in_state(&app, "apollo", "closed").await;
+    let body = get(&app, &admin, "/api/v1/admin/system/status").await;
+    let providers = body["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .find(|s| s["name"] == "providers")
+        .cloned()
+        .expect("providers service");
+    assert_eq!(providers["status"], "healthy", "{body}");
+    assert_eq!(providers["details"]["circuits"][0]["state"], "closed");
+    let alerts = get(&app, &admin, "/api/v1/admin/alerts").await;
+    assert_eq!(
+        open_alerts_of(&alerts, "provider_circuit_open").len(),
+        1,
+        "no new alert once closed"
+    );
+}
+
+/// The periodic `check_alerts` job raises the system's alerts with nobody reading the status
+/// page, deduplicates them across runs, queues one watchdog run ahead, and raises nothing
+/// when all is well.
+#[tokio::test]
+async fn the_alert_checks_job_raises_and_deduplicates_alerts() {
+    use agency_engine::admin::{AdminSettings, check_alerts_job, watchdog_slot};
+    use agency_engine::jobs::payload::{CheckAlerts, ScheduledTick};
+    use agency_engine::jobs::{JobContext, JobKind};
+    use agency_engine::{Clock, EngineSettings, Services};
+
+    let app = TestApp::spawn().await;
+    dead_job(&app, "d1").await;
+    dead_job(&app, "d2").await;
+    sqlx::query("INSERT INTO schedule_runs (schedule, tick, job_id, fired_by, fired_at) VALUES ('credit_reset', now() - interval '3 hours', 'j', 'test', now() - interval '3 hours')")
+        .execute(&app.pool)
+        .await
+        .expect("tick");
+    agency_store::circuits::publish(
+        &app.pool,
+        &agency_store::circuits::CircuitRow {
+            provider: "resend".into(),
+            state: "open".into(),
+            since: Utc::now(),
+            retry_at: Some(Utc::now() + Duration::seconds(30)),
+            last_error: Some("transport".into()),
+        },
+    )
+    .await
+    .expect("circuit");
+    let now = Utc::now();
+    let cache = std::sync::Arc::new(
+        agency_cache::FallbackCache::new(None, app.pool.clone()).expect("cache"),
+    );
+    let ctx = || {
+        let services = Services::with_sandbox_providers(app.pool.clone(), cache.clone())
+            .with_clock(Clock::Fixed(now))
+            .with_settings(EngineSettings {
+                admin: AdminSettings {
+                    dead_letter_threshold: 2,
+                    ..AdminSettings::default()
+                },
+                ..EngineSettings::default()
+            });
+        JobContext::in_process(services, JobKind::CheckAlerts)
+    };
+    let job = CheckAlerts(ScheduledTick {
+        schedule: "alert_checks".into(),
+        tick: now,
+    });
+    let open_alerts = || async {
+        let rows: Vec<(String, String, i32)> = sqlx::query_as(
+            "SELECT kind, dedupe_key, occurrences FROM alerts WHERE acknowledged_at IS NULL
+              ORDER BY kind",
+        )
+        .fetch_all(&app.pool)
+        .await
+        .expect("alerts");
+        rows
+    };
+    check_alerts_job(ctx(), job.clone())
+        .await
+        .expect("first run");
+    assert_eq!(
+        open_alerts().await,
+        vec![
+            ("dead_letters".to_owned(), "dead_letters".to_owned(), 1),
+            (
+                "provider_circuit_open".to_owned(),
+                "provider_circuit_open:resend".to_owned(),
+                1
+            ),
+            (
+                "scheduler_silent".to_owned(),
+                "scheduler_silent".to_owned(),
+                1
+            ),
+        ]
+    );
+    check_alerts_job(ctx(), job.clone())
+        .await
+        .expect("second run");
+    let again = open_alerts().await;
+    assert_eq!(again.len(), 3, "deduplicated: {again:?}");
+    assert!(again.iter().all(|(_, _, n)| *n == 2), "{again:?}");
+    // One watchdog run queued ahead, however many runs queued it.
+    let watchdogs: Vec<(String, DateTime<Utc>)> =
+        sqlx::query_as("SELECT status, run_at FROM apalis.jobs WHERE job_type = 'check_alerts'")
+            .fetch_all(&app.pool)
+            .await
+            .expect("jobs");
+    assert_eq!(watchdogs.len(), 1, "{watchdogs:?}");
+    assert_eq!(watchdogs[0].1, watchdog_slot(now));
+    assert!(watchdogs[0].1 >= now + Duration::minutes(5));
+
+    // All well: nothing is raised.
+    sqlx::query("UPDATE alerts SET acknowledged_at = now()")
+        .execute(&app.pool)
+        .await
+        .expect("ack");
+    sqlx::query("DELETE FROM apalis.jobs WHERE status = 'Killed'")
+        .execute(&app.pool)
+        .await
+        .expect("undead");
+    sqlx::query("INSERT INTO schedule_runs (schedule, tick, job_id, fired_by, fired_at) VALUES ('alert_checks', now(), 'k', 'test', now())")
+        .execute(&app.pool)
+        .await
+        .expect("fresh tick");
+    agency_store::circuits::publish(
+        &app.pool,
+        &agency_store::circuits::CircuitRow {
+            provider: "resend".into(),
+            state: "closed".into(),
+            since: Utc::now(),
+            retry_at: None,
+            last_error: Some("transport".into()),
+        },
+    )
+    .await
+    .expect("closed");
+    check_alerts_job(ctx(), job).await.expect("third run");
+    assert!(open_alerts().await.is_empty(), "{:?}", open_alerts().await);
+}

@@ -59,7 +59,11 @@ fn stage_of(action: &str) -> Option<&'static str> {
 }
 
 fn local_date(at: DateTime<Utc>) -> NaiveDate {
-    (at + Duration::hours(TZ_OFFSET_HOURS)).date_naive()
+    local_date_in(at, TZ_OFFSET_HOURS)
+}
+
+fn local_date_in(at: DateTime<Utc>, offset_hours: i64) -> NaiveDate {
+    (at + Duration::hours(offset_hours)).date_naive()
 }
 
 fn rate(part: usize, whole: usize) -> f64 {
@@ -300,9 +304,13 @@ async fn get_json(app: &TestApp, user: &TestUser, path: &str) -> Value {
 }
 
 fn in_range<'a>(acts: &'a [Act], from: &str, to: &str) -> Vec<&'a Act> {
+    in_range_in(acts, from, to, TZ_OFFSET_HOURS)
+}
+
+fn in_range_in<'a>(acts: &'a [Act], from: &str, to: &str, offset_hours: i64) -> Vec<&'a Act> {
     let (from, to) = (day(from), day(to));
     acts.iter()
-        .filter(|a| (from..=to).contains(&local_date(a.at)))
+        .filter(|a| (from..=to).contains(&local_date_in(a.at, offset_hours)))
         .collect()
 }
 
@@ -460,12 +468,19 @@ async fn the_default_range_is_the_last_30_days_in_the_clients_timezone() {
 }
 
 fn check_daily(body: &Value, acts: &[&Act], from: &str, to: &str) {
+    check_daily_in(body, acts, from, to, TZ_OFFSET_HOURS);
+}
+
+fn check_daily_in(body: &Value, acts: &[&Act], from: &str, to: &str, offset_hours: i64) {
     let days = body["days"].as_array().expect("days");
     let (from, to) = (day(from), day(to));
     assert_eq!(days.len() as i64, (to - from).num_days() + 1);
     let mut per_day: BTreeMap<NaiveDate, Vec<&Act>> = BTreeMap::new();
     for a in acts {
-        per_day.entry(local_date(a.at)).or_default().push(a);
+        per_day
+            .entry(local_date_in(a.at, offset_hours))
+            .or_default()
+            .push(a);
     }
     for (i, d) in days.iter().enumerate() {
         let date = from + Duration::days(i as i64);
@@ -758,4 +773,337 @@ async fn other_clients_reports_are_404_and_bad_input_is_422() {
         .await;
     let body = assert_envelope(res, 422, "validation_failed").await;
     assert_eq!(body["fields"][0]["path"], "client_id", "{body}");
+}
+
+/// The client overview's lead-level figures and one campaign's, against the raw rows.
+fn check_lead_figures(body: &Value, acts: &[&Act], what: &str) {
+    let contacted = distinct_leads(acts, "sent");
+    let replied = distinct_leads(acts, "replied");
+    let converted = distinct_leads(acts, "converted");
+    assert_eq!(body["total_replies"], replied, "{what}: total_replies");
+    assert_eq!(
+        body["total_conversions"], converted,
+        "{what}: total_conversions"
+    );
+    assert_rate(
+        &body["overall_reply_rate"],
+        replied,
+        contacted,
+        &format!("{what}: overall_reply_rate"),
+    );
+    assert_rate(
+        &body["overall_conversion_rate"],
+        converted,
+        contacted,
+        &format!("{what}: overall_conversion_rate"),
+    );
+}
+
+/// An activity row as read back: campaign, lead, channel, action, created_at.
+type ActRow = (Option<Uuid>, Uuid, String, String, DateTime<Utc>);
+
+/// The client's activities as stored (every writer's), read back for recomputation.
+async fn stored_acts(app: &TestApp, client: ClientId) -> Vec<Act> {
+    let rows: Vec<ActRow> = sqlx::query_as(
+        "SELECT campaign_id, lead_id, channel, action, created_at FROM activities
+          WHERE client_id = $1 ORDER BY created_at",
+    )
+    .bind(client.into_uuid())
+    .fetch_all(&app.pool)
+    .await
+    .expect("activities");
+    rows.into_iter()
+        .map(|(campaign, lead, channel, action, at)| Act {
+            campaign,
+            lead,
+            channel: CHANNELS
+                .iter()
+                .copied()
+                .find(|c| *c == channel)
+                .expect("channel"),
+            action: ACTIONS
+                .iter()
+                .copied()
+                .find(|a| *a == action)
+                .expect("action"),
+            at,
+        })
+        .collect()
+}
+
+fn new_activity(
+    campaign: Option<Uuid>,
+    lead: Uuid,
+    channel: &str,
+    action: &str,
+) -> agency_store::activities::NewActivity {
+    agency_store::activities::NewActivity {
+        campaign_id: campaign,
+        lead_id: Some(lead),
+        channel: channel.into(),
+        action: action.into(),
+        provider_message_id: None,
+        sequence_step: None,
+        subject: Some("Hello".into()),
+        content_preview: Some("Hi there".into()),
+        intent: None,
+        metadata: serde_json::json!({}),
+        led_to_booking: false,
+    }
+}
+
+/// Activities written after the aggregates exist, by every kind of writer (one row, many rows
+/// in one statement, the store's insert, a webhook event and its replay, two concurrent
+/// transactions on the same lead), are reflected at once; a replayed event and an erasure's
+/// redaction of the same rows do not count anything twice.
+#[tokio::test]
+async fn activities_from_every_writer_are_counted_once_in_the_reports() {
+    let app = TestApp::spawn().await;
+    let client = app.create_client("Perth Writers").await;
+    sqlx::query("UPDATE clients SET timezone = 'Australia/Perth' WHERE id = $1")
+        .bind(client.into_uuid())
+        .execute(&app.pool)
+        .await
+        .expect("tz");
+    let viewer = app.user_with_role(client, Role::Viewer).await;
+    let camp = insert_campaign(&app, client, "Writers", "active").await;
+    let mut leads = Vec::new();
+    for _ in 0..4 {
+        leads.push(insert_lead(&app, client, Some(camp), Some("warm")).await);
+    }
+    let now = Utc::now();
+    let today = local_date(now);
+    let ago = |days: i64| now - Duration::days(days);
+
+    // One row per statement.
+    for (lead, campaign, action, at) in [
+        (leads[0], Some(camp), "sent", ago(12)),
+        (leads[0], Some(camp), "replied", ago(3)),
+        (leads[1], None, "call_initiated", ago(8)),
+    ] {
+        let a = Act {
+            campaign,
+            lead,
+            channel: "email",
+            action,
+            at,
+        };
+        insert_activity(&app, client, &a).await;
+    }
+    // Many rows in one statement (more than the trigger's per-key path takes: the set-based
+    // path), the same lead and stage twice on one day among them.
+    sqlx::query(
+        "INSERT INTO activities (client_id, campaign_id, lead_id, channel, action, created_at)
+         SELECT $1, $2, l, 'sms', a, t
+           FROM unnest($3::uuid[], $4::text[], $5::timestamptz[]) AS x(l, a, t)",
+    )
+    .bind(client.into_uuid())
+    .bind(camp)
+    .bind(vec![
+        leads[1], leads[1], leads[2], leads[2], leads[0], leads[3], leads[3],
+    ])
+    .bind(vec![
+        "sent",
+        "sent",
+        "sent",
+        "meeting_booked",
+        "sent",
+        "sent",
+        "converted",
+    ])
+    .bind(vec![
+        ago(5),
+        ago(5),
+        ago(20),
+        ago(1),
+        ago(6),
+        ago(15),
+        ago(2),
+    ])
+    .execute(&app.pool)
+    .await
+    .expect("multi-row insert");
+    // The store's writer (now).
+    agency_store::activities::insert(
+        &app.pool,
+        client.into_uuid(),
+        &new_activity(Some(camp), leads[3], "linkedin", "connection_requested"),
+    )
+    .await
+    .expect("store insert");
+    // A provider webhook event, then its replay: recorded once.
+    let event = Uuid::now_v7();
+    let mut conn = app.pool.acquire().await.expect("conn");
+    let first = agency_store::activities::insert_for_event(
+        &mut conn,
+        client.into_uuid(),
+        event,
+        &new_activity(Some(camp), leads[3], "email", "replied"),
+    )
+    .await
+    .expect("event");
+    let replay = agency_store::activities::insert_for_event(
+        &mut conn,
+        client.into_uuid(),
+        event,
+        &new_activity(Some(camp), leads[3], "email", "replied"),
+    )
+    .await
+    .expect("replay");
+    drop(conn);
+    assert!(first && !replay, "first {first}, replay {replay}");
+    // Two transactions writing the same lead and stage concurrently, on different days, the
+    // later day committed first.
+    let mut tx1 = app.pool.begin().await.expect("tx1");
+    sqlx::query(
+        "INSERT INTO activities (client_id, campaign_id, lead_id, channel, action, created_at)
+         VALUES ($1, $2, $3, 'voice', 'replied', $4)",
+    )
+    .bind(client.into_uuid())
+    .bind(camp)
+    .bind(leads[2])
+    .bind(ago(2))
+    .execute(&mut *tx1)
+    .await
+    .expect("tx1 insert");
+    let pool = app.pool.clone();
+    let (c, l, at) = (client.into_uuid(), leads[2], ago(9));
+    let second = tokio::spawn(async move {
+        let mut tx2 = pool.begin().await.expect("tx2");
+        sqlx::query(
+            "INSERT INTO activities (client_id, campaign_id, lead_id, channel, action, created_at)
+             VALUES ($1, $2, $3, 'voice', 'replied', $4)",
+        )
+        .bind(c)
+        .bind(camp)
+        .bind(l)
+        .bind(at)
+        .execute(&mut *tx2)
+        .await
+        .expect("tx2 insert");
+        tx2.commit().await.expect("tx2 commit");
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    tx1.commit().await.expect("tx1 commit");
+    second.await.expect("tx2 task");
+
+    // An erasure redacts the first lead's activities in place: nothing is counted again.
+    let email: String = sqlx::query_scalar("SELECT email FROM leads WHERE id = $1")
+        .bind(leads[0])
+        .fetch_one(&app.pool)
+        .await
+        .expect("email");
+    let mut tx = app.pool.begin().await.expect("erasure tx");
+    agency_store::erasure::erase(&mut tx, Some(&email), None, None)
+        .await
+        .expect("erase");
+    tx.commit().await.expect("erasure commit");
+
+    let acts = stored_acts(&app, client).await;
+    assert_eq!(acts.len(), 14, "every write stored once");
+    for (from, to) in [
+        (today - Duration::days(29), today),
+        (today - Duration::days(9), today),
+        (today - Duration::days(6), today - Duration::days(2)),
+        (today - Duration::days(2), today - Duration::days(2)),
+        (today, today),
+    ] {
+        let (from, to) = (from.to_string(), to.to_string());
+        let what = format!("{from}..{to}");
+        let range = in_range(&acts, &from, &to);
+        let q = format!("start_date={from}&end_date={to}");
+        let body = get_json(
+            &app,
+            &viewer,
+            &format!("/api/v1/reports/clients/{client}?{q}"),
+        )
+        .await;
+        check_lead_figures(&body, &range, &what);
+        check_channels(&body["channel_performance"], &range);
+        let mine: Vec<&Act> = range
+            .iter()
+            .copied()
+            .filter(|a| a.campaign == Some(camp))
+            .collect();
+        let summary = get_json(
+            &app,
+            &viewer,
+            &format!("/api/v1/reports/campaigns/{camp}?{q}"),
+        )
+        .await;
+        assert_eq!(
+            summary["leads_contacted"],
+            distinct_leads(&mine, "sent"),
+            "{what}: leads_contacted"
+        );
+        assert_eq!(
+            summary["replies"],
+            distinct_leads(&mine, "replied"),
+            "{what}"
+        );
+        assert_eq!(
+            summary["conversions"],
+            distinct_leads(&mine, "converted"),
+            "{what}"
+        );
+        check_channels(&summary["channel_performance"], &mine);
+        let daily = get_json(
+            &app,
+            &viewer,
+            &format!("/api/v1/reports/activity/daily?client_id={client}&{q}"),
+        )
+        .await;
+        check_daily(&daily, &range, &from, &to);
+    }
+}
+
+/// Changing the client's timezone re-keys its aggregates by the new local days.
+#[tokio::test]
+async fn a_timezone_change_recounts_the_reports_in_the_new_local_days() {
+    let app = TestApp::spawn().await;
+    let s = seed(&app).await;
+    for (tz, offset) in [("Asia/Tokyo", 9), ("Australia/Perth", 8)] {
+        sqlx::query("UPDATE clients SET timezone = $2 WHERE id = $1")
+            .bind(s.client.into_uuid())
+            .bind(tz)
+            .execute(&app.pool)
+            .await
+            .expect("tz");
+        let acts = in_range_in(&s.acts, "2026-01-05", "2026-01-20", offset);
+        let q = "start_date=2026-01-05&end_date=2026-01-20";
+        let body = get_json(
+            &app,
+            &s.viewer,
+            &format!("/api/v1/reports/clients/{}?{q}", s.client),
+        )
+        .await;
+        check_lead_figures(&body, &acts, tz);
+        check_channels(&body["channel_performance"], &acts);
+        let daily = get_json(
+            &app,
+            &s.viewer,
+            &format!("/api/v1/reports/activity/daily?client_id={}&{q}", s.client),
+        )
+        .await;
+        check_daily_in(&daily, &acts, "2026-01-05", "2026-01-20", offset);
+    }
+}
+
+/// The database's lead-level stage of an action (which keeps the aggregates) is the domain's.
+#[tokio::test]
+async fn the_aggregates_stage_mapping_is_the_domains() {
+    use agency_domain::{ActivityAction, FunnelStage};
+    let app = TestApp::spawn().await;
+    for action in ActivityAction::ALL {
+        let want = match FunnelStage::of_action(action.as_str()) {
+            Some(FunnelStage::Sent) => Some("contacted"),
+            Some(FunnelStage::Replied) => Some("replied"),
+            Some(FunnelStage::Converted) => Some("converted"),
+            _ => None,
+        };
+        let got = agency_store::reports::lead_stage_of(&app.pool, action.as_str())
+            .await
+            .expect("stage");
+        assert_eq!(got.as_deref(), want, "{action:?}");
+    }
 }

@@ -41,6 +41,13 @@ async fn put(
         .await
 }
 
+/// The account as `user` sees it (200).
+async fn get(app: &TestApp, user: &agency_testkit::TestUser, client: ClientId) -> Value {
+    let res = app.send_as(user, Method::GET, &path(client)).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn admins_store_a_sealed_account_members_only_see_it_and_tenants_are_apart() {
     let app = TestApp::spawn_with(|s| s.webhooks = secrets()).await;
@@ -52,9 +59,7 @@ async fn admins_store_a_sealed_account_members_only_see_it_and_tenants_are_apart
     let body = json!({"account_sid": CLIENT_SID, "auth_token": CLIENT_TOKEN});
 
     // Nothing yet.
-    let res = app.send_as(&member, Method::GET, &path(acme)).await;
-    assert_eq!(res.status(), 200);
-    let view: Value = res.json().await.unwrap();
+    let view = get(&app, &member, acme).await;
     assert_eq!(view["configured"], false);
     assert!(view["account_sid"].is_null());
 
@@ -115,12 +120,7 @@ async fn admins_store_a_sealed_account_members_only_see_it_and_tenants_are_apart
     assert_eq!(audit, 1);
 
     // Members see it; another tenant's owner gets 404 on every verb.
-    let view: Value = app
-        .send_as(&member, Method::GET, &path(acme))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let view = get(&app, &member, acme).await;
     assert_eq!(view["account_sid"], CLIENT_SID);
     assert_envelope(
         app.send_as(&stranger, Method::GET, &path(acme)).await,
@@ -143,12 +143,7 @@ async fn admins_store_a_sealed_account_members_only_see_it_and_tenants_are_apart
     // Removed: 204, then not configured, then 404 on a second delete.
     let res = app.send_as(&owner, Method::DELETE, &path(acme)).await;
     assert_eq!(res.status(), 204);
-    let view: Value = app
-        .send_as(&owner, Method::GET, &path(acme))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let view = get(&app, &owner, acme).await;
     assert_eq!(view["configured"], false);
     assert_envelope(
         app.send_as(&owner, Method::DELETE, &path(acme)).await,

@@ -19,6 +19,7 @@ pub mod onboarding;
 pub mod outbound;
 pub mod outreach;
 pub mod pipeline;
+pub mod records;
 pub mod reports;
 pub mod resources;
 pub mod scheduled;

@@ -25,6 +25,7 @@ use agency_providers::twilio::{ClientTwilioAccounts, Twilio};
 use agency_store::audit;
 use agency_store::pipeline::{self as store, NewSendingResource, SendingResource};
 use agency_store::twilio_accounts as twilio_accounts_store;
+use chrono_tz::Tz;
 use rand::RngCore;
 use serde::Serialize;
 use serde_json::json;
@@ -252,6 +253,27 @@ async fn held_elsewhere(
     .await?)
 }
 
+/// The client's timezone: the day resources' caps and counters follow.
+pub async fn timezone(services: &Services, client_id: ClientId) -> Result<Tz, UseCaseError> {
+    let client = store::client(&services.pool, client_id.into_uuid()).await?;
+    client_timezone(&client.timezone)
+}
+
+/// One page of the client's live resources (oldest first), their total, and the client's
+/// timezone (any member).
+pub async fn list(
+    services: &Services,
+    tenant: &TenantContext,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<SendingResource>, i64, Tz), UseCaseError> {
+    let tz = timezone(services, tenant.client_id).await?;
+    let mut conn = services.pool.acquire().await?;
+    let (rows, total) =
+        store::resources_page(&mut conn, tenant.client_id.into_uuid(), limit, offset).await?;
+    Ok((rows, total, tz))
+}
+
 /// Adds a resource (admins and owners). 409 `duplicate_resource` when the client already has
 /// it; never says whether another client does.
 pub async fn create(
@@ -263,10 +285,9 @@ pub async fn create(
     tenant.require(Role::Admin)?;
     let value = normalise_value(kind, value).map_err(|m| UseCaseError::field("value", m))?;
     let client_id = tenant.client_id.into_uuid();
-    let client = store::client(&services.pool, client_id).await?;
     let today = services
         .now()
-        .with_timezone(&client_timezone(&client.timezone)?)
+        .with_timezone(&timezone(services, tenant.client_id).await?)
         .date_naive();
     let mut tx = services.pool.begin().await?;
     let automatic = services.settings.resource_verification == ResourceVerification::Automatic;

@@ -207,4 +207,7 @@ pub struct EngineSettings {
     pub credentials: agency_providers::CredentialKeys,
     /// Whether new sending resources need proof of ownership (`RESOURCE_VERIFICATION`).
     pub resource_verification: crate::resources::ResourceVerification,
+    /// Alert thresholds (and plan prices) of the admin console, for the worker's
+    /// `check_alerts` job.
+    pub admin: crate::admin::AdminSettings,
 }

@@ -35,6 +35,7 @@ fn fast() -> HttpSettings {
             failure_threshold: 10,
             cool_down: Duration::from_secs(60),
         },
+        ..HttpSettings::default()
     }
 }
 

@@ -51,6 +51,7 @@ fn settings() -> HttpSettings {
             failure_threshold: 50,
             cool_down: Duration::from_secs(1),
         },
+        ..HttpSettings::default()
     }
 }
 

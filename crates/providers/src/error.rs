@@ -122,6 +122,23 @@ impl ProviderError {
         }
     }
 
+    /// A stable snake_case name of the error's kind (recorded as a circuit's last error).
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            ProviderError::Unauthorized { .. } => "unauthorized",
+            ProviderError::QuotaExhausted { .. } => "quota_exhausted",
+            ProviderError::RateLimited { .. } => "rate_limited",
+            ProviderError::NotFound { .. } => "not_found",
+            ProviderError::Rejected { .. } => "rejected",
+            ProviderError::Upstream { .. } => "upstream",
+            ProviderError::InvalidResponse { .. } => "invalid_response",
+            ProviderError::Transport { .. } => "transport",
+            ProviderError::CircuitOpen { .. } => "circuit_open",
+            ProviderError::Undeliverable { .. } => "undeliverable",
+            ProviderError::Misconfigured { .. } => "misconfigured",
+        }
+    }
+
     /// True when trying again later may succeed (rate limit, upstream, transport, open circuit).
     pub fn is_transient(&self) -> bool {
         matches!(

@@ -47,7 +47,10 @@ pub use clay::Clay;
 pub use config::{ALLOW_SANDBOX_VAR, EnrichmentProviders, ProvidersConfig, ProvidersConfigError};
 pub use dataforseo::DataForSeo;
 pub use error::{ProviderError, UndeliverableReason};
-pub use http::{Auth, BreakerSettings, CallOptions, HttpSettings, ProviderHttp, RetryPolicy};
+pub use http::{
+    Auth, BreakerSettings, CallOptions, CircuitChange, CircuitObserver, CircuitState, CircuitWatch,
+    HttpSettings, ProviderHttp, RetryPolicy,
+};
 pub use outbound_webhooks::{
     HttpWebhookSender, WebhookRequest, WebhookResponse, WebhookSendError, WebhookSender,
     WebhookSenderConfig,

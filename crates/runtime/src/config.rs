@@ -218,6 +218,61 @@ fn parse_fraction(value: &str) -> Result<f32, String> {
     }
 }
 
+/// Thresholds of the system's own alerts: the API's status page and the worker's periodic
+/// `check_alerts` job read the same variables.
+#[derive(Debug, Clone, Args)]
+pub struct AlertArgs {
+    /// Dead-letter jobs at or above this raise an alert.
+    #[arg(
+        long = "alert-dead-letter-threshold",
+        env = "ALERT_DEAD_LETTER_THRESHOLD",
+        value_name = "ALERT_DEAD_LETTER_THRESHOLD",
+        default_value_t = 10
+    )]
+    pub alert_dead_letter_threshold: i64,
+    /// Minutes without any schedule firing before the scheduler counts as silent.
+    #[arg(
+        long = "alert-scheduler-silent-minutes",
+        env = "ALERT_SCHEDULER_SILENT_MINUTES",
+        value_name = "ALERT_SCHEDULER_SILENT_MINUTES",
+        default_value_t = 90
+    )]
+    pub alert_scheduler_silent_minutes: i64,
+    /// Minutes the oldest due job of a lane may wait before the queue counts as degraded.
+    #[arg(
+        long = "alert-queue-stale-minutes",
+        env = "ALERT_QUEUE_STALE_MINUTES",
+        value_name = "ALERT_QUEUE_STALE_MINUTES",
+        default_value_t = 5
+    )]
+    pub alert_queue_stale_minutes: i64,
+}
+
+impl AlertArgs {
+    /// Every threshold must be positive.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (var, n) in [
+            (
+                "ALERT_DEAD_LETTER_THRESHOLD",
+                self.alert_dead_letter_threshold,
+            ),
+            (
+                "ALERT_SCHEDULER_SILENT_MINUTES",
+                self.alert_scheduler_silent_minutes,
+            ),
+            ("ALERT_QUEUE_STALE_MINUTES", self.alert_queue_stale_minutes),
+        ] {
+            if n <= 0 {
+                return Err(ConfigError::Invalid {
+                    var,
+                    reason: "must be positive".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Our public address and the key of the links we put in messages (the API verifies what the
 /// worker signs, so both read the same variables).
 #[derive(Debug, Clone, Args)]

@@ -9,7 +9,7 @@ pub mod shutdown;
 pub mod telemetry;
 
 pub use config::{
-    CommonArgs, ConfigError, DatabaseArgs, Environment, MetricsArgs, PublicLinksArgs, RedisArgs,
-    TelemetryArgs,
+    AlertArgs, CommonArgs, ConfigError, DatabaseArgs, Environment, MetricsArgs, PublicLinksArgs,
+    RedisArgs, TelemetryArgs,
 };
 pub use shutdown::Shutdown;

@@ -7,8 +7,8 @@ use std::str::FromStr;
 
 use agency_engine::jobs::handlers;
 use agency_engine::jobs::payload::{
-    Cleanup, CreditReset, EnrichmentSweep, LearnPatterns, Noop, OutreachSweep, PatternBackfill,
-    RefreshReport, ReplyRecovery, ScheduledTick,
+    CheckAlerts, Cleanup, CreditReset, EnrichmentSweep, LearnPatterns, Noop, OutreachSweep,
+    PatternBackfill, RefreshReport, ReplyRecovery, ScheduledTick,
 };
 use agency_engine::jobs::{EnqueueError, EnqueueOptions, JobKind, JobPayload, enqueue_on};
 use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Timelike, Utc};
@@ -34,6 +34,8 @@ pub enum Target {
     PatternBackfill,
     /// `cleanup` with the default retention.
     Cleanup,
+    /// `check_alerts` (the system's own alerts).
+    CheckAlerts,
     /// `noop` (tests).
     Noop,
 }
@@ -50,6 +52,7 @@ impl Target {
             Target::LearnPatterns => JobKind::LearnPatterns,
             Target::PatternBackfill => JobKind::PatternBackfill,
             Target::Cleanup => JobKind::Cleanup,
+            Target::CheckAlerts => JobKind::CheckAlerts,
             Target::Noop => JobKind::Noop,
         }
     }
@@ -116,7 +119,8 @@ pub fn resolve(naive: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
     }
 }
 
-/// Every schedule of SPEC section 7, whether or not this build has the work behind it.
+/// Every schedule of SPEC section 7 (and the minutely alert checks), whether or not this build
+/// has the work behind it.
 pub fn spec_schedules() -> Vec<ScheduleDef> {
     let defs = [
         ("enrichment", "0 0 2 * * *", Target::EnrichmentSweep),
@@ -127,6 +131,8 @@ pub fn spec_schedules() -> Vec<ScheduleDef> {
         ("pattern_learning", "0 0 3 * * Sun", Target::LearnPatterns),
         ("pattern_backfill", "0 0 4 * * *", Target::PatternBackfill),
         ("retention_cleanup", "0 30 1 * * *", Target::Cleanup),
+        // Not in SPEC 7: the alert checks of the admin console (issue 12), every minute.
+        ("alert_checks", "0 * * * * *", Target::CheckAlerts),
     ];
     defs.iter()
         .filter_map(|(name, cron, target)| ScheduleDef::new(name, cron, *target).ok())
@@ -185,6 +191,7 @@ pub async fn enqueue_target(
         Target::OutreachSweep => push(conn, &OutreachSweep(t), job_id).await,
         Target::ReplyRecovery => push(conn, &ReplyRecovery(t), job_id).await,
         Target::CreditReset => push(conn, &CreditReset(t), job_id).await,
+        Target::CheckAlerts => push(conn, &CheckAlerts(t), job_id).await,
         Target::PatternBackfill => push(conn, &PatternBackfill(t), job_id).await,
         Target::DailyMetrics => {
             let job = RefreshReport {
@@ -232,7 +239,7 @@ mod tests {
 
     #[test]
     fn all_spec_schedules_parse() {
-        assert_eq!(spec_schedules().len(), 8);
+        assert_eq!(spec_schedules().len(), 9);
     }
 
     #[test]
@@ -262,6 +269,7 @@ mod tests {
         assert_eq!(
             names,
             [
+                "alert_checks",
                 "credit_reset",
                 "daily_metrics",
                 "enrichment",

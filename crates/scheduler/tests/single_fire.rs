@@ -170,7 +170,7 @@ async fn a_scheduler_that_was_down_catches_up_the_latest_missed_tick_once(pool: 
 async fn the_default_schedules_enqueue_their_kinds(pool: PgPool) {
     job_tables(&pool).await;
     // Wednesday 2026-07-08 10:30 Sydney (00:30 UTC): within the catch-up window of 24 h every
-    // schedule except Sunday's pattern learning has a tick. Only schedules whose kind has a
+    // schedule except Sunday's pattern learning has a tick (the minutely alert checks included). Only schedules whose kind has a
     // handler are in the default set: the other kinds must never be enqueued.
     let now = Utc.with_ymd_and_hms(2026, 7, 8, 0, 30, 0).unwrap();
     let mut s = Scheduler::new(
@@ -187,10 +187,11 @@ async fn the_default_schedules_enqueue_their_kinds(pool: PgPool) {
             .await
             .unwrap();
     kinds.dedup();
-    assert_eq!(fired.len(), 5);
+    assert_eq!(fired.len(), 6);
     assert_eq!(
         kinds,
         vec![
+            "check_alerts",
             "cleanup",
             "credit_reset",
             "enrichment_sweep",
@@ -219,7 +220,7 @@ async fn every_spec_schedule_still_enqueues_its_kind_when_enabled(pool: PgPool) 
         chrono::Duration::hours(24),
         "d".into(),
     );
-    assert_eq!(s.fire_due(now).await.unwrap().len(), 7);
+    assert_eq!(s.fire_due(now).await.unwrap().len(), 8);
     let disabled: Vec<String> = agency_scheduler::disabled_schedules()
         .iter()
         .map(|d| d.target.kind().name().to_owned())

@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod audit;
 pub mod call_slots;
 pub mod campaigns;
+pub mod circuits;
 pub mod clients;
 pub mod credits;
 pub mod erasure;

@@ -679,15 +679,32 @@ pub async fn resource(
     client_id: Uuid,
     id: Uuid,
 ) -> Result<SendingResource, StoreError> {
-    sqlx::query_as::<_, SendingResource>(sqlx::AssertSqlSafe(format!(
-        "SELECT {RESOURCE_COLUMNS} FROM sending_resources
-          WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL"
-    )))
-    .bind(client_id)
-    .bind(id)
-    .fetch_optional(db)
-    .await?
-    .ok_or(StoreError::NotFound)
+    one_resource(
+        db,
+        format!(
+            "SELECT {RESOURCE_COLUMNS} FROM sending_resources
+              WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL"
+        ),
+        client_id,
+        id,
+    )
+    .await
+}
+
+/// Runs `sql` (binding the client id and the resource id) for one resource row; `NotFound`
+/// when it matches none.
+async fn one_resource(
+    db: impl PgExecutor<'_>,
+    sql: String,
+    client_id: Uuid,
+    id: Uuid,
+) -> Result<SendingResource, StoreError> {
+    sqlx::query_as::<_, SendingResource>(sqlx::AssertSqlSafe(sql))
+        .bind(client_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(StoreError::NotFound)
 }
 
 /// Marks a live resource verified now (`Conflict` on `sending_resources_verified_value_idx`
@@ -697,16 +714,17 @@ pub async fn mark_resource_verified(
     client_id: Uuid,
     id: Uuid,
 ) -> Result<SendingResource, StoreError> {
-    sqlx::query_as::<_, SendingResource>(sqlx::AssertSqlSafe(format!(
-        "UPDATE sending_resources SET verified_at = now(), updated_at = now()
-          WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL
-          RETURNING {RESOURCE_COLUMNS}"
-    )))
-    .bind(client_id)
-    .bind(id)
-    .fetch_optional(db)
-    .await?
-    .ok_or(StoreError::NotFound)
+    one_resource(
+        db,
+        format!(
+            "UPDATE sending_resources SET verified_at = now(), updated_at = now()
+              WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL
+              RETURNING {RESOURCE_COLUMNS}"
+        ),
+        client_id,
+        id,
+    )
+    .await
 }
 
 /// The client's live resources (active or not), oldest first.
@@ -757,16 +775,37 @@ pub async fn delete_resource(
     client_id: Uuid,
     id: Uuid,
 ) -> Result<SendingResource, StoreError> {
-    sqlx::query_as::<_, SendingResource>(sqlx::AssertSqlSafe(format!(
-        "UPDATE sending_resources SET deleted_at = now(), active = false, updated_at = now()
-          WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL
-          RETURNING {RESOURCE_COLUMNS}"
-    )))
+    one_resource(
+        db,
+        format!(
+            "UPDATE sending_resources SET deleted_at = now(), active = false, updated_at = now()
+              WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL
+              RETURNING {RESOURCE_COLUMNS}"
+        ),
+        client_id,
+        id,
+    )
+    .await
+}
+
+/// The distinct ids among `ids` that are live leads of the client, in id order.
+pub async fn live_lead_ids(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM leads
+          WHERE client_id = $1 AND id = ANY($2) AND deleted_at IS NULL
+          ORDER BY id",
+    )
     .bind(client_id)
-    .bind(id)
-    .fetch_optional(db)
-    .await?
-    .ok_or(StoreError::NotFound)
+    .bind(ids)
+    .fetch_all(db)
+    .await?)
 }
 
 /// The client's live lead ids, in id order (optionally of one campaign).

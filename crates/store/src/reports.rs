@@ -1,7 +1,10 @@
-//! Report queries: counts over `activities` (by campaign, channel, action and local day),
-//! `leads` (by tier, by campaign) and `campaigns`, for one client and an optional campaign,
-//! between two instants. Which actions count towards which funnel stage is the domain's
-//! (`agency_domain::FunnelStage`): callers pass the action lists.
+//! Report queries: activity counts (by campaign, channel, action and local day) and distinct
+//! leads per lead-level stage from the maintained aggregates of migration 20261204100000
+//! (`report_activity_days`, `report_stage_firsts`, kept by a trigger on `activities`), counts
+//! of `leads` (by tier, by campaign) and `campaigns`, and one lead's activities, for one client
+//! and an optional campaign over a range of the client's local days. Which actions count
+//! towards which funnel stage is the domain's (`agency_domain::FunnelStage`); the database's
+//! `report_lead_stage` mirrors its lead-level part.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgExecutor;
@@ -56,16 +59,11 @@ pub async fn lead_owner(
     )
 }
 
-/// The action lists of the three lead-level funnel counts.
-#[derive(Debug, Clone, Copy)]
-pub struct LeadFunnelActions<'a> {
-    /// Actions that contact a lead.
-    pub contacted: &'a [&'a str],
-    /// Actions that are a reply.
-    pub replied: &'a [&'a str],
-    /// Actions that are a conversion.
-    pub converted: &'a [&'a str],
-}
+/// The scope key of the aggregates for the whole client (a campaign's scope is its id).
+const CLIENT_SCOPE: Uuid = Uuid::nil();
+
+/// A range of local days of the client (both inclusive), as the aggregates are keyed.
+pub type DayRange = (NaiveDate, NaiveDate);
 
 /// One campaign's row of the client report.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -86,43 +84,48 @@ pub struct CampaignCounts {
     pub converted: i64,
 }
 
+/// The distinct leads of the three lead-level stages per scope in the local days `[from, to]`,
+/// from `report_stage_firsts` (migration 20261204100000): a lead counts once, on its first day
+/// of the stage in the range, which is the day whose previous day of the stage is before
+/// `from`. `$1` client, `$2` from, `$3` to.
+const STAGE_LEADS: &str = "SELECT scope,
+            coalesce(sum(leads) FILTER (WHERE stage = 'contacted'), 0)::bigint AS contacted,
+            coalesce(sum(leads) FILTER (WHERE stage = 'replied'), 0)::bigint AS replied,
+            coalesce(sum(leads) FILTER (WHERE stage = 'converted'), 0)::bigint AS converted
+       FROM report_stage_firsts
+      WHERE client_id = $1 AND day >= $2 AND day <= $3 AND prev_day < $2
+      GROUP BY scope";
+
 /// Per live campaign of the client (or just `campaign`), newest first: its live leads and the
-/// distinct leads contacted, replying and converting between `from` and `to`.
+/// distinct leads contacted, replying and converting in the local days `days`.
 pub async fn campaign_counts(
     db: impl PgExecutor<'_>,
     client_id: Uuid,
     campaign: Option<Uuid>,
-    (from, to): (DateTime<Utc>, DateTime<Utc>),
-    actions: LeadFunnelActions<'_>,
+    (from, to): DayRange,
 ) -> Result<Vec<CampaignCounts>, StoreError> {
-    Ok(sqlx::query_as::<_, CampaignCounts>(
-        "SELECT c.id AS campaign_id, c.name AS campaign_name, c.status,
+    Ok(
+        sqlx::query_as::<_, CampaignCounts>(sqlx::AssertSqlSafe(format!(
+            "WITH s AS ({STAGE_LEADS})
+         SELECT c.id AS campaign_id, c.name AS campaign_name, c.status,
                 (SELECT count(*) FROM leads l
                   WHERE l.client_id = c.client_id AND l.campaign_id = c.id
                     AND l.deleted_at IS NULL) AS leads,
-                a.contacted, a.replied, a.converted
+                coalesce(s.contacted, 0) AS contacted, coalesce(s.replied, 0) AS replied,
+                coalesce(s.converted, 0) AS converted
            FROM campaigns c
-          CROSS JOIN LATERAL (
-                SELECT count(DISTINCT ac.lead_id) FILTER (WHERE ac.action = ANY($5)) AS contacted,
-                       count(DISTINCT ac.lead_id) FILTER (WHERE ac.action = ANY($6)) AS replied,
-                       count(DISTINCT ac.lead_id) FILTER (WHERE ac.action = ANY($7)) AS converted
-                  FROM activities ac
-                 WHERE ac.client_id = c.client_id AND ac.campaign_id = c.id
-                   AND ac.created_at >= $3 AND ac.created_at < $4
-          ) a
+           LEFT JOIN s ON s.scope = c.id
           WHERE c.client_id = $1 AND c.deleted_at IS NULL
-            AND ($2::uuid IS NULL OR c.id = $2)
-          ORDER BY c.created_at DESC, c.id DESC",
+            AND ($4::uuid IS NULL OR c.id = $4)
+          ORDER BY c.created_at DESC, c.id DESC"
+        )))
+        .bind(client_id)
+        .bind(from)
+        .bind(to)
+        .bind(campaign)
+        .fetch_all(db)
+        .await?,
     )
-    .bind(client_id)
-    .bind(campaign)
-    .bind(from)
-    .bind(to)
-    .bind(actions.contacted)
-    .bind(actions.replied)
-    .bind(actions.converted)
-    .fetch_all(db)
-    .await?)
 }
 
 /// The client-wide totals of the client report.
@@ -143,35 +146,32 @@ pub struct ClientTotals {
 }
 
 /// Campaign and lead counts of the client now, and its distinct leads contacted, replying and
-/// converting between `from` and `to` (any campaign or none).
+/// converting in the local days `days` (any campaign or none).
 pub async fn client_totals(
     db: impl PgExecutor<'_>,
     client_id: Uuid,
-    (from, to): (DateTime<Utc>, DateTime<Utc>),
-    actions: LeadFunnelActions<'_>,
+    (from, to): DayRange,
 ) -> Result<ClientTotals, StoreError> {
-    Ok(sqlx::query_as::<_, ClientTotals>(
-        "SELECT c.total_campaigns, c.active_campaigns, l.total_leads,
-                a.contacted, a.replied, a.converted
+    Ok(
+        sqlx::query_as::<_, ClientTotals>(sqlx::AssertSqlSafe(format!(
+            "WITH s AS ({STAGE_LEADS})
+         SELECT c.total_campaigns, c.active_campaigns, l.total_leads,
+                coalesce(a.contacted, 0) AS contacted, coalesce(a.replied, 0) AS replied,
+                coalesce(a.converted, 0) AS converted
            FROM (SELECT count(*) AS total_campaigns,
                         count(*) FILTER (WHERE status = 'active') AS active_campaigns
-                   FROM campaigns WHERE client_id = $1 AND deleted_at IS NULL) c,
-                (SELECT count(*) AS total_leads
-                   FROM leads WHERE client_id = $1 AND deleted_at IS NULL) l,
-                (SELECT count(DISTINCT lead_id) FILTER (WHERE action = ANY($4)) AS contacted,
-                        count(DISTINCT lead_id) FILTER (WHERE action = ANY($5)) AS replied,
-                        count(DISTINCT lead_id) FILTER (WHERE action = ANY($6)) AS converted
-                   FROM activities
-                  WHERE client_id = $1 AND created_at >= $2 AND created_at < $3) a",
+                   FROM campaigns WHERE client_id = $1 AND deleted_at IS NULL) c
+          CROSS JOIN (SELECT count(*) AS total_leads
+                        FROM leads WHERE client_id = $1 AND deleted_at IS NULL) l
+           LEFT JOIN s a ON a.scope = $4"
+        )))
+        .bind(client_id)
+        .bind(from)
+        .bind(to)
+        .bind(CLIENT_SCOPE)
+        .fetch_one(db)
+        .await?,
     )
-    .bind(client_id)
-    .bind(from)
-    .bind(to)
-    .bind(actions.contacted)
-    .bind(actions.replied)
-    .bind(actions.converted)
-    .fetch_one(db)
-    .await?)
 }
 
 /// Activities of one channel and action.
@@ -185,22 +185,21 @@ pub struct ChannelActionCount {
     pub count: i64,
 }
 
-/// Activities per channel and action of the client (or one campaign) between `from` and `to`.
+/// Activities per channel and action of the client (or one campaign) in the local days `days`.
 pub async fn channel_action_counts(
     db: impl PgExecutor<'_>,
     client_id: Uuid,
     campaign: Option<Uuid>,
-    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    (from, to): DayRange,
 ) -> Result<Vec<ChannelActionCount>, StoreError> {
     Ok(sqlx::query_as::<_, ChannelActionCount>(
-        "SELECT channel, action, count(*) AS count
-           FROM activities
-          WHERE client_id = $1 AND ($2::uuid IS NULL OR campaign_id = $2)
-            AND created_at >= $3 AND created_at < $4
+        "SELECT channel, action, sum(activities)::bigint AS count
+           FROM report_activity_days
+          WHERE client_id = $1 AND scope = $2 AND day >= $3 AND day <= $4
           GROUP BY channel, action",
     )
     .bind(client_id)
-    .bind(campaign)
+    .bind(campaign.unwrap_or(CLIENT_SCOPE))
     .bind(from)
     .bind(to)
     .fetch_all(db)
@@ -210,7 +209,7 @@ pub async fn channel_action_counts(
 /// Activities of one local day and action.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DayActionCount {
-    /// The local date (in the timezone asked for).
+    /// The local date (in the client's timezone).
     pub day: NaiveDate,
     /// Action text.
     pub action: String,
@@ -218,29 +217,39 @@ pub struct DayActionCount {
     pub count: i64,
 }
 
-/// Activities per local day (in `timezone`) and action of the client (or one campaign)
-/// between `from` and `to`.
+/// Activities per local day (in the client's timezone) and action of the client (or one
+/// campaign) in the local days `days`.
 pub async fn daily_action_counts(
     db: impl PgExecutor<'_>,
     client_id: Uuid,
     campaign: Option<Uuid>,
-    (from, to): (DateTime<Utc>, DateTime<Utc>),
-    timezone: &str,
+    (from, to): DayRange,
 ) -> Result<Vec<DayActionCount>, StoreError> {
     Ok(sqlx::query_as::<_, DayActionCount>(
-        "SELECT (created_at AT TIME ZONE $5)::date AS day, action, count(*) AS count
-           FROM activities
-          WHERE client_id = $1 AND ($2::uuid IS NULL OR campaign_id = $2)
-            AND created_at >= $3 AND created_at < $4
-          GROUP BY 1, 2",
+        "SELECT day, action, sum(activities)::bigint AS count
+           FROM report_activity_days
+          WHERE client_id = $1 AND scope = $2 AND day >= $3 AND day <= $4
+          GROUP BY day, action",
     )
     .bind(client_id)
-    .bind(campaign)
+    .bind(campaign.unwrap_or(CLIENT_SCOPE))
     .bind(from)
     .bind(to)
-    .bind(timezone)
     .fetch_all(db)
     .await?)
+}
+
+/// The lead-level stage the aggregates give an action (`contacted`, `replied`, `converted`;
+/// `None`: none), as the database's `report_lead_stage` maps it (for tests comparing it with
+/// the domain's funnel vocabulary).
+pub async fn lead_stage_of(
+    db: impl PgExecutor<'_>,
+    action: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT report_lead_stage($1)")
+        .bind(action)
+        .fetch_one(db)
+        .await?)
 }
 
 /// Live leads with one tier (`None`: not scored yet).

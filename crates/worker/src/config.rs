@@ -7,7 +7,7 @@ use agency_providers::{
     OutreachConfig, ProvidersConfig, ProvidersConfigError, WebhookSenderConfig, WebsiteReaderConfig,
 };
 use agency_runtime::config::Environment;
-use agency_runtime::{CommonArgs, MetricsArgs, PublicLinksArgs};
+use agency_runtime::{AlertArgs, CommonArgs, MetricsArgs, PublicLinksArgs};
 use clap::{Args, Parser};
 
 /// Configuration of `agency-worker`; `--help` lists every variable.
@@ -49,6 +49,9 @@ pub struct WorkerConfig {
     /// Keys opening clients' own provider credentials (`CREDENTIALS_KEYS`).
     #[command(flatten)]
     pub credentials: agency_providers::CredentialsConfig,
+    /// Thresholds of the `check_alerts` job (the API's status page reads the same variables).
+    #[command(flatten)]
+    pub alerts: AlertArgs,
 }
 
 /// Job-queue settings of a worker process.

@@ -9,11 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agency_cache::FallbackCache;
+use agency_engine::admin::{AdminSettings, CircuitPublisher};
 use agency_engine::ai::{AiGate, AiSettings};
 use agency_engine::jobs::handlers;
 use agency_engine::outreach::{Links, OutreachEnv};
 use agency_engine::{EngineSettings, Providers, Services};
-use agency_providers::{EnrichmentProviders, HttpSettings, ProvidersConfigError};
+use agency_providers::{CircuitWatch, EnrichmentProviders, HttpSettings, ProvidersConfigError};
 use agency_runtime::Shutdown;
 use agency_runtime::config::Environment;
 use agency_runtime::health::{self, Readiness};
@@ -41,11 +42,12 @@ pub fn runner_settings(cfg: &WorkerConfig) -> RunnerSettings {
 
 /// Validates the provider settings ([`WorkerConfig::validate_providers`]) and builds the
 /// adapters (real where a key is set, sandbox otherwise), logging which are sandboxed.
-pub fn build_providers(cfg: &WorkerConfig) -> Result<EnrichmentProviders, ProvidersConfigError> {
+pub fn build_providers(
+    cfg: &WorkerConfig,
+    http: &HttpSettings,
+) -> Result<EnrichmentProviders, ProvidersConfigError> {
     cfg.validate_providers()?;
-    let providers = cfg
-        .providers
-        .build(&HttpSettings::default(), chrono::Utc::now().date_naive())?;
+    let providers = cfg.providers.build(http, chrono::Utc::now().date_naive())?;
     let sandboxed: Vec<String> = cfg
         .providers
         .sandboxed()
@@ -66,12 +68,13 @@ pub fn build_providers(cfg: &WorkerConfig) -> Result<EnrichmentProviders, Provid
 
 /// The email, SMS and voice senders (real where a key is set, sandbox only where allowed) and
 /// the public links `send_outreach` runs with.
-pub fn outreach_env(cfg: &WorkerConfig) -> Result<OutreachEnv, ProvidersConfigError> {
+pub fn outreach_env(
+    cfg: &WorkerConfig,
+    http: &HttpSettings,
+) -> Result<OutreachEnv, ProvidersConfigError> {
     cfg.validate_providers()?;
-    let mut providers = cfg.outreach.build(&HttpSettings::default())?;
-    providers.client_sms = cfg
-        .outreach
-        .client_sms(&cfg.credential_keys()?, &HttpSettings::default());
+    let mut providers = cfg.outreach.build(http)?;
+    providers.client_sms = cfg.outreach.client_sms(&cfg.credential_keys()?, http);
     let (base, secret) =
         cfg.links
             .resolve(cfg.common.environment)
@@ -85,8 +88,26 @@ pub fn outreach_env(cfg: &WorkerConfig) -> Result<OutreachEnv, ProvidersConfigEr
     })
 }
 
+/// The alert thresholds of the worker's `check_alerts` job (from `ALERT_*`; the prices are
+/// the API's business and stay at their defaults here).
+pub fn admin_settings(cfg: &WorkerConfig) -> Result<AdminSettings, ProvidersConfigError> {
+    let a = &cfg.alerts;
+    // `validate` only answers `Invalid`.
+    if let Err(agency_runtime::ConfigError::Invalid { var, reason }) = a.validate() {
+        return Err(ProvidersConfigError::Invalid { var, reason });
+    }
+    Ok(AdminSettings {
+        dead_letter_threshold: a.alert_dead_letter_threshold,
+        scheduler_silent_after: chrono::TimeDelta::minutes(a.alert_scheduler_silent_minutes),
+        queue_stale_after: chrono::TimeDelta::minutes(a.alert_queue_stale_minutes),
+        ..AdminSettings::default()
+    })
+}
+
 /// The worker's [`Services`]: `pool` and `cache` with the providers `cfg` configures (real
-/// where a key is set, sandbox twins only where allowed; see [`build_providers`]).
+/// where a key is set, sandbox twins only where allowed; see [`build_providers`]). Every
+/// provider client's circuit breaker publishes its changes of state to `provider_circuits`
+/// ([`CircuitPublisher`], started on the current runtime).
 pub fn build_services(
     cfg: &WorkerConfig,
     pool: PgPool,
@@ -96,17 +117,23 @@ pub fn build_services(
     cfg.providers
         .ai
         .validate(production, cfg.allow_sandbox_in_production)?;
-    let model = cfg.providers.ai.build(&HttpSettings::default())?;
+    let admin = admin_settings(cfg)?;
+    let http = HttpSettings {
+        circuits: CircuitWatch::new(CircuitPublisher::start(pool.clone())),
+        ..HttpSettings::default()
+    };
+    let model = cfg.providers.ai.build(&http)?;
     let ai = AiGate::new(model, AiSettings::from_config(&cfg.providers.ai)?);
-    let providers = Providers::new(build_providers(cfg)?)
+    let providers = Providers::new(build_providers(cfg, &http)?)
         .with_ai(ai)
         .with_website(cfg.website_reader()?)
-        .with_outreach(outreach_env(cfg)?)
+        .with_outreach(outreach_env(cfg, &http)?)
         .with_webhooks(cfg.webhook_sender()?);
     let settings = EngineSettings {
         production: cfg.common.environment == Environment::Production,
         sandbox_feedback: false,
         credentials: cfg.credential_keys()?,
+        admin,
         ..EngineSettings::default()
     };
     Ok(Services::new(pool, cache, providers, settings))

@@ -4,8 +4,8 @@
 
 use agency_domain::{ClientId, MembershipId, Role};
 use agency_engine::TenantContext;
+use agency_engine::records::AuditEntry;
 use agency_engine::tenancy;
-use agency_store::audit::AuditEntry;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 
@@ -49,7 +49,7 @@ impl Tenant {
     }
 
     /// An audit entry for this tenant, actor and request: add `.entity(id)`, `.before(..)`,
-    /// `.after(..)` and write it with `agency_store::audit::record` in the change's transaction.
+    /// `.after(..)` and record it through the engine in the change's transaction.
     pub fn audit(&self, action: &str, entity_type: &str) -> AuditEntry {
         self.context().audit(action, entity_type)
     }

@@ -58,8 +58,8 @@ async fn stats(
     ))
 }
 
-/// Every service checked now (raises alerts for dead letters over the threshold and a silent
-/// scheduler).
+/// Every service checked now, provider circuits included (raises alerts for dead letters over
+/// the threshold, a silent scheduler and open provider circuits).
 #[utoipa::path(get, path = "/api/v1/admin/system/status", tag = "admin",
     responses((status = 200, body = SystemStatus), (status = 403, body = ErrorBody)))]
 async fn system_status(
@@ -86,13 +86,7 @@ async fn list_alerts(
     _admin: PlatformAdmin,
 ) -> ApiResult<ApiJson<Vec<Alert>>> {
     let settings = state.settings.admin;
-    admin::system_status(
-        &state.services.pool,
-        &state.services.cache,
-        &settings,
-        state.services.clock.now(),
-    )
-    .await?;
+    admin::check_alerts(&state.services.pool, &settings, state.services.clock.now()).await?;
     Ok(ApiJson(admin::list_alerts(&state.services.pool).await?))
 }
 

@@ -2,7 +2,7 @@
 //! newest first) and replay one (`202`: back to pending with a new processing job).
 
 use agency_engine::inbound::process;
-use agency_store::webhook_events::WebhookEvent;
+use agency_engine::records::WebhookEvent;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};

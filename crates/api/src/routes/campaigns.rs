@@ -5,9 +5,8 @@
 use agency_domain::{CampaignStatus, Role};
 use agency_engine::campaigns::{self, CampaignCreate, CampaignUpdate, SequenceInput, StatusChange};
 use agency_engine::leads::{self, LeadQuery};
+use agency_engine::records::{Campaign, Lead, SequenceStep};
 use agency_engine::usecase::Actor;
-use agency_store::campaigns::{Campaign, SequenceStep};
-use agency_store::leads::Lead;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;

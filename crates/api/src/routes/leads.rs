@@ -7,8 +7,7 @@ use agency_domain::Role;
 use agency_engine::leads::{
     self, LeadBulkCreate, LeadBulkResult, LeadCreate, LeadQuery, LeadUpdate,
 };
-use agency_store::activities::Activity;
-use agency_store::leads::Lead;
+use agency_engine::records::{Activity, Lead};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

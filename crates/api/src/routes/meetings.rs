@@ -5,7 +5,7 @@
 
 use agency_domain::{MeetingId, Role};
 use agency_engine::inbound::meetings::{self, MeetingCreate};
-use agency_store::meetings::Meeting;
+use agency_engine::records::Meeting;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};

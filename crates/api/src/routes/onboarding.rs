@@ -7,8 +7,8 @@
 use agency_domain::icp::{AnalysisStatus, AnalysisStep, IcpProfile, progress_percent};
 use agency_domain::{OnboardingJobId, Role};
 use agency_engine::onboarding::{self, AnalysisResult, IcpAdjustments};
+use agency_engine::records::OnboardingJob;
 use agency_engine::usecase::Actor;
-use agency_store::onboarding_jobs::OnboardingJob;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

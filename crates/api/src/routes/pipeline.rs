@@ -2,23 +2,19 @@
 //! rescored Lead), queue enrichment for one lead (`POST .../leads/{id}/enrich`, 202 with the
 //! Lead as it is now) or for a list of leads (`POST .../leads/bulk-enrich`, 202 `{queued}`),
 //! and rescore a whole campaign in the background (`POST .../campaigns/{id}/rescore`, 202).
-//! (The tier distribution is `GET /api/v1/reports/leads/distribution`.) Each enrich request writes one
-//! audit row (`lead.enrich` / `lead.bulk_enrich`) in the transaction that queues its jobs.
+//! (The tier distribution is `GET /api/v1/reports/leads/distribution`.) The rules, the audit
+//! rows and the jobs are the engine's (`agency_engine::pipeline::requests`).
 
-use agency_domain::Role;
-use agency_engine::pipeline;
-use agency_store::audit;
-use agency_store::leads::Lead;
-use agency_store::pipeline as store;
+use agency_engine::pipeline::requests;
+use agency_engine::records::Lead;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Tenant};
 use crate::server::AppState;
 
@@ -50,7 +46,7 @@ pub struct RescoreQueued {
 }
 
 /// Most lead ids one bulk-enrich request may name.
-pub const BULK_ENRICH_MAX: usize = 1_000;
+pub const BULK_ENRICH_MAX: usize = requests::BULK_ENRICH_MAX;
 
 /// The body of a bulk enrichment.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -76,19 +72,7 @@ async fn rescore_lead(
     tenant: Tenant,
     ApiPath(path): ApiPath<TenantItemPath>,
 ) -> ApiResult<ApiJson<Lead>> {
-    tenant.require(Role::Member)?;
-    let client_id = tenant.client_id.into_uuid();
-    // A lead that is not the client's (or deleted) is 404 before anything is computed.
-    agency_store::leads::get(&state.services.pool, client_id, path.id).await?;
-    let lead = pipeline::rescore_lead(
-        &state.services.pool,
-        &*state.services.cache,
-        client_id,
-        path.id,
-        state.services.now(),
-    )
-    .await
-    .map_err(|e| e.naming("lead"))?;
+    let lead = requests::rescore_one(&state.services, &tenant.context(), path.id).await?;
     Ok(ApiJson(lead))
 }
 
@@ -102,20 +86,7 @@ async fn enrich_lead(
     tenant: Tenant,
     ApiPath(path): ApiPath<TenantItemPath>,
 ) -> ApiResult<(StatusCode, ApiJson<Lead>)> {
-    tenant.require(Role::Member)?;
-    let client_id = tenant.client_id.into_uuid();
-    let mut tx = state.services.pool.begin().await?;
-    // A lead that is not the client's (or deleted) is 404, and nothing is queued.
-    let lead = agency_store::leads::get(&mut *tx, client_id, path.id).await?;
-    pipeline::enqueue_new_leads(&mut tx, client_id, &[lead.id])
-        .await
-        .map_err(ApiError::internal)?;
-    audit::record(
-        &mut tx,
-        &tenant.audit("lead.enrich", "lead").entity(lead.id),
-    )
-    .await?;
-    tx.commit().await?;
+    let lead = requests::enrich_one(&state.services, &tenant.context(), path.id).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(lead)))
 }
 
@@ -132,51 +103,8 @@ async fn bulk_enrich(
     tenant: Tenant,
     ApiJson(body): ApiJson<BulkEnrich>,
 ) -> ApiResult<(StatusCode, ApiJson<BulkEnrichQueued>)> {
-    tenant.require(Role::Member)?;
-    if body.lead_ids.len() > BULK_ENRICH_MAX {
-        return Err(ApiError::field(
-            "lead_ids",
-            format!(
-                "at most {BULK_ENRICH_MAX} ids per request (got {})",
-                body.lead_ids.len()
-            ),
-        ));
-    }
-    let client_id = tenant.client_id.into_uuid();
-    let mut tx = state.services.pool.begin().await?;
-    let ids = live_lead_ids(&mut tx, client_id, &body.lead_ids).await?;
-    let queued = pipeline::enqueue_new_leads(&mut tx, client_id, &ids)
-        .await
-        .map_err(ApiError::internal)?;
-    audit::record(
-        &mut tx,
-        &tenant
-            .audit("lead.bulk_enrich", "lead")
-            .after(json!({"requested": body.lead_ids.len(), "queued": queued, "lead_ids": ids})),
-    )
-    .await?;
-    tx.commit().await?;
+    let queued = requests::enrich_many(&state.services, &tenant.context(), &body.lead_ids).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(BulkEnrichQueued { queued })))
-}
-
-/// The distinct ids among `ids` that are live leads of the client, in id order.
-async fn live_lead_ids(
-    conn: &mut sqlx::PgConnection,
-    client_id: Uuid,
-    ids: &[Uuid],
-) -> Result<Vec<Uuid>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    sqlx::query_scalar(
-        "SELECT id FROM leads
-          WHERE client_id = $1 AND id = ANY($2) AND deleted_at IS NULL
-          ORDER BY id",
-    )
-    .bind(client_id)
-    .bind(ids)
-    .fetch_all(conn)
-    .await
 }
 
 /// Rescore and re-allocate every lead of a campaign in the background (batches of 1,000).
@@ -188,19 +116,7 @@ async fn rescore_campaign(
     tenant: Tenant,
     ApiPath(path): ApiPath<TenantItemPath>,
 ) -> ApiResult<(StatusCode, ApiJson<RescoreQueued>)> {
-    tenant.require(Role::Member)?;
-    let client_id = tenant.client_id.into_uuid();
-    let mut tx = state.services.pool.begin().await?;
-    if store::campaigns(&mut *tx, client_id, &[path.id])
-        .await?
-        .is_empty()
-    {
-        return Err(ApiError::not_found("campaign"));
-    }
-    let job_id = pipeline::enqueue_campaign_rescore(&mut tx, client_id, path.id)
-        .await
-        .map_err(ApiError::internal)?;
-    tx.commit().await?;
+    let job_id = requests::rescore_campaign(&state.services, &tenant.context(), path.id).await?;
     Ok((
         StatusCode::ACCEPTED,
         ApiJson(RescoreQueued {

@@ -3,7 +3,7 @@
 
 use agency_domain::{ReplyId, Role};
 use agency_engine::inbound::replies::{self, ReplyQuery};
-use agency_store::replies::Reply;
+use agency_engine::records::Reply;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -6,9 +6,8 @@
 use agency_cache::Cache;
 use agency_domain::ResourceKind;
 use agency_engine::pipeline::allocation::{counter_name, effective_cap, warmup_day};
-use agency_engine::pipeline::enrich::client_timezone;
+use agency_engine::records::SendingResource;
 use agency_engine::resources::{self, VerificationSteps, verification_steps};
-use agency_store::pipeline::{self as store, SendingResource};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -109,8 +108,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The client's timezone.
 async fn timezone(state: &AppState, client_id: Uuid) -> ApiResult<Tz> {
-    let client = store::client(&state.services.pool, client_id).await?;
-    client_timezone(&client.timezone).map_err(ApiError::internal)
+    Ok(resources::timezone(
+        &state.services,
+        agency_domain::ClientId::from_uuid(client_id),
+    )
+    .await?)
 }
 
 /// Today's count of a resource; `None` (logged) when the cache cannot answer.
@@ -148,12 +150,13 @@ pub async fn list_resources(
     tenant: Tenant,
     page: Pagination,
 ) -> ApiResult<ApiJson<Page<ResourceDto>>> {
-    let client_id = tenant.client_id.into_uuid();
-    let tz = timezone(&state, client_id).await?;
-    let mut conn = state.services.pool.acquire().await?;
-    let (rows, total) =
-        store::resources_page(&mut conn, client_id, page.limit(), page.offset()).await?;
-    drop(conn);
+    let (rows, total, tz) = resources::list(
+        &state.services,
+        &tenant.context(),
+        page.limit(),
+        page.offset(),
+    )
+    .await?;
     let now = Utc::now();
     let day = now.with_timezone(&tz).date_naive();
     let kinds = rows

@@ -5,8 +5,7 @@
 //! and owners. The rules are the engine's (`agency_engine::outbound::endpoints`).
 
 use agency_engine::outbound::endpoints::{self, EndpointCreate, EndpointUpdate};
-use agency_store::webhook_deliveries::Delivery;
-use agency_store::webhook_endpoints::Endpoint;
+use agency_engine::records::{Delivery, Endpoint};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};

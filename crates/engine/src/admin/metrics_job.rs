@@ -1,7 +1,8 @@
 //! The daily metrics job (`refresh_report`, the 00:00 `daily_metrics` schedule): writes the
 //! day's snapshot of every live client's plan, billing state, leads and active campaigns into
 //! `client_daily_metrics` (rewriting it when run again the same day), which MRR growth and
-//! churn compare against. Reports themselves are computed at request time.
+//! churn compare against. Reports read their own aggregates, maintained with every activity
+//! insert (migration 20261204100000), so this job does not touch them.
 
 use agency_domain::report::today_in;
 
@@ -22,7 +23,9 @@ pub async fn refresh_report(ctx: JobContext, job: RefreshReport) -> Result<(), J
     Ok(())
 }
 
-/// Registers the daily metrics handler.
+/// Registers the daily metrics and alert checks handlers.
 pub fn register(registry: &mut Registry) -> &mut Registry {
-    registry.register(refresh_report)
+    registry
+        .register(refresh_report)
+        .register(super::alert_job::check_alerts_job)
 }

@@ -1,17 +1,24 @@
 //! The platform-admin console: alerts (raise, list, acknowledge), system status (API,
-//! database, cache, queue lanes, dead letters, scheduler), platform stats and revenue (MRR
-//! from the plan price table), the client list with its health score and one client's
-//! detail, the activity feed across clients, and the daily metrics job (`refresh_report`)
-//! that snapshots every client's plan for growth and churn. Documented in `docs/admin.md`.
+//! database, cache, queue lanes, dead letters, scheduler, provider circuits), platform stats
+//! and revenue (MRR from the plan price table), the client list with its health score and one
+//! client's detail, the activity feed across clients, the daily metrics job (`refresh_report`)
+//! that snapshots every client's plan for growth and churn, the worker's publisher of provider
+//! circuit changes and the periodic alert checks (`check_alerts`). Documented in `docs/admin.md`.
 
+mod alert_job;
 pub mod alerts;
+mod circuits;
 mod clients;
 mod feed;
 mod metrics_job;
 mod stats;
 mod status;
 
+pub use alert_job::{WATCHDOG, WATCHDOG_AFTER, check_alerts_job, watchdog_slot};
 pub use alerts::{Alert, RaiseAlert, acknowledge_alert, list_alerts, raise_alert};
+pub use circuits::{
+    CIRCUIT_OPEN_ALERT, CircuitPublisher, providers_status, publish as publish_circuit,
+};
 pub use clients::{
     AdminCampaign, AdminClient, AdminClientDetail, AdminClientQuery, TeamMember, client_detail,
     clients_page,
@@ -19,7 +26,7 @@ pub use clients::{
 pub use feed::{FEED_DEFAULT, FEED_MAX, FeedItem, activity_feed};
 pub use metrics_job::{refresh_report, register};
 pub use stats::{PlatformStats, Revenue, platform_stats, revenue};
-pub use status::{ServiceStatus, SystemStatus, system_status};
+pub use status::{AlertChecks, ServiceStatus, SystemStatus, check_alerts, system_status};
 
 use agency_domain::PlanPrices;
 use chrono::TimeDelta;

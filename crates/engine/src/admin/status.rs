@@ -1,7 +1,8 @@
 //! System status for platform admins: each service checked now with its latency (API,
-//! database, cache, queue lanes with dead letters, scheduler), the worst of them as
-//! `overall`; the conditions that need a human (dead letters over the threshold, a silent
-//! scheduler) are raised as alerts on the way.
+//! database, cache, queue lanes with dead letters, scheduler, provider circuits), the worst of
+//! them as `overall`; the conditions that need a human (dead letters over the threshold, a
+//! silent scheduler, an open provider circuit) are raised as alerts on the way, by the same
+//! checks the periodic `check_alerts` job runs ([`check_alerts`]).
 
 use std::time::Instant;
 
@@ -16,6 +17,7 @@ use utoipa::ToSchema;
 
 use super::AdminSettings;
 use super::alerts::{RaiseAlert, raise_alert};
+use super::circuits::{alert_open_circuits, providers_status};
 use crate::jobs::queue;
 use crate::usecase::UseCaseError;
 
@@ -34,7 +36,7 @@ pub enum Health {
 /// One service's state.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ServiceStatus {
-    /// `api`, `database`, `redis`, `queue` or `scheduler`.
+    /// `api`, `database`, `redis`, `queue`, `scheduler` or `providers`.
     pub name: String,
     /// Its state.
     pub status: Health,
@@ -62,7 +64,7 @@ fn ms(since: Instant) -> f64 {
     (since.elapsed().as_secs_f64() * 100_000.0).round() / 100.0
 }
 
-fn service(
+pub(crate) fn service(
     name: &str,
     status: Health,
     started: Instant,
@@ -140,6 +142,7 @@ pub async fn system_status(
     if db_ok.is_ok() {
         services.push(queue_status(pool, settings, now).await?);
         services.push(scheduler_status(pool, settings, now).await?);
+        services.push(providers_status(pool).await?);
     }
     let overall = services
         .iter()
@@ -182,22 +185,8 @@ async fn queue_status(
             json!({"depth": l.depth, "oldest_age_seconds": age}),
         );
     }
-    if dead >= settings.dead_letter_threshold {
+    if alert_dead_letters(pool, settings, dead).await? {
         status = Health::Degraded;
-        raise_alert(
-            pool,
-            RaiseAlert::new(
-                "dead_letters",
-                AlertSeverity::Warning,
-                "Dead-letter jobs need attention",
-                format!(
-                    "{dead} jobs are in the dead-letter state (threshold {}); inspect and retry them under /admin/jobs/dead.",
-                    settings.dead_letter_threshold
-                ),
-            )
-            .metadata(json!({"dead_letters": dead, "threshold": settings.dead_letter_threshold})),
-        )
-        .await?;
     }
     parts.push(format!("{dead} dead letters"));
     Ok(service(
@@ -216,25 +205,11 @@ async fn scheduler_status(
 ) -> Result<ServiceStatus, UseCaseError> {
     let started = Instant::now();
     let last = store::scheduler_last_tick(pool).await?;
-    let silent = last.is_none_or(|t| now - t > settings.scheduler_silent_after);
+    let silent = alert_silent_scheduler(pool, settings, last, now).await?;
     let message = match last {
         Some(t) => format!("last schedule fired at {}", t.to_rfc3339()),
         None => "no schedule has fired yet".to_owned(),
     };
-    if silent {
-        let minutes = settings.scheduler_silent_after.num_minutes();
-        raise_alert(
-            pool,
-            RaiseAlert::new(
-                "scheduler_silent",
-                AlertSeverity::Critical,
-                "The scheduler is silent",
-                format!("No schedule has fired for more than {minutes} minutes ({message}); check the agency-scheduler process."),
-            )
-            .metadata(json!({"last_tick": last, "silent_after_minutes": minutes})),
-        )
-        .await?;
-    }
     Ok(service(
         "scheduler",
         if silent {
@@ -246,4 +221,93 @@ async fn scheduler_status(
         message,
         json!({"last_tick": last}),
     ))
+}
+
+/// Raises the `dead_letters` alert when `dead` reaches the threshold; answers whether it did.
+async fn alert_dead_letters(
+    pool: &PgPool,
+    settings: &AdminSettings,
+    dead: i64,
+) -> Result<bool, UseCaseError> {
+    if dead < settings.dead_letter_threshold {
+        return Ok(false);
+    }
+    raise_alert(
+        pool,
+        RaiseAlert::new(
+            "dead_letters",
+            AlertSeverity::Warning,
+            "Dead-letter jobs need attention",
+            format!(
+                "{dead} jobs are in the dead-letter state (threshold {}); inspect and retry them under /admin/jobs/dead.",
+                settings.dead_letter_threshold
+            ),
+        )
+        .metadata(json!({"dead_letters": dead, "threshold": settings.dead_letter_threshold})),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Raises the `scheduler_silent` alert when no schedule fired for longer than allowed (`last`:
+/// the latest firing); answers whether it did.
+async fn alert_silent_scheduler(
+    pool: &PgPool,
+    settings: &AdminSettings,
+    last: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<bool, UseCaseError> {
+    let silent = last.is_none_or(|t| now - t > settings.scheduler_silent_after);
+    if !silent {
+        return Ok(false);
+    }
+    let minutes = settings.scheduler_silent_after.num_minutes();
+    let seen = match last {
+        Some(t) => format!("last schedule fired at {}", t.to_rfc3339()),
+        None => "no schedule has fired yet".to_owned(),
+    };
+    raise_alert(
+        pool,
+        RaiseAlert::new(
+            "scheduler_silent",
+            AlertSeverity::Critical,
+            "The scheduler is silent",
+            format!("No schedule has fired for more than {minutes} minutes ({seen}); check the agency-scheduler process."),
+        )
+        .metadata(json!({"last_tick": last, "silent_after_minutes": minutes})),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// What one round of alert checks found (each condition's alert raised or bumped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AlertChecks {
+    /// Dead-letter jobs now.
+    pub dead_letters: i64,
+    /// At or over the threshold.
+    pub dead_letters_alerted: bool,
+    /// No schedule fired for too long.
+    pub scheduler_silent: bool,
+    /// Provider circuits open.
+    pub open_circuits: usize,
+}
+
+/// Runs the checks behind the system's own alerts (dead letters over the threshold, a silent
+/// scheduler, open provider circuits) and raises what they find; an open alert of the same
+/// condition is bumped, not repeated. The status page runs the same checks when read.
+pub async fn check_alerts(
+    pool: &PgPool,
+    settings: &AdminSettings,
+    now: DateTime<Utc>,
+) -> Result<AlertChecks, UseCaseError> {
+    let dead = queue::dead_count(pool).await?;
+    let last = store::scheduler_last_tick(pool).await?;
+    let circuits = agency_store::circuits::list(pool).await?;
+    Ok(AlertChecks {
+        dead_letters: dead,
+        dead_letters_alerted: alert_dead_letters(pool, settings, dead).await?,
+        scheduler_silent: alert_silent_scheduler(pool, settings, last, now).await?,
+        open_circuits: alert_open_circuits(pool, &circuits).await?,
+    })
 }

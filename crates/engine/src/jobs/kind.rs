@@ -174,6 +174,9 @@ job_kinds! {
     OutreachSweep = "outreach_sweep", Default, policy(3, 30, 4, 600, 300);
     /// Poll providers for replies whose webhooks were missed.
     ReplyRecovery = "reply_recovery", Default, policy(3, 60, 4, 1_800, 600);
+    /// Run the checks behind the system's own alerts (dead letters, a silent scheduler, open
+    /// provider circuits): every minute, and as its own watchdog when the scheduler is gone.
+    CheckAlerts = "check_alerts", Default, policy(2, 10, 2, 60, 60);
     /// Reset lead credits of clients whose reset date has passed.
     CreditReset = "credit_reset", Default, policy(5, 60, 4, 3_600, 120);
     /// Retention: prune finished jobs, old webhook events, old idempotency records.

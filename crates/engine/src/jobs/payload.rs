@@ -197,6 +197,11 @@ tick_job!(
     ReplyRecovery
 );
 tick_job!(
+    /// Alert checks (every minute; see `admin::check_alerts_job`).
+    CheckAlerts,
+    CheckAlerts
+);
+tick_job!(
     /// Credit reset check (hourly; resets clients whose reset date passed).
     CreditReset,
     CreditReset

@@ -11,6 +11,7 @@ pub mod allocation;
 pub mod call_slots;
 pub mod enrich;
 pub mod jobs;
+pub mod requests;
 pub mod scoring;
 pub mod send_check;
 pub mod waterfall;

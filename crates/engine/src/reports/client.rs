@@ -12,7 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::funnel::{ChannelPerformance, FunnelActions, RangeQuery, channel_performance};
+use super::funnel::{ChannelPerformance, RangeQuery, channel_performance};
 use super::{Scope, check_campaign};
 use crate::usecase::UseCaseError;
 
@@ -92,13 +92,12 @@ pub async fn client_report(
     now: DateTime<Utc>,
 ) -> Result<ClientReport, UseCaseError> {
     let scope = Scope::load(pool, client, q, now).await?;
-    let bounds = scope.bounds();
-    let actions = FunnelActions::new();
+    let days = scope.days();
     let id = client.into_uuid();
     let (totals, campaigns, channels) = tokio::try_join!(
-        store::client_totals(pool, id, bounds, actions.as_store()),
-        store::campaign_counts(pool, id, None, bounds, actions.as_store()),
-        store::channel_action_counts(pool, id, None, bounds),
+        store::client_totals(pool, id, days),
+        store::campaign_counts(pool, id, None, days),
+        store::channel_action_counts(pool, id, None, days),
     )?;
     Ok(ClientReport {
         client_id: id,
@@ -158,12 +157,11 @@ pub async fn campaign_report(
 ) -> Result<CampaignReport, UseCaseError> {
     check_campaign(pool, client, Some(campaign)).await?;
     let scope = Scope::load(pool, client, q, now).await?;
-    let bounds = scope.bounds();
-    let actions = FunnelActions::new();
+    let days = scope.days();
     let (id, cid) = (client.into_uuid(), campaign.into_uuid());
     let (rows, channels) = tokio::try_join!(
-        store::campaign_counts(pool, id, Some(cid), bounds, actions.as_store()),
-        store::channel_action_counts(pool, id, Some(cid), bounds),
+        store::campaign_counts(pool, id, Some(cid), days),
+        store::channel_action_counts(pool, id, Some(cid), days),
     )?;
     let c = rows.first().ok_or(UseCaseError::NotFound("campaign"))?;
     let row = CampaignRow::from(c);

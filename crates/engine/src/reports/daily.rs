@@ -100,8 +100,7 @@ pub async fn daily_activity(
         pool,
         client.into_uuid(),
         campaign.map(CampaignId::into_uuid),
-        scope.bounds(),
-        &scope.client.timezone,
+        scope.days(),
     )
     .await?;
     let mut by_day: BTreeMap<NaiveDate, StageCounts> = BTreeMap::new();

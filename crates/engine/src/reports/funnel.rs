@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use agency_domain::{Channel, FunnelStage, percent};
-use agency_store::reports::{ChannelActionCount, LeadFunnelActions};
+use agency_store::reports::ChannelActionCount;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -113,37 +113,4 @@ pub fn channel_performance(rows: &[ChannelActionCount]) -> BTreeMap<String, Chan
         .into_iter()
         .map(|(k, v)| (k, ChannelPerformance::from(v)))
         .collect()
-}
-
-/// The action lists of the lead-level counts (contacted, replied, converted).
-pub struct FunnelActions {
-    contacted: Vec<&'static str>,
-    replied: Vec<&'static str>,
-    converted: Vec<&'static str>,
-}
-
-impl FunnelActions {
-    /// From the domain's vocabulary.
-    pub fn new() -> Self {
-        Self {
-            contacted: FunnelStage::Sent.actions(),
-            replied: FunnelStage::Replied.actions(),
-            converted: FunnelStage::Converted.actions(),
-        }
-    }
-
-    /// As the store takes them.
-    pub fn as_store(&self) -> LeadFunnelActions<'_> {
-        LeadFunnelActions {
-            contacted: &self.contacted,
-            replied: &self.replied,
-            converted: &self.converted,
-        }
-    }
-}
-
-impl Default for FunnelActions {
-    fn default() -> Self {
-        Self::new()
-    }
 }

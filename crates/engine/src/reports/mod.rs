@@ -1,8 +1,9 @@
 //! Reports for the dashboard (`/api/v1/reports/...`): the client overview with campaigns and
 //! channel performance, a campaign's summary, daily activity series, the ALS tier distribution
-//! and one lead's engagement. Every figure is computed from `activities`, `leads` and
-//! `campaigns` at request time (the indexes of migration 20261203003000 serve the queries);
-//! the funnel vocabulary is `agency_domain::FunnelStage`. Semantics are documented in
+//! and one lead's engagement. Activity counts and distinct leads per stage come from the
+//! aggregates maintained with every activity insert (migration 20261204100000, keyed by the
+//! client's local day); lead and campaign counts and one lead's engagement are read at
+//! request time. The funnel vocabulary is `agency_domain::FunnelStage`. Semantics are documented in
 //! `docs/reports.md`.
 
 mod client;
@@ -45,7 +46,6 @@ pub async fn lead_owner(pool: &PgPool, lead: LeadId) -> Result<Option<ClientId>,
 /// The client's name, timezone and the asked range resolved in that timezone.
 pub(crate) struct Scope {
     pub client: store::ReportClient,
-    pub tz: Tz,
     pub range: DateRange,
 }
 
@@ -66,15 +66,12 @@ impl Scope {
         let today = agency_domain::report::today_in(tz, now);
         let range = DateRange::resolve(q.start_date, q.end_date, today)
             .map_err(|e| UseCaseError::field("start_date", e.to_string()))?;
-        Ok(Scope {
-            client: row,
-            tz,
-            range,
-        })
+        Ok(Scope { client: row, range })
     }
 
-    pub(crate) fn bounds(&self) -> (DateTime<Utc>, DateTime<Utc>) {
-        self.range.bounds(self.tz)
+    /// The range's first and last local day, as the aggregates are keyed.
+    pub(crate) fn days(&self) -> store::DayRange {
+        (self.range.start, self.range.end)
     }
 }
 

@@ -15,7 +15,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-pub use breaker::{BreakerSettings, CircuitBreaker};
+pub use breaker::{
+    BreakerSettings, CircuitBreaker, CircuitChange, CircuitObserver, CircuitState, CircuitWatch,
+};
 pub use retry::{RetryPolicy, parse_retry_after};
 
 use crate::error::ProviderError;
@@ -32,6 +34,8 @@ pub struct HttpSettings {
     pub retry: RetryPolicy,
     /// Circuit breaker behaviour.
     pub breaker: BreakerSettings,
+    /// Who is told when a client's circuit changes state (nobody by default).
+    pub circuits: CircuitWatch,
 }
 
 impl Default for HttpSettings {
@@ -41,6 +45,7 @@ impl Default for HttpSettings {
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             breaker: BreakerSettings::default(),
+            circuits: CircuitWatch::default(),
         }
     }
 }
@@ -157,7 +162,7 @@ impl ProviderHttp {
             client,
             base_url,
             retry: settings.retry,
-            breaker: CircuitBreaker::new(settings.breaker),
+            breaker: CircuitBreaker::watched(settings.breaker, provider, settings.circuits),
         })
     }
 
@@ -350,7 +355,7 @@ impl ProviderHttp {
         }
         let result = self.attempts(&build, options).await;
         match &result {
-            Err(e) if e.is_transient() => self.breaker.record_failure(),
+            Err(e) if e.is_transient() => self.breaker.record_failure_of(e.kind()),
             // Any other answer means the provider is up (even a 401 or 404).
             _ => self.breaker.record_success(),
         }

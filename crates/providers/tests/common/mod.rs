@@ -38,6 +38,7 @@ pub fn fast_settings() -> HttpSettings {
             failure_threshold: 3,
             cool_down: Duration::from_secs(60),
         },
+        ..HttpSettings::default()
     }
 }
 
