@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use agency_domain::{Aud, PlanPrices};
 use agency_engine::admin::AdminSettings;
+use agency_engine::clients::NewClientPolicy;
 use agency_engine::inbound::receive::{WebhookSecrets, WebhooksConfig};
 use agency_engine::outreach::Links;
 use agency_runtime::{AlertArgs, CommonArgs, ConfigError, Environment, PublicLinksArgs};
@@ -114,6 +115,23 @@ pub struct ApiConfig {
         value_parser = clap::value_parser!(u16).range(1..=64)
     )]
     pub webhook_writers: u16,
+    /// Lead credits a new client starts with (it is a trial; tier changes are an operator's
+    /// action). At most the ignition tier's monthly credits.
+    #[arg(
+        long = "trial-lead-credits",
+        env = "TRIAL_LEAD_CREDITS",
+        value_name = "TRIAL_LEAD_CREDITS",
+        default_value_t = 50
+    )]
+    pub trial_lead_credits: u32,
+    /// Clients one user may create in any 24 hours.
+    #[arg(
+        long = "clients-per-user-per-day",
+        env = "CLIENTS_PER_USER_PER_DAY",
+        value_name = "CLIENTS_PER_USER_PER_DAY",
+        default_value_t = 3
+    )]
+    pub clients_per_user_per_day: u32,
     /// Provider webhook secrets and the public base URL.
     #[command(flatten)]
     pub webhooks: WebhooksConfig,
@@ -208,23 +226,22 @@ impl ApiConfig {
         let jwt_secret = self
             .supabase_jwt_secret
             .as_ref()
-            .map(|s| s.expose_secret().to_owned())
-            .filter(|s| !s.trim().is_empty());
+            .filter(|s| !s.expose_secret().trim().is_empty())
+            .cloned();
+        if let Some(secret) = &jwt_secret
+            && secret.expose_secret().len() < MIN_JWT_SECRET_BYTES
+        {
+            return Err(ConfigError::Invalid {
+                var: "SUPABASE_JWT_SECRET",
+                reason: format!(
+                    "must be at least {MIN_JWT_SECRET_BYTES} bytes (got {}); use the project's JWT secret from Supabase",
+                    secret.expose_secret().len()
+                ),
+            });
+        }
         let jwks_url = match self.supabase_jwks_url.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(raw) => {
-                let url = url::Url::parse(raw).map_err(|e| ConfigError::Invalid {
-                    var: "SUPABASE_JWKS_URL",
-                    reason: format!("not a URL ({e})"),
-                })?;
-                if !matches!(url.scheme(), "http" | "https") {
-                    return Err(ConfigError::Invalid {
-                        var: "SUPABASE_JWKS_URL",
-                        reason: format!("expected an http(s) URL, got scheme '{}'", url.scheme()),
-                    });
-                }
-                Some(url.to_string())
-            }
+            Some(raw) => Some(jwks_url(raw)?),
         };
         if jwt_secret.is_none() && jwks_url.is_none() {
             return Err(ConfigError::Missing {
@@ -257,6 +274,21 @@ impl ApiConfig {
                 reason: "must be positive".into(),
             });
         }
+        let trial_cap = agency_domain::ClientTier::Ignition.monthly_credits();
+        if self.trial_lead_credits > trial_cap {
+            return Err(ConfigError::Invalid {
+                var: "TRIAL_LEAD_CREDITS",
+                reason: format!(
+                    "must be at most {trial_cap} (the ignition tier's monthly credits)"
+                ),
+            });
+        }
+        if self.clients_per_user_per_day == 0 {
+            return Err(ConfigError::Invalid {
+                var: "CLIENTS_PER_USER_PER_DAY",
+                reason: "must be positive".into(),
+            });
+        }
         let webhooks = self.webhooks.secrets().map_err(|e| ConfigError::Invalid {
             var: e.var,
             reason: e.reason,
@@ -279,6 +311,10 @@ impl ApiConfig {
             user_cache_ttl: Duration::from_secs(self.user_cache_ttl_secs),
             webhook_group_commit: self.webhook_group_commit,
             webhook_writers: usize::from(self.webhook_writers),
+            new_clients: NewClientPolicy {
+                trial_credits: self.trial_lead_credits,
+                per_user_per_day: self.clients_per_user_per_day,
+            },
             admin: self.admin.settings()?,
             links: {
                 let (base, secret) = self.links.resolve(self.common.environment)?;
@@ -286,6 +322,43 @@ impl ApiConfig {
             },
         })
     }
+}
+
+/// Shortest `SUPABASE_JWT_SECRET` accepted (HS256 needs a key at least as long as its hash).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// Validates `SUPABASE_JWKS_URL`: https, or plain http only to this machine (localhost,
+/// 127.0.0.1, ::1), where a local JWKS server runs in development.
+fn jwks_url(raw: &str) -> Result<String, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        var: "SUPABASE_JWKS_URL",
+        reason,
+    };
+    let url = url::Url::parse(raw).map_err(|e| invalid(format!("not a URL ({e})")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(invalid(
+                "must be an https URL (plain http only to localhost or 127.0.0.1)".into(),
+            ));
+        }
+        other => {
+            return Err(invalid(format!(
+                "expected an https URL, got scheme '{other}'"
+            )));
+        }
+    }
+    if url.host().is_none() {
+        return Err(invalid("has no host".into()));
+    }
+    Ok(url.to_string())
 }
 
 /// How sending resources are verified (`RESOURCE_VERIFICATION`, the DNS resolver, and the
@@ -383,11 +456,11 @@ impl ApiConfig {
 /// How access tokens are verified.
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
-    /// HS256 secret.
-    pub jwt_secret: Option<String>,
+    /// HS256 secret (redacted in `Debug`).
+    pub jwt_secret: Option<SecretString>,
     /// JWKS URL for RS256/ES256.
     pub jwks_url: Option<String>,
-    /// Clock leeway for `exp`/`nbf`, seconds.
+    /// Clock leeway for `exp` and `nbf`, seconds.
     pub leeway_secs: u64,
     /// How long fetched keys are trusted before a refetch.
     pub jwks_ttl: Duration,
@@ -399,7 +472,7 @@ impl AuthSettings {
     /// HS256 only, with `secret`.
     pub fn hs256(secret: impl Into<String>) -> Self {
         Self {
-            jwt_secret: Some(secret.into()),
+            jwt_secret: Some(SecretString::from(secret.into())),
             jwks_url: None,
             leeway_secs: 30,
             jwks_ttl: Duration::from_secs(600),
@@ -472,6 +545,8 @@ pub struct ApiSettings {
     pub webhook_group_commit: bool,
     /// Writer tasks of the group commit (`WEBHOOK_WRITERS`).
     pub webhook_writers: usize,
+    /// Trial allowance and daily cap of `POST /clients`.
+    pub new_clients: NewClientPolicy,
     /// Admin console prices and alert thresholds.
     pub admin: AdminSettings,
     /// Where our public routes live and the key unsubscribe links are signed with.
@@ -495,6 +570,7 @@ impl ApiSettings {
             user_cache_ttl: Duration::from_secs(60),
             webhook_group_commit: true,
             webhook_writers: agency_engine::inbound::inbox::DEFAULT_WRITERS,
+            new_clients: NewClientPolicy::default(),
             admin: AdminSettings::default(),
             links: Links::configured("http://localhost:8080", None),
             webhooks: WebhookSecrets::default(),
@@ -528,7 +604,7 @@ mod tests {
 
     #[test]
     fn import_timeout_and_user_memory_have_defaults_and_are_checked() {
-        let mut cfg = parse(&["--supabase-jwt-secret", "s"]);
+        let mut cfg = parse(&["--supabase-jwt-secret", LONG_SECRET]);
         let settings = cfg.settings().expect("valid");
         assert_eq!(settings.request_timeout, Duration::from_secs(30));
         assert_eq!(settings.import_timeout, Duration::from_secs(300));
@@ -541,6 +617,81 @@ mod tests {
         cfg.import_timeout_secs = 0;
         let err = cfg.settings().expect_err("must fail").to_string();
         assert!(err.contains("IMPORT_TIMEOUT_SECS"), "{err}");
+    }
+
+    #[test]
+    fn trial_credits_and_the_daily_client_cap_are_checked() {
+        let mut cfg = parse(&["--supabase-jwt-secret", LONG_SECRET]);
+        assert_eq!(
+            cfg.settings().expect("valid").new_clients,
+            NewClientPolicy {
+                trial_credits: 50,
+                per_user_per_day: 3
+            }
+        );
+        cfg.trial_lead_credits = 1_251;
+        let err = cfg.settings().expect_err("above ignition").to_string();
+        assert!(err.contains("TRIAL_LEAD_CREDITS"), "{err}");
+        cfg.trial_lead_credits = 10;
+        cfg.clients_per_user_per_day = 0;
+        let err = cfg.settings().expect_err("zero").to_string();
+        assert!(err.contains("CLIENTS_PER_USER_PER_DAY"), "{err}");
+    }
+
+    const LONG_SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn a_short_jwt_secret_stops_start_up_naming_the_variable() {
+        let mut cfg = parse(&[]);
+        cfg.supabase_jwks_url = None;
+        cfg.supabase_jwt_secret = Some(SecretString::from("a".repeat(31)));
+        let err = cfg.settings().expect_err("31 bytes must fail").to_string();
+        assert!(
+            err.contains("SUPABASE_JWT_SECRET") && err.contains("32 bytes"),
+            "{err}"
+        );
+        assert!(
+            !err.contains(&"a".repeat(31)),
+            "the secret is not echoed: {err}"
+        );
+        cfg.supabase_jwt_secret = Some(SecretString::from(LONG_SECRET.to_owned()));
+        assert!(cfg.settings().is_ok());
+    }
+
+    #[test]
+    fn a_jwks_url_must_be_https_except_on_loopback() {
+        let mut cfg = parse(&[]);
+        cfg.supabase_jwt_secret = None;
+        for bad in [
+            "http://x.supabase.co/auth/v1/.well-known/jwks.json",
+            "http://10.0.0.5/jwks.json",
+            "http://localhost.evil.example/jwks.json",
+        ] {
+            cfg.supabase_jwks_url = Some(bad.into());
+            let err = cfg.settings().expect_err(bad).to_string();
+            assert!(
+                err.contains("SUPABASE_JWKS_URL") && err.contains("https"),
+                "{bad}: {err}"
+            );
+        }
+        for good in [
+            "https://x.supabase.co/auth/v1/.well-known/jwks.json",
+            "http://localhost:54321/auth/v1/.well-known/jwks.json",
+            "http://127.0.0.1:9999/jwks.json",
+        ] {
+            cfg.supabase_jwks_url = Some(good.into());
+            assert!(cfg.settings().is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn the_hs256_secret_never_shows_in_debug() {
+        let mut cfg = parse(&[]);
+        cfg.supabase_jwt_secret = Some(SecretString::from(LONG_SECRET.to_owned()));
+        let settings = cfg.settings().expect("valid");
+        let printed = format!("{settings:?} {:?}", AuthSettings::hs256(LONG_SECRET));
+        assert!(!printed.contains(LONG_SECRET), "{printed}");
+        assert!(printed.contains("jwt_secret"), "{printed}");
     }
 
     #[test]

@@ -322,6 +322,14 @@ impl From<UseCaseError> for ApiError {
             UseCaseError::Forbidden(detail) => ApiError::forbidden(detail),
             UseCaseError::NotFound(what) => ApiError::not_found(what),
             UseCaseError::Conflict { code, message } => ApiError::conflict(code, message),
+            UseCaseError::LimitReached {
+                code,
+                message,
+                retry_after_secs,
+            } => ApiError {
+                code: code.into(),
+                ..ApiError::rate_limited(retry_after_secs).with_detail(message)
+            },
             UseCaseError::TooLarge(detail) => ApiError::payload_too_large().with_detail(detail),
             UseCaseError::BadInput(detail) => ApiError::bad_request("unreadable_body", detail),
             UseCaseError::Store(e) => ApiError::from(e),

@@ -622,7 +622,11 @@ async fn leads_over_http() {
         (Some(61), Some(5))
     );
 
+    // Deleting is an admin's (SPEC): the member is refused, an admin deletes.
     let res = send(&app, &member, Method::DELETE, &format!("{base}/{id}"), None).await;
+    assert_envelope(res, 403, "forbidden").await;
+    let admin = app.user_with_role(client, Role::Admin).await;
+    let res = send(&app, &admin, Method::DELETE, &format!("{base}/{id}"), None).await;
     assert_eq!(res.status().as_u16(), 204);
     assert_envelope(
         send(&app, &member, Method::GET, &format!("{base}/{id}"), None).await,
@@ -1001,7 +1005,7 @@ async fn tenancy_and_role_matrix() {
             Method::DELETE,
             "/api/v1/clients/{client_id}/leads/{id}",
             None,
-            Role::Member,
+            Role::Admin,
             204,
             Some(lead_setup),
         ),

@@ -342,14 +342,39 @@ async fn values_the_database_refuses_are_422_and_nothing_is_written() {
         .send()
         .await
         .unwrap();
-    let body = assert_envelope(res, 422, "invalid_value").await;
-    assert!(body["detail"].as_str().unwrap().contains("NUL"), "{body}");
+    // Refused at the edge, naming the field (issue 15), before any database work.
+    let body = assert_envelope(res, 422, "validation_failed").await;
+    assert_eq!(body["fields"][0]["path"], "first_name", "{body}");
     let leads: i64 = sqlx::query_scalar("SELECT count(*) FROM leads WHERE client_id = $1")
         .bind(client.into_uuid())
         .fetch_one(&app.pool)
         .await
         .unwrap();
     assert_eq!(leads, 0);
+
+    // The last resort for a value no check caught: the database's SQLSTATE 22xxx is a 422
+    // `invalid_value`, never a 500.
+    let nul = sqlx::query_scalar::<_, String>("SELECT $1::text")
+        .bind("Ja\u{0}ne")
+        .fetch_one(&app.pool)
+        .await
+        .expect_err("NUL refused");
+    let overflow = sqlx::query_scalar::<_, String>("SELECT 100000000::numeric(10, 2)::text")
+        .fetch_one(&app.pool)
+        .await
+        .expect_err("overflow refused");
+    for (err, sqlstate) in [(nul, "22021"), (overflow, "22003")] {
+        let store = agency_store::StoreError::from(err);
+        assert!(
+            matches!(&store, agency_store::StoreError::InvalidValue { sqlstate: s, .. } if s == sqlstate),
+            "{store:?}"
+        );
+        let api = agency_api::ApiError::from(store);
+        assert_eq!(
+            (api.status.as_u16(), api.code.as_ref()),
+            (422, "invalid_value")
+        );
+    }
 }
 
 #[tokio::test]

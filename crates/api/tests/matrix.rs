@@ -47,6 +47,31 @@ fn fresh_lead(app: &TestApp, client: ClientId) -> futures::future::BoxFuture<'_,
     })
 }
 
+/// A lead that unsubscribed (or, with `status`, bounced).
+fn unsubscribed_lead(app: &TestApp, client: ClientId) -> futures::future::BoxFuture<'_, Value> {
+    Box::pin(async move {
+        let vars = fresh_lead(app, client).await;
+        sqlx::query("UPDATE leads SET status = 'unsubscribed' WHERE id = $1")
+            .bind(vars["id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap())
+            .execute(&app.pool)
+            .await
+            .expect("unsubscribe");
+        vars
+    })
+}
+
+fn bounced_lead(app: &TestApp, client: ClientId) -> futures::future::BoxFuture<'_, Value> {
+    Box::pin(async move {
+        let vars = fresh_lead(app, client).await;
+        sqlx::query("UPDATE leads SET status = 'bounced' WHERE id = $1")
+            .bind(vars["id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap())
+            .execute(&app.pool)
+            .await
+            .expect("bounce");
+        vars
+    })
+}
+
 fn fresh_resource(app: &TestApp, client: ClientId) -> futures::future::BoxFuture<'_, Value> {
     Box::pin(async move {
         let id: uuid::Uuid = sqlx::query_scalar(
@@ -139,6 +164,52 @@ fn cases() -> Vec<MatrixCase> {
             min_role: Role::Admin,
             success: 204,
             setup: Some(fresh_viewer),
+        },
+        // Leads: deleting is an admin's (SPEC), so is reopening a lead that opted out or bounced.
+        MatrixCase {
+            name: "delete lead",
+            method: Method::DELETE,
+            path: "/api/v1/clients/{client_id}/leads/{id}",
+            body: None,
+            min_role: Role::Admin,
+            success: 204,
+            setup: Some(fresh_lead),
+        },
+        MatrixCase {
+            name: "edit lead",
+            method: Method::PUT,
+            path: "/api/v1/clients/{client_id}/leads/{id}",
+            body: Some(|| json!({"title": "Founder", "status": "enriched"})),
+            min_role: Role::Member,
+            success: 200,
+            setup: Some(fresh_lead),
+        },
+        MatrixCase {
+            name: "reopen an unsubscribed lead",
+            method: Method::PUT,
+            path: "/api/v1/clients/{client_id}/leads/{id}",
+            body: Some(|| json!({"status": "new"})),
+            min_role: Role::Admin,
+            success: 200,
+            setup: Some(unsubscribed_lead),
+        },
+        MatrixCase {
+            name: "reopen a bounced lead",
+            method: Method::PUT,
+            path: "/api/v1/clients/{client_id}/leads/{id}",
+            body: Some(|| json!({"status": "in_sequence"})),
+            min_role: Role::Admin,
+            success: 200,
+            setup: Some(bounced_lead),
+        },
+        MatrixCase {
+            name: "edit an unsubscribed lead's title",
+            method: Method::PUT,
+            path: "/api/v1/clients/{client_id}/leads/{id}",
+            body: Some(|| json!({"title": "Founder"})),
+            min_role: Role::Member,
+            success: 200,
+            setup: Some(unsubscribed_lead),
         },
         // Lead pipeline.
         MatrixCase {

@@ -27,8 +27,10 @@ async fn create_client_makes_the_caller_owner_and_is_audited() {
     assert_eq!(res.status(), 201);
     let client: Value = res.json().await.unwrap();
     assert_eq!(client["name"], "Acme Marketing");
-    assert_eq!(client["tier"], "velocity");
-    assert_eq!(client["credits_remaining"], 2250);
+    // A new client is a trial whatever tier the body asks for (issue 15).
+    assert_eq!(client["tier"], "ignition");
+    assert_eq!(client["subscription_status"], "trialing");
+    assert_eq!(client["credits_remaining"], 50);
     assert_eq!(client["timezone"], "Australia/Perth");
     assert_eq!(client["daily_ai_budget_aud"], 100.0);
     let me: Value = app

@@ -237,3 +237,67 @@ async fn dev_check_migrates_seeds_and_prints_a_working_token(
         "a re-run adds and rescores nothing"
     );
 }
+
+/// The value printed after `label` in dev mode's banner.
+fn banner_value(stdout: &str, label: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(label))
+        .unwrap_or_else(|| panic!("{label} line in {stdout}"))
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[sqlx::test(migrations = false)]
+async fn dev_binds_loopback_makes_a_secret_per_run_and_no_wildcard_cors(
+    _pool: PgPoolOptions,
+    opts: PgConnectOptions,
+) {
+    let url = url_of(&opts);
+    let run = || {
+        let out = agencyctl(
+            &["dev", "--check"],
+            &[("DATABASE_URL", &url), ("HOST", "0.0.0.0")],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let first = run();
+    let listen = banner_value(&first, "listen:");
+    assert!(listen.starts_with("127.0.0.1:"), "{first}");
+    let cors = banner_value(&first, "cors:");
+    assert!(!cors.contains('*') && cors.contains("localhost"), "{first}");
+    let secret = banner_value(&first, "jwt secret:");
+    assert!(secret.len() >= 32, "{first}");
+    let token = banner_value(&first, "token:");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_audience(&["authenticated"]);
+    jsonwebtoken::decode::<serde_json::Value>(
+        &token,
+        &jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .expect("the printed token verifies with the printed secret");
+    let second = run();
+    assert_ne!(
+        banner_value(&second, "jwt secret:"),
+        secret,
+        "a new secret per run"
+    );
+}
+
+#[test]
+fn dev_refuses_to_run_in_production() {
+    let out = agencyctl(
+        &["dev", "--check"],
+        &[
+            ("AGENCY_ENV", "production"),
+            ("DATABASE_URL", "postgres://postgres@127.0.0.1:1/none"),
+        ],
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("AGENCY_ENV=production"), "{err}");
+}

@@ -1,6 +1,8 @@
-//! Clients (tenants): create (the caller becomes owner, with the tier's monthly credits and
-//! the default timezone), read and update settings, and the ICP profile. Validation of every
-//! client field lives here; each change is audited in its transaction.
+//! Clients (tenants): create (the caller becomes owner; a new client is a trial whatever the
+//! body asks: the ignition tier, status `trialing`, the small configured lead allowance and a
+//! credit reset date a month ahead; at most a configured number of clients per user per day),
+//! read and update settings, and the ICP profile. Validation of every client field lives
+//! here; each change is audited in its transaction.
 
 use agency_domain::{ClientTier, PermissionMode, Role, UserId, normalise_domain};
 use agency_store::audit::{self, AuditEntry};
@@ -22,13 +24,37 @@ const MAX_NAME: usize = 200;
 /// The timezone of a client created without one.
 pub const DEFAULT_TIMEZONE: &str = "Australia/Sydney";
 
+/// What a new client gets and how many a user may create (`TRIAL_LEAD_CREDITS`,
+/// `CLIENTS_PER_USER_PER_DAY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewClientPolicy {
+    /// Lead credits of a new (trial) client.
+    pub trial_credits: u32,
+    /// Clients one user may create in any 24 hours.
+    pub per_user_per_day: u32,
+}
+
+impl Default for NewClientPolicy {
+    /// 50 trial credits, 3 clients a day.
+    fn default() -> Self {
+        Self {
+            trial_credits: 50,
+            per_user_per_day: 3,
+        }
+    }
+}
+
+/// The tier a new client starts on (changing it is a platform operator's action).
+pub const TRIAL_TIER: ClientTier = ClientTier::Ignition;
+
 /// `POST /clients` body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientCreate {
     /// Name.
     pub name: String,
-    /// Plan tier (default ignition).
+    /// Accepted for the dashboard's sake and ignored: a new client is always a trial on the
+    /// ignition tier (tier changes are a platform-admin action).
     #[schema(value_type = Option<String>)]
     pub tier: Option<ClientTier>,
     /// IANA timezone (default Australia/Sydney).
@@ -102,6 +128,16 @@ pub struct IcpUpdate {
     pub value_propositions: Option<Vec<String>>,
 }
 
+/// Integer digits of `clients.daily_ai_budget_aud` (`numeric(10, 2)`).
+const MAX_DAILY_AI_BUDGET_DIGITS: u32 = 8;
+/// Integer digits of `clients.icp_revenue_min/max` (`numeric(14, 2)`).
+const MAX_REVENUE_DIGITS: u32 = 12;
+
+/// Whether `v`, stored with two decimals, fits a `numeric(digits + 2, 2)` column.
+fn fits_numeric(v: Decimal, integer_digits: u32) -> bool {
+    v.round_dp(2).abs() < Decimal::from(10_i64.pow(integer_digits))
+}
+
 fn valid_name(name: &str, path: &str, fields: &mut Vec<FieldError>) -> Option<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME {
@@ -144,12 +180,14 @@ fn fail_if_any(fields: Vec<FieldError>) -> Result<(), UseCaseError> {
     }
 }
 
-/// Creates a client; `owner` becomes its owner.
+/// Creates a client; `owner` becomes its owner. A trial whatever `input.tier` says; refused
+/// (429) once `owner` created `policy.per_user_per_day` clients in the last 24 hours.
 pub async fn create(
     services: &Services,
     owner: UserId,
     request_id: Option<String>,
     input: ClientCreate,
+    policy: NewClientPolicy,
 ) -> Result<ClientRow, UseCaseError> {
     let mut fields = Vec::new();
     let name = valid_name(&input.name, "name", &mut fields);
@@ -158,18 +196,36 @@ pub async fn create(
         None => Some(DEFAULT_TIMEZONE.to_owned()),
     };
     fail_if_any(fields)?;
-    let tier = input.tier.unwrap_or(ClientTier::Ignition);
     let new = NewClient {
         name: name.unwrap_or_default(),
-        tier: tier.as_str().to_owned(),
-        credits: i32::try_from(tier.monthly_credits()).unwrap_or(i32::MAX),
+        tier: TRIAL_TIER.as_str().to_owned(),
+        credits: i32::try_from(policy.trial_credits).unwrap_or(i32::MAX),
         timezone: timezone.unwrap_or_default(),
     };
     let mut tx = services.pool.begin().await?;
+    // Serialised per user, so concurrent requests cannot pass the cap together.
+    let created = clients::created_by_in_last_day(&mut tx, owner).await?;
+    if created >= i64::from(policy.per_user_per_day) {
+        return Err(UseCaseError::LimitReached {
+            code: "client_limit_reached",
+            message: format!(
+                "You can create at most {} clients a day; try again tomorrow.",
+                policy.per_user_per_day
+            ),
+            retry_after_secs: 3600,
+        });
+    }
     let row = clients::create_with_owner(&mut tx, &new, owner).await?;
     let entry = AuditEntry::user(Some(row.id.into()), owner, "client.created", "client")
         .entity(row.id)
-        .after(json!({"name": row.name, "tier": row.tier, "timezone": row.timezone}))
+        .after(json!({
+            "name": row.name,
+            "tier": row.tier,
+            "subscription_status": row.subscription_status,
+            "credits_remaining": row.credits_remaining,
+            "timezone": row.timezone,
+            "requested_tier": input.tier.map(|t| t.as_str()),
+        }))
         .request_id(request_id);
     audit::record(&mut tx, &entry).await?;
     tx.commit().await?;
@@ -200,11 +256,15 @@ pub async fn update_settings(
         .timezone
         .as_deref()
         .and_then(|tz| valid_timezone(tz, &mut fields));
-    if input
-        .daily_ai_budget_aud
-        .is_some_and(|b| b.is_sign_negative() || b > Decimal::from(100_000_000))
-    {
-        fields.push(FieldError::new("daily_ai_budget_aud", "must be 0 or more"));
+    if let Some(b) = input.daily_ai_budget_aud {
+        if b.is_sign_negative() {
+            fields.push(FieldError::new("daily_ai_budget_aud", "must be 0 or more"));
+        } else if !fits_numeric(b, MAX_DAILY_AI_BUDGET_DIGITS) {
+            fields.push(FieldError::new(
+                "daily_ai_budget_aud",
+                "must be less than 100,000,000",
+            ));
+        }
     }
     let mut domains = None;
     if let Some(list) = &input.competitor_domains {
@@ -274,6 +334,8 @@ pub async fn update_icp(
     ] {
         if v.is_some_and(|v| v.is_sign_negative()) {
             fields.push(FieldError::new(path, "must be 0 or more"));
+        } else if v.is_some_and(|v| !fits_numeric(v, MAX_REVENUE_DIGITS)) {
+            fields.push(FieldError::new(path, "must be less than 1,000,000,000,000"));
         }
     }
     if let (Some(min), Some(max)) = (input.revenue_range_min, input.revenue_range_max)

@@ -53,6 +53,16 @@ pub enum UseCaseError {
         /// Sentence for the user.
         message: String,
     },
+    /// The caller reached a per-period limit (429 with `Retry-After`).
+    #[error("{message}")]
+    LimitReached {
+        /// Stable snake_case code.
+        code: &'static str,
+        /// Sentence for the user.
+        message: String,
+        /// Seconds until a retry may succeed.
+        retry_after_secs: u64,
+    },
     /// The input is larger than allowed (413).
     #[error("{0}")]
     TooLarge(String),
@@ -119,6 +129,7 @@ impl UseCaseError {
             UseCaseError::Store(_)
             | UseCaseError::Queue(_)
             | UseCaseError::Cache(_)
+            | UseCaseError::LimitReached { .. }
             | UseCaseError::Unavailable(_) => false,
             UseCaseError::Invalid { .. }
             | UseCaseError::Forbidden(_)

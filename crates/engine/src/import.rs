@@ -202,9 +202,10 @@ impl Parser {
         let mut fields = match normalise(raw, "") {
             Ok(f) => f,
             Err(errors) => {
+                // Each problem names its column (e.g. "linkedin_url: must be ...").
                 let reason = errors
                     .iter()
-                    .map(|e| e.message.clone())
+                    .map(|e| format!("{}: {}", e.path, e.message))
                     .collect::<Vec<_>>()
                     .join("; ");
                 return self

@@ -10,7 +10,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use agency_cache::Cache;
-use agency_domain::{CampaignStatus, Email, LeadStatus, Phone, Tier, normalise_domain};
+use agency_domain::{
+    CampaignStatus, Email, LeadStatus, Phone, Role, Tier, normalise_domain, parse_linkedin_url,
+};
 use agency_store::activities::{self, Activity};
 use agency_store::campaigns as campaign_store;
 use agency_store::leads::{
@@ -224,7 +226,14 @@ pub fn normalise(raw: &RawLead<'_>, prefix: &str) -> Result<LeadFields, Vec<Fiel
             raw.linkedin_url,
             MAX_TEXT,
             &mut errors,
-        ),
+        )
+        .and_then(|url| match parse_linkedin_url(&url) {
+            Ok(url) => Some(url),
+            Err(e) => {
+                errors.push(FieldError::new(path("linkedin_url"), e.to_string()));
+                None
+            }
+        }),
         domain,
         organization_industry: clean_text(
             &path("organization_industry"),
@@ -467,10 +476,23 @@ pub async fn drop_suppressed(
     Ok((keep, dropped))
 }
 
-/// Applies a partial update (any LeadCreate field and status).
+/// Applies a partial update (any LeadCreate field and status) with an owner's rights.
 pub async fn update(
     pool: &PgPool,
     actor: &Actor,
+    client_id: Uuid,
+    id: Uuid,
+    input: &LeadUpdate,
+) -> Result<Lead, UseCaseError> {
+    update_as(pool, actor, Role::Owner, client_id, id, input).await
+}
+
+/// Applies a partial update for a caller with `role`: below admin, an unsubscribed or bounced
+/// lead cannot be moved back to a contactable status (403).
+pub async fn update_as(
+    pool: &PgPool,
+    actor: &Actor,
+    role: Role,
     client_id: Uuid,
     id: Uuid,
     input: &LeadUpdate,
@@ -491,7 +513,9 @@ pub async fn update(
     let last_name = pick(&input.last_name, &current.last_name);
     let title = pick(&input.title, &current.title);
     let company = pick(&input.company, &current.company);
-    let linkedin_url = pick(&input.linkedin_url, &current.linkedin_url);
+    // Checked only when the request sets it: a stored URL from a provider (often plain
+    // http) must not block an unrelated edit.
+    let linkedin_url = input.linkedin_url.clone().flatten();
     let domain = pick(&input.domain, &current.domain);
     let industry = pick(&input.organization_industry, &current.organization_industry);
     let country = pick(&input.organization_country, &current.organization_country);
@@ -520,6 +544,9 @@ pub async fn update(
     if input.domain.is_none() {
         fields.domain = current.domain.clone();
     }
+    if input.linkedin_url.is_none() {
+        fields.linkedin_url = current.linkedin_url.clone();
+    }
     fields.status = match &input.status {
         Some(s) => match LeadStatus::from_str(s.trim()) {
             Ok(s) => s.as_str().to_owned(),
@@ -536,6 +563,16 @@ pub async fn update(
     };
     if !errors.is_empty() {
         return Err(UseCaseError::invalid(errors));
+    }
+    let reopens = fields.status != current.status
+        && LeadStatus::from_str(&current.status)
+            .is_ok_and(|s| matches!(s, LeadStatus::Unsubscribed | LeadStatus::Bounced))
+        && LeadStatus::from_str(&fields.status).is_ok_and(LeadStatus::is_contactable);
+    if reopens && !role.at_least(Role::Admin) {
+        return Err(UseCaseError::Forbidden(format!(
+            "Only an admin or owner may move a {} lead back to {}; you are {role} in this client.",
+            current.status, fields.status
+        )));
     }
     if let Some(campaign_id) = fields.campaign_id
         && Some(campaign_id) != current.campaign_id

@@ -151,8 +151,13 @@ pub async fn accept(
     let invite = memberships::pending_invite(&mut tx, id)
         .await
         .map_err(|e| UseCaseError::from(e).naming("invite"))?;
-    let invited = invite.invited_email.as_deref().map(str::to_lowercase);
-    let caller = token_email.map(str::to_lowercase);
+    // Both sides through the strict ASCII parser of lead emails: look-alike characters (the
+    // Kelvin sign lowercases to `k` under Unicode rules) never match.
+    let invited = invite
+        .invited_email
+        .as_deref()
+        .and_then(|e| Email::parse(e).ok());
+    let caller = token_email.and_then(|e| Email::parse(e).ok());
     if invited.is_none() || invited != caller {
         return Err(UseCaseError::NotFound("invite"));
     }

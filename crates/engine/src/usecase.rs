@@ -29,7 +29,8 @@ where
     Option::<T>::deserialize(de).map(Some)
 }
 
-/// Trims text; empty becomes `None`; longer than `max` characters is a field error.
+/// Trims text; empty becomes `None`; a NUL character (PostgreSQL text cannot hold it) or more
+/// than `max` characters is a field error.
 pub fn clean_text(
     path: &str,
     value: Option<&str>,
@@ -37,6 +38,10 @@ pub fn clean_text(
     errors: &mut Vec<FieldError>,
 ) -> Option<String> {
     let trimmed = value.map(str::trim).filter(|s| !s.is_empty())?;
+    if trimmed.contains('\0') {
+        errors.push(FieldError::new(path, "must not contain NUL characters"));
+        return None;
+    }
     if trimmed.chars().count() > max {
         errors.push(FieldError::new(
             path,

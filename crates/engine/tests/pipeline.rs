@@ -127,6 +127,27 @@ impl PersonEnricher for Scripted {
     }
 }
 
+/// A provider that takes its time (a slow upstream), answering as the wrapped script.
+#[derive(Debug)]
+struct Slow(Arc<Scripted>);
+
+#[async_trait]
+impl PersonEnricher for Slow {
+    fn provider(&self) -> Provider {
+        self.0.provider
+    }
+    fn is_sandbox(&self) -> bool {
+        false
+    }
+    async fn enrich_person(
+        &self,
+        q: &PersonQuery,
+    ) -> Result<Option<EnrichedPerson>, ProviderError> {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        self.0.enrich_person(q).await
+    }
+}
+
 #[derive(Debug, Default)]
 struct FakeSeo {
     calls: AtomicUsize,
@@ -625,6 +646,47 @@ async fn tenant_input_never_reaches_another_tenant_through_the_cache(pool: PgPoo
 }
 
 #[sqlx::test(migrations = "../../migrations")]
+async fn two_runs_for_one_lead_at_once_spend_one_credit_and_ask_once(pool: PgPool) {
+    let cache = pg_cache(&pool);
+    let c = client(&pool, 10).await;
+    let lead = raw_lead(&pool, c, None, "jane@acme-builders.com.au").await;
+    let f = fakes(Answer::NoMatch, Answer::NoMatch, Answer::NoMatch);
+    let apollo = Scripted::new(Provider::Apollo, Answer::Match(95));
+    let waterfall = Waterfall::new(EnrichmentProviders {
+        primary: Arc::new(Slow(apollo.clone())),
+        secondary: f.apify.clone(),
+        fallback: f.clay.clone(),
+        seo: f.seo.clone(),
+    });
+    let (a, b) = tokio::join!(
+        enrich_lead(env(&pool, &*cache, &waterfall), c, lead, None, Utc::now()),
+        enrich_lead(env(&pool, &*cache, &waterfall), c, lead, None, Utc::now()),
+    );
+    let outcomes = [a.expect("first"), b.expect("second")];
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| matches!(o, EnrichOutcome::Enriched { .. })),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| matches!(o, EnrichOutcome::InProgress)),
+        "{outcomes:?}"
+    );
+    assert_eq!(credits(&pool, c).await, 9, "one credit");
+    assert_eq!(apollo.calls(), 1, "one provider call");
+    let claimed: Option<String> =
+        sqlx::query_scalar("SELECT enrichment_claimed_by FROM leads WHERE id = $1")
+            .bind(lead)
+            .fetch_one(&pool)
+            .await
+            .expect("claim");
+    assert_eq!(claimed, None, "the claim is released with the facts");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
 async fn no_credit_left_means_the_lead_waits_with_the_reason(pool: PgPool) {
     let cache = pg_cache(&pool);
     let f = fakes(Answer::Match(90), Answer::NoMatch, Answer::NoMatch);
@@ -964,6 +1026,57 @@ async fn email_domains_fill_least_used_first_under_caps_with_warm_up(pool: PgPoo
     // Least used first on a fresh day: both start at 0, so they alternate (ties: first listed).
     assert_eq!(used_on(&cache, kind, new_domain, tomorrow).await, 3);
     assert_eq!(used_on(&cache, kind, warm, tomorrow).await, 2);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_failed_allocation_gives_its_reservations_back(pool: PgPool) {
+    let cache = pg_cache(&pool);
+    let now = utc("2027-06-02T01:00:00Z"); // Wednesday 11:00 in Sydney
+    let c = client(&pool, 100).await;
+    let camp = campaign(&pool, c, [100, 0, 0, 0, 0]).await;
+    let domain = resource(&pool, c, "email_domain", "warm.example", None, None).await;
+    let mut leads = Vec::new();
+    for i in 0..3 {
+        leads.push(cool_lead(&pool, c, camp, &format!("f{i}@acme.com.au")).await);
+    }
+    // The database refuses to store the plans (after the counters were reserved).
+    sqlx::query(
+        "CREATE FUNCTION refuse_allocation() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION 'storage failed'; END; $$",
+    )
+    .execute(&pool)
+    .await
+    .expect("function");
+    sqlx::query(
+        "CREATE TRIGGER refuse_allocation BEFORE UPDATE OF allocated_resource_id ON leads
+         FOR EACH ROW WHEN (NEW.allocated_resource_id IS NOT NULL)
+         EXECUTE FUNCTION refuse_allocation()",
+    )
+    .execute(&pool)
+    .await
+    .expect("trigger");
+    let kind = agency_domain::ResourceKind::EmailDomain;
+    let scored = scoring::score_leads(&pool, c, &leads, now).await;
+    assert!(scored.is_ok(), "scoring alone stores: {scored:?}");
+    let err = allocation::allocate_leads(&pool, &*cache, c, &leads, now).await;
+    assert!(err.is_err(), "the plans could not be stored");
+    assert_eq!(
+        used_on(&cache, kind, domain, now).await,
+        0,
+        "the reservations were given back"
+    );
+    assert_eq!(allocation_of(&pool, leads[0]).await.1, None);
+
+    // The retry, once storage works, reserves exactly once per lead.
+    sqlx::query("DROP TRIGGER refuse_allocation ON leads")
+        .execute(&pool)
+        .await
+        .expect("drop");
+    let s = allocation::allocate_leads(&pool, &*cache, c, &leads, now)
+        .await
+        .expect("retry");
+    assert_eq!(s.allocated, 3);
+    assert_eq!(used_on(&cache, kind, domain, now).await, 3);
 }
 
 #[sqlx::test(migrations = "../../migrations")]

@@ -377,3 +377,25 @@ async fn a_concurrent_run_for_the_same_period_resets_once(pool: PgPool) {
         .expect("count");
     assert_eq!(audits, 1);
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_trialing_client_keeps_its_trial_allowance_at_the_reset(pool: PgPool) {
+    job_tables(&pool).await;
+    let trial = client(&pool, "ignition", 12, "Australia/Sydney").await;
+    sqlx::query("UPDATE clients SET subscription_status = 'trialing' WHERE id = $1")
+        .bind(trial)
+        .execute(&pool)
+        .await
+        .expect("trialing");
+    let due_at = Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap();
+    set_reset_at(&pool, trial, due_at).await;
+    let summary = reset_due_credits(&pool, due_at + chrono::Duration::hours(1))
+        .await
+        .expect("reset");
+    assert_eq!(summary.reset, 1, "the date moves on");
+    assert_eq!(
+        credits_of(&pool, trial).await,
+        12,
+        "a trial is not topped up to the tier's 1,250"
+    );
+}

@@ -151,7 +151,9 @@ pub async fn create_with_owner(
     owner: UserId,
 ) -> Result<ClientRow, StoreError> {
     let row = sqlx::query_as::<_, ClientRow>(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO clients (id, name, tier, credits_remaining, timezone) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO clients (id, name, tier, subscription_status, credits_remaining, timezone,
+                              credits_reset_at)
+         VALUES ($1, $2, $3, 'trialing', $4, $5, now() + interval '1 month')
          RETURNING {COLUMNS}"
     )))
     .bind(Uuid::now_v7())
@@ -170,6 +172,26 @@ pub async fn create_with_owner(
     .execute(&mut *conn)
     .await?;
     Ok(row)
+}
+
+/// How many clients `user` created in the last 24 hours (from the audit log), after taking a
+/// transaction-scoped lock on the user so concurrent creations are counted one after another.
+pub async fn created_by_in_last_day(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> Result<i64, StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('client_create:' || $1::text, 0))")
+        .bind(user.into_uuid())
+        .execute(&mut *conn)
+        .await?;
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log
+          WHERE actor_id = $1 AND action = 'client.created' AND entity_type = 'client'
+            AND created_at > now() - interval '1 day'",
+    )
+    .bind(user.into_uuid())
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 /// The live client `client_id`.

@@ -17,6 +17,8 @@ pub struct DueReset {
     pub tier: String,
     /// IANA timezone name.
     pub timezone: String,
+    /// Billing state (`trialing`, `active`, ...).
+    pub subscription_status: String,
     /// Credits left before the reset.
     pub credits_remaining: i32,
     /// The reset date that is due (at or before `now`).
@@ -31,7 +33,7 @@ pub async fn due_resets(
     limit: i64,
 ) -> Result<Vec<DueReset>, StoreError> {
     Ok(sqlx::query_as::<_, DueReset>(
-        "SELECT id, tier, timezone, credits_remaining, credits_reset_at
+        "SELECT id, tier, timezone, subscription_status, credits_remaining, credits_reset_at
            FROM clients
           WHERE deleted_at IS NULL AND credits_reset_at IS NOT NULL AND credits_reset_at <= $1
           ORDER BY credits_reset_at, id

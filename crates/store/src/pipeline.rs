@@ -441,6 +441,7 @@ pub async fn save_enrichment(
             seo_top10_keywords = CASE WHEN $21 THEN $24 ELSE seo_top10_keywords END,
             seo_spam_score = CASE WHEN $21 THEN $25 ELSE seo_spam_score END,
             enriched_at = now(), enrichment_wait_reason = NULL,
+            enrichment_claimed_by = NULL, enrichment_claimed_at = NULL,
             status = CASE WHEN status = 'new' THEN 'enriched' ELSE status END,
             updated_at = now()
           WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL",
@@ -475,6 +476,54 @@ pub async fn save_enrichment(
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
+    Ok(())
+}
+
+/// Claims the lead's enrichment for `token` (a job id): succeeds when the lead is live, not
+/// enriched yet (unless `force`) and unclaimed, claimed by `token` itself (a redelivered job)
+/// or claimed longer than `stale_after_secs` ago. `false`: another run holds it, or there is
+/// nothing to do.
+pub async fn claim_enrichment(
+    conn: &mut PgConnection,
+    client_id: Uuid,
+    lead_id: Uuid,
+    token: &str,
+    force: bool,
+    stale_after_secs: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE leads SET enrichment_claimed_by = $3, enrichment_claimed_at = now()
+          WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL
+            AND (enriched_at IS NULL OR $4)
+            AND (enrichment_claimed_by IS NULL OR enrichment_claimed_by = $3
+                 OR enrichment_claimed_at < now() - make_interval(secs => $5))",
+    )
+    .bind(client_id)
+    .bind(lead_id)
+    .bind(token)
+    .bind(force)
+    .bind(stale_after_secs as f64)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Releases `token`'s claim on the lead (a no-op when another run holds it).
+pub async fn release_enrichment_claim(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    lead_id: Uuid,
+    token: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE leads SET enrichment_claimed_by = NULL, enrichment_claimed_at = NULL
+          WHERE client_id = $1 AND id = $2 AND enrichment_claimed_by = $3",
+    )
+    .bind(client_id)
+    .bind(lead_id)
+    .bind(token)
+    .execute(db)
+    .await?;
     Ok(())
 }
 

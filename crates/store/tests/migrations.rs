@@ -142,3 +142,178 @@ async fn activities_are_append_only(pool: PgPool) {
         .await;
     assert!(delete.is_err());
 }
+
+/// Asserts `sql` (binding `binds` in order) is refused by the tenant key `constraint`.
+async fn refused_by(pool: &PgPool, sql: &str, binds: &[Uuid], constraint: &str) {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+    for b in binds {
+        q = q.bind(*b);
+    }
+    let err = q.execute(pool).await.expect_err(constraint);
+    let db = err.as_database_error().expect("a database error");
+    assert_eq!(db.code().as_deref(), Some("23503"), "{sql}: {db}");
+    assert_eq!(db.constraint(), Some(constraint), "{sql}: {db}");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn child_rows_cannot_point_into_another_tenant(pool: PgPool) {
+    let (a, b) = (client(&pool).await, client(&pool).await);
+    let campaign = |c: Uuid| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Uuid>(
+                "INSERT INTO campaigns (client_id, name) VALUES ($1, 'C') RETURNING id",
+            )
+            .bind(c)
+            .fetch_one(&pool)
+            .await
+            .expect("campaign")
+        }
+    };
+    let (camp_a, camp_b) = (campaign(a).await, campaign(b).await);
+    let lead_b: Uuid = sqlx::query_scalar(
+        "INSERT INTO leads (client_id, campaign_id, email) VALUES ($1, $2, 'b@b.example') RETURNING id",
+    )
+    .bind(b)
+    .bind(camp_b)
+    .fetch_one(&pool)
+    .await
+    .expect("lead in b");
+    let resource_b: Uuid = sqlx::query_scalar(
+        "INSERT INTO sending_resources (client_id, kind, value) VALUES ($1, 'linkedin_seat', 'Seat B')
+         RETURNING id",
+    )
+    .bind(b)
+    .fetch_one(&pool)
+    .await
+    .expect("resource in b");
+
+    // Tenant A's rows naming tenant B's parents.
+    refused_by(
+        &pool,
+        "INSERT INTO leads (client_id, campaign_id, email) VALUES ($1, $2, 'a@a.example')",
+        &[a, camp_b],
+        "leads_campaign_tenant_fkey",
+    )
+    .await;
+    refused_by(
+        &pool,
+        "INSERT INTO campaign_sequence_steps (client_id, campaign_id, step_number, channel)
+         VALUES ($1, $2, 1, 'email')",
+        &[a, camp_b],
+        "campaign_sequence_steps_campaign_tenant_fkey",
+    )
+    .await;
+    refused_by(
+        &pool,
+        "INSERT INTO activities (client_id, lead_id, channel, action) VALUES ($1, $2, 'email', 'sent')",
+        &[a, lead_b],
+        "activities_lead_tenant_fkey",
+    )
+    .await;
+    refused_by(
+        &pool,
+        "INSERT INTO voice_call_slots (client_id, lead_id, started_at, expires_at)
+         VALUES ($1, $2, now(), now() + interval '30 minutes')",
+        &[a, lead_b],
+        "voice_call_slots_lead_tenant_fkey",
+    )
+    .await;
+    let lead_a: Uuid = sqlx::query_scalar(
+        "INSERT INTO leads (client_id, campaign_id, email) VALUES ($1, $2, 'a@a.example') RETURNING id",
+    )
+    .bind(a)
+    .bind(camp_a)
+    .fetch_one(&pool)
+    .await
+    .expect("lead in a");
+    refused_by(
+        &pool,
+        "UPDATE leads SET allocated_resource_id = $2 WHERE id = $1",
+        &[lead_a, resource_b],
+        "leads_allocated_resource_tenant_fkey",
+    )
+    .await;
+    refused_by(
+        &pool,
+        "UPDATE leads SET campaign_id = $2 WHERE id = $1",
+        &[lead_a, camp_b],
+        "leads_campaign_tenant_fkey",
+    )
+    .await;
+
+    // The same rows within one tenant are fine, and every tenant key is validated.
+    sqlx::query(
+        "INSERT INTO activities (client_id, lead_id, campaign_id, channel, action)
+         VALUES ($1, $2, $3, 'email', 'sent')",
+    )
+    .bind(b)
+    .bind(lead_b)
+    .bind(camp_b)
+    .execute(&pool)
+    .await
+    .expect("same tenant");
+    let unvalidated: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_constraint WHERE conname LIKE '%\\_tenant\\_fkey' AND NOT convalidated",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("constraints");
+    assert_eq!(unvalidated, 0);
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_tenant_keys_migration_keeps_a_crossing_database_running(pool: PgPool) {
+    // Every migration before the tenant keys, then a row crossing tenants, then the rest.
+    let all = &migrate::MIGRATOR;
+    let before = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(
+            all.migrations
+                .iter()
+                .filter(|m| m.version < 20261204110200)
+                .cloned()
+                .collect(),
+        ),
+        ignore_missing: all.ignore_missing,
+        locking: all.locking,
+        no_tx: all.no_tx,
+        table_name: all.table_name.clone(),
+        create_schemas: all.create_schemas.clone(),
+    };
+    migrate::job_migrator()
+        .run(&pool)
+        .await
+        .expect("job tables");
+    before.run(&pool).await.expect("earlier migrations");
+    let (a, b) = (client(&pool).await, client(&pool).await);
+    let camp_b: Uuid =
+        sqlx::query_scalar("INSERT INTO campaigns (client_id, name) VALUES ($1, 'C') RETURNING id")
+            .bind(b)
+            .fetch_one(&pool)
+            .await
+            .expect("campaign");
+    sqlx::query("INSERT INTO leads (client_id, campaign_id, email) VALUES ($1, $2, 'x@a.example')")
+        .bind(a)
+        .bind(camp_b)
+        .execute(&pool)
+        .await
+        .expect("a crossing row written before the keys existed");
+    migrate::run(&pool)
+        .await
+        .expect("the migration still applies");
+    let valid: bool = sqlx::query_scalar(
+        "SELECT convalidated FROM pg_constraint WHERE conname = 'leads_campaign_tenant_fkey'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("constraint");
+    assert!(!valid, "left NOT VALID where existing rows cross");
+    // New crossing rows are refused all the same.
+    refused_by(
+        &pool,
+        "INSERT INTO leads (client_id, campaign_id, email) VALUES ($1, $2, 'y@a.example')",
+        &[a, camp_b],
+        "leads_campaign_tenant_fkey",
+    )
+    .await;
+}

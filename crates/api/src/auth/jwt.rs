@@ -1,13 +1,20 @@
 //! Verification of Supabase access tokens: HS256 with the project secret, or RS256/ES256
 //! with keys from the project's JWKS, cached in process for a TTL and refetched when a token
 //! names an unknown `kid` (at most once per `jwks_min_refresh_interval`). `aud` must be
-//! `authenticated`; `exp` is enforced with the configured leeway.
+//! `authenticated`; `exp` and `nbf` (when present) are enforced with the configured leeway.
+//! Anonymous Supabase sign-ins (`is_anonymous: true`) are refused. The token's `email` is
+//! kept only when it parses with the strict ASCII parser used for lead emails
+//! ([`agency_domain::Email`]) and, when the token carries `email_verified` (top level or in
+//! `user_metadata`), that claim is true; otherwise the caller has no email (so it matches no
+//! invite).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use agency_domain::Email;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 use tokio::sync::{Mutex, RwLock};
 use uuid::Uuid;
@@ -22,8 +29,9 @@ pub const AUDIENCE: &str = "authenticated";
 pub struct Claims {
     /// The user id (`sub`).
     pub sub: Uuid,
-    /// The user's email, when the token has one.
-    pub email: Option<String>,
+    /// The user's email (normalised), when the token has a valid one that is not marked
+    /// unverified.
+    pub email: Option<Email>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -31,6 +39,32 @@ struct RawClaims {
     sub: String,
     #[serde(default)]
     email: Option<String>,
+    #[serde(default)]
+    email_verified: Option<bool>,
+    #[serde(default)]
+    is_anonymous: Option<bool>,
+    #[serde(default)]
+    user_metadata: Option<UserMetadata>,
+}
+
+#[derive(Debug, Deserialize)]
+struct UserMetadata {
+    #[serde(default)]
+    email_verified: Option<bool>,
+}
+
+impl RawClaims {
+    /// The email, when it parses strictly and no `email_verified` claim says false.
+    fn verified_email(&self) -> Option<Email> {
+        let verified = self
+            .email_verified
+            .or(self.user_metadata.as_ref().and_then(|m| m.email_verified));
+        if verified == Some(false) {
+            return None;
+        }
+        let raw = self.email.as_deref().filter(|e| !e.trim().is_empty())?;
+        Email::parse(raw).ok()
+    }
 }
 
 /// Why a token was refused (each maps to a 401 code).
@@ -39,6 +73,12 @@ pub enum TokenError {
     /// The token has expired.
     #[error("the access token has expired")]
     Expired,
+    /// The token's `nbf` is still in the future.
+    #[error("the access token is not valid yet")]
+    NotYetValid,
+    /// An anonymous Supabase sign-in.
+    #[error("anonymous sign-ins cannot use this API")]
+    Anonymous,
     /// The token is not meant for this API.
     #[error("the access token has the wrong audience")]
     WrongAudience,
@@ -59,7 +99,11 @@ impl TokenError {
         match self {
             TokenError::Expired => "token_expired",
             TokenError::WrongAudience => "token_wrong_audience",
-            TokenError::Algorithm | TokenError::UnknownKey | TokenError::Invalid => "invalid_token",
+            TokenError::Anonymous => "anonymous_token",
+            TokenError::NotYetValid
+            | TokenError::Algorithm
+            | TokenError::UnknownKey
+            | TokenError::Invalid => "invalid_token",
         }
     }
 }
@@ -106,8 +150,8 @@ impl JwtVerifier {
     pub fn new(settings: &AuthSettings) -> Self {
         let hs256 = settings
             .jwt_secret
-            .as_deref()
-            .map(|s| DecodingKey::from_secret(s.as_bytes()));
+            .as_ref()
+            .map(|s| DecodingKey::from_secret(s.expose_secret().as_bytes()));
         let jwks = settings.jwks_url.as_ref().map(|url| Jwks {
             url: url.clone(),
             http: reqwest::Client::builder()
@@ -152,20 +196,25 @@ impl JwtVerifier {
         validation.set_audience(&[AUDIENCE]);
         validation.leeway = self.leeway;
         validation.validate_exp = true;
+        validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "sub", "aud"]);
         let data = jsonwebtoken::decode::<RawClaims>(token, key, &validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
+                ErrorKind::ImmatureSignature => TokenError::NotYetValid,
                 ErrorKind::InvalidAudience => TokenError::WrongAudience,
                 ErrorKind::InvalidAlgorithm => TokenError::Algorithm,
                 _ => TokenError::Invalid,
             }
         })?;
         let sub = Uuid::parse_str(&data.claims.sub).map_err(|_| TokenError::Invalid)?;
+        if data.claims.is_anonymous == Some(true) {
+            return Err(TokenError::Anonymous);
+        }
         Ok(Claims {
             sub,
-            email: data.claims.email,
+            email: data.claims.verified_email(),
         })
     }
 }

@@ -16,7 +16,7 @@ use crate::server::AppState;
 pub struct AuthUser {
     /// The user id (JWT `sub`).
     pub id: UserId,
-    /// The email in the token (lowercased), if any.
+    /// The email in the token (strictly parsed, not marked unverified), if any.
     pub token_email: Option<String>,
     /// The email stored for the user.
     pub email: Option<String>,
@@ -40,10 +40,8 @@ impl FromRequestParts<AppState> for AuthUser {
             .cloned()
             .ok_or_else(|| ApiError::unauthorized("missing_token", "Sign in to continue."))?;
         let id = UserId::from_uuid(claims.sub);
-        let token_email = claims
-            .email
-            .map(|e| e.trim().to_lowercase())
-            .filter(|e| !e.is_empty());
+        // Parsed strictly (ASCII, lowercased) and verified by the JWT layer.
+        let token_email = claims.email.map(String::from);
         // The upsert runs only for a user this process has not seen within the TTL.
         let known = match state.known_users.get(claims.sub) {
             Some(known) => known,

@@ -1,6 +1,7 @@
 //! `ApiJson<T>`: a JSON body. Unreadable JSON answers 400; JSON that parses but does not fit
 //! `T` (wrong type, unknown field with `#[serde(deny_unknown_fields)]`, missing field)
-//! answers 422 naming the field's path. The body limit answers 413. Also the JSON response
+//! answers 422 naming the field's path; so does a NUL character (`\u0000`) in any string,
+//! which PostgreSQL text cannot hold. The body limit answers 413. Also the JSON response
 //! type (it serialises like `axum::Json`).
 
 use axum::body::Bytes;
@@ -63,7 +64,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             )
         })?;
     }
-    value.map_err(|err| {
+    let value = value.map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
@@ -84,7 +85,42 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 format!("The request body is not valid JSON: {inner}."),
             ),
         }
-    })
+    })?;
+    // JSON can only carry NUL escaped; look for the field only when the escape is there.
+    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+        && let Ok(tree) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(path) = nul_path(&tree, String::new())
+    {
+        return Err(ApiError::validation(vec![FieldError {
+            path,
+            message: "must not contain NUL characters".to_owned(),
+        }]));
+    }
+    Ok(value)
+}
+
+/// The path (`leads[2].first_name`) of the first string holding a NUL character, if any.
+fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => Some(path),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_path(v, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.contains('\0') {
+                return Some(here);
+            }
+            nul_path(v, here)
+        }),
+        _ => None,
+    }
 }
 
 /// The field of serde's "missing field `x`" message.
@@ -126,6 +162,18 @@ mod tests {
     struct Outer {
         name: String,
         items: Vec<Inner>,
+    }
+
+    #[test]
+    fn a_nul_character_is_422_naming_the_field() {
+        let e = parse::<Outer>(br#"{"name":"a\u0000b","items":[]}"#).expect_err("nul");
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.fields[0].path, "name");
+        let e = parse::<serde_json::Value>(br#"{"leads":[{"a":"x"},{"b":["ok","\u0000"]}]}"#)
+            .expect_err("nul");
+        assert_eq!(e.fields[0].path, "leads[1].b[1]");
+        // An escaped backslash before `u0000` is no NUL.
+        assert!(parse::<Outer>(br#"{"name":"a\\u0000","items":[]}"#).is_ok());
     }
 
     #[test]

@@ -171,15 +171,25 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_icp, update_icp))
 }
 
-/// Creates a client; the caller becomes its owner.
+/// Creates a client; the caller becomes its owner. A new client is a trial (ignition tier,
+/// `trialing`, `TRIAL_LEAD_CREDITS` credits) whatever `tier` says; more than
+/// `CLIENTS_PER_USER_PER_DAY` in 24 hours is 429 `client_limit_reached`.
 #[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = ClientCreate,
-    responses((status = 201, body = ClientDto), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ClientDto), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn create_client(
     State(state): State<AppState>,
     user: AuthUser,
     ApiJson(body): ApiJson<ClientCreate>,
 ) -> ApiResult<(StatusCode, ApiJson<ClientDto>)> {
-    let row = clients::create(&state.services, user.id, request_id::current(), body).await?;
+    let row = clients::create(
+        &state.services,
+        user.id,
+        request_id::current(),
+        body,
+        state.settings.new_clients,
+    )
+    .await?;
     Ok((StatusCode::CREATED, ApiJson(row.into())))
 }
 

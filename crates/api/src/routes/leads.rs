@@ -189,9 +189,10 @@ async fn update_lead(
     ApiJson(body): ApiJson<LeadUpdate>,
 ) -> ApiResult<ApiJson<Lead>> {
     tenant.require(Role::Member)?;
-    let lead = leads::update(
+    let lead = leads::update_as(
         &state.services.pool,
         &actor(&tenant),
+        tenant.role,
         tenant.client_id.into_uuid(),
         id,
         &body,
@@ -201,7 +202,7 @@ async fn update_lead(
     Ok(ApiJson(lead))
 }
 
-/// Soft-delete a lead.
+/// Soft-delete a lead (admin or owner: SPEC, deletions are an admin's).
 #[utoipa::path(delete, path = "/api/v1/clients/{client_id}/leads/{id}", tag = "leads",
     params(("client_id" = Uuid, Path), ("id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -210,7 +211,7 @@ async fn delete_lead(
     tenant: Tenant,
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    tenant.require(Role::Member)?;
+    tenant.require(Role::Admin)?;
     leads::delete(
         &state.services.pool,
         &actor(&tenant),

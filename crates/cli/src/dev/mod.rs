@@ -2,6 +2,11 @@
 //! share one pool and one shutdown signal; with `DATABASE_URL` unset a private PostgreSQL
 //! cluster starts under `.dev/`; a demo tenant is seeded (with scored demo leads) and a dev
 //! token printed; a demo agency website is served on loopback for onboarding to analyse.
+//!
+//! Safe on a shared network: it refuses `AGENCY_ENV=production`, the API listens on
+//! 127.0.0.1 only, tokens are signed with a random secret made for this run (printed with
+//! the token) unless `SUPABASE_JWT_SECRET` is set, and CORS allows
+//! the local dashboard's origins (not `*`) unless `CORS_ALLOWED_ORIGINS` is set.
 
 mod postgres;
 mod seed;
@@ -12,7 +17,7 @@ use std::sync::Arc;
 
 use agency_runtime::{Shutdown, telemetry};
 use clap::{Args, Parser};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 /// Arguments of `dev`.
 #[derive(Debug, Args)]
@@ -28,14 +33,33 @@ pub struct DevArgs {
     pub demo_site_port: Option<u16>,
 }
 
-/// The secret dev mode signs tokens with when `SUPABASE_JWT_SECRET` is unset.
-pub const DEV_JWT_SECRET: &str = "agency-os-dev-secret-not-for-production-0123456789";
+/// Origins CORS allows in dev mode when `CORS_ALLOWED_ORIGINS` is unset: the dashboard's
+/// local development server.
+pub const DEV_CORS_ORIGINS: &str = "http://localhost:3000,http://127.0.0.1:3000";
+
+/// A fresh HS256 secret for one dev run: 64 hex characters from the OS random source.
+fn random_secret() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
 
 /// Runs dev mode until Ctrl-C.
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let mut api = agency_api::ApiConfig::try_parse_from(["agency-api"])?;
     let mut worker = agency_worker::WorkerConfig::try_parse_from(["agency-worker"])?;
     let mut scheduler = agency_scheduler::SchedulerConfig::try_parse_from(["agency-scheduler"])?;
+    if api.common.environment == agency_runtime::config::Environment::Production {
+        anyhow::bail!(
+            "agencyctl dev refuses to run with AGENCY_ENV=production: it seeds demo data, \
+             sandboxes providers and mints tokens. Run agency-api, agency-worker and \
+             agency-scheduler instead."
+        );
+    }
+    // Loopback only: dev mode is for this machine.
+    api.host = std::net::IpAddr::from([127, 0, 0, 1]);
     let _telemetry = telemetry::init(
         "agencyctl-dev",
         &api.common.telemetry,
@@ -85,12 +109,18 @@ async fn run_services(
     agency_store::migrate::run(&migrations).await?;
     migrations.close().await;
 
-    // Dev mode verifies the tokens it prints and lets any local dashboard call it.
-    if api.supabase_jwt_secret.is_none() && api.supabase_jwks_url.is_none() {
-        api.supabase_jwt_secret = Some(SecretString::from(DEV_JWT_SECRET.to_owned()));
-    }
+    // Dev mode verifies the tokens it prints (a secret made for this run unless one is
+    // configured) and lets the local dashboard call it.
+    let generated_secret = match &api.supabase_jwt_secret {
+        None => {
+            let secret = random_secret();
+            api.supabase_jwt_secret = Some(SecretString::from(secret.clone()));
+            Some(secret)
+        }
+        Some(_) => None,
+    };
     if api.cors_allowed_origins.trim().is_empty() {
-        api.cors_allowed_origins = "*".to_owned();
+        api.cors_allowed_origins = DEV_CORS_ORIGINS.to_owned();
     }
     let api_settings = api.settings()?;
     // Onboarding may read the local demo site: the website reader allows loopback and private
@@ -109,7 +139,10 @@ async fn run_services(
         .collect();
     let pool = api.common.database.pool("agencyctl-dev")?;
     let demo = seed::seed_demo(&pool).await?;
-    let secret = std::env::var("SUPABASE_JWT_SECRET").unwrap_or_else(|_| DEV_JWT_SECRET.to_owned());
+    let secret = match &api.supabase_jwt_secret {
+        Some(secret) => secret.expose_secret().to_owned(),
+        None => anyhow::bail!("dev mode mints HS256 tokens but has no secret"),
+    };
     let token = crate::token::mint(&secret, demo.user_id, Some(seed::DEMO_EMAIL), 24 * 30)?;
     let base = format!("http://127.0.0.1:{}", api.port);
     // The check binds any free port (several checks may run at once); otherwise the given
@@ -135,6 +168,14 @@ async fn run_services(
         println!("  providers: all real");
     } else {
         println!("  providers: sandbox for {}", sandboxed.join(", "));
+    }
+    println!("  listen:    {}   (loopback only)", api.listen_addr());
+    println!("  cors:      {}", api.cors_allowed_origins);
+    match &generated_secret {
+        Some(secret) => println!(
+            "  jwt secret: {secret}   (made for this run; tokens from an earlier run no longer verify)"
+        ),
+        None => println!("  jwt secret: from SUPABASE_JWT_SECRET"),
     }
     println!("  token:     {token}\n");
     println!("  curl -H 'Authorization: Bearer {token}' {base}/api/v1/me");

@@ -1,6 +1,7 @@
 //! Enqueueing: typed payloads pushed into `apalis.jobs` with apalis-postgres's own insert
 //! (`push_tasks`), on any connection, so a caller's transaction can include the push (the
-//! webhook row and its job commit together or not at all).
+//! webhook row and its job commit together or not at all). [`enqueue_unique`] keeps at most
+//! one open job per key (per lead, for enrichment).
 
 use apalis_core::task::builder::TaskBuilder;
 use apalis_core::task::task_id::TaskId;
@@ -157,5 +158,76 @@ pub async fn enqueue_batch<J: JobPayload>(
         opts.lane.unwrap_or(J::KIND.lane()),
         ids.len() as u64,
     );
+    Ok(ids)
+}
+
+/// SQL condition for "this job row may still run" (pending, queued, running, or failed with
+/// attempts left).
+const OPEN_CONDITION: &str = "(status IN ('Pending', 'Queued', 'Running') \
+     OR (status = 'Failed' AND attempts < max_attempts))";
+
+/// Pushes one job per `(payload, key)` unless an open job of the kind already holds the key:
+/// at most one live job per key (a repeat of the same key in `items` counts once). A key
+/// left on a finished job (done or dead) is released first, so the work can be queued again
+/// later. Enqueuers of the same kind and `scope` are serialised by a transaction-scoped
+/// advisory lock (pass `&mut *tx`), so two concurrent requests cannot both push a key.
+/// Returns the ids of the jobs pushed.
+pub async fn enqueue_unique<J: JobPayload>(
+    conn: &mut PgConnection,
+    scope: &str,
+    items: &[(J, String)],
+) -> Result<Vec<String>, EnqueueError> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let kind = J::KIND.name();
+    let db = |e: sqlx::Error| EnqueueError::Database(e.into());
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("enqueue_unique:{kind}:{scope}"))
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    let keys: Vec<&str> = items.iter().map(|(_, k)| k.as_str()).collect();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE apalis.jobs SET idempotency_key = NULL
+          WHERE job_type = $1 AND idempotency_key = ANY($2) AND NOT {OPEN_CONDITION}"
+    )))
+    .bind(kind)
+    .bind(&keys)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    let open: Vec<String> = sqlx::query_scalar(
+        "SELECT idempotency_key FROM apalis.jobs WHERE job_type = $1 AND idempotency_key = ANY($2)",
+    )
+    .bind(kind)
+    .bind(&keys)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let mut taken: std::collections::HashSet<String> = open.into_iter().collect();
+    let mut ids = Vec::new();
+    let mut tasks = Vec::new();
+    for (payload, key) in items {
+        if !taken.insert(key.clone()) {
+            continue;
+        }
+        let opts = EnqueueOptions {
+            idempotency_key: Some(key.clone()),
+            ..Default::default()
+        };
+        let (id, task) = build_task(payload, &opts)?;
+        ids.push(id);
+        tasks.push(task);
+    }
+    while !tasks.is_empty() {
+        let rest = tasks.split_off(tasks.len().min(1_000));
+        push_tasks(&mut *conn, kind, std::mem::replace(&mut tasks, rest))
+            .await
+            .map_err(|e| map_push_error(e, J::KIND, Some("(one of a batch)")))?;
+    }
+    if !ids.is_empty() {
+        metrics::enqueued(J::KIND, J::KIND.lane(), ids.len() as u64);
+    }
     Ok(ids)
 }

@@ -18,7 +18,9 @@ pub mod registry;
 
 pub use context::{JobContext, JobError};
 pub use drain::{DrainReport, drain};
-pub use enqueue::{EnqueueError, EnqueueOptions, enqueue, enqueue_batch, enqueue_on};
+pub use enqueue::{
+    EnqueueError, EnqueueOptions, enqueue, enqueue_batch, enqueue_on, enqueue_unique,
+};
 pub use kind::{JobKind, Lane, RetryPolicy};
 pub use payload::JobPayload;
 pub use registry::Registry;

@@ -8,7 +8,9 @@
 //! reservation made here is the slot the first touch uses: the send path must not count it
 //! again. A batch reads each counter once, assigns in memory (hot leads first), then adds its
 //! reservations with one increment per resource; when another allocator raced past a cap, the
-//! excess is given back and those leads wait.
+//! excess is given back and those leads wait. When the plans cannot be stored (the database
+//! transaction fails), every reservation of the run is given back before the error returns,
+//! so a failed run never holds capacity until midnight and its retry reserves afresh.
 //!
 //! Waiting: with no resource free (or none of the kind) the lead is not dropped: it keeps its
 //! channel, gets `next_action_at` = the next day's window and a wait reason, and one
@@ -278,6 +280,8 @@ pub async fn allocate_scored(
     }
 
     // Reserve: one increment per resource and day; give back what a concurrent run overtook.
+    // What this run added to each counter (name, amount, instant), to give back on failure.
+    let mut reserved: Vec<(String, i64, DateTime<Utc>)> = Vec::new();
     let mut groups: HashMap<(Uuid, NaiveDate), Vec<usize>> = HashMap::new();
     for (p, item) in pending.iter().enumerate() {
         groups
@@ -306,6 +310,9 @@ pub async fn allocate_scored(
             cache.incr_daily(&name, -overflow, client_tz, at).await?;
         }
         let keep = items.len() - usize::try_from(overflow).unwrap_or(items.len());
+        if keep > 0 {
+            reserved.push((name.clone(), n - overflow, at));
+        }
         for (k, &p) in items.iter().enumerate() {
             let item = &pending[p];
             let row = &scored[item.index].row;
@@ -349,11 +356,36 @@ pub async fn allocate_scored(
         }
     }
 
-    let mut tx = pool.begin().await?;
-    store::save_allocations(&mut tx, client.id, &updates, now).await?;
-    schedule_waiting(&mut tx, client.id, &waits).await?;
-    tx.commit().await?;
+    if let Err(e) = save_plans(pool, client.id, &updates, &waits, now).await {
+        give_back(cache, &reserved, client_tz).await;
+        return Err(e);
+    }
     Ok(summary)
+}
+
+/// Stores the plans and schedules the waiting-leads passes in one transaction.
+async fn save_plans(
+    pool: &PgPool,
+    client_id: Uuid,
+    updates: &[AllocationUpdate],
+    waits: &[(usize, Uuid, DateTime<Utc>)],
+    now: DateTime<Utc>,
+) -> Result<(), UseCaseError> {
+    let mut tx = pool.begin().await?;
+    store::save_allocations(&mut tx, client_id, updates, now).await?;
+    schedule_waiting(&mut tx, client_id, waits).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Gives back a failed run's reservations (best effort: a cache failure is logged).
+async fn give_back(cache: &dyn Cache, reserved: &[(String, i64, DateTime<Utc>)], tz: Tz) {
+    for (name, n, at) in reserved {
+        if let Err(e) = cache.incr_daily(name, -n, tz, *at).await {
+            tracing::warn!(counter = %name, amount = n, error = %e,
+                "giving back reserved capacity failed; it frees at the day's end");
+        }
+    }
 }
 
 fn plan(

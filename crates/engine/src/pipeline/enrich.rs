@@ -10,6 +10,12 @@
 //! every provider failed transiently the credit is refunded and the job retries. Inside a job
 //! the spend is recorded as an effect of the job, so a redelivered job does not spend twice.
 //!
+//! Claim: in the transaction that spends the credit, the run claims the lead
+//! (`leads.enrichment_claimed_by`, compare-and-set: unclaimed, its own claim, or a claim older
+//! than [`CLAIM_STALE_AFTER_SECS`]). A second run for the same lead while the first holds it
+//! spends nothing and asks nobody ([`EnrichOutcome::InProgress`]); storing the facts, or the
+//! refund, releases the claim.
+//!
 //! The cache is shared across tenants: it is keyed by the normalised email only and holds only
 //! answers a real provider gave for that email ([`waterfall::is_cacheable`]); the source stored
 //! for a hit is the provider's name, never a `cache:` marker.
@@ -30,6 +36,10 @@ use super::waterfall::{
 use crate::error::UseCaseError;
 use crate::jobs::payload::ScoreLeads;
 use crate::jobs::{EnqueueOptions, JobContext, enqueue_on, idempotency};
+
+/// A claim older than this (well past the `enrich_lead` job's 120 s timeout) is abandoned and
+/// may be taken over.
+pub const CLAIM_STALE_AFTER_SECS: i64 = 600;
 
 /// The reason stored when a lead waits because the client has no credit left.
 pub const WAIT_NO_CREDITS: &str = "no_credits";
@@ -56,6 +66,8 @@ pub enum EnrichOutcome {
     WaitingForCredits,
     /// Enriched before; nothing done.
     AlreadyEnriched,
+    /// Another run holds the lead's claim (or finished it meanwhile): nothing spent or asked.
+    InProgress,
 }
 
 /// What [`enrich_lead`] works with.
@@ -174,101 +186,173 @@ pub async fn enrich_lead(
     let client = store::client(env.pool, client_id).await?;
     let tz = client_timezone(&client.timezone)?;
     let credit_key = env.job.map(|job| format!("enrich_credit:{}", job.job_id));
-    if !spend_credit(env, client_id, lead_id, credit_key.as_deref()).await? {
-        return Ok(EnrichOutcome::WaitingForCredits);
+    let token = env
+        .job
+        .map(|job| job.job_id.to_string())
+        .unwrap_or_else(|| Uuid::now_v7().to_string());
+    match spend_credit(env, client_id, lead_id, &token, credit_key.as_deref()).await? {
+        Claim::Spent => {}
+        Claim::NoCredits => return Ok(EnrichOutcome::WaitingForCredits),
+        Claim::Busy => return Ok(EnrichOutcome::InProgress),
     }
-
-    if let Some(hit) = waterfall::cached(env.cache, &email).await {
-        let source = hit.person.source_label();
-        let confidence = hit.person.confidence;
-        let seo = seo_for(env, &hit.person, &query).await;
-        store_facts(env, client_id, lead_id, &hit.person, &source, seo).await?;
-        return Ok(EnrichOutcome::Enriched {
-            source,
-            confidence,
-            from_cache: true,
-        });
+    let claimed = ClaimedRun {
+        env,
+        client_id,
+        lead_id,
+        token: &token,
+        credit_key: credit_key.as_deref(),
+    };
+    let result = claimed.run(&email, &query, tz, gate, now).await;
+    if result.is_err() {
+        // Best effort: a retry of the same job may re-claim anyway; others wait for staleness.
+        if let Err(e) = store::release_enrichment_claim(env.pool, client_id, lead_id, &token).await
+        {
+            tracing::warn!(%lead_id, error = %e, "releasing the enrichment claim failed");
+        }
     }
+    result
+}
 
-    let report = match gate {
-        Some(gate) => env.waterfall.run(&query, gate).await,
-        None => {
-            let mut daily = DailyFallbackGate::start(env.cache, client_id, tz, now).await?;
-            env.waterfall.run(&query, &mut daily).await
-        }
-    };
-    let report = match report {
-        Ok(report) if !report.should_retry() => report,
-        other => {
-            refund_credit(env, client_id, credit_key.as_deref()).await?;
-            return match other {
-                Ok(report) => Err(UseCaseError::Unavailable(format!("{:?}", report.attempts))),
-                Err(e) => Err(e),
-            };
-        }
-    };
+/// What a run holding the lead's claim works with.
+struct ClaimedRun<'a> {
+    env: EnrichEnv<'a>,
+    client_id: Uuid,
+    lead_id: Uuid,
+    token: &'a str,
+    credit_key: Option<&'a str>,
+}
 
-    match &report.accepted {
-        Some(person) => {
-            waterfall::store_cached(env.cache, &email, person, now).await;
-            let source = person.source_label();
-            let seo = seo_for(env, person, &query).await;
-            store_facts(env, client_id, lead_id, person, &source, seo).await?;
-            Ok(EnrichOutcome::Enriched {
+impl ClaimedRun<'_> {
+    async fn run(
+        &self,
+        email: &Email,
+        query: &PersonQuery,
+        tz: Tz,
+        gate: Option<&mut dyn FallbackGate>,
+        now: DateTime<Utc>,
+    ) -> Result<EnrichOutcome, UseCaseError> {
+        let (env, client_id, lead_id) = (self.env, self.client_id, self.lead_id);
+        let credit_key = self.credit_key;
+
+        if let Some(hit) = waterfall::cached(env.cache, email).await {
+            let source = hit.person.source_label();
+            let confidence = hit.person.confidence;
+            let seo = seo_for(env, &hit.person, query).await;
+            store_facts(env, client_id, lead_id, &hit.person, &source, seo).await?;
+            return Ok(EnrichOutcome::Enriched {
                 source,
-                confidence: person.confidence,
-                from_cache: false,
-            })
+                confidence,
+                from_cache: true,
+            });
         }
-        None => {
-            let seo = match query.company_domain() {
-                Some(domain) => seo_lookup(env, &domain).await,
-                None => None,
-            };
-            let update = store::EnrichmentUpdate {
-                source: "none".into(),
-                confidence: report
-                    .best_confidence
-                    .unwrap_or_default()
-                    .clamp(Decimal::ZERO, Decimal::ONE)
-                    .round_dp(3),
-                seo,
-                ..Default::default()
-            };
-            save(env, client_id, lead_id, &update).await?;
-            Ok(EnrichOutcome::NoMatch { report })
+
+        let report = match gate {
+            Some(gate) => env.waterfall.run(query, gate).await,
+            None => {
+                let mut daily = DailyFallbackGate::start(env.cache, client_id, tz, now).await?;
+                env.waterfall.run(query, &mut daily).await
+            }
+        };
+        let report = match report {
+            Ok(report) if !report.should_retry() => report,
+            other => {
+                refund_credit(env, client_id, lead_id, self.token, credit_key).await?;
+                return match other {
+                    Ok(report) => Err(UseCaseError::Unavailable(format!("{:?}", report.attempts))),
+                    Err(e) => Err(e),
+                };
+            }
+        };
+
+        match &report.accepted {
+            Some(person) => {
+                waterfall::store_cached(env.cache, email, person, now).await;
+                let source = person.source_label();
+                let seo = seo_for(env, person, query).await;
+                store_facts(env, client_id, lead_id, person, &source, seo).await?;
+                Ok(EnrichOutcome::Enriched {
+                    source,
+                    confidence: person.confidence,
+                    from_cache: false,
+                })
+            }
+            None => {
+                let seo = match query.company_domain() {
+                    Some(domain) => seo_lookup(env, &domain).await,
+                    None => None,
+                };
+                let update = store::EnrichmentUpdate {
+                    source: "none".into(),
+                    confidence: report
+                        .best_confidence
+                        .unwrap_or_default()
+                        .clamp(Decimal::ZERO, Decimal::ONE)
+                        .round_dp(3),
+                    seo,
+                    ..Default::default()
+                };
+                save(env, client_id, lead_id, &update).await?;
+                Ok(EnrichOutcome::NoMatch { report })
+            }
         }
     }
 }
 
-/// Spends a credit (once per job); `false` after recording the wait reason when none is left.
+/// What claiming a lead and spending its credit came to.
+enum Claim {
+    /// Claimed, and the credit spent (or spent before by this job).
+    Spent,
+    /// No credit left: the wait reason is recorded, nothing claimed.
+    NoCredits,
+    /// Another run holds the lead (or finished it): nothing spent.
+    Busy,
+}
+
+/// Claims the lead for `token` and spends a credit (once per job), in one transaction.
 async fn spend_credit(
     env: EnrichEnv<'_>,
     client_id: Uuid,
     lead_id: Uuid,
+    token: &str,
     credit_key: Option<&str>,
-) -> Result<bool, UseCaseError> {
+) -> Result<Claim, UseCaseError> {
     let mut tx = env.pool.begin().await?;
+    if !store::claim_enrichment(
+        &mut tx,
+        client_id,
+        lead_id,
+        token,
+        env.force,
+        CLAIM_STALE_AFTER_SECS,
+    )
+    .await?
+    {
+        tx.rollback().await?;
+        tracing::info!(%client_id, %lead_id, "enrichment already claimed or done; nothing spent");
+        return Ok(Claim::Busy);
+    }
     if let (Some(key), Some(job)) = (credit_key, env.job)
         && !idempotency::first_time(&mut tx, job, key).await?
     {
-        tx.rollback().await?;
-        return Ok(true);
+        tx.commit().await?;
+        return Ok(Claim::Spent);
     }
     if !store::spend_credit(&mut *tx, client_id).await? {
         tx.rollback().await?;
         store::set_enrichment_wait_reason(env.pool, client_id, lead_id, Some(WAIT_NO_CREDITS))
             .await?;
         tracing::info!(%client_id, %lead_id, "no lead credits left; enrichment waits");
-        return Ok(false);
+        return Ok(Claim::NoCredits);
     }
     tx.commit().await?;
-    Ok(true)
+    Ok(Claim::Spent)
 }
 
 async fn refund_credit(
     env: EnrichEnv<'_>,
     client_id: Uuid,
+    lead_id: Uuid,
+    token: &str,
     credit_key: Option<&str>,
 ) -> Result<(), UseCaseError> {
     let mut tx = env.pool.begin().await?;
@@ -276,6 +360,7 @@ async fn refund_credit(
     if let Some(key) = credit_key {
         store::forget_job_effect(&mut *tx, key).await?;
     }
+    store::release_enrichment_claim(&mut *tx, client_id, lead_id, token).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -16,6 +16,7 @@ use crate::error::UseCaseError;
 use crate::jobs::payload::{AllocateLead, EnrichLead, RescoreCampaign, ScoreLeads};
 use crate::jobs::{
     EnqueueError, EnqueueOptions, JobContext, JobError, Registry, enqueue_batch, enqueue_on,
+    enqueue_unique,
 };
 
 /// Registers the pipeline's handlers.
@@ -27,25 +28,27 @@ pub fn register(registry: &mut Registry) -> &mut Registry {
         .register(rescore_campaign_job)
 }
 
-/// Enqueues enrichment for new leads, on the caller's connection (pass `&mut *tx` so the
-/// leads and their jobs commit together). Enrichment then enqueues scoring, and scoring
-/// allocates. Returns the number of jobs.
+/// Enqueues enrichment for leads, on the caller's connection (pass `&mut *tx` so the leads
+/// and their jobs commit together). One open job per lead at most: a lead whose enrichment is
+/// already queued or running is skipped (idempotency key `enrich_lead:{lead_id}`). Enrichment
+/// then enqueues scoring, and scoring allocates. Returns the number of jobs queued.
 pub async fn enqueue_new_leads(
     conn: &mut PgConnection,
     client_id: Uuid,
     lead_ids: &[Uuid],
 ) -> Result<usize, EnqueueError> {
-    let jobs: Vec<EnrichLead> = lead_ids
+    let jobs: Vec<(EnrichLead, String)> = lead_ids
         .iter()
-        .map(|&lead_id| EnrichLead { client_id, lead_id })
+        .map(|&lead_id| {
+            (
+                EnrichLead { client_id, lead_id },
+                format!("enrich_lead:{lead_id}"),
+            )
+        })
         .collect();
-    let mut count = 0;
-    for chunk in jobs.chunks(SCORE_BATCH) {
-        count += enqueue_batch(conn, chunk, EnqueueOptions::default())
-            .await?
-            .len();
-    }
-    Ok(count)
+    Ok(enqueue_unique(conn, &client_id.to_string(), &jobs)
+        .await?
+        .len())
 }
 
 /// Enqueues a rescore of every live lead of a campaign. Returns the job id.
@@ -113,6 +116,7 @@ pub async fn enrich_lead_job(ctx: JobContext, job: EnrichLead) -> Result<(), Job
                 .map_err(JobError::retryable)?;
             Ok(())
         }
+        // Another run holds the lead (it enqueues the scoring), or there is nothing to do.
         Ok(_) => Ok(()),
         // A lead deleted since it was queued has nothing left to enrich.
         Err(e) if e.is_not_found() => Ok(()),

@@ -6,7 +6,9 @@
 //!
 //! Idempotent per client and period: the update is a compare-and-set on the due
 //! `credits_reset_at`, so a redelivered or concurrent job finds the date moved and does
-//! nothing. Clients without a reset date are never reset.
+//! nothing. Clients without a reset date are never reset. A client still `trialing` keeps
+//! its trial allowance (what is left of it): only its date moves on, so a trial never turns
+//! into a paid tier's credits by waiting a month.
 
 use agency_domain::ClientTier;
 use agency_store::audit::{self, ActorKind, AuditEntry};
@@ -69,7 +71,11 @@ async fn reset_one(
     let tz = client_timezone(&client.timezone)?;
     let next = next_reset_at(client.credits_reset_at, tz, now)
         .ok_or_else(|| JobError::permanent(format!("client {}: no next reset date", client.id)))?;
-    let credits = i32::try_from(tier.monthly_credits()).unwrap_or(i32::MAX);
+    let credits = if client.subscription_status == "trialing" {
+        client.credits_remaining
+    } else {
+        i32::try_from(tier.monthly_credits()).unwrap_or(i32::MAX)
+    };
 
     let mut tx = pool.begin().await?;
     if !store::reset_credits(&mut tx, client.id, client.credits_reset_at, credits, next)
