@@ -988,3 +988,80 @@ async fn the_alert_checks_job_raises_and_deduplicates_alerts() {
     check_alerts_job(ctx(), job).await.expect("third run");
     assert!(open_alerts().await.is_empty(), "{:?}", open_alerts().await);
 }
+
+#[tokio::test]
+async fn a_platform_admin_ends_a_trial_and_only_an_admin_can() {
+    let app = TestApp::spawn().await;
+    let admin = app.create_platform_admin().await;
+    let c = client(&app, "Trial Co", "ignition", "trialing").await;
+    let owner = app.user_with_role(c, Role::Owner).await;
+    let path = format!("/api/v1/admin/clients/{c}");
+    let body = serde_json::json!({"tier": "velocity", "subscription_status": "active"});
+
+    // The client's own owner cannot change its plan (tiers are an operator's action).
+    let res = app.send_json_as(&owner, Method::PATCH, &path, &body).await;
+    assert_envelope(res, 403, "forbidden").await;
+    // Nothing to change, or an unknown tier: 422.
+    let res = app
+        .send_json_as(&admin, Method::PATCH, &path, &serde_json::json!({}))
+        .await;
+    assert_envelope(res, 422, "validation_failed").await;
+    let res = app
+        .send_json_as(
+            &admin,
+            Method::PATCH,
+            &path,
+            &serde_json::json!({"tier": "platinum"}),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+
+    let res = app.send_json_as(&admin, Method::PATCH, &path, &body).await;
+    assert_eq!(res.status(), 200);
+    let detail: Value = res.json().await.unwrap();
+    assert_eq!(detail["tier"], "velocity");
+    assert_eq!(detail["subscription_status"], "active");
+    assert_eq!(
+        detail["credits_remaining"], 2250,
+        "a trial that ends gets its tier's credits"
+    );
+    let (credits, audited): (i32, i64) = sqlx::query_as(
+        "SELECT c.credits_remaining,
+                (SELECT count(*) FROM audit_log a WHERE a.client_id = c.id
+                   AND a.action = 'client.plan_changed' AND a.actor_id = $2)
+           FROM clients c WHERE c.id = $1",
+    )
+    .bind(c.into_uuid())
+    .bind(admin.id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((credits, audited), (2250, 1));
+
+    // A later tier change alone grants nothing more; an unknown client is 404.
+    let res = app
+        .send_json_as(
+            &admin,
+            Method::PATCH,
+            &path,
+            &serde_json::json!({"tier": "dominance"}),
+        )
+        .await;
+    let detail: Value = res.json().await.unwrap();
+    assert_eq!(
+        (
+            detail["tier"].as_str(),
+            detail["credits_remaining"].as_i64()
+        ),
+        (Some("dominance"), Some(2250))
+    );
+    let res = app
+        .send_json_as(
+            &admin,
+            Method::PATCH,
+            &format!("/api/v1/admin/clients/{}", Uuid::now_v7()),
+            &body,
+        )
+        .await;
+    assert_envelope(res, 404, "not_found").await;
+}

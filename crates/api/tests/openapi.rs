@@ -41,6 +41,7 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/activity"),
     ("get", "/api/v1/admin/clients"),
     ("get", "/api/v1/admin/clients/{id}"),
+    ("patch", "/api/v1/admin/clients/{id}"),
     ("get", "/api/v1/admin/revenue"),
     ("post", "/api/v1/admin/jobs/{id}/retry"),
     // Campaigns, leads and the CSV import.

@@ -1,11 +1,12 @@
 //! The platform-admin console (`/api/v1/admin`, platform admins only): stats, system status,
-//! alerts (list, acknowledge), the activity feed, the client list and detail, and revenue.
+//! alerts (list, acknowledge), the activity feed, the client list and detail, a client's plan
+//! change, and revenue.
 //! The data comes from `agency_engine::admin`; thresholds and prices from the API config.
 
 use agency_domain::{ClientId, SubscriptionStatus};
 use agency_engine::admin::{
-    self, AdminClient, AdminClientDetail, AdminClientQuery, Alert, FeedItem, PlatformStats,
-    Revenue, SystemStatus,
+    self, AdminClient, AdminClientDetail, AdminClientQuery, Alert, FeedItem, PlanChange,
+    PlatformStats, Revenue, SystemStatus,
 };
 use agency_engine::reports::RangeQuery;
 use axum::extract::State;
@@ -30,7 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(acknowledge_alert))
         .routes(routes!(activity))
         .routes(routes!(list_clients))
-        .routes(routes!(client_detail))
+        .routes(routes!(client_detail, change_plan))
         .routes(routes!(revenue))
 }
 
@@ -205,6 +206,27 @@ async fn client_detail(
             state.services.clock.now(),
         )
         .await?,
+    ))
+}
+
+/// Changes a client's tier or subscription status (platform admins; audited). A trial that
+/// becomes `active` gets its tier's monthly credits. Answers the client's detail.
+#[utoipa::path(patch, path = "/api/v1/admin/clients/{id}", tag = "admin",
+    params(("id" = Uuid, Path)), request_body = PlanChange,
+    responses((status = 200, body = AdminClientDetail), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn change_plan(
+    State(state): State<AppState>,
+    PlatformAdmin(admin): PlatformAdmin,
+    ApiPath(path): ApiPath<IdPath>,
+    ApiJson(body): ApiJson<PlanChange>,
+) -> ApiResult<ApiJson<AdminClientDetail>> {
+    let client = ClientId::from_uuid(path.id);
+    let now = state.services.clock.now();
+    admin::change_plan(&state.services.pool, admin.id, client, &body, now).await?;
+    let settings = state.settings.admin;
+    Ok(ApiJson(
+        admin::client_detail(&state.services.pool, &settings, client, now).await?,
     ))
 }
 

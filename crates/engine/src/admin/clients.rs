@@ -225,3 +225,78 @@ pub async fn client_detail(
         recent_activity,
     })
 }
+
+/// `PATCH /admin/clients/{id}`: a platform admin changes a client's plan or billing state
+/// (new clients start as trials; this is the operator's action that ends a trial).
+#[derive(Debug, Clone, Default, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanChange {
+    /// `ignition`, `velocity` or `dominance`.
+    #[schema(value_type = Option<String>)]
+    pub tier: Option<agency_domain::ClientTier>,
+    /// `trialing`, `active`, `past_due`, `cancelled` or `paused`.
+    #[schema(value_type = Option<String>)]
+    pub subscription_status: Option<agency_domain::SubscriptionStatus>,
+}
+
+/// Applies a plan change by `admin` (audited in its transaction). A client that leaves its
+/// trial for `active` gets its tier's monthly credits now, with the next reset a month on.
+pub async fn change_plan(
+    pool: &PgPool,
+    admin: agency_domain::UserId,
+    client: ClientId,
+    change: &PlanChange,
+    now: DateTime<Utc>,
+) -> Result<(), UseCaseError> {
+    if change.tier.is_none() && change.subscription_status.is_none() {
+        return Err(UseCaseError::field(
+            "tier",
+            "Give a tier or a subscription_status to change.",
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    let before: Option<(String, String)> = sqlx::query_as(
+        "SELECT tier, subscription_status FROM clients
+          WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+    )
+    .bind(client.into_uuid())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (tier_before, status_before) = before.ok_or(UseCaseError::NotFound("client"))?;
+    let tier: agency_domain::ClientTier = match change.tier {
+        Some(t) => t,
+        None => tier_before.parse().map_err(corrupt)?,
+    };
+    let status = change
+        .subscription_status
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_else(|| status_before.clone());
+    let leaves_trial = status_before == "trialing" && status == "active";
+    sqlx::query(
+        "UPDATE clients
+            SET tier = $2, subscription_status = $3,
+                credits_remaining = CASE WHEN $4 THEN $5 ELSE credits_remaining END,
+                credits_reset_at = CASE WHEN $4 THEN $6 ELSE credits_reset_at END,
+                updated_at = now()
+          WHERE id = $1",
+    )
+    .bind(client.into_uuid())
+    .bind(tier.as_str())
+    .bind(&status)
+    .bind(leaves_trial)
+    .bind(i32::try_from(tier.monthly_credits()).unwrap_or(i32::MAX))
+    .bind(now + chrono::Months::new(1))
+    .execute(&mut *tx)
+    .await?;
+    let entry =
+        agency_store::audit::AuditEntry::user(Some(client), admin, "client.plan_changed", "client")
+            .entity(client.into_uuid())
+            .before(serde_json::json!({"tier": tier_before, "subscription_status": status_before}))
+            .after(
+                serde_json::json!({"tier": tier.as_str(), "subscription_status": status,
+            "credits_granted": leaves_trial.then(|| tier.monthly_credits())}),
+            );
+    agency_store::audit::record(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(())
+}

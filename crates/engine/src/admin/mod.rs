@@ -20,8 +20,8 @@ pub use circuits::{
     CIRCUIT_OPEN_ALERT, CircuitPublisher, providers_status, publish as publish_circuit,
 };
 pub use clients::{
-    AdminCampaign, AdminClient, AdminClientDetail, AdminClientQuery, TeamMember, client_detail,
-    clients_page,
+    AdminCampaign, AdminClient, AdminClientDetail, AdminClientQuery, PlanChange, TeamMember,
+    change_plan, client_detail, clients_page,
 };
 pub use feed::{FEED_DEFAULT, FEED_MAX, FeedItem, activity_feed};
 pub use metrics_job::{refresh_report, register};
