@@ -98,6 +98,17 @@ async fn seed(pool: &PgPool, sends: usize) -> anyhow::Result<()> {
     .bind(client)
     .fetch_all(pool)
     .await?;
+    // Each send holds a reservation on one of the 20 domains, as allocation makes for a first
+    // touch (an unreserved send would spend the daily counter of the lead's or the oldest domain).
+    sqlx::query(
+        "UPDATE outreach_sends s SET resource_id = r.id
+           FROM (SELECT id, (row_number() OVER (ORDER BY value) - 1)::int AS n
+                   FROM sending_resources WHERE client_id = $1) r
+          WHERE s.client_id = $1 AND r.n = abs(hashtext(s.id::text)) % 20",
+    )
+    .bind(client)
+    .execute(pool)
+    .await?;
     let payloads: Vec<SendOutreach> = ids
         .into_iter()
         .map(|send_id| SendOutreach {
