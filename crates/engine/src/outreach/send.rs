@@ -47,7 +47,9 @@ use crate::ai::write::{Writer, WrittenMessage};
 use crate::error::UseCaseError;
 use crate::jobs::payload::SendOutreach;
 use crate::jobs::{EnqueueError, EnqueueOptions, JobError, enqueue_on};
-use crate::pipeline::allocation::{counter_name, effective_cap, lead_timezone, next_day_window};
+use crate::pipeline::allocation::{
+    counter_name, effective_cap, lead_timezone, next_day_window, reserve_under_cap,
+};
 use crate::pipeline::call_slots::{CallRef, CallSlotGrant, acquire_call_slot, attach_call_id};
 use crate::pipeline::enrich::client_timezone;
 use crate::pipeline::{check_send, release_call_slot};
@@ -364,15 +366,10 @@ async fn spend_slot(
     let day = now.with_timezone(&client_tz).date_naive();
     let cap = i64::from(effective_cap(&resource, kind, day));
     let name = counter_name(kind, resource_id);
-    let total = counters
-        .incr_daily(&name, 1, client_tz, now)
+    let kept = reserve_under_cap(counters, &name, 1, cap, client_tz, now)
         .await
         .map_err(|e| pipeline_err(e.into()))?;
-    if total > cap {
-        counters
-            .incr_daily(&name, -1, client_tz, now)
-            .await
-            .map_err(|e| pipeline_err(e.into()))?;
+    if kept == 0 {
         let tz = if row.channel.is_phone() {
             lead_timezone(ctx.phone.as_deref(), client_tz)
         } else {

@@ -129,6 +129,25 @@ pub fn next_day_window(now: DateTime<Utc>, client_tz: Tz, tz: Tz) -> DateTime<Ut
     next_send_window(end_of_local_day(client_tz, now), tz)
 }
 
+/// Takes up to `n` slots of the daily counter `name` under `cap`: adds `n`, gives back what
+/// went past the cap, and answers how many it kept (the one reserve-or-give-back of every
+/// daily capacity: allocation, sends, the enrichment fallback).
+pub async fn reserve_under_cap(
+    cache: &dyn Cache,
+    name: &str,
+    n: i64,
+    cap: i64,
+    tz: Tz,
+    at: DateTime<Utc>,
+) -> Result<i64, agency_cache::CacheError> {
+    let total = cache.incr_daily(name, n, tz, at).await?;
+    let overflow = (total - cap).clamp(0, n);
+    if overflow > 0 {
+        cache.incr_daily(name, -overflow, tz, at).await?;
+    }
+    Ok(n - overflow)
+}
+
 struct Pending {
     index: usize,
     channel: Channel,
@@ -303,15 +322,12 @@ pub async fn allocate_scored(
         let name = counter_name(kind, resource_id);
         let at = pending[items[0]].at;
         let n = i64::try_from(items.len()).unwrap_or(i64::MAX);
-        let total = cache.incr_daily(&name, n, client_tz, at).await?;
         let cap = i64::from(effective_cap(resource, kind, day));
-        let overflow = (total - cap).clamp(0, n);
-        if overflow > 0 {
-            cache.incr_daily(&name, -overflow, client_tz, at).await?;
-        }
+        let kept = reserve_under_cap(cache, &name, n, cap, client_tz, at).await?;
+        let overflow = n - kept;
         let keep = items.len() - usize::try_from(overflow).unwrap_or(items.len());
         if keep > 0 {
-            reserved.push((name.clone(), n - overflow, at));
+            reserved.push((name.clone(), kept, at));
         }
         for (k, &p) in items.iter().enumerate() {
             let item = &pending[p];

@@ -145,12 +145,10 @@ impl FallbackGate for DailyFallbackGate<'_> {
             u32::try_from(runs.max(0)).unwrap_or(u32::MAX),
         ));
         let key = fallback_counter(self.client_id);
-        let used = self.cache.incr_daily(&key, 1, self.tz, self.now).await?;
-        if used > allowed {
-            self.cache.incr_daily(&key, -1, self.tz, self.now).await?;
-            return Ok(false);
-        }
-        Ok(true)
+        let kept =
+            super::allocation::reserve_under_cap(self.cache, &key, 1, allowed, self.tz, self.now)
+                .await?;
+        Ok(kept == 1)
     }
 }
 
