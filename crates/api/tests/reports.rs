@@ -1001,59 +1001,81 @@ async fn activities_from_every_writer_are_counted_once_in_the_reports() {
 
     let acts = stored_acts(&app, client).await;
     assert_eq!(acts.len(), 14, "every write stored once");
-    for (from, to) in [
-        (today - Duration::days(29), today),
-        (today - Duration::days(9), today),
-        (today - Duration::days(6), today - Duration::days(2)),
-        (today - Duration::days(2), today - Duration::days(2)),
-        (today, today),
-    ] {
-        let (from, to) = (from.to_string(), to.to_string());
-        let what = format!("{from}..{to}");
-        let range = in_range(&acts, &from, &to);
-        let q = format!("start_date={from}&end_date={to}");
-        let body = get_json(
-            &app,
-            &viewer,
-            &format!("/api/v1/reports/clients/{client}?{q}"),
-        )
-        .await;
-        check_lead_figures(&body, &range, &what);
-        check_channels(&body["channel_performance"], &range);
-        let mine: Vec<&Act> = range
-            .iter()
-            .copied()
-            .filter(|a| a.campaign == Some(camp))
-            .collect();
-        let summary = get_json(
-            &app,
-            &viewer,
-            &format!("/api/v1/reports/campaigns/{camp}?{q}"),
-        )
-        .await;
-        assert_eq!(
-            summary["leads_contacted"],
-            distinct_leads(&mine, "sent"),
-            "{what}: leads_contacted"
-        );
-        assert_eq!(
-            summary["replies"],
-            distinct_leads(&mine, "replied"),
-            "{what}"
-        );
-        assert_eq!(
-            summary["conversions"],
-            distinct_leads(&mine, "converted"),
-            "{what}"
-        );
-        check_channels(&summary["channel_performance"], &mine);
-        let daily = get_json(
-            &app,
-            &viewer,
-            &format!("/api/v1/reports/activity/daily?client_id={client}&{q}"),
-        )
-        .await;
-        check_daily(&daily, &range, &from, &to);
+    // The same figures from the per-connection stripes, then after the daily fold.
+    for folded in [false, true] {
+        if folded {
+            let striped = "SELECT (SELECT count(*) FROM report_activity_days WHERE client_id = $1 AND stripe <> 0)
+                 + (SELECT count(*) FROM report_stage_firsts WHERE client_id = $1 AND stripe <> 0)";
+            let before: i64 = sqlx::query_scalar(striped)
+                .bind(client.into_uuid())
+                .fetch_one(&app.pool)
+                .await
+                .expect("stripes before");
+            let removed = agency_store::reports::fold_stripes(&app.pool, today + Duration::days(1))
+                .await
+                .expect("fold");
+            assert_eq!(removed, before, "the fold removes every striped row");
+            let left: i64 = sqlx::query_scalar(striped)
+                .bind(client.into_uuid())
+                .fetch_one(&app.pool)
+                .await
+                .expect("stripes left");
+            assert_eq!(left, 0, "every stripe folded into stripe 0");
+        }
+        for (from, to) in [
+            (today - Duration::days(29), today),
+            (today - Duration::days(9), today),
+            (today - Duration::days(6), today - Duration::days(2)),
+            (today - Duration::days(2), today - Duration::days(2)),
+            (today, today),
+        ] {
+            let (from, to) = (from.to_string(), to.to_string());
+            let what = format!("{from}..{to}");
+            let range = in_range(&acts, &from, &to);
+            let q = format!("start_date={from}&end_date={to}");
+            let body = get_json(
+                &app,
+                &viewer,
+                &format!("/api/v1/reports/clients/{client}?{q}"),
+            )
+            .await;
+            check_lead_figures(&body, &range, &what);
+            check_channels(&body["channel_performance"], &range);
+            let mine: Vec<&Act> = range
+                .iter()
+                .copied()
+                .filter(|a| a.campaign == Some(camp))
+                .collect();
+            let summary = get_json(
+                &app,
+                &viewer,
+                &format!("/api/v1/reports/campaigns/{camp}?{q}"),
+            )
+            .await;
+            assert_eq!(
+                summary["leads_contacted"],
+                distinct_leads(&mine, "sent"),
+                "{what}: leads_contacted"
+            );
+            assert_eq!(
+                summary["replies"],
+                distinct_leads(&mine, "replied"),
+                "{what}"
+            );
+            assert_eq!(
+                summary["conversions"],
+                distinct_leads(&mine, "converted"),
+                "{what}"
+            );
+            check_channels(&summary["channel_performance"], &mine);
+            let daily = get_json(
+                &app,
+                &viewer,
+                &format!("/api/v1/reports/activity/daily?client_id={client}&{q}"),
+            )
+            .await;
+            check_daily(&daily, &range, &from, &to);
+        }
     }
 }
 

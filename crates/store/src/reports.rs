@@ -342,3 +342,13 @@ pub async fn lead_action_counts(
     .fetch_all(db)
     .await?)
 }
+
+/// Folds the striped report counters of local days before `before` into one row per key
+/// (migration 20261204130000); answers the striped rows removed. The figures read are the same
+/// before and after.
+pub async fn fold_stripes(db: impl PgExecutor<'_>, before: NaiveDate) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("SELECT report_aggregates_fold($1)")
+        .bind(before)
+        .fetch_one(db)
+        .await?)
+}

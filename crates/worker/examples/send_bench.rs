@@ -9,7 +9,9 @@
 //! database next to `DATABASE_URL`, dropped at the end.
 //!
 //! `cargo run --release -p agency-worker --example send_bench`
-//! (env: `DATABASE_URL`, `SENDS` (5000), `TASKS` (64), `LATENCY_MS` (20)).
+//! (env: `DATABASE_URL`, `SENDS` (5000), `TASKS` (64), `LATENCY_MS` (20), `REPORT_STRIPES`
+//! (1; 0 puts every report counter write on stripe 0, as before migration 20261204130000, for
+//! a side-by-side comparison in one build)).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -162,6 +164,14 @@ async fn main() -> anyhow::Result<()> {
 
 async fn run(pool: &PgPool, sends: usize, tasks: u32, latency: Duration) -> anyhow::Result<()> {
     agency_store::migrate::run(pool).await?;
+    if env_or("REPORT_STRIPES", 1) == 0 {
+        sqlx::query(
+            "CREATE OR REPLACE FUNCTION report_stripe() RETURNS smallint
+                 LANGUAGE sql STABLE AS 'SELECT 0::smallint'",
+        )
+        .execute(pool)
+        .await?;
+    }
     seed(pool, sends).await?;
     let requests = Arc::new(AtomicU64::new(0));
     let url = fake_resend(latency, requests.clone()).await?;
@@ -211,7 +221,12 @@ async fn run(pool: &PgPool, sends: usize, tasks: u32, latency: Duration) -> anyh
     .fetch_one(pool)
     .await?;
     println!(
-        "| {sends} sends | {tasks} tasks | provider latency {} ms | {:.0} sends/s | {} provider requests | {blocked} not sent | {:.1} commits/send | {:.1} rows written/send |",
+        "| {sends} sends | {tasks} tasks | stripes {} | provider latency {} ms | {:.0} sends/s | {} provider requests | {blocked} not sent | {:.1} commits/send | {:.1} rows written/send |",
+        if env_or("REPORT_STRIPES", 1) == 0 {
+            "off"
+        } else {
+            "on"
+        },
         latency.as_millis(),
         sends as f64 / took.as_secs_f64(),
         requests.load(Ordering::Relaxed),
