@@ -223,6 +223,30 @@ pub async fn update(
     id: OutreachSendId,
     u: &SendUpdate,
 ) -> Result<SendRow, StoreError> {
+    write(conn, client_id, id, None, u)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Writes a state change to a send that is still `expected` (one statement, no prior lock):
+/// `None` when the send is in another state (or missing).
+pub async fn update_if(
+    conn: &mut PgConnection,
+    client_id: ClientId,
+    id: OutreachSendId,
+    expected: SendStatus,
+    u: &SendUpdate,
+) -> Result<Option<SendRow>, StoreError> {
+    write(conn, client_id, id, Some(expected), u).await
+}
+
+async fn write(
+    conn: &mut PgConnection,
+    client_id: ClientId,
+    id: OutreachSendId,
+    expected: Option<SendStatus>,
+    u: &SendUpdate,
+) -> Result<Option<SendRow>, StoreError> {
     let raw = sqlx::query_as::<_, SendRowRaw>(sqlx::AssertSqlSafe(format!(
         "UPDATE outreach_sends SET
              status = coalesce($3, status),
@@ -239,7 +263,7 @@ pub async fn update(
              decided_by = coalesce($13, decided_by),
              decided_at = CASE WHEN $14 THEN now() ELSE decided_at END,
              updated_at = now()
-          WHERE client_id = $1 AND id = $2
+          WHERE client_id = $1 AND id = $2 AND ($15::text IS NULL OR status = $15)
           RETURNING {SEND_COLUMNS}"
     )))
     .bind(client_id.into_uuid())
@@ -256,10 +280,10 @@ pub async fn update(
     .bind(u.sent)
     .bind(u.decided_by)
     .bind(u.decided)
+    .bind(expected.map(SendStatus::as_str))
     .fetch_optional(conn)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    raw.try_into()
+    .await?;
+    raw.map(SendRow::try_from).transpose()
 }
 
 /// Cancels the lead's pending sends (unsubscribe, reply, bounce, conversion); answers how many.

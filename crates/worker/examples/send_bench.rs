@@ -11,7 +11,8 @@
 //! `cargo run --release -p agency-worker --example send_bench`
 //! (env: `DATABASE_URL`, `SENDS` (5000), `TASKS` (64), `LATENCY_MS` (20), `REPORT_STRIPES`
 //! (1; 0 puts every report counter write on stripe 0, as before migration 20261204130000, for
-//! a side-by-side comparison in one build)).
+//! a side-by-side comparison in one build), `REPORT_TRIGGER` (1; 0 disables the report
+//! aggregates trigger, to measure its cost)).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -171,6 +172,11 @@ async fn run(pool: &PgPool, sends: usize, tasks: u32, latency: Duration) -> anyh
         )
         .execute(pool)
         .await?;
+    }
+    if env_or("REPORT_TRIGGER", 1) == 0 {
+        sqlx::query("ALTER TABLE activities DISABLE TRIGGER activities_report_aggregates")
+            .execute(pool)
+            .await?;
     }
     seed(pool, sends).await?;
     let requests = Arc::new(AtomicU64::new(0));

@@ -14,7 +14,7 @@ use agency_store::outreach::{self as store, NewSend, SendRow};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 
-use super::send::enqueue_send;
+use super::send::enqueue_planned;
 use crate::jobs::JobError;
 
 fn store_err(e: StoreError) -> JobError {
@@ -184,6 +184,6 @@ async fn plan_step(
     else {
         return Ok(None);
     };
-    enqueue_send(conn, client_id, id, due).await?;
+    enqueue_planned(conn, client_id, id, due).await?;
     Ok(Some(id))
 }
