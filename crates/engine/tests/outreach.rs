@@ -1058,7 +1058,7 @@ async fn a_client_with_its_own_twilio_account_sends_sms_through_it(pool: PgPool)
 }
 
 #[sqlx::test(migrations = "../../migrations")]
-async fn follow_ups_spend_their_resources_daily_counter_and_wait_at_the_cap(pool: PgPool) {
+async fn follow_ups_spend_a_daily_counter_with_room_and_wait_when_all_are_full(pool: PgPool) {
     use agency_cache::Cache;
     let f = fakes(None, None).await;
     let env = env(&f);
@@ -1105,4 +1105,66 @@ async fn follow_ups_spend_their_resources_daily_counter_and_wait_at_the_cap(pool
     assert_eq!(used().await, 1, "a refused slot is given back");
     assert_eq!(f.resend_state.requests(), 1, "nothing sent over the cap");
     assert_eq!(status(&pool, second).await.0, "scheduled");
+
+    // A second verified domain with room: the next follow-up sends from it, and an unverified
+    // or inactive domain is never used.
+    sqlx::query(
+        "INSERT INTO sending_resources (client_id, kind, value, verified_at, active) VALUES
+            ($1, 'email_domain', 'unverified.acme.test', NULL, true),
+            ($1, 'email_domain', 'paused.acme.test', now(), false)",
+    )
+    .bind(w.client.into_uuid())
+    .execute(&pool)
+    .await
+    .expect("unusable domains");
+    let third = plan(&pool, &w, 22, Channel::Email, now).await;
+    let outcome = run_send(&pool, &counters, &env, now, w.client, third)
+        .await
+        .expect("run");
+    assert_eq!(
+        outcome,
+        SendOutcome::Rescheduled(next_day),
+        "no usable domain has room"
+    );
+    let other: Uuid = sqlx::query_scalar(
+        "INSERT INTO sending_resources (client_id, kind, value, verified_at, daily_cap_override)
+         VALUES ($1, 'email_domain', 'mail2.acme.test', now(), 1) RETURNING id",
+    )
+    .bind(w.client.into_uuid())
+    .fetch_one(&pool)
+    .await
+    .expect("second domain");
+    let fourth = plan(&pool, &w, 23, Channel::Email, now).await;
+    let outcome = run_send(&pool, &counters, &env, now, w.client, fourth)
+        .await
+        .expect("send");
+    assert!(matches!(outcome, SendOutcome::Sent { .. }), "{outcome:?}");
+    let mut from: Vec<String> = f
+        .resend_state
+        .emails()
+        .iter()
+        .map(|e| e["from"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    from.sort();
+    assert_eq!(
+        from,
+        [
+            "Acme Digital <outreach@mail.acme.test>",
+            "Acme Digital <outreach@mail2.acme.test>"
+        ]
+    );
+    let other_name = agency_engine::pipeline::allocation::counter_name(
+        agency_domain::ResourceKind::EmailDomain,
+        other,
+    );
+    let other_used = counters
+        .read_daily(&other_name, chrono_tz::Australia::Sydney, now)
+        .await
+        .expect("counter");
+    assert_eq!(
+        (used().await, other_used),
+        (1, 1),
+        "the slot came from the second domain"
+    );
+    assert_eq!(f.resend_state.requests(), 2);
 }

@@ -283,6 +283,22 @@ async fn run(
             Slot::Full(next) => return reschedule(tx, &row, next).await,
         }
     };
+    // The slot came from another resource than the spare (which is at its cap): send from it.
+    if let Some(slot) = &spent
+        && ctx.spare_resource_value.as_deref() != Some(slot.value.as_str())
+    {
+        let swapped = SendContext {
+            spare_resource_value: Some(slot.value.clone()),
+            ..ctx.clone()
+        };
+        match build_outgoing(env, &row, &swapped, &facts, subject.as_deref(), &body) {
+            Ok(rebuilt) => outgoing = rebuilt,
+            Err(reason) => {
+                give_back(counters, spent).await;
+                return block(tx, &row, reason).await;
+            }
+        }
+    }
     let claim = SendUpdate {
         status: Some(SendStatus::Sending),
         subject: subject.clone(),
@@ -329,18 +345,22 @@ struct SpentSlot {
     name: String,
     tz: chrono_tz::Tz,
     at: DateTime<Utc>,
+    /// The domain or number whose slot it is.
+    value: String,
 }
 
-/// Whether a send may use its resource today.
+/// Whether a send may use a resource today.
 enum Slot {
     /// Yes (and the slot it took, if it had no reservation).
     Taken(Option<SpentSlot>),
-    /// The resource is at its daily cap: wait for this window.
+    /// Every resource of its kind is at its daily cap: wait for this window.
     Full(DateTime<Utc>),
 }
 
-/// Takes one slot of the daily counter of the resource an unreserved email or SMS uses (the
-/// allocation reserved the first touch's slot already; the same counters, SPEC 3.2 caps).
+/// Takes one slot of the daily counter of a resource for an unreserved email or SMS (the
+/// allocation reserved the first touch's slot already; the same counters, SPEC 3.2 caps): the
+/// lead's allocated resource (or the oldest) first, then any other verified, active resource
+/// of the kind with room, oldest first.
 async fn spend_slot(
     conn: &mut PgConnection,
     counters: &dyn Cache,
@@ -356,32 +376,40 @@ async fn spend_slot(
     if row.resource_id.is_some() || ctx.resource_value.is_some() {
         return Ok(Slot::Taken(None));
     }
-    let Some(resource_id) = ctx.spare_resource_id else {
+    let Some(spare) = ctx.spare_resource_id else {
         return Ok(Slot::Taken(None));
     };
-    let resource = resources_store::resource(&mut *conn, row.client_id.into_uuid(), resource_id)
+    let mut candidates: Vec<_> = resources_store::resources(&mut *conn, row.client_id.into_uuid())
         .await
-        .map_err(store_err)?;
+        .map_err(store_err)?
+        .into_iter()
+        .filter(|r| r.kind == kind.as_str() && r.active && r.is_verified())
+        .collect();
+    // Stable: the spare first, the rest keep their oldest-first order.
+    candidates.sort_by_key(|r| r.id != spare);
     let client_tz = client_timezone(&ctx.client_timezone).map_err(pipeline_err)?;
     let day = now.with_timezone(&client_tz).date_naive();
-    let cap = i64::from(effective_cap(&resource, kind, day));
-    let name = counter_name(kind, resource_id);
-    let kept = reserve_under_cap(counters, &name, 1, cap, client_tz, now)
-        .await
-        .map_err(|e| pipeline_err(e.into()))?;
-    if kept == 0 {
-        let tz = if row.channel.is_phone() {
-            lead_timezone(ctx.phone.as_deref(), client_tz)
-        } else {
-            client_tz
-        };
-        return Ok(Slot::Full(next_day_window(now, client_tz, tz)));
+    for resource in candidates {
+        let cap = i64::from(effective_cap(&resource, kind, day));
+        let name = counter_name(kind, resource.id);
+        let kept = reserve_under_cap(counters, &name, 1, cap, client_tz, now)
+            .await
+            .map_err(|e| pipeline_err(e.into()))?;
+        if kept == 1 {
+            return Ok(Slot::Taken(Some(SpentSlot {
+                name,
+                tz: client_tz,
+                at: now,
+                value: resource.value,
+            })));
+        }
     }
-    Ok(Slot::Taken(Some(SpentSlot {
-        name,
-        tz: client_tz,
-        at: now,
-    })))
+    let tz = if row.channel.is_phone() {
+        lead_timezone(ctx.phone.as_deref(), client_tz)
+    } else {
+        client_tz
+    };
+    Ok(Slot::Full(next_day_window(now, client_tz, tz)))
 }
 
 /// Gives a slot back (best effort: a lost give-back only lowers that day's capacity).
