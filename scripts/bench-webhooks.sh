@@ -7,6 +7,8 @@
 # non-zero otherwise).
 #
 # Usage: scripts/bench-webhooks.sh [events, default 20000] [senders, default 50]
+# (env API_BIN: another agency-api binary to measure, e.g. an earlier build side by side;
+# JOB_NOTIFY=row: apalis's per-row job notification trigger instead of ours, ADR-009)
 # Needs: PostgreSQL at 127.0.0.1:5432 (trust, user postgres), Redis at 127.0.0.1:6379.
 set -euo pipefail
 
@@ -29,11 +31,27 @@ BIN="$CARGO_TARGET_DIR/release"
 echo "== fresh database $DB"
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 DATABASE_URL="$PG/$DB" "$BIN/agencyctl" migrate run >/dev/null
+if [ "${JOB_NOTIFY:-}" = row ]; then
+  # Side by side: apalis's own trigger, one notification per job row (ADR-009 replaced it).
+  psql "$PG/$DB" -q <<'SQL'
+DROP TRIGGER notify_workers ON apalis.jobs;
+CREATE FUNCTION apalis.notify_new_jobs_per_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.run_at <= now() THEN
+        PERFORM pg_notify('apalis::job::insert',
+            json_build_object('job_type', NEW.job_type, 'id', NEW.id, 'run_at', NEW.run_at)::text);
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER notify_workers AFTER INSERT ON apalis.jobs
+    FOR EACH ROW EXECUTE FUNCTION apalis.notify_new_jobs_per_row();
+SQL
+fi
 
 echo "== starting agency-api on 127.0.0.1:$PORT (WEBHOOK_GROUP_COMMIT=${WEBHOOK_GROUP_COMMIT:-true})"
 DATABASE_URL="$PG/$DB" SUPABASE_JWT_SECRET="bench-secret-not-for-production-0123456789" \
   RATE_LIMIT_PER_MINUTE=0 HOST=127.0.0.1 PORT="$PORT" RUST_LOG="${RUST_LOG:-warn}" \
-  "$BIN/agency-api" >/tmp/bench-webhooks-api.log 2>&1 &
+  "${API_BIN:-$BIN/agency-api}" >/tmp/bench-webhooks-api.log 2>&1 &
 API_PID=$!
 cleanup() {
   kill "$API_PID" 2>/dev/null || true

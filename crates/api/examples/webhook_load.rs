@@ -162,6 +162,15 @@ async fn main() -> Result<(), Error> {
         pct(0.99),
         pct(1.0),
     );
+    println!(
+        "percentiles (ms): p90 {:.2}, p95 {:.2}, p97 {:.2}, p98 {:.2}, p99.5 {:.2}, p99.9 {:.2}",
+        pct(0.90),
+        pct(0.95),
+        pct(0.97),
+        pct(0.98),
+        pct(0.995),
+        pct(0.999),
+    );
     let pool = sqlx::PgPool::connect(&env("DATABASE_URL")?).await?;
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_events")
         .fetch_one(&pool)

@@ -10,6 +10,7 @@ use agency_runtime::health::{self, Readiness};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
+use axum::serve::ListenerExt;
 
 use crate::auth::{self, JwtVerifier, KnownUsers, known_users};
 use crate::config::ApiSettings;
@@ -103,6 +104,14 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
+    // Answers leave at once: with Nagle's algorithm a response written in more than one
+    // segment waits for the client's delayed ACK (about 40 ms on Linux), which was the whole
+    // p99 of the webhook benchmark.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set on an accepted connection");
+        }
+    });
     tracing::info!(addr = %bound, "api listening");
     on_bound(bound);
     axum::serve(

@@ -317,3 +317,47 @@ async fn the_tenant_keys_migration_keeps_a_crossing_database_running(pool: PgPoo
     )
     .await;
 }
+
+/// A statement queueing several due jobs wakes listening workers once (migration
+/// 20261204131000 replaced apalis's notification per job row), and a job due later wakes
+/// nobody.
+#[sqlx::test(migrations = false)]
+async fn queued_jobs_wake_listeners_once_per_statement(pool: PgPool) {
+    use std::time::Duration;
+    migrate::run(&pool).await.unwrap();
+    let mut listener = sqlx::postgres::PgListener::connect_with(&pool)
+        .await
+        .unwrap();
+    listener.listen("apalis::job::insert").await.unwrap();
+    let queue = |suffix: &'static str, run_at: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at, priority)
+                 SELECT 'job-' || g || '-{suffix}', 'probe', '\\x00'::bytea, 'Pending', 0, 3, {run_at}, 0
+                   FROM generate_series(1, 3) g"
+            )))
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    };
+    let quiet = Duration::from_millis(500);
+
+    queue("due", "now()").await;
+    let woken = tokio::time::timeout(Duration::from_secs(5), listener.recv())
+        .await
+        .expect("a due batch wakes the listener")
+        .unwrap();
+    assert_eq!(woken.payload(), r#"{"job_type" : "probe"}"#);
+    assert!(
+        tokio::time::timeout(quiet, listener.recv()).await.is_err(),
+        "three jobs in one statement wake once"
+    );
+
+    queue("later", "now() + interval '1 hour'").await;
+    assert!(
+        tokio::time::timeout(quiet, listener.recv()).await.is_err(),
+        "jobs due later wake nobody"
+    );
+}
