@@ -105,8 +105,9 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     // Answers leave at once: with Nagle's algorithm a response written in more than one
-    // segment waits for the client's delayed ACK (about 40 ms on Linux), which was the whole
-    // p99 of the webhook benchmark.
+    // segment would wait for the client's delayed ACK (about 40 ms on Linux). hyper writes
+    // today's answers in one piece, so this measured no change; it guards streamed answers
+    // (the webhook stall of ADR-009 was the same trap on the database side).
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "TCP_NODELAY not set on an accepted connection");

@@ -165,7 +165,8 @@ async fn main() -> anyhow::Result<()> {
 
 async fn run(pool: &PgPool, sends: usize, tasks: u32, latency: Duration) -> anyhow::Result<()> {
     agency_store::migrate::run(pool).await?;
-    if env_or("REPORT_STRIPES", 1) == 0 {
+    let stripes = env_or("REPORT_STRIPES", 1) != 0;
+    if !stripes {
         sqlx::query(
             "CREATE OR REPLACE FUNCTION report_stripe() RETURNS smallint
                  LANGUAGE sql STABLE AS 'SELECT 0::smallint'",
@@ -228,11 +229,7 @@ async fn run(pool: &PgPool, sends: usize, tasks: u32, latency: Duration) -> anyh
     .await?;
     println!(
         "| {sends} sends | {tasks} tasks | stripes {} | provider latency {} ms | {:.0} sends/s | {} provider requests | {blocked} not sent | {:.1} commits/send | {:.1} rows written/send |",
-        if env_or("REPORT_STRIPES", 1) == 0 {
-            "off"
-        } else {
-            "on"
-        },
+        if stripes { "on" } else { "off" },
         latency.as_millis(),
         sends as f64 / took.as_secs_f64(),
         requests.load(Ordering::Relaxed),

@@ -252,29 +252,9 @@ async fn run(
         tx.commit().await?;
         return Ok(SendOutcome::Drafted);
     }
-    let outgoing = match build_outgoing(env, &row, &ctx, &facts, subject.as_deref(), &body) {
-        Ok(outgoing) => outgoing,
-        Err(reason) => return block(tx, &row, reason).await,
-    };
-    let own_sms = match &outgoing {
-        Outgoing::Sms(_) => match own_sms_sender(&mut tx, env, client_id).await? {
-            Ok(sender) => sender,
-            Err(reason) => return block(tx, &row, reason).await,
-        },
-        _ => None,
-    };
-    let mut outgoing = outgoing;
-    if let Outgoing::Call(_, slot) = &mut outgoing {
-        match acquire_call_slot(&mut tx, client_id.into_uuid(), row.lead_id.into_uuid(), now)
-            .await
-            .map_err(pipeline_err)?
-        {
-            CallSlotGrant::Granted(granted) => *slot = granted.id,
-            CallSlotGrant::Wait { retry_at } => return reschedule(tx, &row, retry_at).await,
-        }
-    }
-    // A send without a reservation (a follow-up) takes a slot of its resource's daily counter
-    // now; at the cap it waits for the next day's window.
+    // A send without a reservation (a follow-up) takes a slot of a resource's daily counter
+    // now and goes from that resource; when every one is full it waits for the next day's
+    // window.
     let spent = if resuming {
         None
     } else {
@@ -283,20 +263,33 @@ async fn run(
             Slot::Full(next) => return reschedule(tx, &row, next).await,
         }
     };
-    // The slot came from another resource than the spare (which is at its cap): send from it.
-    if let Some(slot) = &spent
-        && ctx.spare_resource_value.as_deref() != Some(slot.value.as_str())
-    {
-        let swapped = SendContext {
+    let ctx = match &spent {
+        Some(slot) => SendContext {
             spare_resource_value: Some(slot.value.clone()),
-            ..ctx.clone()
-        };
-        match build_outgoing(env, &row, &swapped, &facts, subject.as_deref(), &body) {
-            Ok(rebuilt) => outgoing = rebuilt,
-            Err(reason) => {
-                give_back(counters, spent).await;
-                return block(tx, &row, reason).await;
-            }
+            ..ctx
+        },
+        None => ctx,
+    };
+    let outgoing = match build_outgoing(env, &row, &ctx, &facts, subject.as_deref(), &body) {
+        Ok(outgoing) => outgoing,
+        Err(reason) => return refuse(counters, spent, tx, &row, reason).await,
+    };
+    let own_sms = match &outgoing {
+        Outgoing::Sms(_) => match own_sms_sender(&mut tx, env, client_id).await? {
+            Ok(sender) => sender,
+            Err(reason) => return refuse(counters, spent, tx, &row, reason).await,
+        },
+        _ => None,
+    };
+    let mut outgoing = outgoing;
+    // Voice takes no daily-counter slot (`spent` is `None`), only a call slot.
+    if let Outgoing::Call(_, slot) = &mut outgoing {
+        match acquire_call_slot(&mut tx, client_id.into_uuid(), row.lead_id.into_uuid(), now)
+            .await
+            .map_err(pipeline_err)?
+        {
+            CallSlotGrant::Granted(granted) => *slot = granted.id,
+            CallSlotGrant::Wait { retry_at } => return reschedule(tx, &row, retry_at).await,
         }
     }
     let claim = SendUpdate {
@@ -419,6 +412,18 @@ async fn give_back(counters: &dyn Cache, spent: Option<SpentSlot>) {
     {
         tracing::warn!(counter = %s.name, error = %e, "a resource slot could not be given back");
     }
+}
+
+/// Gives the slot back and marks the row blocked with `reason`.
+async fn refuse(
+    counters: &dyn Cache,
+    spent: Option<SpentSlot>,
+    tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    row: &SendRow,
+    reason: &str,
+) -> Result<SendOutcome, JobError> {
+    give_back(counters, spent).await;
+    block(tx, row, reason).await
 }
 
 /// Marks the row blocked with `reason` (nothing is sent; the claim transaction commits).
