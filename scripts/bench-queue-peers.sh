@@ -38,9 +38,8 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 ours() {
   local l out
   l=$(load)
-  # Only the task count asked for (queue_bench runs 1, 2 and 4 tasks per core; keep the
-  # commit-rate probe short).
-  out=$(BENCH_JOBS="$JOBS" BENCH_SECONDS=1 "$OURS" 2>/dev/null)
+  # Only the task counts asked for (BENCH_TASKS); keep the commit-rate probe short.
+  out=$(BENCH_JOBS="$JOBS" BENCH_SECONDS=1 BENCH_TASKS="$(echo "${OUR_TASKS:-4}" | tr " " ",")" "$OURS" 2>/dev/null)
   for t in ${OUR_TASKS:-4}; do
     echo "$out" | awk -v t="$t" -v l="$l" '
       $0 ~ "^" t " task\\(s\\)/core" {

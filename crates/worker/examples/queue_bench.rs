@@ -2,8 +2,9 @@
 //! enqueued and completed with 1, 2 and 4 worker tasks per core, on a fresh database.
 //!
 //! `cargo run --release -p agency-worker --example queue_bench`
-//! (env: DATABASE_URL of the server to create the bench database on; BENCH_JOBS, BENCH_BATCH,
-//! BENCH_SECONDS to change the sizes).
+//! (env: DATABASE_URL of the server to create the bench database on; BENCH_JOBS, BENCH_BATCH
+//! (the bulk lane's fetch-ahead, default 500), BENCH_SECONDS to change the sizes; BENCH_TASKS,
+//! tasks per core to run, default `1,2,4`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,7 +56,13 @@ async fn commit_rate(pool: &PgPool, connections: usize, seconds: u64) -> anyhow:
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let jobs: usize = env_or("BENCH_JOBS", 100_000);
-    let batch: u32 = env_or("BENCH_BATCH", 20);
+    // The bulk lane's fetch-ahead: graphile-worker's fast configuration buffers 500.
+    let batch: u32 = env_or("BENCH_BATCH", 500);
+    let per_core_runs: Vec<u32> = std::env::var("BENCH_TASKS")
+        .unwrap_or_else(|_| "1,2,4".into())
+        .split(',')
+        .filter_map(|t| t.trim().parse().ok())
+        .collect();
     let seconds: u64 = env_or("BENCH_SECONDS", 5);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let base: PgConnectOptions = std::env::var("DATABASE_URL")
@@ -93,7 +100,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let cache = Arc::new(FallbackCache::new(None, pool.clone())?);
-    for per_core in [1_u32, 2, 4] {
+    for per_core in per_core_runs {
         let tasks = per_core * cores as u32;
         sqlx::query("TRUNCATE apalis.jobs").execute(&pool).await?;
         let payloads = vec![Noop {}; 10_000];
@@ -115,6 +122,8 @@ async fn main() -> anyhow::Result<()> {
         }
         drop(conn);
         let enqueue_took = started.elapsed();
+        // Fresh statistics, as autovacuum would have in steady state (the peers do the same).
+        sqlx::query("ANALYZE apalis.jobs").execute(&pool).await?;
 
         let settings = RunnerSettings {
             worker_name: format!("bench-{per_core}-{}", std::process::id()),

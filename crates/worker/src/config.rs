@@ -69,7 +69,8 @@ pub struct QueueArgs {
     /// Worker tasks on the bulk lane (enrichment, scoring, maintenance).
     #[arg(long = "worker-bulk-concurrency", env = "WORKER_BULK_CONCURRENCY", value_name = "WORKER_BULK_CONCURRENCY", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=256))]
     pub bulk_concurrency: u32,
-    /// Jobs a bulk task claims at once (critical and default tasks claim one).
+    /// Jobs the bulk lane claims ahead into its local buffer (critical and default lanes buffer
+    /// as many as they have tasks).
     #[arg(long = "worker-bulk-batch", env = "WORKER_BULK_BATCH", value_name = "WORKER_BULK_BATCH", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub bulk_batch: u32,
     /// How often an idle task polls for due jobs, in milliseconds (LISTEN wakes it sooner).

@@ -1,9 +1,11 @@
-//! The job runner: per-lane worker tasks that claim due jobs from `apalis.jobs`, run their
-//! handlers (in a tracing span, under the kind's timeout), and record the outcome: done, retry
-//! after a jittered exponential backoff, or dead-letter. A heartbeat task extends the leases of
-//! running jobs and puts back jobs of workers that stopped heartbeating; a sampler publishes
-//! queue depth and oldest-job age. Database errors never stop the runner: tasks back off and
-//! carry on. Why this loop and not apalis's worker: `docs/jobs.md`.
+//! The job runner. Per lane, a fetcher claims due jobs from `apalis.jobs` ahead into a local
+//! buffer and executor tasks drain it, running each handler (in a tracing span, under the
+//! kind's timeout); one acknowledging task marks successes done in batches across all
+//! executors, and failures are retried after a jittered exponential backoff or dead-lettered.
+//! A heartbeat task extends the leases of claimed jobs (buffered ones too) and puts back jobs
+//! of workers that stopped heartbeating; a sampler publishes queue depth and oldest-job age.
+//! Database errors never stop the runner: tasks back off and carry on. Why this loop and not
+//! apalis's worker: `docs/jobs.md`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,16 +14,20 @@ use agency_engine::Services;
 use agency_engine::jobs::queue::{self, ClaimedJob, FailureOutcome};
 use agency_engine::jobs::{JobContext, JobError, JobKind, Lane, Registry, metrics};
 use agency_runtime::Shutdown;
-use tokio::sync::Notify;
+use tokio::sync::{Mutex, Notify, mpsc};
 use tokio::task::JoinSet;
 use tracing::Instrument;
+
+/// Most job ids one acknowledging statement marks done.
+const ACK_BATCH_MAX: usize = 1000;
 
 /// How a runner behaves.
 #[derive(Debug, Clone)]
 pub struct RunnerSettings {
     /// This process's unique worker name.
     pub worker_name: String,
-    /// (lane, tasks, batch size) per lane; zero tasks disables a lane.
+    /// (lane, executor tasks, fetch-ahead) per lane; zero tasks disables a lane. Fetch-ahead is
+    /// the size of the lane's local buffer of claimed jobs (at least the task count).
     pub lanes: Vec<(Lane, u32, u32)>,
     /// Idle poll interval.
     pub poll_interval: Duration,
@@ -90,33 +96,67 @@ impl Runner {
         if let Some(url) = self.settings.listen_url.clone() {
             background.spawn(self.clone().listen_loop(url, shutdown.clone()));
         }
+        let (acks, ack_queue) = mpsc::unbounded_channel();
+        let acker = tokio::spawn(self.clone().ack_loop(ack_queue));
         let mut lanes = JoinSet::new();
-        for &(lane, tasks, batch) in &self.settings.lanes {
+        let mut buffers = Vec::new();
+        for &(lane, tasks, fetch_ahead) in &self.settings.lanes {
+            if tasks == 0 {
+                continue;
+            }
+            let capacity = fetch_ahead.max(tasks) as usize;
+            let (buffer, claimed) = mpsc::channel(capacity);
+            let claimed = Arc::new(Mutex::new(claimed));
+            lanes.spawn(self.clone().fetch_loop(lane, buffer, shutdown.clone()));
             for _ in 0..tasks {
-                lanes.spawn(self.clone().lane_loop(
+                lanes.spawn(self.clone().exec_loop(
                     lane,
-                    i64::from(batch.max(1)),
+                    claimed.clone(),
+                    acks.clone(),
                     shutdown.clone(),
                 ));
             }
+            buffers.push(claimed);
         }
+        drop(acks);
         while let Some(done) = lanes.join_next().await {
             if let Err(e) = done {
                 tracing::error!(error = %e, "lane task ended abnormally");
             }
+        }
+        self.release_buffered(&buffers).await;
+        // Every executor has ended and dropped its sender: the acker flushes and stops.
+        if let Err(e) = acker.await {
+            tracing::error!(error = %e, "acknowledging task ended abnormally");
         }
         background.abort_all();
         tracing::info!(worker = %name, "job runner stopped");
         Ok(())
     }
 
-    async fn lane_loop(self, lane: Lane, batch: i64, shutdown: Shutdown) {
+    /// Keeps `lane`'s local buffer filled: when at least half of it is free, claims as many due
+    /// jobs as fit in one statement; when none are due, waits for a wake-up or the poll interval.
+    async fn fetch_loop(self, lane: Lane, buffer: mpsc::Sender<ClaimedJob>, shutdown: Shutdown) {
         let name = self.settings.worker_name.as_str();
+        let refill_at = (buffer.max_capacity() / 2).max(1);
         let mut error_delay = Duration::from_millis(100);
         while !shutdown.is_triggered() {
-            match queue::claim(&self.services.pool, name, lane, &self.kinds, batch).await {
+            tokio::select! {
+                biased;
+                () = shutdown.wait() => break,
+                room = buffer.reserve_many(refill_at) => match room {
+                    Ok(permits) => drop(permits),
+                    Err(_) => break,
+                },
+            }
+            let Ok(permits) = buffer.try_reserve_many(buffer.capacity()) else {
+                continue;
+            };
+            let room = i64::try_from(permits.len()).unwrap_or(i64::MAX);
+            match queue::claim(&self.services.pool, name, lane, &self.kinds, room).await {
                 Ok(jobs) if jobs.is_empty() => {
                     error_delay = Duration::from_millis(100);
+                    drop(permits);
                     tokio::select! {
                         () = tokio::time::sleep(self.settings.poll_interval) => {},
                         () = self.wake.notified() => {},
@@ -125,9 +165,13 @@ impl Runner {
                 }
                 Ok(jobs) => {
                     error_delay = Duration::from_millis(100);
-                    self.run_batch(lane, jobs, &shutdown).await;
+                    // One permit per claimed job: the claim asked for at most `room`.
+                    for (permit, job) in permits.zip(jobs) {
+                        permit.send(job);
+                    }
                 }
                 Err(e) => {
+                    drop(permits);
                     tracing::warn!(error = %e, %lane, "claiming jobs failed; backing off");
                     sleep_or_shutdown(error_delay, &shutdown).await;
                     error_delay = (error_delay * 2).min(Duration::from_secs(10));
@@ -136,31 +180,65 @@ impl Runner {
         }
     }
 
-    async fn run_batch(&self, lane: Lane, jobs: Vec<ClaimedJob>, shutdown: &Shutdown) {
-        let name = self.settings.worker_name.as_str();
-        let mut done = Vec::with_capacity(jobs.len());
-        let mut unstarted = Vec::new();
-        for job in jobs {
-            if shutdown.is_triggered() {
-                unstarted.push(job.id);
-                continue;
-            }
-            if self.run_one(lane, job.clone()).await {
-                done.push(job.id);
+    /// One of `lane`'s executors: takes the next buffered job, runs it and hands a success to
+    /// the acknowledging task; stops taking jobs at shutdown (the one in hand finishes).
+    async fn exec_loop(
+        self,
+        lane: Lane,
+        claimed: Arc<Mutex<mpsc::Receiver<ClaimedJob>>>,
+        acks: mpsc::UnboundedSender<String>,
+        shutdown: Shutdown,
+    ) {
+        loop {
+            let job = tokio::select! {
+                biased;
+                () = shutdown.wait() => None,
+                job = async { claimed.lock().await.recv().await } => job,
+            };
+            let Some(job) = job else { return };
+            let id = job.id.clone();
+            if self.run_one(lane, job).await && acks.send(id).is_err() {
+                tracing::error!(
+                    "acknowledging task is gone; the job's lease will expire and it will rerun"
+                );
             }
         }
-        let mut delay = Duration::from_millis(50);
-        for attempt in 0..5 {
-            match queue::complete(&self.services.pool, name, &done).await {
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, attempt, "acknowledging jobs failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
+    }
+
+    /// Marks succeeded jobs done in batches across all executors: whatever has accumulated
+    /// while the previous batch was written goes in the next statement.
+    async fn ack_loop(self, mut acks: mpsc::UnboundedReceiver<String>) {
+        let name = self.settings.worker_name.as_str();
+        let mut batch = Vec::with_capacity(ACK_BATCH_MAX);
+        while acks.recv_many(&mut batch, ACK_BATCH_MAX).await > 0 {
+            let mut delay = Duration::from_millis(50);
+            for attempt in 0..5 {
+                match queue::complete(&self.services.pool, name, &batch).await {
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, attempt, "acknowledging jobs failed; retrying");
+                        tokio::time::sleep(delay).await;
+                        delay *= 2;
+                    }
                 }
             }
+            batch.clear();
         }
-        if let Err(e) = queue::release(&self.services.pool, name, &unstarted).await {
+    }
+
+    /// Gives back the jobs claimed into the local buffers but never started (shutdown).
+    async fn release_buffered(&self, buffers: &[Arc<Mutex<mpsc::Receiver<ClaimedJob>>>]) {
+        let mut unstarted = Vec::new();
+        for buffer in buffers {
+            let mut buffer = buffer.lock().await;
+            buffer.close();
+            while let Ok(job) = buffer.try_recv() {
+                unstarted.push(job.id);
+            }
+        }
+        if let Err(e) =
+            queue::release(&self.services.pool, &self.settings.worker_name, &unstarted).await
+        {
             tracing::warn!(error = %e, "releasing unstarted jobs failed; their lease will expire");
         }
     }

@@ -355,3 +355,111 @@ async fn metrics_count_jobs_and_report_queue_depth(pool: PgPool) {
     );
     assert_eq!(status(&pool, &future).await, "Pending");
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_stopping_worker_finishes_the_job_in_hand_and_gives_back_what_it_fetched_ahead(
+    pool: PgPool,
+) {
+    job_tables(&pool).await;
+    let slow: Vec<Probe> = (0..5)
+        .map(|i| Probe {
+            sleep_ms: 400,
+            ..probe(&format!("ahead-{i}"))
+        })
+        .collect();
+    let mut conn = pool.acquire().await.unwrap();
+    enqueue_batch(
+        &mut conn,
+        &slow,
+        EnqueueOptions {
+            lane: Some(Lane::Bulk),
+            ..EnqueueOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    // One bulk task with a local buffer of ten: one claim takes all five, one runs.
+    let (stop, handle) = start(&pool, settings("ahead", 0, 0, 1));
+    let started = Instant::now();
+    loop {
+        let held: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE status = 'Running'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        if held == 5 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{held} of 5 jobs claimed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.trigger();
+    handle.await.unwrap();
+    let rows: Vec<(String, i32, Option<String>)> =
+        sqlx::query_as("SELECT status, attempts, lock_by FROM apalis.jobs ORDER BY status, id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let done: Vec<_> = rows.iter().filter(|r| r.0 == "Done").collect();
+    let back: Vec<_> = rows.iter().filter(|r| r.0 == "Pending").collect();
+    assert_eq!(done.len(), 1, "the job in hand finished: {rows:?}");
+    assert_eq!(back.len(), 4, "the buffered jobs went back: {rows:?}");
+    assert!(
+        back.iter().all(|r| r.1 == 0 && r.2.is_none()),
+        "given back unlocked, with their attempt returned: {rows:?}"
+    );
+    let hits: i64 = sqlx::query_scalar("SELECT coalesce(sum(hits), 0)::int8 FROM job_probe_hits")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(hits, 1, "only the job in hand ran");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn jobs_spread_over_executors_are_each_acknowledged_once(pool: PgPool) {
+    job_tables(&pool).await;
+    let jobs = vec![Noop {}; 500];
+    let mut conn = pool.acquire().await.unwrap();
+    enqueue_batch(
+        &mut conn,
+        &jobs,
+        EnqueueOptions {
+            lane: Some(Lane::Bulk),
+            ..EnqueueOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let (stop, handle) = start(&pool, settings("acks", 0, 0, 4));
+    let started = Instant::now();
+    loop {
+        let left: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE status <> 'Done'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        if left == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{left} jobs not done"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    stop.trigger();
+    handle.await.unwrap();
+    let (attempts, undated): (i64, i64) = sqlx::query_as(
+        "SELECT sum(attempts)::int8, count(*) FILTER (WHERE done_at IS NULL) FROM apalis.jobs",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(attempts, 500, "every job ran exactly once");
+    assert_eq!(undated, 0, "every job has its completion time");
+}
