@@ -71,7 +71,7 @@ pub struct QueueArgs {
     pub bulk_concurrency: u32,
     /// Jobs the bulk lane claims ahead into its local buffer (critical and default lanes buffer
     /// as many as they have tasks).
-    #[arg(long = "worker-bulk-batch", env = "WORKER_BULK_BATCH", value_name = "WORKER_BULK_BATCH", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long = "worker-bulk-batch", env = "WORKER_BULK_BATCH", value_name = "WORKER_BULK_BATCH", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub bulk_batch: u32,
     /// How often an idle task polls for due jobs, in milliseconds (LISTEN wakes it sooner).
     #[arg(long = "worker-poll-interval-ms", env = "WORKER_POLL_INTERVAL_MS", value_name = "WORKER_POLL_INTERVAL_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(10..=60_000))]

@@ -7,7 +7,8 @@
 //! Database errors never stop the runner: tasks back off and carry on. Why this loop and not
 //! apalis's worker: `docs/jobs.md`.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use agency_engine::Services;
@@ -20,6 +21,9 @@ use tracing::Instrument;
 
 /// Most job ids one acknowledging statement marks done.
 const ACK_BATCH_MAX: usize = 1000;
+
+/// Acknowledging tasks: two, so one slow statement does not hold back every lane's acks.
+const ACKERS: usize = 2;
 
 /// How a runner behaves.
 #[derive(Debug, Clone)]
@@ -49,6 +53,31 @@ pub struct Runner {
     settings: Arc<RunnerSettings>,
     kinds: Arc<Vec<String>>,
     wake: Arc<Notify>,
+    held: Arc<Held>,
+}
+
+/// The ids of the jobs this runner holds: claimed (buffered or running) and not yet settled.
+/// The heartbeat extends exactly their leases.
+#[derive(Debug, Default)]
+struct Held(std::sync::Mutex<HashSet<String>>);
+
+impl Held {
+    fn add<'a>(&self, ids: impl IntoIterator<Item = &'a String>) {
+        let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        held.extend(ids.into_iter().cloned());
+    }
+
+    fn remove<'a>(&self, ids: impl IntoIterator<Item = &'a String>) {
+        let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        for id in ids {
+            held.remove(id);
+        }
+    }
+
+    fn ids(&self) -> Vec<String> {
+        let held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        held.iter().cloned().collect()
+    }
 }
 
 impl std::fmt::Debug for Runner {
@@ -74,6 +103,7 @@ impl Runner {
             settings: Arc::new(settings),
             kinds: Arc::new(kinds),
             wake: Arc::new(Notify::new()),
+            held: Arc::new(Held::default()),
         }
     }
 
@@ -96,8 +126,12 @@ impl Runner {
         if let Some(url) = self.settings.listen_url.clone() {
             background.spawn(self.clone().listen_loop(url, shutdown.clone()));
         }
-        let (acks, ack_queue) = mpsc::unbounded_channel();
-        let acker = tokio::spawn(self.clone().ack_loop(ack_queue));
+        let (acks, ack_queue) = mpsc::unbounded_channel::<String>();
+        let ack_queue = Arc::new(Mutex::new(ack_queue));
+        let mut acker = JoinSet::new();
+        for _ in 0..ACKERS {
+            acker.spawn(self.clone().ack_loop(ack_queue.clone()));
+        }
         let mut lanes = JoinSet::new();
         let mut buffers = Vec::new();
         for &(lane, tasks, fetch_ahead) in &self.settings.lanes {
@@ -126,8 +160,10 @@ impl Runner {
         }
         self.release_buffered(&buffers).await;
         // Every executor has ended and dropped its sender: the acker flushes and stops.
-        if let Err(e) = acker.await {
-            tracing::error!(error = %e, "acknowledging task ended abnormally");
+        while let Some(done) = acker.join_next().await {
+            if let Err(e) = done {
+                tracing::error!(error = %e, "acknowledging task ended abnormally");
+            }
         }
         background.abort_all();
         tracing::info!(worker = %name, "job runner stopped");
@@ -165,6 +201,7 @@ impl Runner {
                 }
                 Ok(jobs) => {
                     error_delay = Duration::from_millis(100);
+                    self.held.add(jobs.iter().map(|j| &j.id));
                     // One permit per claimed job: the claim asked for at most `room`.
                     for (permit, job) in permits.zip(jobs) {
                         permit.send(job);
@@ -207,10 +244,10 @@ impl Runner {
 
     /// Marks succeeded jobs done in batches across all executors: whatever has accumulated
     /// while the previous batch was written goes in the next statement.
-    async fn ack_loop(self, mut acks: mpsc::UnboundedReceiver<String>) {
+    async fn ack_loop(self, acks: Arc<Mutex<mpsc::UnboundedReceiver<String>>>) {
         let name = self.settings.worker_name.as_str();
         let mut batch = Vec::with_capacity(ACK_BATCH_MAX);
-        while acks.recv_many(&mut batch, ACK_BATCH_MAX).await > 0 {
+        while acks.lock().await.recv_many(&mut batch, ACK_BATCH_MAX).await > 0 {
             let mut delay = Duration::from_millis(50);
             for attempt in 0..5 {
                 match queue::complete(&self.services.pool, name, &batch).await {
@@ -222,6 +259,8 @@ impl Runner {
                     }
                 }
             }
+            // Done, or given up on (the lease then expires and the job reruns).
+            self.held.remove(&batch);
             batch.clear();
         }
     }
@@ -241,6 +280,7 @@ impl Runner {
         {
             tracing::warn!(error = %e, "releasing unstarted jobs failed; their lease will expire");
         }
+        self.held.remove(&unstarted);
     }
 
     /// Runs one claimed job; true when it succeeded (to be acknowledged).
@@ -323,7 +363,9 @@ impl Runner {
         error: &JobError,
     ) {
         let name = self.settings.worker_name.as_str();
-        match queue::settle_failure(&self.services.pool, name, job, kind, error).await {
+        let settled = queue::settle_failure(&self.services.pool, name, job, kind, error).await;
+        self.held.remove([&job.id]);
+        match settled {
             Ok(FailureOutcome::DeadLettered) => {
                 tracing::error!(error = %error, permanent = error.is_permanent(), "job dead-lettered");
                 if let Some(kind) = kind {
@@ -339,15 +381,23 @@ impl Runner {
         }
     }
 
+    /// Extends the leases of held jobs every heartbeat; a few times per lease, puts back the
+    /// jobs of workers that stopped heartbeating.
     async fn heartbeat_loop(self, shutdown: Shutdown) {
         let name = self.settings.worker_name.as_str();
+        let recover_every = (self.settings.lease / 4).max(self.settings.heartbeat);
+        let mut last_recovery = Instant::now();
         loop {
             if sleep_or_shutdown(self.settings.heartbeat, &shutdown).await {
                 return;
             }
-            if let Err(e) = queue::heartbeat(&self.services.pool, name).await {
+            if let Err(e) = queue::heartbeat(&self.services.pool, name, &self.held.ids()).await {
                 tracing::warn!(error = %e, "heartbeat failed");
             }
+            if last_recovery.elapsed() < recover_every {
+                continue;
+            }
+            last_recovery = Instant::now();
             match queue::recover_expired(&self.services.pool, self.settings.lease).await {
                 Ok(ids) if !ids.is_empty() => {
                     tracing::warn!(jobs = ?ids, "recovered jobs of a worker that stopped heartbeating");

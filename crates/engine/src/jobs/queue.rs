@@ -233,16 +233,22 @@ pub async fn release(pool: &PgPool, worker: &str, ids: &[String]) -> Result<u64,
     Ok(released.rows_affected())
 }
 
-/// Extends the lease of every job `worker` runs and marks the worker seen.
-pub async fn heartbeat(pool: &PgPool, worker: &str) -> Result<u64, sqlx::Error> {
+/// Marks the worker seen and extends the leases of `held`, the jobs it has claimed and not yet
+/// settled (looked up by id: finished jobs never slow it down).
+pub async fn heartbeat(pool: &PgPool, worker: &str, held: &[String]) -> Result<u64, sqlx::Error> {
     sqlx::query("UPDATE apalis.workers SET last_seen = now() WHERE id = $1")
         .bind(worker)
         .execute(pool)
         .await?;
+    if held.is_empty() {
+        return Ok(0);
+    }
     let extended = sqlx::query(
-        "UPDATE apalis.jobs SET lock_at = now() WHERE lock_by = $1 AND status = 'Running'",
+        "UPDATE apalis.jobs SET lock_at = now()
+          WHERE id = ANY($2) AND lock_by = $1 AND status = 'Running'",
     )
     .bind(worker)
+    .bind(held)
     .execute(pool)
     .await?;
     Ok(extended.rows_affected())
@@ -250,6 +256,8 @@ pub async fn heartbeat(pool: &PgPool, worker: &str) -> Result<u64, sqlx::Error> 
 
 /// Puts back running jobs whose lease (`lock_at`) is older than `lease`: their worker died or
 /// hung. A job whose attempts are used up is dead-lettered instead. Returns the ids put back.
+/// It reads the whole table (no index serves it without taxing every claim, ADR-010), so the
+/// runner calls it a few times per lease, not on every heartbeat.
 pub async fn recover_expired(pool: &PgPool, lease: Duration) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
         "UPDATE apalis.jobs
