@@ -79,12 +79,15 @@ pub struct SweepLead {
 
 /// Live leads of live clients still `new` and never enriched, that either wait for nothing or
 /// wait with `credit_wait_reason` while their client has credits again, and that have no open
-/// (`Pending`, `Queued`, `Running`, or `Failed` with attempts left) `enrich_job_kind` job.
+/// (`Pending`, `Queued`, `Running`, or `Failed` with attempts left) `enrich_job_kind` job. An
+/// enrichment job carries the idempotency key `{enrich_key_prefix}{lead_id}`, so the open job
+/// of a lead is one lookup in the key's index (no payload is read).
 /// Oldest first, at most `limit`; the rows are locked (`FOR UPDATE SKIP LOCKED`) until the
 /// caller's transaction ends, so a concurrent sweep skips them.
 pub async fn sweep_candidates(
     conn: &mut PgConnection,
     enrich_job_kind: &str,
+    enrich_key_prefix: &str,
     credit_wait_reason: &str,
     limit: i64,
 ) -> Result<Vec<SweepLead>, StoreError> {
@@ -97,13 +100,12 @@ pub async fn sweep_candidates(
             AND l.enriched_at IS NULL
             AND (l.enrichment_wait_reason IS NULL
                  OR (l.enrichment_wait_reason = $2 AND c.credits_remaining > 0))
-            AND l.id NOT IN (
-                SELECT (convert_from(j.job, 'UTF8')::jsonb ->> 'lead_id')::uuid
-                  FROM apalis.jobs j
+            AND NOT EXISTS (
+                SELECT 1 FROM apalis.jobs j
                  WHERE j.job_type = $1
+                   AND j.idempotency_key = $4 || l.id::text
                    AND (j.status IN ('Pending', 'Queued', 'Running')
-                        OR (j.status = 'Failed' AND j.attempts < j.max_attempts))
-                   AND convert_from(j.job, 'UTF8')::jsonb ->> 'lead_id' IS NOT NULL)
+                        OR (j.status = 'Failed' AND j.attempts < j.max_attempts)))
           ORDER BY l.created_at, l.id
           LIMIT $3
           FOR UPDATE OF l SKIP LOCKED",
@@ -111,6 +113,7 @@ pub async fn sweep_candidates(
     .bind(enrich_job_kind)
     .bind(credit_wait_reason)
     .bind(limit)
+    .bind(enrich_key_prefix)
     .fetch_all(conn)
     .await?)
 }

@@ -28,6 +28,9 @@ pub fn register(registry: &mut Registry) -> &mut Registry {
         .register(rescore_campaign_job)
 }
 
+/// The idempotency-key prefix of a lead's enrichment job (`enrich_lead:{lead_id}`).
+pub const ENRICH_KEY_PREFIX: &str = "enrich_lead:";
+
 /// Enqueues enrichment for leads, on the caller's connection (pass `&mut *tx` so the leads
 /// and their jobs commit together). One open job per lead at most: a lead whose enrichment is
 /// already queued or running is skipped (idempotency key `enrich_lead:{lead_id}`). Enrichment
@@ -42,7 +45,7 @@ pub async fn enqueue_new_leads(
         .map(|&lead_id| {
             (
                 EnrichLead { client_id, lead_id },
-                format!("enrich_lead:{lead_id}"),
+                format!("{ENRICH_KEY_PREFIX}{lead_id}"),
             )
         })
         .collect();

@@ -17,6 +17,7 @@ use crate::jobs::payload::EnrichmentSweep;
 use crate::jobs::{EnqueueError, JobContext, JobError, JobKind, idempotency};
 use crate::pipeline::enqueue_new_leads;
 use crate::pipeline::enrich::WAIT_NO_CREDITS;
+use crate::pipeline::jobs::ENRICH_KEY_PREFIX;
 
 /// Leads enqueued per sweep run at most.
 pub const ENRICHMENT_SWEEP_BATCH: i64 = 5_000;
@@ -41,6 +42,7 @@ pub async fn sweep_enrichment(
     let leads = store::sweep_candidates(
         &mut *conn,
         JobKind::EnrichLead.name(),
+        ENRICH_KEY_PREFIX,
         WAIT_NO_CREDITS,
         limit.max(0),
     )
