@@ -361,3 +361,87 @@ async fn queued_jobs_wake_listeners_once_per_statement(pool: PgPool) {
         "jobs due later wake nobody"
     );
 }
+
+/// The hot job table keeps only the indexes our queue uses (migration 20261205100000,
+/// ADR-010): no index or foreign key on `lock_by`, no duplicate of the primary key, a partial
+/// idempotency index that still refuses a duplicate key and lets keyless jobs repeat, and a
+/// dead-letter index only dead rows enter.
+#[sqlx::test(migrations = false)]
+async fn the_job_table_is_lean_and_still_refuses_duplicate_keys(pool: PgPool) {
+    migrate::run(&pool).await.unwrap();
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT indexname, indexdef FROM pg_indexes
+          WHERE schemaname = 'apalis' AND tablename = 'jobs' ORDER BY indexname",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let names: Vec<&str> = indexes.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "idx_apalis_jobs_fetch_partial",
+            "idx_jobs_dead",
+            "idx_jobs_idempotency_key",
+            "jobs_pkey"
+        ],
+        "{indexes:#?}"
+    );
+    assert!(
+        indexes.iter().all(|(_, def)| !def.contains("lock_by")),
+        "nothing indexes lock_by: {indexes:#?}"
+    );
+    let foreign_keys: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_constraint
+          WHERE conrelid = 'apalis.jobs'::regclass AND contype = 'f'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(foreign_keys, 0, "no foreign key checked on every claim");
+
+    let insert = |id: &'static str, key: Option<&'static str>, status: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(
+                "INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at, priority, idempotency_key)
+                 VALUES ($1, 'probe', '\\x00'::bytea, $3, 0, 3, now(), 0, $2)",
+            )
+            .bind(id)
+            .bind(key)
+            .bind(status)
+            .execute(&pool)
+            .await
+        }
+    };
+    insert("a", None, "Pending").await.expect("keyless");
+    insert("b", None, "Pending").await.expect("keyless again");
+    insert("c", Some("k"), "Pending").await.expect("keyed");
+    let err = insert("d", Some("k"), "Pending")
+        .await
+        .expect_err("a duplicate key is refused");
+    let constraint = err
+        .as_database_error()
+        .and_then(|e| e.constraint())
+        .map(str::to_owned);
+    assert_eq!(constraint.as_deref(), Some("idx_jobs_idempotency_key"));
+
+    insert("dead", None, "Killed").await.expect("dead row");
+    // The dead-letter condition the worker and the admin list use can be served by its index.
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::query("SET enable_seqscan = off")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let dead_plan: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN SELECT count(*) FROM apalis.jobs
+          WHERE status = 'Killed' OR (status = 'Failed' AND attempts >= max_attempts)",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    assert!(
+        dead_plan.iter().any(|line| line.contains("idx_jobs_dead")),
+        "{dead_plan:?}"
+    );
+}
