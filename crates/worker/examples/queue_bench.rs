@@ -80,6 +80,33 @@ impl metrics::Recorder for SuccessCounter {
     }
 }
 
+/// Starts the real `Runner` on `lanes` (a fresh worker name, heartbeats every 5 s).
+fn start_runner(
+    pool: &PgPool,
+    cache: &Arc<FallbackCache>,
+    lanes: Vec<(Lane, u32, u32)>,
+    poll_interval: Duration,
+    listen_url: Option<String>,
+) -> (Shutdown, tokio::task::JoinHandle<anyhow::Result<()>>) {
+    let settings = RunnerSettings {
+        worker_name: format!("bench-{}", uuid::Uuid::new_v4().simple()),
+        lanes,
+        poll_interval,
+        heartbeat: Duration::from_secs(5),
+        lease: Duration::from_secs(60),
+        sample_interval: Duration::from_secs(3600),
+        listen_url,
+    };
+    let runner = Runner::new(
+        Services::with_sandbox_providers(pool.clone(), cache.clone()),
+        handlers::registry(),
+        settings,
+    );
+    let shutdown = Shutdown::new();
+    let handle = tokio::spawn(runner.run(shutdown.clone()));
+    (shutdown, handle)
+}
+
 /// Enqueue-to-start latency on an idle queue: `samples` jobs enqueued one at a time, 20 ms
 /// apart, to a running worker (woken by LISTEN when `listen` is set, else by its 250 ms poll).
 /// Start is the claim's `lock_at` (database clock, the same host clock as the enqueue time).
@@ -91,22 +118,13 @@ async fn start_latency(
     listen: Option<String>,
 ) -> anyhow::Result<(f64, f64, f64)> {
     sqlx::query("TRUNCATE apalis.jobs").execute(pool).await?;
-    let settings = RunnerSettings {
-        worker_name: format!("bench-latency-{}", uuid::Uuid::new_v4().simple()),
-        lanes: vec![(Lane::Default, 4, 4)],
-        poll_interval: Duration::from_millis(250),
-        heartbeat: Duration::from_secs(5),
-        lease: Duration::from_secs(60),
-        sample_interval: Duration::from_secs(3600),
-        listen_url: listen,
-    };
-    let runner = Runner::new(
-        Services::with_sandbox_providers(pool.clone(), cache.clone()),
-        handlers::registry(),
-        settings,
+    let (shutdown, handle) = start_runner(
+        pool,
+        cache,
+        vec![(Lane::Default, 4, 4)],
+        Duration::from_millis(250),
+        listen,
     );
-    let shutdown = Shutdown::new();
-    let handle = tokio::spawn(runner.run(shutdown.clone()));
     // Let the runner register and LISTEN before the first job.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut sent = Vec::with_capacity(samples);
@@ -238,23 +256,14 @@ async fn main() -> anyhow::Result<()> {
         // Fresh statistics, as autovacuum would have in steady state (the peers do the same).
         sqlx::query("ANALYZE apalis.jobs").execute(&pool).await?;
 
-        let settings = RunnerSettings {
-            worker_name: format!("bench-{per_core}-{}", std::process::id()),
-            lanes: vec![(Lane::Bulk, tasks, batch)],
-            poll_interval: Duration::from_millis(20),
-            heartbeat: Duration::from_secs(5),
-            lease: Duration::from_secs(60),
-            sample_interval: Duration::from_secs(3600),
-            listen_url: None,
-        };
-        let runner = Runner::new(
-            Services::with_sandbox_providers(pool.clone(), cache.clone()),
-            handlers::registry(),
-            settings,
-        );
-        let shutdown = Shutdown::new();
         let run_started = Instant::now();
-        let handle = tokio::spawn(runner.run(shutdown.clone()));
+        let (shutdown, handle) = start_runner(
+            &pool,
+            &cache,
+            vec![(Lane::Bulk, tasks, batch)],
+            Duration::from_millis(20),
+            None,
+        );
         // Progress from the runner's own success counter (a count over the job table every few
         // milliseconds would cost the database a fifth of a core), then one check of the rows.
         let mut tenths = Vec::with_capacity(10);

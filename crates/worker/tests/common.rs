@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use agency_cache::FallbackCache;
 use agency_engine::Services;
-use agency_engine::jobs::{Lane, handlers};
+use agency_engine::jobs::{EnqueueOptions, JobPayload, Lane, enqueue_batch, handlers};
 use agency_runtime::Shutdown;
 use agency_worker::{Runner, RunnerSettings};
 use sqlx::PgPool;
@@ -85,4 +85,38 @@ pub async fn hits(pool: &PgPool, name: &str) -> i32 {
         .fetch_one(pool)
         .await
         .expect("hits")
+}
+
+/// Enqueues `jobs` on the bulk lane in one statement.
+pub async fn enqueue_bulk<J: JobPayload>(pool: &PgPool, jobs: &[J]) {
+    let mut conn = pool.acquire().await.expect("connection");
+    enqueue_batch(
+        &mut conn,
+        jobs,
+        EnqueueOptions {
+            lane: Some(Lane::Bulk),
+            ..EnqueueOptions::default()
+        },
+    )
+    .await
+    .expect("enqueue");
+}
+
+/// Waits until the count `sql` returns is `want`, or panics after `limit`.
+pub async fn wait_count(pool: &PgPool, sql: &'static str, want: i64, limit: Duration) {
+    let start = Instant::now();
+    loop {
+        let now: i64 = sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await
+            .expect("count");
+        if now == want {
+            return;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "{sql} is {now}, wanted {want} within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use agency_engine::UseCaseError;
 use agency_engine::jobs::admin;
 use agency_engine::jobs::payload::{Noop, Probe};
-use agency_engine::jobs::{EnqueueError, EnqueueOptions, Lane, enqueue, enqueue_batch, enqueue_on};
+use agency_engine::jobs::{EnqueueError, EnqueueOptions, Lane, enqueue, enqueue_on};
 use common::*;
 use sqlx::PgPool;
 
@@ -212,18 +212,7 @@ async fn a_bulk_backlog_does_not_delay_a_critical_job(pool: PgPool) {
             ..probe(&format!("bulk-{i}"))
         })
         .collect();
-    let mut conn = pool.acquire().await.unwrap();
-    enqueue_batch(
-        &mut conn,
-        &backlog,
-        EnqueueOptions {
-            lane: Some(Lane::Bulk),
-            ..EnqueueOptions::default()
-        },
-    )
-    .await
-    .unwrap();
-    drop(conn);
+    enqueue_bulk(&pool, &backlog).await;
     let (stop, handle) = start(&pool, settings("lanes", 1, 0, 1));
     tokio::time::sleep(Duration::from_millis(300)).await;
     let enqueued = Instant::now();
@@ -367,36 +356,16 @@ async fn a_stopping_worker_finishes_the_job_in_hand_and_gives_back_what_it_fetch
             ..probe(&format!("ahead-{i}"))
         })
         .collect();
-    let mut conn = pool.acquire().await.unwrap();
-    enqueue_batch(
-        &mut conn,
-        &slow,
-        EnqueueOptions {
-            lane: Some(Lane::Bulk),
-            ..EnqueueOptions::default()
-        },
-    )
-    .await
-    .unwrap();
-    drop(conn);
+    enqueue_bulk(&pool, &slow).await;
     // One bulk task with a local buffer of ten: one claim takes all five, one runs.
     let (stop, handle) = start(&pool, settings("ahead", 0, 0, 1));
-    let started = Instant::now();
-    loop {
-        let held: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE status = 'Running'")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-        if held == 5 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "{held} of 5 jobs claimed"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_count(
+        &pool,
+        "SELECT count(*) FROM apalis.jobs WHERE status = 'Running'",
+        5,
+        Duration::from_secs(3),
+    )
+    .await;
     stop.trigger();
     handle.await.unwrap();
     let rows: Vec<(String, i32, Option<String>)> =
@@ -423,35 +392,15 @@ async fn a_stopping_worker_finishes_the_job_in_hand_and_gives_back_what_it_fetch
 async fn jobs_spread_over_executors_are_each_acknowledged_once(pool: PgPool) {
     job_tables(&pool).await;
     let jobs = vec![Noop {}; 500];
-    let mut conn = pool.acquire().await.unwrap();
-    enqueue_batch(
-        &mut conn,
-        &jobs,
-        EnqueueOptions {
-            lane: Some(Lane::Bulk),
-            ..EnqueueOptions::default()
-        },
-    )
-    .await
-    .unwrap();
-    drop(conn);
+    enqueue_bulk(&pool, &jobs).await;
     let (stop, handle) = start(&pool, settings("acks", 0, 0, 4));
-    let started = Instant::now();
-    loop {
-        let left: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE status <> 'Done'")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-        if left == 0 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "{left} jobs not done"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    wait_count(
+        &pool,
+        "SELECT count(*) FROM apalis.jobs WHERE status <> 'Done'",
+        0,
+        Duration::from_secs(10),
+    )
+    .await;
     stop.trigger();
     handle.await.unwrap();
     let (attempts, undated): (i64, i64) = sqlx::query_as(
