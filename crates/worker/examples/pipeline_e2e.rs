@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 use agency_cache::FallbackCache;
 use agency_engine::Services;
 use agency_engine::jobs::payload::RescoreCampaign;
-use agency_engine::jobs::{EnqueueOptions, Lane, enqueue, handlers};
+use agency_engine::jobs::{EnqueueOptions, enqueue, handlers};
 use agency_runtime::Shutdown;
-use agency_worker::{QueueArgs, Runner, RunnerSettings};
+use agency_worker::{QueueArgs, Runner};
 use clap::Parser;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
@@ -108,25 +108,12 @@ async fn run(
     let (client, campaign) = seed(pool, leads).await?;
     println!("seeded {leads} leads in {:.2?}", started.elapsed());
 
-    let queue = Defaults::parse_from(["pipeline_e2e"]).queue;
-    let mut lanes = queue.lanes();
+    let mut queue = Defaults::parse_from(["pipeline_e2e"]).queue;
     if let Some(tasks) = bulk_tasks {
-        for lane in &mut lanes {
-            if lane.0 == Lane::Bulk {
-                lane.1 = tasks;
-            }
-        }
+        queue.bulk_concurrency = tasks;
     }
-    println!("lanes (lane, tasks, fetch-ahead): {lanes:?}");
-    let settings = RunnerSettings {
-        worker_name: format!("pipeline-bench-{}", Uuid::new_v4().simple()),
-        lanes,
-        poll_interval: queue.poll_interval(),
-        heartbeat: Duration::from_secs(queue.heartbeat_secs),
-        lease: Duration::from_secs(queue.lease_secs),
-        sample_interval: Duration::from_secs(5),
-        listen_url: Some(listen_url.to_owned()),
-    };
+    let settings = queue.runner_settings(Some(listen_url.to_owned()));
+    println!("lanes (lane, tasks, fetch-ahead): {:?}", settings.lanes);
     let runner = Runner::new(
         Services::with_sandbox_providers(pool.clone(), cache.clone()),
         handlers::registry(),
@@ -147,7 +134,7 @@ async fn run(
     // Watch the job table (about a hundred rows) every 10 ms; count the scored leads only once
     // no job is left, so the watching costs the database next to nothing.
     let mut fan_out = None;
-    loop {
+    let scored = loop {
         let (jobs, open): (i64, i64) = sqlx::query_as(
             "SELECT count(*), count(*) FILTER (WHERE status <> 'Done' AND run_at <= now())
                FROM apalis.jobs",
@@ -165,14 +152,14 @@ async fn run(
             .fetch_one(pool)
             .await?;
             if scored as usize >= leads {
-                break;
+                break scored;
             }
         }
         if total.elapsed() > Duration::from_secs(300) {
             return Err(format!("not done after 300 s: {open} jobs open").into());
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    };
     let all = total.elapsed();
     shutdown.trigger();
     worker.await??;
@@ -186,13 +173,6 @@ async fn run(
         sqlx::query_scalar("SELECT count(*) FROM apalis.jobs WHERE job_type = 'score_leads'")
             .fetch_one(pool)
             .await?;
-
-    let scored: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM leads WHERE client_id = $1 AND scored_at IS NOT NULL",
-    )
-    .bind(client)
-    .fetch_one(pool)
-    .await?;
     let tiers: Vec<(Option<String>, i64)> = sqlx::query_as(
         "SELECT als_tier, count(*) FROM leads WHERE client_id = $1 GROUP BY 1 ORDER BY 1",
     )

@@ -29,14 +29,21 @@ pub fn runner_settings(cfg: &WorkerConfig) -> RunnerSettings {
     let listen_url = (q.listen && cfg.common.database.has_direct_url())
         .then(|| cfg.common.database.direct_url().ok().map(str::to_owned))
         .flatten();
-    RunnerSettings {
-        worker_name: q.worker_name(),
-        lanes: q.lanes(),
-        poll_interval: q.poll_interval(),
-        heartbeat: Duration::from_secs(q.heartbeat_secs),
-        lease: Duration::from_secs(q.lease_secs),
-        sample_interval: Duration::from_secs(5),
-        listen_url,
+    q.runner_settings(listen_url)
+}
+
+impl QueueArgs {
+    /// The runner settings these queue arguments describe, LISTENing on `listen_url` if any.
+    pub fn runner_settings(&self, listen_url: Option<String>) -> RunnerSettings {
+        RunnerSettings {
+            worker_name: self.worker_name(),
+            lanes: self.lanes(),
+            poll_interval: self.poll_interval(),
+            heartbeat: Duration::from_secs(self.heartbeat_secs),
+            lease: Duration::from_secs(self.lease_secs),
+            sample_interval: Duration::from_secs(5),
+            listen_url,
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The job runner. Per lane, a fetcher claims due jobs from `apalis.jobs` ahead into a local
 //! buffer and executor tasks drain it, running each handler (in a tracing span, under the
-//! kind's timeout); one acknowledging task marks successes done in batches across all
+//! kind's timeout); two acknowledging tasks mark successes done in batches across all
 //! executors, and failures are retried after a jittered exponential backoff or dead-lettered.
 //! A heartbeat task extends the leases of claimed jobs (buffered ones too) and puts back jobs
 //! of workers that stopped heartbeating; a sampler publishes queue depth and oldest-job age.
