@@ -214,9 +214,14 @@ async fn an_email_domain_verifies_by_its_txt_token_and_only_for_one_client() {
 
     // Inbound routing sees only the verified owner.
     let owner_of: Option<(uuid::Uuid, uuid::Uuid)> =
-        agency_store::pipeline::resource_owner(&app.pool, "email_domain", "SEND.acme.com", None)
-            .await
-            .unwrap();
+        agency_store::sending_resources::resource_owner(
+            &app.pool,
+            "email_domain",
+            "SEND.acme.com",
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(owner_of.map(|(c, _)| c), Some(acme.into_uuid()));
 }
 

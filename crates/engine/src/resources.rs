@@ -22,9 +22,9 @@ use std::sync::Arc;
 use agency_domain::{ClientId, Phone, ResourceKind, Role, normalise_domain};
 use agency_providers::dns::{SandboxTxtResolver, TxtResolver};
 use agency_providers::twilio::{ClientTwilioAccounts, Twilio};
-use agency_store::audit;
-use agency_store::pipeline::{self as store, NewSendingResource, SendingResource};
+use agency_store::sending_resources::{self as store, NewSendingResource, SendingResource};
 use agency_store::twilio_accounts as twilio_accounts_store;
+use agency_store::{audit, clients};
 use chrono_tz::Tz;
 use rand::RngCore;
 use serde::Serialize;
@@ -255,7 +255,7 @@ async fn held_elsewhere(
 
 /// The client's timezone: the day resources' caps and counters follow.
 pub async fn timezone(services: &Services, client_id: ClientId) -> Result<Tz, UseCaseError> {
-    let client = store::client(&services.pool, client_id.into_uuid()).await?;
+    let client = clients::pipeline_settings(&services.pool, client_id.into_uuid()).await?;
     client_timezone(&client.timezone)
 }
 

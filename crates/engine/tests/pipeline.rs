@@ -22,7 +22,8 @@ use agency_providers::{
     Provider, ProviderError, SeoFactsProvider, SeoReport,
 };
 use agency_store::PgPool;
-use agency_store::pipeline::{self as store, NewSendingResource};
+use agency_store::leads::{allocation::waiting_lead_ids, enrichment::leads_waiting_for_credits};
+use agency_store::sending_resources::{NewSendingResource, insert_resource};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -706,7 +707,7 @@ async fn no_credit_left_means_the_lead_waits_with_the_reason(pool: PgPool) {
         ("new", Some(WAIT_NO_CREDITS))
     );
     assert_eq!(
-        store::leads_waiting_for_credits(&pool, c, WAIT_NO_CREDITS)
+        leads_waiting_for_credits(&pool, c, WAIT_NO_CREDITS)
             .await
             .expect("waiting"),
         vec![lead]
@@ -872,10 +873,7 @@ async fn resource(
         verified: true,
         verification_token: None,
     };
-    store::insert_resource(pool, c, &new)
-        .await
-        .expect("resource")
-        .id
+    insert_resource(pool, c, &new).await.expect("resource").id
 }
 
 /// How often `resource` (of `kind`) was used on the Sydney day of `at` (the test clients'
@@ -927,7 +925,7 @@ async fn unverified_resources_are_never_allocated(pool: PgPool) {
         verification_token: Some("agency-os-verify=abc"),
         ..NewSendingResource::default()
     };
-    store::insert_resource(&pool, c, &unverified)
+    insert_resource(&pool, c, &unverified)
         .await
         .expect("resource");
     let lead = cool_lead(&pool, c, camp, "p0@acme.com.au").await;
@@ -1015,9 +1013,7 @@ async fn email_domains_fill_least_used_first_under_caps_with_warm_up(pool: PgPoo
 
     // Next day (warm-up day 3 -> 30 on the new domain): the waiting leads get a resource.
     let tomorrow = utc("2027-06-02T23:00:00Z");
-    let waiting_ids = store::waiting_lead_ids(&pool, c, camp)
-        .await
-        .expect("waiting");
+    let waiting_ids = waiting_lead_ids(&pool, c, camp).await.expect("waiting");
     assert_eq!(waiting_ids.len(), 5);
     let s = allocation::allocate_leads(&pool, &*cache, c, &waiting_ids, tomorrow)
         .await
@@ -1105,9 +1101,7 @@ async fn linkedin_seat_caps_at_seventeen_and_day_rolls_over_at_local_midnight(po
         .await
         .expect("run");
     assert_eq!((s.allocation.allocated, s.allocation.waiting), (17, 3));
-    let waiting = store::waiting_lead_ids(&pool, c, camp)
-        .await
-        .expect("waiting");
+    let waiting = waiting_lead_ids(&pool, c, camp).await.expect("waiting");
     // One second later it is 2 June in Sydney: the seat is free again.
     let after = utc("2027-06-01T14:00:00Z");
     let s = allocation::allocate_leads(&pool, &*cache, c, &waiting, after)

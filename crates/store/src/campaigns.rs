@@ -1,5 +1,6 @@
 //! Campaign repository: the `campaigns` and `campaign_sequence_steps` tables, and the campaign
-//! read model with its lead and activity counters (computed in one query per page).
+//! read model with its lead and activity counters (computed in one query per page), and the
+//! campaign facts scoring and allocation read.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -458,4 +459,42 @@ pub async fn client_default_permission_mode(
     .fetch_optional(db)
     .await?
     .ok_or(StoreError::NotFound)
+}
+
+/// The campaign facts scoring and allocation read.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CampaignPipeline {
+    /// Campaign id.
+    pub id: Uuid,
+    /// Status text.
+    pub status: String,
+    /// Target industries.
+    pub target_industries: Vec<String>,
+    /// Email allocation percentage.
+    pub allocation_email: i16,
+    /// LinkedIn allocation percentage.
+    pub allocation_linkedin: i16,
+    /// Voice allocation percentage.
+    pub allocation_voice: i16,
+    /// SMS allocation percentage.
+    pub allocation_sms: i16,
+    /// Direct mail allocation percentage.
+    pub allocation_mail: i16,
+}
+
+/// Reads the client's live campaigns among `ids`.
+pub async fn pipeline_settings(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<CampaignPipeline>, StoreError> {
+    Ok(sqlx::query_as::<_, CampaignPipeline>(
+        "SELECT id, status, target_industries, allocation_email, allocation_linkedin,
+                allocation_voice, allocation_sms, allocation_mail
+           FROM campaigns WHERE client_id = $1 AND id = ANY($2) AND deleted_at IS NULL",
+    )
+    .bind(client_id)
+    .bind(ids)
+    .fetch_all(db)
+    .await?)
 }

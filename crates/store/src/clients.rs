@@ -1,9 +1,10 @@
-//! Clients (tenants): creation with their first owner, settings and the ICP profile.
+//! Clients (tenants): creation with their first owner, settings and the ICP profile, the
+//! settings the lead pipeline reads, and spending and refunding lead credits.
 
 use agency_domain::{ClientId, UserId};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sqlx::{FromRow, PgConnection};
+use sqlx::{FromRow, PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -398,6 +399,65 @@ pub async fn set_website_url(
         .bind(client_id.into_uuid())
         .bind(website_url)
         .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The client settings the pipeline reads.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ClientPipeline {
+    /// Client id.
+    pub id: Uuid,
+    /// IANA timezone name (days roll over at its midnight).
+    pub timezone: String,
+    /// Lead credits left this period.
+    pub credits_remaining: i32,
+    /// Subscription status text.
+    pub subscription_status: String,
+    /// ICP industries (used when a campaign has none).
+    pub icp_industries: Vec<String>,
+    /// Competitor domains.
+    pub competitor_domains: Vec<String>,
+    /// Learned ALS weights (jsonb), if any.
+    pub als_weights: Option<serde_json::Value>,
+    /// Confidence of the learned weights.
+    pub als_weights_confidence: Option<Decimal>,
+    /// Conversions the learned weights came from.
+    pub als_weights_conversions: i32,
+}
+
+/// Reads a live client's pipeline settings.
+pub async fn pipeline_settings(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+) -> Result<ClientPipeline, StoreError> {
+    Ok(sqlx::query_as::<_, ClientPipeline>(
+        "SELECT id, timezone, credits_remaining, subscription_status, icp_industries,
+                competitor_domains, als_weights, als_weights_confidence, als_weights_conversions
+           FROM clients WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(client_id)
+    .fetch_one(db)
+    .await?)
+}
+
+/// Spends one lead credit; `false` when none is left (nothing changes).
+pub async fn spend_credit(db: impl PgExecutor<'_>, client_id: Uuid) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE clients SET credits_remaining = credits_remaining - 1, updated_at = now()
+          WHERE id = $1 AND credits_remaining > 0",
+    )
+    .bind(client_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives one lead credit back (an enrichment that failed and will be retried).
+pub async fn refund_credit(db: impl PgExecutor<'_>, client_id: Uuid) -> Result<(), StoreError> {
+    sqlx::query("UPDATE clients SET credits_remaining = credits_remaining + 1, updated_at = now() WHERE id = $1")
+        .bind(client_id)
+        .execute(db)
         .await?;
     Ok(())
 }

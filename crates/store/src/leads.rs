@@ -1,5 +1,12 @@
 //! Lead repository: the `leads` table (single and batched inserts, updates, soft deletes,
-//! filtered offset pages and keyset pages) and global-suppression look-ups for new addresses.
+//! filtered offset pages and keyset pages, live lead ids) and global-suppression look-ups for
+//! new addresses. The pipeline's columns have their own submodules: [`enrichment`], [`scoring`],
+//! [`allocation`] and the just-in-time [`send_snapshot`].
+
+pub mod allocation;
+pub mod enrichment;
+pub mod scoring;
+pub mod send_snapshot;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -557,4 +564,41 @@ pub async fn mark_phone_unusable(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// The distinct ids among `ids` that are live leads of the client, in id order.
+pub async fn live_lead_ids(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM leads
+          WHERE client_id = $1 AND id = ANY($2) AND deleted_at IS NULL
+          ORDER BY id",
+    )
+    .bind(client_id)
+    .bind(ids)
+    .fetch_all(db)
+    .await?)
+}
+
+/// The client's live lead ids, in id order (optionally of one campaign).
+pub async fn lead_ids(
+    db: impl PgExecutor<'_>,
+    client_id: Uuid,
+    campaign_id: Option<Uuid>,
+) -> Result<Vec<Uuid>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM leads
+          WHERE client_id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR campaign_id = $2)
+          ORDER BY id",
+    )
+    .bind(client_id)
+    .bind(campaign_id)
+    .fetch_all(db)
+    .await?)
 }

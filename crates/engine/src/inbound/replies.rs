@@ -326,7 +326,7 @@ pub struct InboundReply {
 
 /// The timezone of `client_id` (the platform default when unset or unreadable).
 pub async fn client_timezone(conn: &mut PgConnection, client_id: ClientId) -> Tz {
-    agency_store::pipeline::client(conn, client_id.into_uuid())
+    agency_store::clients::pipeline_settings(conn, client_id.into_uuid())
         .await
         .ok()
         .and_then(|c| agency_domain::hours::parse_timezone(&c.timezone))

@@ -11,7 +11,7 @@ use agency_domain::{
 };
 use agency_store::activities::{self, NewActivity};
 use agency_store::webhook_events::WebhookEvent;
-use agency_store::{StoreError, leads, pipeline, suppression};
+use agency_store::{StoreError, leads, sending_resources, suppression};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sqlx::PgConnection;
@@ -194,7 +194,7 @@ pub async fn inbound_reply(
     let mut owner = None;
     let mut receiving = None;
     for to in recipients(&data) {
-        if let Some(found) = pipeline::resource_owner(
+        if let Some(found) = sending_resources::resource_owner(
             &mut *conn,
             ResourceKind::EmailDomain.as_str(),
             to.domain(),

@@ -7,7 +7,7 @@
 use agency_domain::{ActivityAction, Channel, ClientId, Phone, ResourceKind};
 use agency_store::activities::{self, NewActivity};
 use agency_store::webhook_events::WebhookEvent;
-use agency_store::{StoreError, leads, pipeline};
+use agency_store::{StoreError, leads, sending_resources};
 use serde_json::json;
 use sqlx::PgConnection;
 
@@ -64,8 +64,13 @@ pub async fn inbound_reply(
     };
     let mut owner = None;
     for kind in [ResourceKind::SmsNumber, ResourceKind::VoiceNumber] {
-        owner = pipeline::resource_owner(&mut *conn, kind.as_str(), to.as_str(), event.client_id)
-            .await?;
+        owner = sending_resources::resource_owner(
+            &mut *conn,
+            kind.as_str(),
+            to.as_str(),
+            event.client_id,
+        )
+        .await?;
         if owner.is_some() {
             break;
         }

@@ -8,7 +8,7 @@ use agency_domain::calendar::{free_slots, next_weekday};
 use agency_domain::hours::{DEFAULT_TIMEZONE, parse_timezone, timezone_for_phone};
 use agency_domain::{ClientId, LeadId, MeetingSource, Phone};
 use agency_store::meetings as store;
-use agency_store::{PgPool, StoreError, pipeline};
+use agency_store::{PgPool, StoreError, clients};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
@@ -77,7 +77,7 @@ async fn run(
 }
 
 async fn lead_timezone(conn: &mut PgConnection, call: &CallContext) -> Result<Tz, StoreError> {
-    let client_tz = pipeline::client(&mut *conn, call.client_id.into_uuid())
+    let client_tz = clients::pipeline_settings(&mut *conn, call.client_id.into_uuid())
         .await
         .ok()
         .and_then(|c| parse_timezone(&c.timezone))

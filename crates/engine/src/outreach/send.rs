@@ -31,7 +31,7 @@ use agency_providers::{
 };
 use agency_store::activities::{self, NewActivity};
 use agency_store::outreach::{self as store, NewSandboxMessage, SendContext, SendRow, SendUpdate};
-use agency_store::pipeline as resources_store;
+use agency_store::sending_resources as resources_store;
 use agency_store::twilio_accounts as twilio_accounts_store;
 use agency_store::{PgPool, StoreError};
 use chrono::{DateTime, Utc};

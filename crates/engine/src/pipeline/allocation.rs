@@ -31,9 +31,11 @@ use agency_domain::{
     first_touch_channel, lead_channels, next_send_window, pick_resource, timezone_for_phone,
 };
 use agency_store::PgPool;
-use agency_store::pipeline::{
-    self as store, AllocationUpdate, CampaignPipeline, ClientPipeline, SendingResource,
-};
+use agency_store::campaigns::{self, CampaignPipeline};
+use agency_store::clients::{self, ClientPipeline};
+use agency_store::leads::allocation::{self as store, AllocationUpdate};
+use agency_store::leads::scoring::{ScoringRow, scoring_rows};
+use agency_store::sending_resources::{self, SendingResource};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -107,7 +109,7 @@ pub fn effective_cap(resource: &SendingResource, kind: ResourceKind, day: NaiveD
 
 /// The channels the lead can be reached on with what we know (a number for SMS and voice, a
 /// profile for LinkedIn).
-fn reachable(channel: Channel, row: &store::ScoringRow) -> bool {
+fn reachable(channel: Channel, row: &ScoringRow) -> bool {
     let has = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
     match channel {
         Channel::Sms | Channel::Voice => has(&row.phone),
@@ -167,7 +169,7 @@ pub async fn allocate_scored(
     let mut summary = AllocationSummary::default();
     let client_tz = client_timezone(&client.timezone)?;
     let horizon = now + chrono::Duration::from_std(RESERVE_HORIZON).unwrap_or_default();
-    let resources: Vec<SendingResource> = store::resources(pool, client.id)
+    let resources: Vec<SendingResource> = sending_resources::resources(pool, client.id)
         .await?
         .into_iter()
         .filter(|r| r.active && r.is_verified())
@@ -466,13 +468,13 @@ pub async fn allocate_leads(
     lead_ids: &[Uuid],
     now: DateTime<Utc>,
 ) -> Result<AllocationSummary, UseCaseError> {
-    let client = store::client(pool, client_id).await?;
-    let rows = store::scoring_rows(pool, client_id, lead_ids).await?;
+    let client = clients::pipeline_settings(pool, client_id).await?;
+    let rows = scoring_rows(pool, client_id, lead_ids).await?;
     let mut campaign_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.campaign_id).collect();
     campaign_ids.sort_unstable();
     campaign_ids.dedup();
     let campaigns: HashMap<Uuid, CampaignPipeline> =
-        store::campaigns(pool, client_id, &campaign_ids)
+        campaigns::pipeline_settings(pool, client_id, &campaign_ids)
             .await?
             .into_iter()
             .map(|c| (c.id, c))

@@ -23,7 +23,8 @@
 use agency_cache::{Cache, CacheJsonExt};
 use agency_domain::{Email, Phone, SeoFacts};
 use agency_providers::{EnrichedPerson, PersonQuery, ProviderError, SeoReport};
-use agency_store::{PgPool, pipeline as store};
+use agency_store::leads::enrichment as store;
+use agency_store::{PgPool, clients, job_effects};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -181,7 +182,7 @@ pub async fn enrich_lead(
         linkedin_url: row.linkedin_url.clone(),
     };
 
-    let client = store::client(env.pool, client_id).await?;
+    let client = clients::pipeline_settings(env.pool, client_id).await?;
     let tz = client_timezone(&client.timezone)?;
     let credit_key = env.job.map(|job| format!("enrich_credit:{}", job.job_id));
     let token = env
@@ -335,7 +336,7 @@ async fn spend_credit(
         tx.commit().await?;
         return Ok(Claim::Spent);
     }
-    if !store::spend_credit(&mut *tx, client_id).await? {
+    if !clients::spend_credit(&mut *tx, client_id).await? {
         tx.rollback().await?;
         store::set_enrichment_wait_reason(env.pool, client_id, lead_id, Some(WAIT_NO_CREDITS))
             .await?;
@@ -354,9 +355,9 @@ async fn refund_credit(
     credit_key: Option<&str>,
 ) -> Result<(), UseCaseError> {
     let mut tx = env.pool.begin().await?;
-    store::refund_credit(&mut *tx, client_id).await?;
+    clients::refund_credit(&mut *tx, client_id).await?;
     if let Some(key) = credit_key {
-        store::forget_job_effect(&mut *tx, key).await?;
+        job_effects::forget_job_effect(&mut *tx, key).await?;
     }
     store::release_enrichment_claim(&mut *tx, client_id, lead_id, token).await?;
     tx.commit().await?;

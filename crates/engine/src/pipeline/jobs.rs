@@ -5,7 +5,7 @@
 //! transactional enqueue new leads go through ([`enqueue_new_leads`]). The waterfall comes
 //! from the job's [`crate::Services`].
 
-use agency_store::pipeline as store;
+use agency_store::leads::{self, allocation as allocation_store};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -77,9 +77,9 @@ pub async fn fan_out_campaign(
     only_waiting: bool,
 ) -> Result<usize, UseCaseError> {
     let ids = if only_waiting {
-        store::waiting_lead_ids(pool, client_id, campaign_id).await?
+        allocation_store::waiting_lead_ids(pool, client_id, campaign_id).await?
     } else {
-        store::lead_ids(pool, client_id, Some(campaign_id)).await?
+        leads::lead_ids(pool, client_id, Some(campaign_id)).await?
     };
     let jobs: Vec<ScoreLeads> = ids
         .chunks(SCORE_BATCH)

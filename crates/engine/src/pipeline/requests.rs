@@ -4,9 +4,8 @@
 //! it queues.
 
 use agency_domain::Role;
-use agency_store::audit;
 use agency_store::leads::{self, Lead};
-use agency_store::pipeline as store;
+use agency_store::{audit, campaigns};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -91,7 +90,7 @@ pub async fn enrich_many(
     }
     let client_id = tenant.client_id.into_uuid();
     let mut tx = services.pool.begin().await?;
-    let ids = store::live_lead_ids(&mut *tx, client_id, lead_ids).await?;
+    let ids = leads::live_lead_ids(&mut *tx, client_id, lead_ids).await?;
     let queued = enqueue_new_leads(&mut tx, client_id, &ids).await?;
     let entry = tenant
         .audit("lead.bulk_enrich", "lead")
@@ -111,7 +110,7 @@ pub async fn rescore_campaign(
     tenant.require(Role::Member)?;
     let client_id = tenant.client_id.into_uuid();
     let mut tx = services.pool.begin().await?;
-    if store::campaigns(&mut *tx, client_id, &[campaign_id])
+    if campaigns::pipeline_settings(&mut *tx, client_id, &[campaign_id])
         .await?
         .is_empty()
     {

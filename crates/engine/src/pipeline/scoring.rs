@@ -11,9 +11,9 @@ use agency_domain::{
     ChannelAllocation, LearnedWeights, ScoringContext, ScoringInput, SeoFacts, Tier, Weights,
     choose_weights, lead_channels, score_batch,
 };
-use agency_store::pipeline::{
-    self as store, CampaignPipeline, ClientPipeline, ScoreUpdate, ScoringRow,
-};
+use agency_store::campaigns::{self, CampaignPipeline};
+use agency_store::clients::{self, ClientPipeline};
+use agency_store::leads::scoring::{self as store, ScoreUpdate, ScoringRow};
 use agency_store::{PgPool, leads};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -138,12 +138,12 @@ async fn load_batch(
     client_id: Uuid,
     lead_ids: &[Uuid],
 ) -> Result<Batch, UseCaseError> {
-    let client = store::client(pool, client_id).await?;
+    let client = clients::pipeline_settings(pool, client_id).await?;
     let rows = store::scoring_rows(pool, client_id, lead_ids).await?;
     let mut campaign_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.campaign_id).collect();
     campaign_ids.sort_unstable();
     campaign_ids.dedup();
-    let campaigns = store::campaigns(pool, client_id, &campaign_ids)
+    let campaigns = campaigns::pipeline_settings(pool, client_id, &campaign_ids)
         .await?
         .into_iter()
         .map(|c| (c.id, c))

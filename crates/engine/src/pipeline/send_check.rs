@@ -7,7 +7,7 @@ use agency_domain::{
     CampaignStatus, Channel, LeadStatus, SendBlocked, SendSnapshot, SubscriptionStatus, Tier,
     validate_send,
 };
-use agency_store::pipeline as store;
+use agency_store::leads::send_snapshot as store;
 use sqlx::PgConnection;
 use uuid::Uuid;
 

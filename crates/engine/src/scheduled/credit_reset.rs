@@ -13,7 +13,7 @@
 use agency_domain::ClientTier;
 use agency_store::audit::{self, ActorKind, AuditEntry};
 use agency_store::credits::{self as store, DueReset};
-use agency_store::pipeline as pipeline_store;
+use agency_store::leads::enrichment as enrichment_store;
 use chrono::{DateTime, Months, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
@@ -106,7 +106,7 @@ async fn reset_one(
     audit::record(&mut tx, &entry)
         .await
         .map_err(JobError::retryable)?;
-    let waiting = pipeline_store::leads_waiting_for_credits(&mut *tx, client.id, WAIT_NO_CREDITS)
+    let waiting = enrichment_store::leads_waiting_for_credits(&mut *tx, client.id, WAIT_NO_CREDITS)
         .await
         .map_err(JobError::retryable)?;
     let enqueued = enqueue_new_leads(&mut tx, client.id, &waiting)
