@@ -1,4 +1,7 @@
-//! A campaign's channel allocation: five percentages, each 0..=100, summing to 100.
+//! A campaign's channel allocation: five percentages, each 0..=100, summing to 100; and the
+//! [`planner`] that allocates scored leads to channels and resources by them.
+
+pub mod planner;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

@@ -48,6 +48,14 @@ pub fn timezone_for_phone(phone: &Phone, client_tz: Tz) -> Tz {
         .unwrap_or(client_tz)
 }
 
+/// The lead's timezone for business hours: from its Australian area code (when its stored
+/// number parses), else the client's.
+pub fn lead_timezone(phone: Option<&str>, client_tz: Tz) -> Tz {
+    phone
+        .and_then(|p| Phone::parse(p).ok())
+        .map_or(client_tz, |p| timezone_for_phone(&p, client_tz))
+}
+
 /// Parses an IANA name (e.g. `Australia/Sydney`).
 pub fn parse_timezone(name: &str) -> Option<Tz> {
     name.trim().parse().ok()

@@ -51,7 +51,7 @@ pub use client::{ClientTier, PermissionMode, SubscriptionStatus};
 pub use email::{Email, EmailError};
 pub use enum_macro::ParseEnumError;
 pub use holidays::{AuState, is_public_holiday};
-pub use hours::{next_send_window, timezone_for_phone};
+pub use hours::{lead_timezone, next_send_window, timezone_for_phone};
 pub use ids::*;
 pub use intent::{CallOutcome, Intent};
 pub use lead::LeadStatus;

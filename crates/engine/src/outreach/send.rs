@@ -24,7 +24,7 @@
 use agency_cache::Cache;
 use agency_domain::{
     Channel, ClientId, OutreachSendId, PermissionMode, ResourceKind, SendOrigin, SendStatus,
-    next_send_window,
+    lead_timezone, next_send_window,
 };
 use agency_providers::{
     CallMetadata, CallRequest, EmailMessage, ProviderError, SendReceipt, SmsMessage, SmsSender,
@@ -48,7 +48,7 @@ use crate::error::UseCaseError;
 use crate::jobs::payload::SendOutreach;
 use crate::jobs::{EnqueueError, EnqueueOptions, JobError, enqueue_on};
 use crate::pipeline::allocation::{
-    counter_name, effective_cap, lead_timezone, next_day_window, reserve_under_cap,
+    counter_name, effective_cap, next_day_window, reserve_under_cap,
 };
 use crate::pipeline::call_slots::{CallRef, CallSlotGrant, acquire_call_slot, attach_call_id};
 use crate::pipeline::enrich::client_timezone;

@@ -1,40 +1,37 @@
-//! Allocation (SPEC 3.2): a scored lead's first-touch channel (its tier's channels ∩ the
-//! campaign's, reachable with what we know, split by lead id) and a resource for it, chosen
-//! least-used-first among the client's active resources under their daily caps (email warm-up
-//! included); SMS and voice planned in the lead's business hours (timezone from the area code).
+//! Allocation (SPEC 3.2): the first touch of scored leads, in four steps: load (the client's
+//! active, verified resources), plan ([`agency_domain::allocation::planner`] decides each
+//! lead's channel, time and resource, hot leads first, from the counters read for it), reserve
+//! (the cache's daily counters) and save (one UPDATE, and the waiting-leads jobs).
 //!
 //! Counters: one daily counter per resource on the cache crate, `ratelimit:{kind}:{resource}`,
 //! for the day of the planned send in the client's timezone (rolls over at its midnight). A
 //! reservation made here is the slot the first touch uses: the send path must not count it
-//! again. A batch reads each counter once, assigns in memory (hot leads first), then adds its
-//! reservations with one increment per resource; when another allocator raced past a cap, the
-//! excess is given back and those leads wait. When the plans cannot be stored (the database
-//! transaction fails), every reservation of the run is given back before the error returns,
-//! so a failed run never holds capacity until midnight and its retry reserves afresh.
+//! again. A batch reads each counter once, assigns in memory, then adds its reservations with
+//! one increment per resource and day; when another allocator raced past a cap, the excess is
+//! given back and those leads wait. When the plans cannot be stored (the database transaction
+//! fails), every reservation of the run is given back before the error returns, so a failed
+//! run never holds capacity until midnight and its retry reserves afresh.
 //!
-//! Waiting: with no resource free (or none of the kind) the lead is not dropped: it keeps its
-//! channel, gets `next_action_at` = the next day's window and a wait reason, and one
-//! `rescore_campaign` job (waiting leads only) per campaign and day is scheduled for that
-//! window. A send planned more than [`RESERVE_HORIZON`] ahead (SMS/voice on a weekend) is not
-//! reserved yet: it waits for its window the same way.
-//!
-//! Only leads whose campaign is active and whose status is new, enriched or scored are
-//! allocated; a lead already holding a reservation for its channel keeps it.
+//! Waiting: a lead with no resource free (or none of the kind), or whose send window is more
+//! than a day ahead, keeps its channel, gets `next_action_at` and a wait reason, and one
+//! `rescore_campaign` job (waiting leads only) per campaign and window is scheduled for it.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use agency_cache::Cache;
 use agency_cache::keys::end_of_local_day;
+use agency_domain::allocation::planner::{
+    self, AllocationInput, CampaignFacts, Counter, LeadFacts, Outcome, Reservation,
+    ResourceCapacity, Usage, WaitReason,
+};
 use agency_domain::{
-    Channel, LeadId, Phone, ResourceId, ResourceKind, ResourceUsage, Tier, daily_cap,
-    first_touch_channel, lead_channels, next_send_window, pick_resource, timezone_for_phone,
+    CampaignId, Channel, LeadId, ResourceId, ResourceKind, Tier, next_send_window,
 };
 use agency_store::PgPool;
 use agency_store::campaigns::{self, CampaignPipeline};
 use agency_store::clients::{self, ClientPipeline};
 use agency_store::leads::allocation::{self as store, AllocationUpdate};
-use agency_store::leads::scoring::{ScoringRow, scoring_rows};
+use agency_store::leads::scoring::scoring_rows;
 use agency_store::sending_resources::{self, SendingResource};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -48,14 +45,12 @@ use crate::error::UseCaseError;
 use crate::jobs::payload::RescoreCampaign;
 use crate::jobs::{EnqueueError, EnqueueOptions, enqueue_on};
 
-/// Reservations are made only for sends planned within this long from now.
-pub const RESERVE_HORIZON: Duration = Duration::from_secs(24 * 60 * 60);
 /// Wait reason: every resource of the channel's kind is at its daily cap.
-pub const WAIT_CAPACITY: &str = "capacity_full";
+pub const WAIT_CAPACITY: &str = WaitReason::CapacityFull.as_str();
 /// Wait reason: the client has no active resource of the channel's kind.
-pub const WAIT_NO_RESOURCE: &str = "no_resource";
+pub const WAIT_NO_RESOURCE: &str = WaitReason::NoResource.as_str();
 /// Wait reason: the send window is more than a day away (reserved when it comes).
-pub const WAIT_WINDOW: &str = "outside_send_window";
+pub const WAIT_WINDOW: &str = WaitReason::OutsideSendWindow.as_str();
 
 /// What an allocation run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -88,41 +83,24 @@ pub fn counter_name(kind: ResourceKind, resource_id: Uuid) -> String {
     format!("ratelimit:{}:{resource_id}", kind.as_str())
 }
 
+/// The planner's view of a resource whose kind the caller parsed.
+fn capacity(resource: &SendingResource, kind: ResourceKind) -> ResourceCapacity {
+    ResourceCapacity {
+        id: ResourceId::from_uuid(resource.id),
+        kind,
+        warmup_started_on: resource.warmup_started_on,
+        daily_cap_override: resource.daily_cap_override,
+    }
+}
+
 /// Warm-up day of an email domain on `day` (1 = its first day); `None` when warmed up.
 pub fn warmup_day(resource: &SendingResource, kind: ResourceKind, day: NaiveDate) -> Option<u32> {
-    if kind != ResourceKind::EmailDomain {
-        return None;
-    }
-    let started = resource.warmup_started_on?;
-    let days = (day - started).num_days() + 1;
-    Some(u32::try_from(days.max(1)).unwrap_or(u32::MAX))
+    capacity(resource, kind).warmup_day(day)
 }
 
 /// A resource's cap on `day`: the kind's (with warm-up), lowered by its override.
 pub fn effective_cap(resource: &SendingResource, kind: ResourceKind, day: NaiveDate) -> u32 {
-    let cap = daily_cap(kind, warmup_day(resource, kind, day));
-    match resource.daily_cap_override {
-        Some(o) => cap.min(u32::try_from(o.max(0)).unwrap_or(0)),
-        None => cap,
-    }
-}
-
-/// The channels the lead can be reached on with what we know (a number for SMS and voice, a
-/// profile for LinkedIn).
-fn reachable(channel: Channel, row: &ScoringRow) -> bool {
-    let has = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
-    match channel {
-        Channel::Sms | Channel::Voice => has(&row.phone),
-        Channel::Linkedin => has(&row.linkedin_url),
-        Channel::Email | Channel::Mail => true,
-    }
-}
-
-/// The lead's timezone for business hours: from its Australian area code, else the client's.
-pub fn lead_timezone(phone: Option<&str>, client_tz: Tz) -> Tz {
-    phone
-        .and_then(|p| Phone::parse(p).ok())
-        .map_or(client_tz, |p| timezone_for_phone(&p, client_tz))
+    capacity(resource, kind).cap(day)
 }
 
 /// The window a waiting lead is planned for: the next day's (in the client's timezone)
@@ -150,13 +128,6 @@ pub async fn reserve_under_cap(
     Ok(n - overflow)
 }
 
-struct Pending {
-    index: usize,
-    channel: Channel,
-    resource: Uuid,
-    at: DateTime<Utc>,
-}
-
 /// Plans the first touch of scored leads (see the module doc) and stores the plans.
 pub async fn allocate_scored(
     pool: &PgPool,
@@ -166,210 +137,57 @@ pub async fn allocate_scored(
     scored: &[Scored],
     now: DateTime<Utc>,
 ) -> Result<AllocationSummary, UseCaseError> {
-    let mut summary = AllocationSummary::default();
     let client_tz = client_timezone(&client.timezone)?;
-    let horizon = now + chrono::Duration::from_std(RESERVE_HORIZON).unwrap_or_default();
-    let resources: Vec<SendingResource> = sending_resources::resources(pool, client.id)
-        .await?
-        .into_iter()
-        .filter(|r| r.active && r.is_verified())
-        .collect();
+    let resources = allocatable_resources(pool, client.id).await?;
+    let leads: Vec<LeadFacts<'_>> = scored.iter().map(|s| lead_facts(s, campaigns)).collect();
+    let plan = planner::plan(&AllocationInput {
+        now,
+        day_end: end_of_local_day(client_tz, now),
+        client_tz,
+        resources: &resources,
+        leads: &leads,
+    });
+    let used = read_counters(cache, &plan.counters(), client_tz).await?;
+    let assignment = plan.assign(&used);
+    let (kept, reserved) = reserve(cache, assignment.reservations(), client_tz).await?;
+    let outcomes = assignment.settle(&kept);
 
-    // Hot leads first, so capacity goes to the best leads of the batch.
-    let mut order: Vec<usize> = (0..scored.len()).collect();
-    order.sort_by_key(|&i| (scored[i].tier, scored[i].row.id));
-
-    let mut updates: Vec<Option<AllocationUpdate>> = vec![None; scored.len()];
-    let mut waits: Vec<(usize, Uuid, DateTime<Utc>)> = Vec::new();
-    let mut used: HashMap<(Uuid, NaiveDate), u32> = HashMap::new();
-    let mut pending: Vec<Pending> = Vec::new();
-
-    for i in order {
-        let Scored { row, tier } = &scored[i];
-        let campaign = row
-            .campaign_id
-            .and_then(|id| campaigns.get(&id))
-            .filter(|c| c.status == "active");
-        let allocatable = matches!(row.status.as_str(), "new" | "enriched" | "scored");
-        let Some(campaign) = campaign.filter(|_| allocatable) else {
-            summary.skipped += 1;
-            continue;
-        };
-        let allocation = campaign_allocation(campaign);
-        let allowed: Vec<Channel> = if *tier == Tier::Dead || row.suppressed {
-            Vec::new()
-        } else {
-            lead_channels(*tier, &allocation)
-                .into_iter()
-                .filter(|c| reachable(*c, row))
-                .collect()
-        };
-        let Some(channel) = first_touch_channel(LeadId::from_uuid(row.id), &allocation, &allowed)
-        else {
-            summary.no_channel += 1;
-            updates[i] = Some(AllocationUpdate {
-                lead_id: row.id,
-                first_touch_channel: None,
-                resource_id: None,
-                next_action_at: None,
-                wait_reason: None,
-            });
-            continue;
-        };
-        if row.first_touch_channel.as_deref() == Some(channel.as_str())
-            && row.allocated_resource_id.is_some()
-        {
-            summary.kept += 1;
-            continue;
-        }
-        let Some(kind) = ResourceKind::for_channel(channel) else {
-            updates[i] = Some(plan(row.id, channel, None, Some(now), None));
-            continue;
-        };
-        let tz = if channel.is_phone() {
-            lead_timezone(row.phone.as_deref(), client_tz)
-        } else {
-            client_tz
-        };
-        let at = if channel.is_phone() {
-            next_send_window(now, tz)
-        } else {
-            now
-        };
-        if at > horizon {
-            updates[i] = Some(plan(row.id, channel, None, Some(at), Some(WAIT_WINDOW)));
-            waits.push((i, campaign.id, at));
-            continue;
-        }
-        let candidates: Vec<&SendingResource> = resources
-            .iter()
-            .filter(|r| r.kind == kind.as_str())
-            .collect();
-        if candidates.is_empty() {
-            let next = next_day_window(now, client_tz, tz);
-            updates[i] = Some(plan(
-                row.id,
-                channel,
-                None,
-                Some(next),
-                Some(WAIT_NO_RESOURCE),
-            ));
-            waits.push((i, campaign.id, next));
-            continue;
-        }
-        let day = at.with_timezone(&client_tz).date_naive();
-        let mut usage = Vec::with_capacity(candidates.len());
-        for r in &candidates {
-            let today = match used.get(&(r.id, day)) {
-                Some(n) => *n,
-                None => {
-                    let n = cache
-                        .read_daily(&counter_name(kind, r.id), client_tz, at)
-                        .await?;
-                    let n = u32::try_from(n.max(0)).unwrap_or(u32::MAX);
-                    used.insert((r.id, day), n);
-                    n
-                }
-            };
-            if today >= effective_cap(r, kind, day) {
-                continue;
-            }
-            usage.push(ResourceUsage {
-                id: ResourceId::from_uuid(r.id),
-                kind,
-                used_today: today,
-                warmup_day: warmup_day(r, kind, day),
-            });
-        }
-        match pick_resource(&usage) {
-            Some(id) => {
-                let id = id.into_uuid();
-                *used.entry((id, day)).or_default() += 1;
-                pending.push(Pending {
-                    index: i,
-                    channel,
-                    resource: id,
-                    at,
+    let mut summary = AllocationSummary::default();
+    let mut updates = Vec::new();
+    let mut waits = Vec::new();
+    for (s, outcome) in scored.iter().zip(outcomes) {
+        let lead_id = s.row.id;
+        match outcome {
+            Outcome::Skipped => summary.skipped += 1,
+            Outcome::Kept => summary.kept += 1,
+            Outcome::NoChannel => {
+                summary.no_channel += 1;
+                updates.push(AllocationUpdate {
+                    lead_id,
+                    first_touch_channel: None,
+                    resource_id: None,
+                    next_action_at: None,
+                    wait_reason: None,
                 });
             }
-            None => {
-                let next = next_day_window(now, client_tz, tz);
-                updates[i] = Some(plan(row.id, channel, None, Some(next), Some(WAIT_CAPACITY)));
-                waits.push((i, campaign.id, next));
-            }
-        }
-    }
-
-    // Reserve: one increment per resource and day; give back what a concurrent run overtook.
-    // What this run added to each counter (name, amount, instant), to give back on failure.
-    let mut reserved: Vec<(String, i64, DateTime<Utc>)> = Vec::new();
-    let mut groups: HashMap<(Uuid, NaiveDate), Vec<usize>> = HashMap::new();
-    for (p, item) in pending.iter().enumerate() {
-        groups
-            .entry((
-                item.resource,
-                item.at.with_timezone(&client_tz).date_naive(),
-            ))
-            .or_default()
-            .push(p);
-    }
-    for ((resource_id, day), items) in groups {
-        let Some(resource) = resources.iter().find(|r| r.id == resource_id) else {
-            continue;
-        };
-        let kind: ResourceKind = resource
-            .kind
-            .parse()
-            .map_err(|e: agency_domain::ParseEnumError| UseCaseError::Corrupt(e.to_string()))?;
-        let name = counter_name(kind, resource_id);
-        let at = pending[items[0]].at;
-        let n = i64::try_from(items.len()).unwrap_or(i64::MAX);
-        let cap = i64::from(effective_cap(resource, kind, day));
-        let kept = reserve_under_cap(cache, &name, n, cap, client_tz, at).await?;
-        let overflow = n - kept;
-        let keep = items.len() - usize::try_from(overflow).unwrap_or(items.len());
-        if keep > 0 {
-            reserved.push((name.clone(), kept, at));
-        }
-        for (k, &p) in items.iter().enumerate() {
-            let item = &pending[p];
-            let row = &scored[item.index].row;
-            if k < keep {
-                updates[item.index] = Some(plan(
-                    row.id,
-                    item.channel,
-                    Some(resource_id),
-                    Some(item.at),
-                    None,
-                ));
-            } else {
-                let tz = if item.channel.is_phone() {
-                    lead_timezone(row.phone.as_deref(), client_tz)
-                } else {
-                    client_tz
-                };
-                let next = next_day_window(now, client_tz, tz);
-                updates[item.index] = Some(plan(
-                    row.id,
-                    item.channel,
-                    None,
-                    Some(next),
-                    Some(WAIT_CAPACITY),
-                ));
-                if let Some(campaign_id) = row.campaign_id {
-                    waits.push((item.index, campaign_id, next));
-                }
-            }
-        }
-    }
-
-    let updates: Vec<AllocationUpdate> = updates.into_iter().flatten().collect();
-    for u in &updates {
-        if u.first_touch_channel.is_some() {
-            if u.wait_reason.is_some() {
-                summary.waiting += 1;
-            } else {
+            Outcome::Planned {
+                channel,
+                resource,
+                at,
+            } => {
                 summary.allocated += 1;
+                let resource = resource.map(ResourceId::into_uuid);
+                updates.push(update(lead_id, channel, resource, at, None));
+            }
+            Outcome::Waiting {
+                channel,
+                at,
+                reason,
+                campaign,
+            } => {
+                summary.waiting += 1;
+                updates.push(update(lead_id, channel, None, at, Some(reason)));
+                waits.push((campaign.into_uuid(), at));
             }
         }
     }
@@ -381,12 +199,103 @@ pub async fn allocate_scored(
     Ok(summary)
 }
 
+/// The client's active, verified resources, as the planner reads them (oldest first; a kind
+/// this build does not know is never a candidate).
+async fn allocatable_resources(
+    pool: &PgPool,
+    client_id: Uuid,
+) -> Result<Vec<ResourceCapacity>, UseCaseError> {
+    Ok(sending_resources::resources(pool, client_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.active && r.is_verified())
+        .filter_map(|r| Some(capacity(&r, r.kind.parse().ok()?)))
+        .collect())
+}
+
+/// A scored lead as the planner reads it.
+fn lead_facts<'a>(
+    scored: &'a Scored,
+    campaigns: &HashMap<Uuid, CampaignPipeline>,
+) -> LeadFacts<'a> {
+    let row = &scored.row;
+    LeadFacts {
+        id: LeadId::from_uuid(row.id),
+        tier: scored.tier,
+        status: row.status.parse().ok(),
+        campaign: row
+            .campaign_id
+            .and_then(|id| campaigns.get(&id))
+            .map(|c| CampaignFacts {
+                id: CampaignId::from_uuid(c.id),
+                status: c.status.parse().ok(),
+                allocation: campaign_allocation(c),
+            }),
+        suppressed: row.suppressed,
+        phone: row.phone.as_deref(),
+        linkedin_url: row.linkedin_url.as_deref(),
+        holds: row
+            .allocated_resource_id
+            .and(row.first_touch_channel.as_deref())
+            .and_then(|c| c.parse().ok()),
+    }
+}
+
+/// Reads the counters the plan needs.
+async fn read_counters(
+    cache: &dyn Cache,
+    counters: &[Counter],
+    tz: Tz,
+) -> Result<Usage, UseCaseError> {
+    let mut used = Usage::with_capacity(counters.len());
+    for c in counters {
+        let name = counter_name(c.kind, c.resource.into_uuid());
+        let n = cache.read_daily(&name, tz, c.at).await?;
+        used.insert(
+            (c.resource, c.day),
+            u32::try_from(n.max(0)).unwrap_or(u32::MAX),
+        );
+    }
+    Ok(used)
+}
+
+/// What a run added to a counter (name, amount, instant), to give back if saving fails.
+type Reserved = (String, i64, DateTime<Utc>);
+
+/// Makes the reservations, one increment per resource and day, giving back what a concurrent
+/// run overtook: the slots each kept, and what this run added.
+async fn reserve(
+    cache: &dyn Cache,
+    reservations: &[Reservation],
+    tz: Tz,
+) -> Result<(Vec<u32>, Vec<Reserved>), UseCaseError> {
+    let mut kept = Vec::with_capacity(reservations.len());
+    let mut reserved = Vec::new();
+    for r in reservations {
+        let name = counter_name(r.kind, r.resource.into_uuid());
+        let got = reserve_under_cap(
+            cache,
+            &name,
+            i64::from(r.count()),
+            i64::from(r.cap),
+            tz,
+            r.at,
+        )
+        .await?;
+        kept.push(u32::try_from(got).unwrap_or(0));
+        if got > 0 {
+            reserved.push((name, got, r.at));
+        }
+    }
+    Ok((kept, reserved))
+}
+
 /// Stores the plans and schedules the waiting-leads passes in one transaction.
 async fn save_plans(
     pool: &PgPool,
     client_id: Uuid,
     updates: &[AllocationUpdate],
-    waits: &[(usize, Uuid, DateTime<Utc>)],
+    waits: &[(Uuid, DateTime<Utc>)],
     now: DateTime<Utc>,
 ) -> Result<(), UseCaseError> {
     let mut tx = pool.begin().await?;
@@ -397,7 +306,7 @@ async fn save_plans(
 }
 
 /// Gives back a failed run's reservations (best effort: a cache failure is logged).
-async fn give_back(cache: &dyn Cache, reserved: &[(String, i64, DateTime<Utc>)], tz: Tz) {
+async fn give_back(cache: &dyn Cache, reserved: &[Reserved], tz: Tz) {
     for (name, n, at) in reserved {
         if let Err(e) = cache.incr_daily(name, -n, tz, *at).await {
             tracing::warn!(counter = %name, amount = n, error = %e,
@@ -406,19 +315,19 @@ async fn give_back(cache: &dyn Cache, reserved: &[(String, i64, DateTime<Utc>)],
     }
 }
 
-fn plan(
+fn update(
     lead_id: Uuid,
     channel: Channel,
     resource_id: Option<Uuid>,
-    next_action_at: Option<DateTime<Utc>>,
-    wait_reason: Option<&str>,
+    next_action_at: DateTime<Utc>,
+    wait_reason: Option<WaitReason>,
 ) -> AllocationUpdate {
     AllocationUpdate {
         lead_id,
         first_touch_channel: Some(channel.as_str().to_owned()),
         resource_id,
-        next_action_at,
-        wait_reason: wait_reason.map(str::to_owned),
+        next_action_at: Some(next_action_at),
+        wait_reason: wait_reason.map(|r| r.as_str().to_owned()),
     }
 }
 
@@ -427,10 +336,10 @@ fn plan(
 async fn schedule_waiting(
     conn: &mut sqlx::PgConnection,
     client_id: Uuid,
-    waits: &[(usize, Uuid, DateTime<Utc>)],
+    waits: &[(Uuid, DateTime<Utc>)],
 ) -> Result<(), UseCaseError> {
     let mut earliest: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
-    for (_, campaign_id, at) in waits {
+    for (campaign_id, at) in waits {
         earliest
             .entry(*campaign_id)
             .and_modify(|e| *e = (*e).min(*at))
