@@ -14,6 +14,7 @@ pub mod clients;
 pub mod credits;
 pub mod erasure;
 pub mod error;
+pub mod jobs;
 pub mod leads;
 pub mod meetings;
 pub mod memberships;
