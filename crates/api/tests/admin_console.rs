@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use agency_domain::{ClientId, Role};
-use agency_engine::jobs::payload::Probe;
+use agency_engine::jobs::test_kinds::Probe;
 use agency_engine::jobs::{EnqueueOptions, enqueue};
 use agency_testkit::{TestApp, TestUser, assert_envelope};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};

@@ -5,7 +5,7 @@
 mod common;
 
 use agency_domain::{ClientId, Role, Tier};
-use agency_engine::jobs::payload::Probe;
+use agency_engine::jobs::test_kinds::Probe;
 use agency_engine::jobs::{EnqueueOptions, enqueue};
 use agency_testkit::{TestApp, assert_envelope};
 use common::{active_campaign, dead_job};

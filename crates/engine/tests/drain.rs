@@ -6,17 +6,20 @@ use std::sync::Arc;
 
 use agency_cache::FallbackCache;
 use agency_engine::Services;
-use agency_engine::jobs::payload::Probe;
+use agency_engine::jobs::test_kinds::{self, Probe};
 use agency_engine::jobs::{EnqueueOptions, drain, enqueue, handlers};
 use agency_store::PgPool;
 
-/// Services over `pool`, with the apalis job tables applied (our migrations come from
-/// `sqlx::test`).
+/// Services over `pool`, with the apalis job tables (our migrations come from `sqlx::test`)
+/// and the probe kind's table applied.
 async fn services(pool: &PgPool) -> Services {
     agency_store::migrate::job_migrator()
         .run(pool)
         .await
         .expect("apalis migrations");
+    test_kinds::create_probe_table(pool)
+        .await
+        .expect("probe table");
     let cache = Arc::new(FallbackCache::new(None, pool.clone()).expect("cache"));
     Services::with_sandbox_providers(pool.clone(), cache)
 }

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use agency_engine::jobs::handlers;
 use agency_engine::jobs::payload::{
-    CheckAlerts, Cleanup, CreditReset, EnrichmentSweep, LearnPatterns, Noop, OutreachSweep,
+    CheckAlerts, Cleanup, CreditReset, EnrichmentSweep, LearnPatterns, OutreachSweep,
     PatternBackfill, RefreshReport, ReplyRecovery, ScheduledTick,
 };
 use agency_engine::jobs::{EnqueueError, EnqueueOptions, JobKind, JobPayload, enqueue_on};
@@ -36,8 +36,6 @@ pub enum Target {
     Cleanup,
     /// `check_alerts` (the system's own alerts).
     CheckAlerts,
-    /// `noop` (tests).
-    Noop,
 }
 
 impl Target {
@@ -53,7 +51,6 @@ impl Target {
             Target::PatternBackfill => JobKind::PatternBackfill,
             Target::Cleanup => JobKind::Cleanup,
             Target::CheckAlerts => JobKind::CheckAlerts,
-            Target::Noop => JobKind::Noop,
         }
     }
 }
@@ -208,7 +205,6 @@ pub async fn enqueue_target(
             push(conn, &job, job_id).await
         }
         Target::Cleanup => push(conn, &Cleanup::default(), job_id).await,
-        Target::Noop => push(conn, &Noop {}, job_id).await,
     }
 }
 

@@ -29,7 +29,7 @@ async fn separate_pool(pool: &PgPool) -> PgPool {
 #[sqlx::test(migrations = "../../migrations")]
 async fn two_schedulers_fire_each_tick_once(pool: PgPool) {
     job_tables(&pool).await;
-    let every_second = || vec![ScheduleDef::new("tick", "* * * * * *", Target::Noop).unwrap()];
+    let every_second = || vec![ScheduleDef::new("tick", "* * * * * *", Target::Cleanup).unwrap()];
     let shutdown = Shutdown::new();
     let mut tasks = Vec::new();
     for name in ["a", "b"] {
@@ -57,7 +57,7 @@ async fn two_schedulers_fire_each_tick_once(pool: PgPool) {
             .unwrap();
     assert!(runs.len() >= 3, "ticks fired: {}", runs.len());
     let jobs: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM apalis.jobs WHERE job_type = 'noop' ORDER BY id")
+        sqlx::query_scalar("SELECT id FROM apalis.jobs WHERE job_type = 'cleanup' ORDER BY id")
             .fetch_all(&pool)
             .await
             .unwrap();
@@ -80,7 +80,7 @@ async fn two_schedulers_fire_each_tick_once(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn concurrent_firing_of_the_same_tick_enqueues_once(pool: PgPool) {
     job_tables(&pool).await;
-    let hourly = || vec![ScheduleDef::new("hourly", "0 0 * * * *", Target::Noop).unwrap()];
+    let hourly = || vec![ScheduleDef::new("hourly", "0 0 * * * *", Target::Cleanup).unwrap()];
     let now = Utc.with_ymd_and_hms(2026, 7, 1, 3, 20, 0).unwrap();
     let mut handles = Vec::new();
     for i in 0..6 {
@@ -106,7 +106,7 @@ async fn concurrent_firing_of_the_same_tick_enqueues_once(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_scheduler_that_was_down_catches_up_the_latest_missed_tick_once(pool: PgPool) {
     job_tables(&pool).await;
-    let hourly = || vec![ScheduleDef::new("hourly", "0 0 * * * *", Target::Noop).unwrap()];
+    let hourly = || vec![ScheduleDef::new("hourly", "0 0 * * * *", Target::Cleanup).unwrap()];
     // Down since 01:00 UTC: ticks 02:00, 03:00, 04:00 were missed; it comes back at 04:40.
     let back = Utc.with_ymd_and_hms(2026, 7, 1, 4, 40, 0).unwrap();
     let mut s = Scheduler::new(
@@ -152,7 +152,7 @@ async fn a_scheduler_that_was_down_catches_up_the_latest_missed_tick_once(pool: 
     // A tick older than the catch-up window is skipped.
     let mut strict = Scheduler::new(
         pool.clone(),
-        vec![ScheduleDef::new("daily", "0 0 2 * * *", Target::Noop).unwrap()],
+        vec![ScheduleDef::new("daily", "0 0 2 * * *", Target::Cleanup).unwrap()],
         TZ,
         chrono::Duration::hours(1),
         "s3".into(),

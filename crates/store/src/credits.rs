@@ -1,6 +1,7 @@
 //! Queries of the scheduled credit work: clients whose monthly lead-credit reset is due, the
-//! compare-and-set reset itself, and the leads the enrichment sweep picks up. No rules here:
-//! the engine decides amounts, dates and batch sizes.
+//! compare-and-set reset itself, and the leads the enrichment sweep picks up (its test on the
+//! job table comes from [`crate::jobs`]). No rules here: the engine decides amounts, dates
+//! and batch sizes.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
@@ -78,10 +79,10 @@ pub struct SweepLead {
 }
 
 /// Live leads of live clients still `new` and never enriched, that either wait for nothing or
-/// wait with `credit_wait_reason` while their client has credits again, and that have no open
-/// (`Pending`, `Queued`, `Running`, or `Failed` with attempts left) `enrich_job_kind` job. An
-/// enrichment job carries the idempotency key `{enrich_key_prefix}{lead_id}`, so the open job
-/// of a lead is one lookup in the key's index (no payload is read).
+/// wait with `credit_wait_reason` while their client has credits again, and that have no live
+/// `enrich_job_kind` job ([`crate::jobs::LIVE_CONDITION`]). An enrichment job carries the
+/// idempotency key `{enrich_key_prefix}{lead_id}`, so the live job of a lead is one lookup in
+/// the key's index (no payload is read; the job-table SQL is `jobs::live_job_holds_key`).
 /// Oldest first, at most `limit`; the rows are locked (`FOR UPDATE SKIP LOCKED`) until the
 /// caller's transaction ends, so a concurrent sweep skips them.
 pub async fn sweep_candidates(
@@ -91,7 +92,7 @@ pub async fn sweep_candidates(
     credit_wait_reason: &str,
     limit: i64,
 ) -> Result<Vec<SweepLead>, StoreError> {
-    Ok(sqlx::query_as::<_, SweepLead>(
+    Ok(sqlx::query_as::<_, SweepLead>(concat!(
         "SELECT l.client_id, l.id AS lead_id
            FROM leads l
            JOIN clients c ON c.id = l.client_id AND c.deleted_at IS NULL
@@ -100,16 +101,13 @@ pub async fn sweep_candidates(
             AND l.enriched_at IS NULL
             AND (l.enrichment_wait_reason IS NULL
                  OR (l.enrichment_wait_reason = $2 AND c.credits_remaining > 0))
-            AND NOT EXISTS (
-                SELECT 1 FROM apalis.jobs j
-                 WHERE j.job_type = $1
-                   AND j.idempotency_key = $4 || l.id::text
-                   AND (j.status IN ('Pending', 'Queued', 'Running')
-                        OR (j.status = 'Failed' AND j.attempts < j.max_attempts)))
+            AND NOT ",
+        crate::jobs::live_job_holds_key!("$1", "$4 || l.id::text"),
+        "
           ORDER BY l.created_at, l.id
           LIMIT $3
-          FOR UPDATE OF l SKIP LOCKED",
-    )
+          FOR UPDATE OF l SKIP LOCKED"
+    ))
     .bind(enrich_job_kind)
     .bind(credit_wait_reason)
     .bind(limit)

@@ -15,6 +15,7 @@ pub mod credits;
 pub mod erasure;
 pub mod error;
 pub mod job_effects;
+pub mod jobs;
 pub mod leads;
 pub mod meetings;
 pub mod memberships;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use agency_cache::FallbackCache;
 use agency_engine::Services;
 use agency_engine::jobs::metrics as job_metrics;
-use agency_engine::jobs::payload::Noop;
+use agency_engine::jobs::test_kinds::Noop;
 use agency_engine::jobs::{EnqueueOptions, Lane, enqueue, enqueue_batch, handlers};
 use agency_runtime::Shutdown;
 use agency_worker::{Runner, RunnerSettings};

@@ -336,19 +336,15 @@ impl Runner {
         let took = started.elapsed();
         let _entered = span.enter();
         let (kind, result) = outcome;
-        let kind_for_metrics = kind.unwrap_or(JobKind::Noop);
+        if let Some(kind) = kind {
+            metrics::finished(kind, lane, result.is_ok(), took);
+        }
         match result {
             Ok(()) => {
-                if kind.is_some() {
-                    metrics::finished(kind_for_metrics, lane, true, took);
-                }
                 tracing::debug!(took_ms = took.as_millis() as u64, "job succeeded");
                 true
             }
             Err(error) => {
-                if kind.is_some() {
-                    metrics::finished(kind_for_metrics, lane, false, took);
-                }
                 self.record_failure(lane, kind, &job, &error).await;
                 false
             }
@@ -439,7 +435,7 @@ impl Runner {
         loop {
             let listener = async {
                 let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
-                listener.listen("apalis::job::insert").await?;
+                listener.listen(queue::INSERT_CHANNEL).await?;
                 Ok::<_, sqlx::Error>(listener)
             }
             .await;

@@ -7,17 +7,21 @@ use std::time::{Duration, Instant};
 
 use agency_cache::FallbackCache;
 use agency_engine::Services;
-use agency_engine::jobs::{EnqueueOptions, JobPayload, Lane, enqueue_batch, handlers};
+use agency_engine::jobs::{EnqueueOptions, JobPayload, Lane, enqueue_batch, handlers, test_kinds};
 use agency_runtime::Shutdown;
 use agency_worker::{Runner, RunnerSettings};
 use sqlx::PgPool;
 
-/// Applies the apalis job tables (our migrations come from `sqlx::test`).
+/// Applies the apalis job tables (our migrations come from `sqlx::test`) and the test-only
+/// `job_probe_hits` table of the `probe` kind.
 pub async fn job_tables(pool: &PgPool) {
     agency_store::migrate::job_migrator()
         .run(pool)
         .await
         .expect("apalis migrations");
+    test_kinds::create_probe_table(pool)
+        .await
+        .expect("probe table");
 }
 
 /// Fast test settings: lanes (critical, default, bulk) with the given task counts.

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use agency_engine::jobs::payload::Probe;
+use agency_engine::jobs::test_kinds::Probe;
 use agency_engine::jobs::{EnqueueOptions, enqueue};
 use agency_testkit::process::{ServiceProcess, database_url, service_command};
 use common::*;

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use agency_engine::UseCaseError;
 use agency_engine::jobs::admin;
-use agency_engine::jobs::payload::{Noop, Probe};
-use agency_engine::jobs::{EnqueueError, EnqueueOptions, Lane, enqueue, enqueue_on};
+use agency_engine::jobs::test_kinds::{Noop, Probe};
+use agency_engine::jobs::{EnqueueError, EnqueueOptions, JobState, Lane, enqueue, enqueue_on};
 use common::*;
 use sqlx::PgPool;
 
@@ -176,7 +176,7 @@ async fn exhausted_and_permanent_failures_are_dead_listed_and_retried(pool: PgPo
     assert_eq!((second_page.items.len(), second_page.total), (1, 2));
 
     let retried = admin::retry(&pool, &permanent).await.unwrap();
-    assert_eq!(retried.status, "Pending");
+    assert_eq!(retried.status, JobState::Pending);
     let (status, attempts): (String, i32) =
         sqlx::query_as("SELECT status, attempts FROM apalis.jobs WHERE id = $1")
             .bind(&permanent)

@@ -45,7 +45,7 @@ impl From<DeadJob> for DeadJobDto {
             id: j.id,
             kind: j.kind,
             queue: j.queue.to_owned(),
-            status: j.status,
+            status: j.status.to_string(),
             attempts: j.attempts,
             max_attempts: j.max_attempts,
             last_error: j.last_error,
@@ -110,7 +110,7 @@ pub async fn retry_job(
         ApiJson(RetriedJobDto {
             id: job.id,
             kind: job.kind,
-            status: job.status,
+            status: job.status.to_string(),
         }),
     ))
 }

@@ -2,7 +2,7 @@
 //! written straight to the test database.
 
 use agency_domain::ClientId;
-use agency_engine::jobs::payload::Probe;
+use agency_engine::jobs::test_kinds::Probe;
 use agency_engine::jobs::{EnqueueOptions, enqueue};
 use agency_testkit::TestApp;
 use uuid::Uuid;

@@ -1,12 +1,12 @@
 //! Dead-letter administration behind `agencyctl jobs dead-letter` and
 //! `/api/v1/admin/jobs/...`: list dead jobs, and put one back to run again.
 
+use agency_store::jobs::{self, JobState};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
 
 use super::kind::Lane;
-use super::queue::DEAD_CONDITION;
 use crate::error::UseCaseError;
 
 /// One dead job.
@@ -19,7 +19,7 @@ pub struct DeadJob {
     /// The lane: critical, default or bulk.
     pub queue: &'static str,
     /// `Failed` (attempts used up) or `Killed` (permanent error).
-    pub status: String,
+    pub status: JobState,
     /// Attempts made.
     pub attempts: i32,
     /// Attempts allowed.
@@ -54,20 +54,6 @@ pub struct DeadJobPage {
 /// The largest page size allowed.
 pub const MAX_PAGE_SIZE: u32 = 100;
 
-type DeadRow = (
-    String,
-    String,
-    i32,
-    String,
-    i32,
-    i32,
-    Option<serde_json::Value>,
-    Vec<u8>,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    i64,
-);
-
 /// Dead jobs, most recently failed first. `page` from 1; `page_size` clamped to 1..=100.
 pub async fn list_dead(
     pool: &PgPool,
@@ -77,59 +63,33 @@ pub async fn list_dead(
     let page = page.max(1);
     let page_size = page_size.clamp(1, MAX_PAGE_SIZE);
     let offset = i64::from(page - 1) * i64::from(page_size);
-    let rows: Vec<DeadRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT id, job_type, priority, status, attempts, max_attempts, last_result, job, run_at,
-                done_at, count(*) OVER ()
-           FROM apalis.jobs WHERE {DEAD_CONDITION}
-          ORDER BY done_at DESC NULLS LAST, id DESC
-          LIMIT $1 OFFSET $2"
-    )))
-    .bind(i64::from(page_size))
-    .bind(offset)
-    .fetch_all(pool)
-    .await?;
-    let total = match rows.first() {
-        Some(row) => row.10,
+    let (rows, total) = jobs::dead_page(pool, i64::from(page_size), offset).await?;
+    let total = match total {
+        Some(total) => total,
         None if page == 1 => 0,
-        None => dead_total(pool).await?,
+        None => jobs::dead_count(pool).await?,
     };
     let items = rows
         .into_iter()
-        .map(
-            |(
-                id,
-                kind,
-                priority,
-                status,
-                attempts,
-                max_attempts,
-                last_result,
-                job,
-                run_at,
-                done_at,
-                _,
-            )| {
-                DeadJob {
-                    id,
-                    kind,
-                    queue: Lane::from_priority(priority).as_str(),
-                    status,
-                    attempts,
-                    max_attempts,
-                    last_error: last_result.as_ref().and_then(|r| match r {
-                        serde_json::Value::String(s) => Some(s.clone()),
-                        other => other
-                            .get("error")
-                            .and_then(|e| e.as_str())
-                            .map(str::to_owned),
-                    }),
-                    last_result,
-                    payload: serde_json::from_slice(&job).unwrap_or(serde_json::Value::Null),
-                    run_at,
-                    failed_at: done_at,
-                }
-            },
-        )
+        .map(|row| DeadJob {
+            queue: Lane::from_priority(row.priority).as_str(),
+            last_error: row.last_result.as_ref().and_then(|r| match r {
+                serde_json::Value::String(s) => Some(s.clone()),
+                other => other
+                    .get("error")
+                    .and_then(|e| e.as_str())
+                    .map(str::to_owned),
+            }),
+            payload: serde_json::from_slice(&row.job).unwrap_or(serde_json::Value::Null),
+            id: row.id,
+            kind: row.job_type,
+            status: row.state,
+            attempts: row.attempts,
+            max_attempts: row.max_attempts,
+            last_result: row.last_result,
+            run_at: row.run_at,
+            failed_at: row.done_at,
+        })
         .collect();
     let total_pages = u32::try_from((total + i64::from(page_size) - 1) / i64::from(page_size))
         .unwrap_or(u32::MAX);
@@ -142,10 +102,6 @@ pub async fn list_dead(
     })
 }
 
-async fn dead_total(pool: &PgPool) -> Result<i64, UseCaseError> {
-    Ok(super::queue::dead_count(pool).await?)
-}
-
 /// A job put back to run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RetriedJob {
@@ -154,41 +110,24 @@ pub struct RetriedJob {
     /// Its kind.
     pub kind: String,
     /// Now `Pending`.
-    pub status: String,
+    pub status: JobState,
 }
 
 /// Puts a dead job back to `Pending`, due now, with a fresh attempt budget (the last error is
 /// kept in `last_result` until it runs again).
 pub async fn retry(pool: &PgPool, id: &str) -> Result<RetriedJob, UseCaseError> {
-    let retried: Option<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE apalis.jobs
-            SET status = 'Pending', attempts = 0, run_at = now(), done_at = NULL,
-                lock_by = NULL, lock_at = NULL
-          WHERE id = $1 AND {DEAD_CONDITION}
-         RETURNING id, job_type"
-    )))
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
-    match retried {
-        Some((id, kind)) => Ok(RetriedJob {
-            id,
+    if let Some(kind) = jobs::retry_dead(pool, id).await? {
+        return Ok(RetriedJob {
+            id: id.to_owned(),
             kind,
-            status: "Pending".into(),
-        }),
-        None => {
-            let status: Option<String> =
-                sqlx::query_scalar("SELECT status FROM apalis.jobs WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(pool)
-                    .await?;
-            Err(match status {
-                Some(status) => UseCaseError::Conflict {
-                    code: "job_not_dead",
-                    message: format!("Only dead-letter jobs can be retried; job {id} is {status}."),
-                },
-                None => UseCaseError::NotFound("job"),
-            })
-        }
+            status: JobState::Pending,
+        });
     }
+    Err(match jobs::state_of(pool, id).await? {
+        Some(state) => UseCaseError::Conflict {
+            code: "job_not_dead",
+            message: format!("Only dead-letter jobs can be retried; job {id} is {state}."),
+        },
+        None => UseCaseError::NotFound("job"),
+    })
 }

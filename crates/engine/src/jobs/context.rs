@@ -83,6 +83,12 @@ impl From<sqlx::Error> for JobError {
     }
 }
 
+impl From<agency_store::StoreError> for JobError {
+    fn from(e: agency_store::StoreError) -> Self {
+        UseCaseError::from(e).into()
+    }
+}
+
 impl From<UseCaseError> for JobError {
     /// Retryable or permanent as [`UseCaseError::is_permanent`] says; the message keeps the
     /// whole cause chain (it is stored in the job's `last_result`).

@@ -4,6 +4,8 @@
 //! so a retried job is not due again within the drain. Deterministic: no polling, no
 //! deadlines. For tests and examples; the worker's runner is the production loop.
 
+use agency_store::StoreError;
+
 use super::context::{JobContext, JobError};
 use super::kind::{JobKind, Lane};
 use super::queue::{self, FailureOutcome};
@@ -31,7 +33,7 @@ pub struct DrainReport {
 }
 
 /// Runs every due job of `registry`'s kinds (see the module doc).
-pub async fn drain(services: &Services, registry: &Registry) -> Result<DrainReport, sqlx::Error> {
+pub async fn drain(services: &Services, registry: &Registry) -> Result<DrainReport, StoreError> {
     let pool = &services.pool;
     queue::register_worker(pool, DRAIN_WORKER).await?;
     let kinds: Vec<String> = registry

@@ -1,12 +1,12 @@
-//! Enqueueing: typed payloads pushed into `apalis.jobs` with apalis-postgres's own insert
-//! (`push_tasks`), on any connection, so a caller's transaction can include the push (the
-//! webhook row and its job commit together or not at all). [`enqueue_unique`] keeps at most
-//! one open job per key (per lead, for enrichment).
+//! Enqueueing: typed payloads built into apalis tasks and pushed with
+//! [`agency_store::jobs::push`] (apalis-postgres's own insert) on any connection, so a caller's
+//! transaction can include the push (the webhook row and its job commit together or not at
+//! all). [`enqueue_unique`] keeps at most one live job per key (per lead, for enrichment).
 
+use agency_store::jobs::{self, IDEMPOTENCY_INDEX};
 use apalis_core::task::builder::TaskBuilder;
 use apalis_core::task::task_id::TaskId;
 use apalis_postgres::PgTask;
-use apalis_postgres::queries::push_tasks;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -14,9 +14,6 @@ use uuid::Uuid;
 use super::kind::{JobKind, Lane};
 use super::metrics;
 use super::payload::JobPayload;
-
-/// The name of apalis's unique index on `(job_type, idempotency_key)`.
-const IDEMPOTENCY_INDEX: &str = "idx_jobs_idempotency_key";
 
 /// Enqueueing failed.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +24,9 @@ pub enum EnqueueError {
     /// The insert failed (a duplicate idempotency key is reported as `Duplicate`).
     #[error("job insert failed")]
     Database(#[source] apalis_postgres::Error),
+    /// Reading or releasing the idempotency keys of live jobs failed.
+    #[error("job key lookup failed")]
+    Store(#[source] agency_store::StoreError),
     /// The request cannot be enqueued as asked (e.g. one idempotency key for a batch).
     #[error("{0}")]
     Misuse(&'static str),
@@ -109,7 +109,7 @@ pub async fn enqueue_on<J: JobPayload>(
     opts: EnqueueOptions,
 ) -> Result<String, EnqueueError> {
     let (id, task) = build_task(payload, &opts)?;
-    push_tasks(conn, J::KIND.name(), vec![task])
+    jobs::push(conn, J::KIND.name(), vec![task])
         .await
         .map_err(|e| map_push_error(e, J::KIND, opts.idempotency_key.as_deref()))?;
     metrics::enqueued(J::KIND, opts.lane.unwrap_or(J::KIND.lane()), 1);
@@ -150,7 +150,7 @@ pub async fn enqueue_batch<J: JobPayload>(
     if tasks.is_empty() {
         return Ok(ids);
     }
-    push_tasks(conn, J::KIND.name(), tasks)
+    jobs::push(conn, J::KIND.name(), tasks)
         .await
         .map_err(|e| map_push_error(e, J::KIND, opts.idempotency_key.as_deref()))?;
     metrics::enqueued(
@@ -161,12 +161,7 @@ pub async fn enqueue_batch<J: JobPayload>(
     Ok(ids)
 }
 
-/// SQL condition for "this job row may still run" (pending, queued, running, or failed with
-/// attempts left).
-const OPEN_CONDITION: &str = "(status IN ('Pending', 'Queued', 'Running') \
-     OR (status = 'Failed' AND attempts < max_attempts))";
-
-/// Pushes one job per `(payload, key)` unless an open job of the kind already holds the key:
+/// Pushes one job per `(payload, key)` unless a live job of the kind already holds the key:
 /// at most one live job per key (a repeat of the same key in `items` counts once). A key
 /// left on a finished job (done or dead) is released first, so the work can be queued again
 /// later. Enqueuers of the same kind and `scope` are serialised by a transaction-scoped
@@ -181,30 +176,10 @@ pub async fn enqueue_unique<J: JobPayload>(
         return Ok(Vec::new());
     }
     let kind = J::KIND.name();
-    let db = |e: sqlx::Error| EnqueueError::Database(e.into());
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(format!("enqueue_unique:{kind}:{scope}"))
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
     let keys: Vec<&str> = items.iter().map(|(_, k)| k.as_str()).collect();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE apalis.jobs SET idempotency_key = NULL
-          WHERE job_type = $1 AND idempotency_key = ANY($2) AND NOT {OPEN_CONDITION}"
-    )))
-    .bind(kind)
-    .bind(&keys)
-    .execute(&mut *conn)
-    .await
-    .map_err(db)?;
-    let open: Vec<String> = sqlx::query_scalar(
-        "SELECT idempotency_key FROM apalis.jobs WHERE job_type = $1 AND idempotency_key = ANY($2)",
-    )
-    .bind(kind)
-    .bind(&keys)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
+    let open = jobs::lock_live_keys(&mut *conn, kind, scope, &keys)
+        .await
+        .map_err(EnqueueError::Store)?;
     let mut taken: std::collections::HashSet<String> = open.into_iter().collect();
     let mut ids = Vec::new();
     let mut tasks = Vec::new();
@@ -222,7 +197,7 @@ pub async fn enqueue_unique<J: JobPayload>(
     }
     while !tasks.is_empty() {
         let rest = tasks.split_off(tasks.len().min(1_000));
-        push_tasks(&mut *conn, kind, std::mem::replace(&mut tasks, rest))
+        jobs::push(&mut *conn, kind, std::mem::replace(&mut tasks, rest))
             .await
             .map_err(|e| map_push_error(e, J::KIND, Some("(one of a batch)")))?;
     }

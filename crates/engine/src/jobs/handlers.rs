@@ -1,18 +1,19 @@
-//! Built-in handlers (noop, probe, retention clean-up) and [`registry`], the list of every
-//! handler a worker runs. To add a kind's handler: write `async fn(JobContext, Payload) ->
-//! Result<(), JobError>` and add one `register` line below.
-
-use std::time::Duration;
+//! The built-in retention clean-up handler and [`registry`], the list of every handler a
+//! worker runs (with the feature `test-kinds`, the test kinds' too). To add a kind's handler:
+//! write `async fn(JobContext, Payload) -> Result<(), JobError>` and add one `register` line
+//! below.
 
 use super::context::{JobContext, JobError};
-use super::idempotency;
-use super::payload::{Cleanup, Noop, Probe};
+use super::payload::Cleanup;
 use super::registry::Registry;
 
 /// Every handler this build runs.
 pub fn registry() -> Registry {
     let mut r = Registry::new();
-    r.register(noop).register(probe).register(cleanup);
+    r.register(cleanup);
+    // Tests and benchmarks only: noop, probe.
+    #[cfg(feature = "test-kinds")]
+    super::test_kinds::register(&mut r);
     // Real handlers register here, e.g. `.register(crate::leads::enrich_lead)`.
     // Lead pipeline: enrich_lead, score_leads, allocate_lead, rescore_campaign.
     crate::pipeline::jobs::register(&mut r);
@@ -31,55 +32,20 @@ pub fn registry() -> Registry {
     r
 }
 
-/// Does nothing.
-pub async fn noop(_ctx: JobContext, _job: Noop) -> Result<(), JobError> {
-    Ok(())
-}
-
-/// Sleeps, fails on the first `fail_attempts` attempts, then bumps `job_probe_hits` once per job.
-pub async fn probe(ctx: JobContext, job: Probe) -> Result<(), JobError> {
-    if job.sleep_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(job.sleep_ms)).await;
-    }
-    if ctx.attempt <= job.fail_attempts {
-        let message = format!("probe {} failing attempt {}", job.name, ctx.attempt);
-        return Err(if job.permanent {
-            JobError::Permanent(message)
-        } else {
-            JobError::Retryable(message)
-        });
-    }
-    let mut tx = ctx.services.pool.begin().await?;
-    let key = format!("probe:{}", ctx.job_id);
-    if idempotency::first_time(&mut tx, &ctx, &key).await? {
-        sqlx::query(
-            "INSERT INTO job_probe_hits (name, hits) VALUES ($1, 1)
-             ON CONFLICT (name) DO UPDATE SET hits = job_probe_hits.hits + 1, updated_at = now()",
-        )
-        .bind(&job.name)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Deletes in batches of this many rows, so no statement holds locks for long.
 const CLEANUP_BATCH: i64 = 5_000;
 
-async fn delete_in_batches(
-    ctx: &JobContext,
-    sql: &'static str,
-    days: i32,
-) -> Result<u64, JobError> {
+/// Runs `delete_batch` (which deletes at most [`CLEANUP_BATCH`] rows) until a batch comes
+/// back short. Returns the rows deleted.
+async fn in_batches<F, Fut, E>(mut delete_batch: F) -> Result<u64, JobError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<u64, E>>,
+    JobError: From<E>,
+{
     let mut total = 0;
     loop {
-        let deleted = sqlx::query(sql)
-            .bind(days)
-            .bind(CLEANUP_BATCH)
-            .execute(&ctx.services.pool)
-            .await?
-            .rows_affected();
+        let deleted = delete_batch().await?;
         total += deleted;
         if deleted < CLEANUP_BATCH as u64 {
             return Ok(total);
@@ -87,16 +53,29 @@ async fn delete_in_batches(
     }
 }
 
+/// Deletes, in batches, the rows `sql` selects as older than `days` (`$1`), `$2` at a time.
+async fn delete_in_batches(
+    ctx: &JobContext,
+    sql: &'static str,
+    days: i32,
+) -> Result<u64, JobError> {
+    in_batches(|| async move {
+        sqlx::query(sql)
+            .bind(days)
+            .bind(CLEANUP_BATCH)
+            .execute(&ctx.services.pool)
+            .await
+            .map(|done| done.rows_affected())
+    })
+    .await
+}
+
 /// Retention: finished jobs, processed webhook events, old idempotency records and schedule
 /// runs, finished outbound deliveries, and raw call transcripts past their client's policy.
 pub async fn cleanup(ctx: JobContext, job: Cleanup) -> Result<(), JobError> {
-    let jobs = delete_in_batches(
-        &ctx,
-        "DELETE FROM apalis.jobs WHERE id IN (
-             SELECT id FROM apalis.jobs
-              WHERE status = 'Done' AND done_at < now() - make_interval(days => $1) LIMIT $2)",
-        job.done_jobs_days,
-    )
+    let jobs = in_batches(|| {
+        agency_store::jobs::delete_done(&ctx.services.pool, job.done_jobs_days, CLEANUP_BATCH)
+    })
     .await?;
     let events = delete_in_batches(
         &ctx,

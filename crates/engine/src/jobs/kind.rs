@@ -108,32 +108,37 @@ const fn policy(max_attempts: u32, base: u64, factor: u32, max: u64, timeout: u6
     }
 }
 
+// A kind marked `#[cfg(...)]` exists only in builds where the condition holds (its variant,
+// its place in `ALL` and its match arms together).
 macro_rules! job_kinds {
-    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $lane:ident, $policy:expr; )*) => {
+    ($(
+        $(#[doc = $doc:literal])* $(#[cfg($cfg:meta)])?
+        $variant:ident = $name:literal, $lane:ident, $policy:expr;
+    )*) => {
         /// Every kind of job. The name is the queue (`apalis.jobs.job_type`): never rename one
         /// that has rows in production.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum JobKind {
-            $( $(#[$doc])* $variant, )*
+            $( $(#[doc = $doc])* $(#[cfg($cfg)])? $variant, )*
         }
 
         impl JobKind {
             /// Every kind.
-            pub const ALL: &'static [JobKind] = &[ $( JobKind::$variant, )* ];
+            pub const ALL: &'static [JobKind] = &[ $( $(#[cfg($cfg)])? JobKind::$variant, )* ];
 
             /// The stored name (`apalis.jobs.job_type`).
             pub const fn name(self) -> &'static str {
-                match self { $( JobKind::$variant => $name, )* }
+                match self { $( $(#[cfg($cfg)])? JobKind::$variant => $name, )* }
             }
 
             /// The lane a job of this kind runs on unless enqueued with another.
             pub const fn lane(self) -> Lane {
-                match self { $( JobKind::$variant => Lane::$lane, )* }
+                match self { $( $(#[cfg($cfg)])? JobKind::$variant => Lane::$lane, )* }
             }
 
             /// Attempts, backoff and timeout of this kind.
             pub const fn policy(self) -> RetryPolicy {
-                match self { $( JobKind::$variant => $policy, )* }
+                match self { $( $(#[cfg($cfg)])? JobKind::$variant => $policy, )* }
             }
         }
     };
@@ -183,9 +188,12 @@ job_kinds! {
     Cleanup = "cleanup", Bulk, policy(3, 300, 4, 3_600, 1_800);
     /// Read a client's website and extract its ICP (onboarding and re-analysis).
     AnalyzeWebsite = "analyze_website", Default, policy(3, 10, 3, 300, 120);
-    /// Does nothing (benchmarks, smoke tests).
+    /// Does nothing (benchmarks, tests; `jobs::test_kinds`).
+    #[cfg(feature = "test-kinds")]
     Noop = "noop", Bulk, policy(3, 1, 2, 60, 10);
-    /// Sleeps, optionally fails, then bumps a counter once (crash and idempotency tests).
+    /// Sleeps, optionally fails, then bumps a counter once (crash and idempotency tests;
+    /// `jobs::test_kinds`).
+    #[cfg(feature = "test-kinds")]
     Probe = "probe", Default, policy(5, 1, 2, 10, 60);
 }
 

@@ -247,27 +247,3 @@ pub struct AnalyzeWebsite {
     pub onboarding_job_id: Uuid,
 }
 client_job!(AnalyzeWebsite, AnalyzeWebsite);
-
-/// Does nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Noop {}
-platform_job!(Noop, Noop);
-
-/// Sleeps `sleep_ms`, fails while its attempt is `<= fail_attempts` (permanently when
-/// `permanent`), then adds one hit to `job_probe_hits(name)`, once per job however often it
-/// is delivered.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Probe {
-    /// The counter to bump.
-    pub name: String,
-    /// Pause before the effect.
-    #[serde(default)]
-    pub sleep_ms: u64,
-    /// Attempts 1..=fail_attempts fail.
-    #[serde(default)]
-    pub fail_attempts: u32,
-    /// Failures are permanent (dead-letter at once) instead of retryable.
-    #[serde(default)]
-    pub permanent: bool,
-}
-platform_job!(Probe, Probe);

@@ -29,6 +29,7 @@ pub fn event_body(event: EventType, at: DateTime<Utc>, data: Value) -> Value {
 pub(crate) fn enqueue_failure(e: EnqueueError) -> StoreError {
     match e {
         EnqueueError::Database(apalis_postgres::Error::Database(db)) => StoreError::from(db),
+        EnqueueError::Store(e) => e,
         other => StoreError::Jobs(crate::jobs::context::cause_chain(&other)),
     }
 }
