@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# API load benchmark (issue 3): seeds a tenant with 100,000 leads in a dedicated database,
-# starts agency-api in release mode on 127.0.0.1 and runs wrk against
+# API load benchmark (issues 3 and 14): seeds a tenant with 100,000 leads in a dedicated
+# database, starts agency-api in release mode on 127.0.0.1 and runs wrk against
 # GET /api/v1/clients/{client}/leads?page_size=50 at 50 and 500 concurrent connections.
-# Loopback only, bounded in time. Prints wrk's summary (requests/s, latency percentiles).
+# Then, unless PEER=0: the FastAPI peer (../shared/bench/api-peer, the same route, queries and
+# bytes) side by side with ours, alternating, at 50 and 500 connections (its run.sh, 2 uvicorn
+# workers); CPU milliseconds per request of our server, PostgreSQL and Redis, and of the
+# peer's; and p99 at a fixed offered rate (oha, open loop: 1,000 requests/s over 500
+# connections). Finally a 100,000-row CSV import. Loopback only, bounded in time.
 #
-# Usage: scripts/bench-api.sh [seconds per run, default 15]   (KEEP_BENCH_DB=1 keeps the database)
-# Needs: PostgreSQL at 127.0.0.1:5432 (trust, user postgres), Redis at 127.0.0.1:6379, and
-# wrk (installed with apt-get when missing).
+# Usage: scripts/bench-api.sh [seconds per run, default 15]
+#   KEEP_BENCH_DB=1 keeps the database; PEER=0 skips the peer; PEER_DIR (default
+#   ../shared/bench/api-peer); ROUNDS (peer comparison rounds, default 2); RATE (1000) and
+#   RATE_CONNS (500) for the open-loop run; API_BIN to measure another build of agency-api.
+# Needs: PostgreSQL at 127.0.0.1:5432 (trust, user postgres), Redis at 127.0.0.1:6379, wrk
+# (installed with apt-get when missing), python3 for the peer, oha (cargo install when missing).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -25,6 +32,7 @@ fi
 echo "== building release binaries"
 cargo build --release -q -p agency-api -p agencyctl
 BIN="$CARGO_TARGET_DIR/release"
+API_BIN="${API_BIN:-$BIN/agency-api}"
 
 echo "== fresh database $DB with 100,000 leads"
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
@@ -52,9 +60,11 @@ TOKEN="$("$BIN/agencyctl" token --user-id "$USER_ID" --email bench@example.com -
 
 echo "== starting agency-api on 127.0.0.1:$PORT"
 DATABASE_URL="$PG/$DB" SUPABASE_JWT_SECRET="$SECRET" RATE_LIMIT_PER_MINUTE=0 HOST=127.0.0.1 PORT="$PORT" \
-  RUST_LOG="${RUST_LOG:-warn}" "$BIN/agency-api" >/tmp/bench-api.log 2>&1 &
+  RUST_LOG="${RUST_LOG:-warn}" "$API_BIN" >/tmp/bench-api.log 2>&1 &
 API_PID=$!
+PEER_PID=""
 cleanup() {
+  [ -z "$PEER_PID" ] || kill "$PEER_PID" 2>/dev/null || true
   kill "$API_PID" 2>/dev/null || true
   wait "$API_PID" 2>/dev/null || true
   rm -f /tmp/bench-import.csv /tmp/bench-import.json
@@ -73,6 +83,44 @@ for CONNS in 50 500; do
   echo "== wrk: $CONNS connections, ${DURATION}s, GET leads page_size=50 (100k-lead tenant); load average $(cut -d' ' -f1-3 /proc/loadavg)"
   wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 10s --latency -H "Authorization: Bearer $TOKEN" "$URL"
 done
+
+if [ "${PEER:-1}" != 0 ]; then
+  PEER_SRC="${PEER_DIR:-$(cd .. && pwd)/shared/bench/api-peer}"
+  PEER_WORK="$(mktemp -d /tmp/api-peer.XXXXXX)"
+  cp -r "$PEER_SRC/." "$PEER_WORK/" && chmod -R u+rwX "$PEER_WORK"
+  echo "== side by side with the FastAPI peer ($PEER_SRC), alternating"
+  RUST_URL="http://127.0.0.1:$PORT" DATABASE_URL="$PG/$DB" CLIENT_ID="$CLIENT_ID" TOKEN="$TOKEN" \
+    SUPABASE_JWT_SECRET="$SECRET" PEER_WORKERS=2 CONNS="50 500" DURATION="$DURATION" \
+    ROUNDS="${ROUNDS:-2}" bash "$PEER_WORK/run.sh"
+
+  echo "== CPU per request at 50 connections (ours, then the peer with 2 workers)"
+  TOKEN="$TOKEN" bash "$PEER_WORK/cpu_per_request.sh" rust "$URL" 50 "$DURATION" "$API_PID"
+  PEER_PORT=$((PORT + 1))
+  (cd "$PEER_WORK" && DATABASE_URL="$PG/$DB" SUPABASE_JWT_SECRET="$SECRET" exec /tmp/api-peer-venv/bin/uvicorn \
+     app:app --host 127.0.0.1 --port "$PEER_PORT" --workers 2 --loop uvloop --http httptools \
+     --no-access-log --log-level warning) >/tmp/bench-api-peer.log 2>&1 &
+  PEER_PID=$!
+  PEER_URL="http://127.0.0.1:$PEER_PORT/api/v1/clients/$CLIENT_ID/leads?page_size=50"
+  for _ in $(seq 1 100); do
+    if curl -fsS -o /dev/null -H "Authorization: Bearer $TOKEN" "$PEER_URL" 2>/dev/null; then break; fi
+    sleep 0.2
+  done
+  wrk -t2 -c50 -d3s -H "Authorization: Bearer $TOKEN" "$PEER_URL" >/dev/null
+  TOKEN="$TOKEN" bash "$PEER_WORK/cpu_per_request.sh" "peer (2w)" "$PEER_URL" 50 "$DURATION" "$PEER_PID"
+  kill "$PEER_PID" 2>/dev/null || true
+  wait "$PEER_PID" 2>/dev/null || true
+  PEER_PID=""
+fi
+
+RATE="${RATE:-1000}"
+RATE_CONNS="${RATE_CONNS:-500}"
+if ! command -v oha >/dev/null 2>&1; then
+  echo "== installing oha (open-loop load tool)"
+  cargo install --locked -q oha
+fi
+echo "== open loop: $RATE requests/s offered over $RATE_CONNS connections, ${DURATION}s (oha, latency corrected); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+oha --no-tui -q "$RATE" --latency-correction -c "$RATE_CONNS" -z "${DURATION}s" \
+  -H "Authorization: Bearer $TOKEN" "$URL" | sed -n '/Summary/,/Status code distribution/p'
 
 echo "== CSV import of 100,000 rows into a second campaign (release build, one transaction; after the load runs)"
 CAMPAIGN2="$(psql "$PG/$DB" -Atq -c "INSERT INTO campaigns (client_id, name) VALUES ('$CLIENT_ID', 'Import') RETURNING id")"

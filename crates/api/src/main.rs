@@ -5,6 +5,12 @@ use std::sync::Arc;
 use agency_api::{ApiConfig, AppState};
 use agency_runtime::{Shutdown, config, telemetry};
 
+/// mimalloc instead of glibc's allocator: a lead page allocates and frees hundreds of small
+/// strings and a ~40 KB answer per request, and glibc's consolidation and chunk unlinking
+/// were about a tenth of the API's CPU on that route (docs/benchmarks.md, issue 14).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cfg: ApiConfig = config::load();

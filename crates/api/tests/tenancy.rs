@@ -307,26 +307,43 @@ async fn removed_member_loses_access_and_other_tenants_are_404() {
         )
         .await;
     assert_eq!(res.status(), 204);
-    assert_envelope(
-        app.send_as(&member, Method::GET, &format!("/api/v1/clients/{a}"))
-            .await,
-        404,
-        "not_found",
-    )
-    .await;
+    // The lead list checks the membership inside its page statement: it refuses at once too,
+    // in both its offset and keyset forms.
+    for path in [
+        format!("/api/v1/clients/{a}"),
+        format!("/api/v1/clients/{a}/leads"),
+        format!("/api/v1/clients/{a}/leads?cursor="),
+    ] {
+        assert_envelope(
+            app.send_as(&member, Method::GET, &path).await,
+            404,
+            "not_found",
+        )
+        .await;
+    }
+    assert_eq!(
+        app.send_as(&owner_a, Method::GET, &format!("/api/v1/clients/{a}/leads"))
+            .await
+            .status(),
+        200
+    );
     // Another client's id, a random id and a malformed id all look the same.
     for id in [
         b.to_string(),
         Uuid::now_v7().to_string(),
         "not-a-uuid".to_owned(),
     ] {
-        assert_envelope(
-            app.send_as(&owner_a, Method::GET, &format!("/api/v1/clients/{id}"))
-                .await,
-            404,
-            "not_found",
-        )
-        .await;
+        for path in [
+            format!("/api/v1/clients/{id}"),
+            format!("/api/v1/clients/{id}/leads"),
+        ] {
+            assert_envelope(
+                app.send_as(&owner_a, Method::GET, &path).await,
+                404,
+                "not_found",
+            )
+            .await;
+        }
     }
     // A membership id of another client through my client: 404.
     let b_membership: Uuid = sqlx::query_scalar("SELECT id FROM memberships WHERE client_id = $1")

@@ -26,6 +26,24 @@ pub trait Cache: Send + Sync {
     /// Reads a value; expired or missing keys give `None`.
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError>;
 
+    /// Reads the generation at `generation_key` ("0" when absent) and the value stored at
+    /// `{prefix}{generation}{suffix}`, in one step where the backend allows (one round trip
+    /// on Redis). Generations let a writer make a family of values stale at once.
+    async fn get_in_generation(
+        &self,
+        generation_key: &str,
+        prefix: &str,
+        suffix: &str,
+    ) -> Result<(String, Option<Vec<u8>>), CacheError> {
+        let generation = match self.get(generation_key).await? {
+            Some(bytes) => String::from_utf8(bytes)
+                .map_err(|_| CacheError::Corrupt(format!("generation at {generation_key}")))?,
+            None => "0".to_owned(),
+        };
+        let value = self.get(&format!("{prefix}{generation}{suffix}")).await?;
+        Ok((generation, value))
+    }
+
     /// Stores a value for `ttl` (must be non-zero), replacing any previous one.
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError>;
 

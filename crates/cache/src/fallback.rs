@@ -231,6 +231,15 @@ impl Cache for FallbackCache {
         route!(self, c => c.get(key))
     }
 
+    async fn get_in_generation(
+        &self,
+        generation_key: &str,
+        prefix: &str,
+        suffix: &str,
+    ) -> Result<(String, Option<Vec<u8>>), CacheError> {
+        route!(self, c => c.get_in_generation(generation_key, prefix, suffix))
+    }
+
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
         route!(self, c => c.set(key, value, ttl))
     }

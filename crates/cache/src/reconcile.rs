@@ -109,8 +109,7 @@ async fn drain_batch(
         report.entries += 1;
     }
     if report.counters + report.entries > 0 {
-        let mut conn = redis.conn().await?;
-        let () = pipe.query_async(&mut conn).await?;
+        let () = redis.query_pipe(&pipe).await?;
     }
 
     let counter_keys: Vec<&str> = counters.iter().map(|c| c.0.as_str()).collect();

@@ -1,13 +1,17 @@
-//! `RedisCache`: the primary backend, on a deadpool-redis pool with short timeouts so a
-//! dead Redis fails fast.
+//! `RedisCache`: the primary backend. Every command goes over one shared multiplexed
+//! connection (it pipelines concurrent commands), taken from a deadpool-redis pool, which
+//! checks it with PING, on first use and again after a connection error. Short timeouts make a
+//! dead Redis fail fast.
 
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use deadpool_redis::{Manager, Pool, Runtime};
-use redis::AsyncConnectionConfig;
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, Cmd, FromRedisValue, Pipeline, RedisError, Script};
 use rust_decimal::Decimal;
 
 use crate::CacheError;
@@ -21,10 +25,21 @@ pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(300);
 /// Maximum pooled connections (each is multiplexed, so a few go a long way).
 const POOL_SIZE: usize = 16;
 
+/// Reads a generation and the value stored under it in one round trip: `KEYS[1]` is the
+/// generation key, the value's key is `ARGV[1] .. generation .. ARGV[2]`.
+const GET_IN_GENERATION: &str = r"
+local generation = redis.call('GET', KEYS[1]) or '0'
+return {generation, redis.call('GET', ARGV[1] .. generation .. ARGV[2])}
+";
+
 /// Cache backed by Redis.
 #[derive(Clone)]
 pub struct RedisCache {
     pool: Pool,
+    /// The connection every command shares; `None` until first use and after a connection
+    /// error, when the next command takes a checked one from the pool.
+    shared: Arc<RwLock<Option<MultiplexedConnection>>>,
+    get_in_generation: Arc<Script>,
 }
 
 impl std::fmt::Debug for RedisCache {
@@ -54,42 +69,88 @@ impl RedisCache {
             .recycle_timeout(Some(timeout))
             .build()
             .map_err(|e| CacheError::Config(format!("redis pool: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            shared: Arc::default(),
+            get_in_generation: Arc::new(Script::new(GET_IN_GENERATION)),
+        })
     }
 
     /// Sends PING; fails with [`CacheError::RedisUnavailable`] when Redis cannot be reached.
     pub async fn ping(&self) -> Result<(), CacheError> {
-        let mut conn = self.conn().await?;
-        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+        let _: String = self.query(&redis::cmd("PING")).await?;
         Ok(())
     }
 
-    /// A pooled connection.
-    pub(crate) async fn conn(&self) -> Result<deadpool_redis::Connection, CacheError> {
-        Ok(self.pool.get().await?)
+    /// The shared connection (a cheap clone), checked out of the pool when there is none.
+    async fn conn(&self) -> Result<MultiplexedConnection, CacheError> {
+        if let Some(conn) = self.shared.read().ok().and_then(|s| s.clone()) {
+            return Ok(conn);
+        }
+        let checked = self.pool.get().await?;
+        let conn = MultiplexedConnection::clone(&checked);
+        if let Ok(mut shared) = self.shared.write() {
+            *shared = Some(conn.clone());
+        }
+        Ok(conn)
+    }
+
+    /// Drops the shared connection after an error that may mean it is broken.
+    fn forget_if_broken(&self, e: &RedisError) {
+        if e.is_io_error()
+            || e.is_timeout()
+            || e.is_connection_dropped()
+            || e.is_connection_refusal()
+            || e.is_unrecoverable_error()
+        {
+            if let Ok(mut shared) = self.shared.write() {
+                *shared = None;
+            }
+        }
+    }
+
+    /// Runs one command on the shared connection.
+    async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, CacheError> {
+        let mut conn = self.conn().await?;
+        cmd.query_async(&mut conn).await.map_err(|e| {
+            self.forget_if_broken(&e);
+            e.into()
+        })
+    }
+
+    /// Runs a pipeline on the shared connection.
+    pub(crate) async fn query_pipe<T: FromRedisValue>(
+        &self,
+        pipe: &Pipeline,
+    ) -> Result<T, CacheError> {
+        let mut conn = self.conn().await?;
+        pipe.query_async(&mut conn).await.map_err(|e| {
+            self.forget_if_broken(&e);
+            e.into()
+        })
     }
 
     /// INCRBY + PEXPIRE on a full key, atomically; returns the new value.
     async fn incr_with_ttl(&self, key: &str, by: i64, ttl: Duration) -> Result<i64, CacheError> {
-        let mut conn = self.conn().await?;
-        let (total,): (i64,) = redis::pipe()
-            .atomic()
-            .cmd("INCRBY")
-            .arg(key)
-            .arg(by)
-            .cmd("PEXPIRE")
-            .arg(key)
-            .arg(ttl_millis(ttl))
-            .ignore()
-            .query_async(&mut conn)
+        let (total,): (i64,) = self
+            .query_pipe(
+                redis::pipe()
+                    .atomic()
+                    .cmd("INCRBY")
+                    .arg(key)
+                    .arg(by)
+                    .cmd("PEXPIRE")
+                    .arg(key)
+                    .arg(ttl_millis(ttl))
+                    .ignore(),
+            )
             .await?;
         Ok(total)
     }
 
     /// GET of an integer counter at a full key (0 when absent).
     async fn read_int(&self, key: &str) -> Result<i64, CacheError> {
-        let mut conn = self.conn().await?;
-        let value: Option<i64> = redis::cmd("GET").arg(key).query_async(&mut conn).await?;
+        let value: Option<i64> = self.query(redis::cmd("GET").arg(key)).await?;
         Ok(value.unwrap_or(0))
     }
 }
@@ -97,32 +158,40 @@ impl RedisCache {
 #[async_trait]
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
+        self.query(redis::cmd("GET").arg(versioned(key))).await
+    }
+
+    async fn get_in_generation(
+        &self,
+        generation_key: &str,
+        prefix: &str,
+        suffix: &str,
+    ) -> Result<(String, Option<Vec<u8>>), CacheError> {
+        let mut invocation = self.get_in_generation.key(versioned(generation_key));
+        invocation.arg(versioned(prefix)).arg(suffix);
         let mut conn = self.conn().await?;
-        Ok(redis::cmd("GET")
-            .arg(versioned(key))
-            .query_async(&mut conn)
-            .await?)
+        invocation.invoke_async(&mut conn).await.map_err(|e| {
+            self.forget_if_broken(&e);
+            e.into()
+        })
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
         require_non_zero("ttl", ttl)?;
-        let mut conn = self.conn().await?;
-        let () = redis::cmd("SET")
-            .arg(versioned(key))
-            .arg(value)
-            .arg("PX")
-            .arg(ttl_millis(ttl))
-            .query_async(&mut conn)
+        let () = self
+            .query(
+                redis::cmd("SET")
+                    .arg(versioned(key))
+                    .arg(value)
+                    .arg("PX")
+                    .arg(ttl_millis(ttl)),
+            )
             .await?;
         Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<(), CacheError> {
-        let mut conn = self.conn().await?;
-        let _: i64 = redis::cmd("DEL")
-            .arg(versioned(key))
-            .query_async(&mut conn)
-            .await?;
+        let _: i64 = self.query(redis::cmd("DEL").arg(versioned(key))).await?;
         Ok(())
     }
 
@@ -167,22 +236,23 @@ impl Cache for RedisCache {
     async fn hit_window(&self, key: &str, window: Duration) -> Result<WindowHit, CacheError> {
         require_non_zero("window", window)?;
         let key = versioned(key);
-        let mut conn = self.conn().await?;
         // SET NX PX starts the window (with its expiry) only on the first hit; INCR keeps the TTL.
-        let (count, pttl): (i64, i64) = redis::pipe()
-            .atomic()
-            .cmd("SET")
-            .arg(&key)
-            .arg(0)
-            .arg("PX")
-            .arg(ttl_millis(window))
-            .arg("NX")
-            .ignore()
-            .cmd("INCR")
-            .arg(&key)
-            .cmd("PTTL")
-            .arg(&key)
-            .query_async(&mut conn)
+        let (count, pttl): (i64, i64) = self
+            .query_pipe(
+                redis::pipe()
+                    .atomic()
+                    .cmd("SET")
+                    .arg(&key)
+                    .arg(0)
+                    .arg("PX")
+                    .arg(ttl_millis(window))
+                    .arg("NX")
+                    .ignore()
+                    .cmd("INCR")
+                    .arg(&key)
+                    .cmd("PTTL")
+                    .arg(&key),
+            )
             .await?;
         let count = u64::try_from(count)
             .map_err(|_| CacheError::Corrupt(format!("negative window count at {key}")))?;

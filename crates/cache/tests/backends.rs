@@ -55,6 +55,7 @@ macro_rules! suite {
 
 suite!(
     set_get_expire,
+    generation_reads,
     delete,
     daily_rollover_at_local_midnight,
     daily_rollover_on_dst_days,

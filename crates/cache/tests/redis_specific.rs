@@ -1,5 +1,5 @@
-//! Redis-only behaviour: the stored key layout and representation, and failing fast when
-//! Redis is unreachable or hung.
+//! Redis-only behaviour: the stored key layout and representation, failing fast when Redis
+//! is unreachable or hung, and replacing a broken shared connection.
 
 mod common;
 
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use agency_cache::{Cache, CacheError, RedisCache};
 use chrono::{DateTime, Utc};
 use chrono_tz::Australia::Sydney;
-use common::{RedisKeys, black_hole, redis_url};
+use common::{RedisKeys, ToggleProxy, black_hole, redis_url};
 
 fn now() -> DateTime<Utc> {
     "2027-06-01T03:00:00Z".parse().expect("instant")
@@ -90,4 +90,34 @@ async fn hung_redis_times_out_as_unavailable() {
 async fn invalid_url_is_a_config_error() {
     let err = RedisCache::from_url("not a url").unwrap_err();
     assert!(matches!(err, CacheError::Config(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_cut_shared_connection_is_replaced_from_the_pool() {
+    let keys = RedisKeys::new();
+    let target: std::net::SocketAddr = redis_url()
+        .trim_start_matches("redis://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("REDIS_URL as redis://host:port");
+    let proxy = ToggleProxy::start(target).await;
+    let cache = RedisCache::from_url(&proxy.url()).unwrap();
+    let k = format!("{}kv", keys.prefix);
+    cache
+        .set(&k, b"one", Duration::from_secs(60))
+        .await
+        .unwrap();
+
+    // Cut every live connection and let new ones through again: the shared connection is
+    // dead. At most the first command sees it; the cache then takes a fresh connection.
+    proxy.set_up(false);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    proxy.set_up(true);
+    let first = cache.get(&k).await;
+    if let Err(e) = &first {
+        assert!(e.is_redis_unavailable(), "{e:?}");
+    }
+    for _ in 0..3 {
+        assert_eq!(cache.get(&k).await.unwrap().as_deref(), Some(&b"one"[..]));
+    }
 }

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use agency_cache::Cache;
 use agency_domain::{
-    CampaignStatus, Email, LeadStatus, Phone, Role, Tier, normalise_domain, parse_linkedin_url,
+    CampaignStatus, ClientId, Email, LeadStatus, Phone, Role, Tier, UserId, normalise_domain,
+    parse_linkedin_url,
 };
 use agency_store::activities::{self, Activity};
 use agency_store::campaigns as campaign_store;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::Services;
 use crate::pipeline::enqueue_new_leads;
 use crate::usecase::{
     Actor, FieldError, UseCaseError, audit, clean_text, delete_audited, double_option, snapshot,
@@ -701,18 +703,6 @@ fn generation_key(client_id: Uuid) -> String {
     format!("leads_count_gen:{client_id}")
 }
 
-/// The client's current count generation; `None` when the cache cannot answer.
-async fn count_generation(cache: &dyn Cache, client_id: Uuid) -> Option<String> {
-    match cache.get(&generation_key(client_id)).await {
-        Ok(Some(bytes)) => String::from_utf8(bytes).ok(),
-        Ok(None) => Some("0".to_owned()),
-        Err(e) => {
-            tracing::warn!(error = %e, "lead count cache unavailable");
-            None
-        }
-    }
-}
-
 /// Makes every cached lead count of the client stale; call after a lead write.
 pub async fn invalidate_counts(cache: &dyn Cache, client_id: Uuid) {
     let generation = Uuid::now_v7().simple().to_string();
@@ -740,31 +730,78 @@ pub async fn list(
     let Some(cache) = cache else {
         return Ok(store::list(pool, client_id, &filter, sort, limit, offset).await?);
     };
-    let cached_total = async {
-        let generation = count_generation(cache, client_id).await?;
-        let mut hasher = DefaultHasher::new();
-        filter.hash(&mut hasher);
-        let key = format!(
-            "leads_count:{client_id}:{generation}:{:016x}",
-            hasher.finish()
-        );
-        let total = match cache.get(&key).await {
-            Ok(Some(bytes)) => std::str::from_utf8(&bytes)
-                .ok()
-                .and_then(|t| t.parse::<i64>().ok()),
-            _ => None,
-        };
-        Some((key, total))
-    };
     let (items, cached) = tokio::join!(
         store::page(pool, client_id, &filter, sort, limit, offset),
-        cached_total
+        cached_total(cache, client_id, &filter)
     );
-    let items = items?;
-    let total = match cached {
+    let total = total(pool, cache, client_id, &filter, cached).await?;
+    Ok((items?, total))
+}
+
+/// [`list`] for a caller whose access to the client was not checked yet: the membership is
+/// checked in the statement that reads the page (one round trip for both; the dashboard's
+/// busiest call). Not a member, or no such client, is `NotFound("client")`, as the tenant
+/// check answers; the total is computed only for a member.
+pub async fn list_as_member(
+    services: &Services,
+    user_id: UserId,
+    client_id: ClientId,
+    q: &LeadQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Lead>, i64), UseCaseError> {
+    let (filter, sort) = parse_query(q)?;
+    let pool = &services.pool;
+    let cache: &dyn Cache = services.cache.as_ref();
+    let client = client_id.into_uuid();
+    let (items, cached) = tokio::join!(
+        store::page_for_member(pool, client_id, user_id, &filter, sort, limit, offset),
+        cached_total(cache, client, &filter)
+    );
+    let items = items?.ok_or(UseCaseError::NotFound("client"))?;
+    let total = total(pool, cache, client, &filter, cached).await?;
+    Ok((items, total))
+}
+
+/// The cached total of `filter` under the client's current count generation (one cache
+/// round trip): the key it is stored at and the total when present; `None` when the cache
+/// cannot answer.
+async fn cached_total(
+    cache: &dyn Cache,
+    client_id: Uuid,
+    filter: &LeadFilter,
+) -> Option<(String, Option<i64>)> {
+    let mut hasher = DefaultHasher::new();
+    filter.hash(&mut hasher);
+    let prefix = format!("leads_count:{client_id}:");
+    let suffix = format!(":{:016x}", hasher.finish());
+    match cache
+        .get_in_generation(&generation_key(client_id), &prefix, &suffix)
+        .await
+    {
+        Ok((generation, value)) => {
+            let total = value.and_then(|bytes| std::str::from_utf8(&bytes).ok()?.parse().ok());
+            Some((format!("{prefix}{generation}{suffix}"), total))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "lead count cache unavailable");
+            None
+        }
+    }
+}
+
+/// The total of `filter`: the cached one, else counted (and cached when the cache answered).
+async fn total(
+    pool: &PgPool,
+    cache: &dyn Cache,
+    client_id: Uuid,
+    filter: &LeadFilter,
+    cached: Option<(String, Option<i64>)>,
+) -> Result<i64, UseCaseError> {
+    Ok(match cached {
         Some((_, Some(total))) => total,
         Some((key, None)) => {
-            let total = store::count(pool, client_id, &filter).await?;
+            let total = store::count(pool, client_id, filter).await?;
             if let Err(e) = cache
                 .set(&key, total.to_string().as_bytes(), COUNT_TTL)
                 .await
@@ -773,9 +810,8 @@ pub async fn list(
             }
             total
         }
-        None => store::count(pool, client_id, &filter).await?,
-    };
-    Ok((items, total))
+        None => store::count(pool, client_id, filter).await?,
+    })
 }
 
 /// The keyset position of a lead: `(created_at, id)`.

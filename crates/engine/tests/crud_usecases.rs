@@ -894,3 +894,97 @@ async fn with_job_tables(pool: &PgPool) {
         .await
         .expect("apalis migrations");
 }
+
+/// A user with a membership of `client_id` in `state`: "accepted", "invited" (not accepted)
+/// or "removed" (accepted, then deleted).
+async fn member(pool: &PgPool, client_id: Uuid, state: &str) -> agency_domain::UserId {
+    let user = Uuid::now_v7();
+    sqlx::query("INSERT INTO users (id, email) VALUES ($1, $2)")
+        .bind(user)
+        .bind(format!("{user}@example.com"))
+        .execute(pool)
+        .await
+        .expect("user");
+    sqlx::query(
+        "INSERT INTO memberships (client_id, user_id, role, accepted_at, deleted_at)
+         VALUES ($1, $2, 'member', CASE WHEN $3 <> 'invited' THEN now() END,
+                 CASE WHEN $3 = 'removed' THEN now() END)",
+    )
+    .bind(client_id)
+    .bind(user)
+    .bind(state)
+    .execute(pool)
+    .await
+    .expect("membership");
+    agency_domain::UserId::from_uuid(user)
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn the_member_list_checks_access_in_the_page_statement(pool: PgPool) {
+    with_job_tables(&pool).await;
+    let redis = std::env::var("REDIS_URL").ok();
+    let cache = std::sync::Arc::new(
+        agency_cache::FallbackCache::new(redis.as_deref(), pool.clone()).expect("cache"),
+    );
+    let services = agency_engine::Services::with_sandbox_providers(pool.clone(), cache);
+    let acme = client(&pool, "Acme").await;
+    let other = client(&pool, "Other").await;
+    let id = campaign(&pool, acme).await;
+    for n in 0..3 {
+        leads::create(
+            &pool,
+            &actor(),
+            acme,
+            &lead(&format!("l{n}@acme.com.au"), id),
+        )
+        .await
+        .expect("lead");
+    }
+    let q = LeadQuery::default();
+    let list = |user, client| {
+        let services = services.clone();
+        let q = q.clone();
+        async move {
+            leads::list_as_member(
+                &services,
+                user,
+                agency_domain::ClientId::from_uuid(client),
+                &q,
+                2,
+                0,
+            )
+            .await
+        }
+    };
+
+    let accepted = member(&pool, acme, "accepted").await;
+    let (items, total) = list(accepted, acme).await.expect("a member lists");
+    assert_eq!((items.len(), total), (2, 3));
+    assert!(items.iter().all(|l| l.client_id == acme));
+
+    // A member of a client without leads gets an empty page, not a 404.
+    let of_other = member(&pool, other, "accepted").await;
+    let (items, total) = list(of_other, other).await.expect("empty page");
+    assert_eq!((items.len(), total), (0, 0));
+
+    // Not a member of this client, an unaccepted invite, a removed member, an unknown
+    // client and a deleted client all read as "no such client".
+    let invited = member(&pool, acme, "invited").await;
+    let removed = member(&pool, acme, "removed").await;
+    for (user, client) in [
+        (of_other, acme),
+        (invited, acme),
+        (removed, acme),
+        (accepted, Uuid::now_v7()),
+    ] {
+        let err = list(user, client).await.expect_err("no access");
+        assert!(matches!(err, UseCaseError::NotFound("client")), "{err:?}");
+    }
+    sqlx::query("UPDATE clients SET deleted_at = now() WHERE id = $1")
+        .bind(acme)
+        .execute(&pool)
+        .await
+        .expect("delete client");
+    let err = list(accepted, acme).await.expect_err("deleted client");
+    assert!(matches!(err, UseCaseError::NotFound("client")), "{err:?}");
+}

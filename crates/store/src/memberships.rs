@@ -4,10 +4,37 @@
 
 use agency_domain::{ClientId, MembershipId, UserId};
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{FromRow, PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::StoreError;
+
+/// The accepted, live memberships of live clients (`m`, `c`), open for more `AND` conditions.
+macro_rules! live_membership {
+    () => {
+        "FROM memberships m JOIN clients c ON c.id = m.client_id AND c.deleted_at IS NULL
+          WHERE m.accepted_at IS NOT NULL AND m.deleted_at IS NULL"
+    };
+}
+
+/// Pushes `EXISTS (..)`: whether `user_id` holds an accepted, live membership of the live
+/// client `client_id` (the same rule as [`access`]), for statements that check access and
+/// read in one round trip.
+pub(crate) fn push_is_member(
+    qb: &mut QueryBuilder<Postgres>,
+    client_id: ClientId,
+    user_id: UserId,
+) {
+    qb.push(concat!(
+        "EXISTS (SELECT 1 ",
+        live_membership!(),
+        " AND m.client_id = "
+    ))
+    .push_bind(client_id.into_uuid())
+    .push(" AND m.user_id = ")
+    .push_bind(user_id.into_uuid())
+    .push(")");
+}
 
 /// An accepted membership used to authorise a request.
 #[derive(Debug, Clone, FromRow)]
@@ -73,11 +100,11 @@ pub async fn access(
     client_id: ClientId,
     user_id: UserId,
 ) -> Result<Option<Access>, StoreError> {
-    Ok(sqlx::query_as::<_, Access>(
-        "SELECT m.id AS membership_id, c.id AS client_id, c.name AS client_name, m.role
-           FROM memberships m JOIN clients c ON c.id = m.client_id AND c.deleted_at IS NULL
-          WHERE m.client_id = $1 AND m.user_id = $2 AND m.accepted_at IS NOT NULL AND m.deleted_at IS NULL",
-    )
+    Ok(sqlx::query_as::<_, Access>(concat!(
+        "SELECT m.id AS membership_id, c.id AS client_id, c.name AS client_name, m.role ",
+        live_membership!(),
+        " AND m.client_id = $1 AND m.user_id = $2"
+    ))
     .bind(client_id.into_uuid())
     .bind(user_id.into_uuid())
     .fetch_optional(pool)

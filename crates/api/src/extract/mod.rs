@@ -11,4 +11,4 @@ pub use auth::{AuthUser, PlatformAdmin};
 pub use json::ApiJson;
 pub use path::ApiPath;
 pub use query::ApiQuery;
-pub use tenant::Tenant;
+pub use tenant::{Tenant, TenantClaim};

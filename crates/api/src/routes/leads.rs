@@ -2,7 +2,6 @@
 //! a keyset `cursor`), get, create, bulk create, partial update, soft delete and the lead's
 //! activity timeline. Another tenant's lead is always 404.
 
-use agency_cache::Cache;
 use agency_domain::Role;
 use agency_engine::leads::{
     self, LeadBulkCreate, LeadBulkResult, LeadCreate, LeadQuery, LeadUpdate,
@@ -18,7 +17,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Tenant};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Tenant, TenantClaim};
 use crate::pagination::{Cursor, CursorPage, MAX_PAGE_SIZE, Page, Pagination};
 use crate::routes::campaigns::actor;
 use crate::server::AppState;
@@ -68,11 +67,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn list_leads(
     State(state): State<AppState>,
-    tenant: Tenant,
+    claim: TenantClaim,
     p: Pagination,
     ApiQuery(f): ApiQuery<LeadFilters>,
 ) -> ApiResult<Response> {
-    let client = tenant.client_id.into_uuid();
     let mut p = p;
     if let Some(limit) = f.limit {
         if !(1..=MAX_PAGE_SIZE).contains(&limit) {
@@ -98,6 +96,8 @@ async fn list_leads(
                 Some((c.created_at, c.id))
             }
         };
+        let tenant = Tenant::of_client(&state, claim.user, claim.client_id).await?;
+        let client = tenant.client_id.into_uuid();
         let (items, next) =
             leads::list_keyset(&state.services.pool, client, &q, after, p.limit()).await?;
         let page = CursorPage {
@@ -106,11 +106,11 @@ async fn list_leads(
         };
         return Ok(ApiJson(page).into_response());
     }
-    let cache = Some(state.services.cache.as_ref() as &dyn Cache);
-    let (items, total) = leads::list(
-        &state.services.pool,
-        cache,
-        client,
+    // The membership is checked in the page's own statement (one round trip for both).
+    let (items, total) = leads::list_as_member(
+        &state.services,
+        claim.user.id,
+        claim.client_id,
         &q,
         p.limit(),
         p.offset(),

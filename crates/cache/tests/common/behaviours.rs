@@ -328,3 +328,55 @@ pub async fn window_concurrent(cache: Arc<dyn Cache>, p: &str) {
     }
     assert_eq!(counts, (1..=300).collect::<BTreeSet<u64>>());
 }
+
+/// A generation and the value stored under it are read together; a new generation hides
+/// the values of the old one.
+pub async fn generation_reads(cache: Arc<dyn Cache>, p: &str) {
+    let generation = format!("{p}gen");
+    let prefix = format!("{p}count:");
+    let ttl = Duration::from_secs(60);
+    assert_eq!(
+        cache
+            .get_in_generation(&generation, &prefix, ":f")
+            .await
+            .unwrap(),
+        ("0".to_owned(), None)
+    );
+    cache
+        .set(&format!("{prefix}0:f"), b"41", ttl)
+        .await
+        .unwrap();
+    assert_eq!(
+        cache
+            .get_in_generation(&generation, &prefix, ":f")
+            .await
+            .unwrap(),
+        ("0".to_owned(), Some(b"41".to_vec()))
+    );
+    cache.set(&generation, b"g2", ttl).await.unwrap();
+    assert_eq!(
+        cache
+            .get_in_generation(&generation, &prefix, ":f")
+            .await
+            .unwrap(),
+        ("g2".to_owned(), None)
+    );
+    cache
+        .set(&format!("{prefix}g2:f"), b"42", ttl)
+        .await
+        .unwrap();
+    let (g, value) = cache
+        .get_in_generation(&generation, &prefix, ":f")
+        .await
+        .unwrap();
+    assert_eq!((g.as_str(), value.as_deref()), ("g2", Some(&b"42"[..])));
+    // Another suffix of the same generation is its own value.
+    assert_eq!(
+        cache
+            .get_in_generation(&generation, &prefix, ":other")
+            .await
+            .unwrap()
+            .1,
+        None
+    );
+}
