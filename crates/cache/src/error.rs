@@ -35,14 +35,19 @@ impl CacheError {
     }
 }
 
+/// Whether a Redis error means Redis could not be reached in time, or the connection is
+/// broken (refused, timed out, dropped, unrecoverable), rather than a refused command.
+pub(crate) fn means_unavailable(e: &redis::RedisError) -> bool {
+    e.is_io_error()
+        || e.is_timeout()
+        || e.is_connection_refusal()
+        || e.is_connection_dropped()
+        || e.is_unrecoverable_error()
+}
+
 impl From<redis::RedisError> for CacheError {
     fn from(e: redis::RedisError) -> Self {
-        if e.is_io_error()
-            || e.is_timeout()
-            || e.is_connection_refusal()
-            || e.is_connection_dropped()
-            || e.is_unrecoverable_error()
-        {
+        if means_unavailable(&e) {
             Self::RedisUnavailable(e.to_string())
         } else {
             Self::Redis(e)

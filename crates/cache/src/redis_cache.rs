@@ -16,6 +16,7 @@ use rust_decimal::Decimal;
 
 use crate::CacheError;
 use crate::cache::{Cache, WindowHit, require_non_zero};
+use crate::error::means_unavailable;
 use crate::keys::{daily_key, daily_ttl, ttl_millis, versioned};
 use crate::money::{from_micros, to_micros};
 
@@ -97,15 +98,10 @@ impl RedisCache {
 
     /// Drops the shared connection after an error that may mean it is broken.
     fn forget_if_broken(&self, e: &RedisError) {
-        if e.is_io_error()
-            || e.is_timeout()
-            || e.is_connection_dropped()
-            || e.is_connection_refusal()
-            || e.is_unrecoverable_error()
+        if means_unavailable(e)
+            && let Ok(mut shared) = self.shared.write()
         {
-            if let Ok(mut shared) = self.shared.write() {
-                *shared = None;
-            }
+            *shared = None;
         }
     }
 

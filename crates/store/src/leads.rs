@@ -104,7 +104,7 @@ impl Lead {
     /// CPU on a 50-lead page). `decoding_by_position_matches_decoding_by_name` pins the order.
     pub fn from_columns(row: &PgRow, first: usize) -> Result<Self, sqlx::Error> {
         Ok(Self {
-            id: row.try_get(first + 0)?,
+            id: row.try_get(first)?,
             client_id: row.try_get(first + 1)?,
             campaign_id: row.try_get(first + 2)?,
             email: row.try_get(first + 3)?,
