@@ -120,7 +120,7 @@ if ! command -v oha >/dev/null 2>&1; then
 fi
 echo "== open loop: $RATE requests/s offered over $RATE_CONNS connections, ${DURATION}s (oha, latency corrected); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 oha --no-tui -q "$RATE" --latency-correction -c "$RATE_CONNS" -z "${DURATION}s" \
-  -H "Authorization: Bearer $TOKEN" "$URL" | sed -n '/Summary/,/Status code distribution/p'
+  -H "Authorization: Bearer $TOKEN" "$URL" | sed -n '/Summary/,$p'
 
 echo "== CSV import of 100,000 rows into a second campaign (release build, one transaction; after the load runs)"
 CAMPAIGN2="$(psql "$PG/$DB" -Atq -c "INSERT INTO campaigns (client_id, name) VALUES ('$CLIENT_ID', 'Import') RETURNING id")"

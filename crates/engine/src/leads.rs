@@ -27,6 +27,7 @@ use uuid::Uuid;
 
 use crate::Services;
 use crate::pipeline::enqueue_new_leads;
+use crate::single_flight::SingleFlight;
 use crate::usecase::{
     Actor, FieldError, UseCaseError, audit, clean_text, delete_audited, double_option, snapshot,
 };
@@ -734,7 +735,7 @@ pub async fn list(
         store::page(pool, client_id, &filter, sort, limit, offset),
         cached_total(cache, client_id, &filter)
     );
-    let total = total(pool, cache, client_id, &filter, cached).await?;
+    let total = total(pool, cache, client_id, &filter, cached, None).await?;
     Ok((items?, total))
 }
 
@@ -759,7 +760,8 @@ pub async fn list_as_member(
         cached_total(cache, client, &filter)
     );
     let items = items?.ok_or(UseCaseError::NotFound("client"))?;
-    let total = total(pool, cache, client, &filter, cached).await?;
+    let flights = Some(services.lead_counts.as_ref());
+    let total = total(pool, cache, client, &filter, cached, flights).await?;
     Ok((items, total))
 }
 
@@ -791,27 +793,37 @@ async fn cached_total(
 }
 
 /// The total of `filter`: the cached one, else counted (and cached when the cache answered).
+/// With `flights`, concurrent misses of the same key in this process share one count: when
+/// the cached total expires under load, one `count(*)` runs, not one per waiting request.
 async fn total(
     pool: &PgPool,
     cache: &dyn Cache,
     client_id: Uuid,
     filter: &LeadFilter,
     cached: Option<(String, Option<i64>)>,
+    flights: Option<&SingleFlight<i64>>,
 ) -> Result<i64, UseCaseError> {
-    Ok(match cached {
-        Some((_, Some(total))) => total,
-        Some((key, None)) => {
-            let total = store::count(pool, client_id, filter).await?;
-            if let Err(e) = cache
-                .set(&key, total.to_string().as_bytes(), COUNT_TTL)
-                .await
-            {
-                tracing::warn!(error = %e, "could not cache a lead count");
-            }
-            total
+    let (key, total) = match cached {
+        Some(cached) => cached,
+        None => return Ok(store::count(pool, client_id, filter).await?),
+    };
+    if let Some(total) = total {
+        return Ok(total);
+    }
+    let count = || async {
+        let total = store::count(pool, client_id, filter).await?;
+        if let Err(e) = cache
+            .set(&key, total.to_string().as_bytes(), COUNT_TTL)
+            .await
+        {
+            tracing::warn!(error = %e, "could not cache a lead count");
         }
-        None => store::count(pool, client_id, filter).await?,
-    })
+        Ok::<_, UseCaseError>(total)
+    };
+    match flights {
+        Some(flights) => flights.run(&key, count).await,
+        None => count().await,
+    }
 }
 
 /// The keyset position of a lead: `(created_at, id)`.

@@ -24,6 +24,7 @@ pub mod reports;
 pub mod resources;
 pub mod scheduled;
 pub mod services;
+pub mod single_flight;
 pub mod suppression;
 pub mod tenancy;
 pub mod twilio_accounts;

@@ -18,6 +18,7 @@ use crate::ai::AiGate;
 use crate::outreach::OutreachEnv;
 use crate::pipeline::Waterfall;
 use crate::resources::ResourceVerifier;
+use crate::single_flight::SingleFlight;
 
 /// The explicit dependencies of the engine. Cheap to clone (every part is shared).
 #[derive(Clone)]
@@ -32,6 +33,8 @@ pub struct Services {
     pub clock: Clock,
     /// Engine-wide settings.
     pub settings: Arc<EngineSettings>,
+    /// Concurrent cache misses of the same lead count share one `count(*)`.
+    pub lead_counts: Arc<SingleFlight<i64>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -58,6 +61,7 @@ impl Services {
             providers: Arc::new(providers),
             clock: Clock::System,
             settings: Arc::new(settings),
+            lead_counts: Arc::default(),
         }
     }
 
