@@ -57,14 +57,19 @@ pub fn parse_response(raw: &[u8]) -> (u16, String) {
 
 /// The status of `GET path` on 127.0.0.1:`port`, or `None` when nothing answers.
 pub async fn http_status(port: u16, path: &str) -> Option<u16> {
+    http_get(port, path).await.map(|(code, _)| code)
+}
+
+/// The status and body of `GET path` on 127.0.0.1:`port`, or `None` when nothing answers.
+pub async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
     let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.ok()?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.ok()?;
-    match parse_response(&raw).0 {
-        0 => None,
-        code => Some(code),
+    match parse_response(&raw) {
+        (0, _) => None,
+        answer => Some(answer),
     }
 }
 

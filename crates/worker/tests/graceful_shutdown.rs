@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use agency_engine::jobs::test_kinds::Probe;
 use agency_engine::jobs::{EnqueueOptions, enqueue};
-use agency_testkit::process::{ServiceProcess, database_url, free_port, service_command};
+use agency_testkit::process::{ServiceProcess, database_url, free_port, http_get, service_command};
 use common::*;
 use sqlx::PgPool;
 
@@ -58,6 +58,9 @@ async fn sigterm_lets_the_running_job_finish_then_exits_zero(pool: PgPool) {
         .await
         .unwrap();
     wait_status(&pool, &id, "Running", Duration::from_secs(20)).await;
+    // "Running" in the table only means claimed (a claimed job may still wait in the lane's
+    // local buffer, and a stopping worker gives those back); wait until a task started it.
+    wait_started(port, "probe", Duration::from_secs(20)).await;
 
     let signalled = Instant::now();
     worker.sigterm();
@@ -142,4 +145,26 @@ async fn production_refuses_sandbox_providers_without_the_opt_in(pool: PgPool) {
     worker.sigterm();
     let status = worker.wait_exit(Duration::from_secs(5)).await;
     assert_eq!(status.code(), Some(0), "exit status {status}");
+}
+
+/// Waits until the worker's metrics count a started job of `kind`.
+async fn wait_started(port: u16, kind: &str, limit: Duration) {
+    let label = format!("kind=\"{kind}\"");
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some((200, body)) = http_get(port, "/metrics").await
+            && body.lines().any(|line| {
+                line.starts_with("jobs_started_total{")
+                    && line.contains(&label)
+                    && !line.ends_with(" 0")
+            })
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {kind} job started in {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
