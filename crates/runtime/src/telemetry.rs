@@ -14,12 +14,16 @@ pub struct TelemetryGuard {
     _sentry: Option<sentry::ClientInitGuard>,
 }
 
-/// Installs the global subscriber and Sentry. Call once, first thing in `main`.
+/// Installs the global subscriber, Sentry and the metrics recorder. Call once, first thing in
+/// `main`.
 pub fn init(
     service: &'static str,
     args: &TelemetryArgs,
     environment: Environment,
 ) -> TelemetryGuard {
+    // The metrics recorder is installed before any work, so nothing counted before the
+    // first scrape of `/metrics` is lost.
+    let _ = crate::metrics::recorder();
     let sentry_guard = args.sentry_dsn.as_ref().map(|dsn| {
         sentry::init((
             dsn.expose_secret().to_owned(),
