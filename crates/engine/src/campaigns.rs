@@ -2,6 +2,7 @@
 //! read-only), status transitions, soft delete and the sequence; each write is audited in the
 //! same transaction.
 
+use agency_domain::ClientId;
 use std::str::FromStr;
 
 use agency_domain::{CampaignStatus, Channel, ChannelAllocation, PermissionMode};
@@ -227,7 +228,7 @@ fn name_of(path: &str, text: &str, errors: &mut Vec<FieldError>) -> String {
 /// One page of the client's campaigns (`status` and `search` filters).
 pub async fn list(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     status: Option<&str>,
     search: Option<&str>,
     limit: i64,
@@ -245,7 +246,7 @@ pub async fn list(
 }
 
 /// The campaign `id` of the client.
-pub async fn get(pool: &PgPool, client_id: Uuid, id: Uuid) -> Result<Campaign, UseCaseError> {
+pub async fn get(pool: &PgPool, client_id: ClientId, id: Uuid) -> Result<Campaign, UseCaseError> {
     store::get(pool, client_id, id)
         .await
         .map_err(UseCaseError::not_found_as("campaign"))
@@ -255,7 +256,7 @@ pub async fn get(pool: &PgPool, client_id: Uuid, id: Uuid) -> Result<Campaign, U
 pub async fn create(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     input: &CampaignCreate,
 ) -> Result<Campaign, UseCaseError> {
     let mut errors = Vec::new();
@@ -331,7 +332,7 @@ pub async fn create(
 pub async fn update(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     input: &CampaignUpdate,
 ) -> Result<Campaign, UseCaseError> {
@@ -446,7 +447,7 @@ fn illegal(e: agency_domain::IllegalTransition) -> UseCaseError {
 pub async fn change_status(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     to: CampaignStatus,
 ) -> Result<Campaign, UseCaseError> {
@@ -458,7 +459,7 @@ pub async fn change_status(
 pub async fn change_status_from(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     from_only: Option<CampaignStatus>,
     to: CampaignStatus,
@@ -491,7 +492,7 @@ pub async fn change_status_from(
     if to == CampaignStatus::Completed {
         crate::outbound::emit_event(
             &mut tx,
-            agency_domain::ClientId::from_uuid(client_id),
+            client_id,
             agency_domain::EventType::CampaignCompleted,
             serde_json::json!({
                 "campaign_id": id, "name": current.fields.name, "previous_status": from.as_str(),
@@ -518,7 +519,7 @@ pub async fn change_status_from(
 pub async fn delete(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<(), UseCaseError> {
     delete_audited(
@@ -536,7 +537,7 @@ pub async fn delete(
 /// The campaign's sequence (404 when the campaign is not the client's).
 pub async fn sequence(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<Vec<SequenceStep>, UseCaseError> {
     store::get(pool, client_id, id)
@@ -620,7 +621,7 @@ fn validate_steps(input: &SequenceInput) -> Result<Vec<NewSequenceStep>, UseCase
 pub async fn replace_sequence(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     input: &SequenceInput,
 ) -> Result<Vec<SequenceStep>, UseCaseError> {

@@ -4,6 +4,7 @@
 //! `INSERT ... ON CONFLICT DO NOTHING` inside ONE transaction: all or nothing. One audit row
 //! summarises the import.
 
+use agency_domain::ClientId;
 use std::collections::HashMap;
 
 use agency_store::PgPool;
@@ -240,7 +241,7 @@ impl Parser {
 /// The writing side: drops suppressed rows and inserts a batch, recording what happened.
 async fn store_batch(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     batch: Vec<Pending>,
     outcomes: &mut Outcomes,
 ) -> Result<(), UseCaseError> {
@@ -293,7 +294,7 @@ fn read_error(err: csv_async::Error) -> UseCaseError {
 pub async fn import_csv<R>(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     campaign_id: Uuid,
     body: R,
 ) -> Result<ImportReport, UseCaseError>

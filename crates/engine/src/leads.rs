@@ -311,7 +311,7 @@ async fn check_suppression(
 /// Checks that `campaign_id` is a live campaign of the client that accepts leads.
 pub async fn check_campaign(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     campaign_id: Uuid,
     path: &str,
 ) -> Result<(), UseCaseError> {
@@ -353,7 +353,7 @@ fn map_write(err: StoreError, email: &str) -> UseCaseError {
 pub async fn create(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     input: &LeadCreate,
 ) -> Result<Lead, UseCaseError> {
     let mut fields = normalise(&raw_of(input), "").map_err(UseCaseError::invalid)?;
@@ -385,7 +385,7 @@ pub async fn create(
 pub async fn bulk_create(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     input: &LeadBulkCreate,
 ) -> Result<LeadBulkResult, UseCaseError> {
     let total = input.leads.len();
@@ -482,7 +482,7 @@ pub async fn drop_suppressed(
 pub async fn update(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     input: &LeadUpdate,
 ) -> Result<Lead, UseCaseError> {
@@ -495,7 +495,7 @@ pub async fn update_as(
     pool: &PgPool,
     actor: &Actor,
     role: Role,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     input: &LeadUpdate,
 ) -> Result<Lead, UseCaseError> {
@@ -612,7 +612,7 @@ pub async fn update_as(
 pub async fn delete(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<(), UseCaseError> {
     delete_audited(
@@ -628,7 +628,7 @@ pub async fn delete(
 }
 
 /// The lead `id` of the client.
-pub async fn get(pool: &PgPool, client_id: Uuid, id: Uuid) -> Result<Lead, UseCaseError> {
+pub async fn get(pool: &PgPool, client_id: ClientId, id: Uuid) -> Result<Lead, UseCaseError> {
     store::get(pool, client_id, id)
         .await
         .map_err(UseCaseError::not_found_as("lead"))
@@ -699,12 +699,12 @@ pub fn parse_query(q: &LeadQuery) -> Result<(LeadFilter, LeadSort), UseCaseError
 /// at once; other writers, such as workers changing statuses, within this time).
 pub const COUNT_TTL: Duration = Duration::from_secs(10);
 
-fn generation_key(client_id: Uuid) -> String {
+fn generation_key(client_id: ClientId) -> String {
     format!("leads_count_gen:{client_id}")
 }
 
 /// Makes every cached lead count of the client stale; call after a lead write.
-pub async fn invalidate_counts(cache: &dyn Cache, client_id: Uuid) {
+pub async fn invalidate_counts(cache: &dyn Cache, client_id: ClientId) {
     let generation = Uuid::now_v7().simple().to_string();
     let day = Duration::from_secs(24 * 60 * 60);
     if let Err(e) = cache
@@ -721,7 +721,7 @@ pub async fn invalidate_counts(cache: &dyn Cache, client_id: Uuid) {
 pub async fn list(
     pool: &PgPool,
     cache: Option<&dyn Cache>,
-    client_id: Uuid,
+    client_id: ClientId,
     q: &LeadQuery,
     limit: i64,
     offset: i64,
@@ -756,10 +756,10 @@ pub async fn list_as_member(
     let client = client_id.into_uuid();
     let (items, cached) = tokio::join!(
         store::page_for_member(pool, client_id, user_id, &filter, sort, limit, offset),
-        cached_total(cache, client, &filter)
+        cached_total(cache, ClientId::from_uuid(client), &filter)
     );
     let items = items?.ok_or(UseCaseError::NotFound("client"))?;
-    let total = total(pool, cache, client, &filter, cached).await?;
+    let total = total(pool, cache, ClientId::from_uuid(client), &filter, cached).await?;
     Ok((items, total))
 }
 
@@ -768,7 +768,7 @@ pub async fn list_as_member(
 /// cannot answer.
 async fn cached_total(
     cache: &dyn Cache,
-    client_id: Uuid,
+    client_id: ClientId,
     filter: &LeadFilter,
 ) -> Option<(String, Option<i64>)> {
     let mut hasher = DefaultHasher::new();
@@ -794,7 +794,7 @@ async fn cached_total(
 async fn total(
     pool: &PgPool,
     cache: &dyn Cache,
-    client_id: Uuid,
+    client_id: ClientId,
     filter: &LeadFilter,
     cached: Option<(String, Option<i64>)>,
 ) -> Result<i64, UseCaseError> {
@@ -821,7 +821,7 @@ pub type LeadKey = (DateTime<Utc>, Uuid);
 /// Only `created_at` orders are keyset-able; other sorts answer 422.
 pub async fn list_keyset(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     q: &LeadQuery,
     after: Option<LeadKey>,
     limit: i64,
@@ -851,7 +851,7 @@ pub async fn list_keyset(
 /// The lead's latest activities (404 for a lead outside the client).
 pub async fn activities(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
     limit: Option<i64>,
 ) -> Result<Vec<Activity>, UseCaseError> {

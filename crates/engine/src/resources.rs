@@ -255,7 +255,7 @@ async fn held_elsewhere(
 
 /// The client's timezone: the day resources' caps and counters follow.
 pub async fn timezone(services: &Services, client_id: ClientId) -> Result<Tz, UseCaseError> {
-    let client = clients::pipeline_settings(&services.pool, client_id.into_uuid()).await?;
+    let client = clients::pipeline_settings(&services.pool, client_id).await?;
     client_timezone(&client.timezone)
 }
 
@@ -269,8 +269,7 @@ pub async fn list(
 ) -> Result<(Vec<SendingResource>, i64, Tz), UseCaseError> {
     let tz = timezone(services, tenant.client_id).await?;
     let mut conn = services.pool.acquire().await?;
-    let (rows, total) =
-        store::resources_page(&mut conn, tenant.client_id.into_uuid(), limit, offset).await?;
+    let (rows, total) = store::resources_page(&mut conn, tenant.client_id, limit, offset).await?;
     Ok((rows, total, tz))
 }
 
@@ -302,7 +301,7 @@ pub async fn create(
         verified,
         verification_token: token.as_deref(),
     };
-    let row = store::insert_resource(&mut *tx, client_id, &new)
+    let row = store::insert_resource(&mut *tx, ClientId::from_uuid(client_id), &new)
         .await
         .map_err(|e| {
             if e.is_conflict_on(CLIENT_VALUE_INDEX) {
@@ -342,7 +341,7 @@ pub async fn delete(
 ) -> Result<(), UseCaseError> {
     tenant.require(Role::Admin)?;
     let mut tx = services.pool.begin().await?;
-    let row = store::delete_resource(&mut *tx, tenant.client_id.into_uuid(), id)
+    let row = store::delete_resource(&mut *tx, tenant.client_id, id)
         .await
         .map_err(|e| UseCaseError::from(e).naming("resource"))?;
     let entry = tenant
@@ -410,7 +409,7 @@ pub async fn verify(
     tenant.require(Role::Admin)?;
     let client_id = tenant.client_id.into_uuid();
     // Read without a lock: no row is held while the provider answers.
-    let row = store::resource(&services.pool, client_id, id)
+    let row = store::resource(&services.pool, ClientId::from_uuid(client_id), id)
         .await
         .map_err(|e| UseCaseError::from(e).naming("resource"))?;
     if row.is_verified() {
@@ -424,7 +423,7 @@ pub async fn verify(
         return Err(not_verified());
     }
     let mut tx = services.pool.begin().await?;
-    let row = store::mark_resource_verified(&mut *tx, client_id, id)
+    let row = store::mark_resource_verified(&mut *tx, ClientId::from_uuid(client_id), id)
         .await
         .map_err(|e| {
             if e.is_conflict_on(VERIFIED_VALUE_INDEX) {

@@ -429,7 +429,7 @@ pub struct ClientPipeline {
 /// Reads a live client's pipeline settings.
 pub async fn pipeline_settings(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
 ) -> Result<ClientPipeline, StoreError> {
     Ok(sqlx::query_as::<_, ClientPipeline>(
         "SELECT id, timezone, credits_remaining, subscription_status, icp_industries,
@@ -442,7 +442,10 @@ pub async fn pipeline_settings(
 }
 
 /// Spends one lead credit; `false` when none is left (nothing changes).
-pub async fn spend_credit(db: impl PgExecutor<'_>, client_id: Uuid) -> Result<bool, StoreError> {
+pub async fn spend_credit(
+    db: impl PgExecutor<'_>,
+    client_id: ClientId,
+) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE clients SET credits_remaining = credits_remaining - 1, updated_at = now()
           WHERE id = $1 AND credits_remaining > 0",
@@ -454,7 +457,7 @@ pub async fn spend_credit(db: impl PgExecutor<'_>, client_id: Uuid) -> Result<bo
 }
 
 /// Gives one lead credit back (an enrichment that failed and will be retried).
-pub async fn refund_credit(db: impl PgExecutor<'_>, client_id: Uuid) -> Result<(), StoreError> {
+pub async fn refund_credit(db: impl PgExecutor<'_>, client_id: ClientId) -> Result<(), StoreError> {
     sqlx::query("UPDATE clients SET credits_remaining = credits_remaining + 1, updated_at = now() WHERE id = $1")
         .bind(client_id)
         .execute(db)

@@ -740,7 +740,7 @@ pub struct LeadPlanFacts {
 /// The planner's facts about a lead in a campaign.
 pub async fn lead_plan_facts(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
     campaign_id: Uuid,
 ) -> Result<LeadPlanFacts, StoreError> {

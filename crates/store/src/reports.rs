@@ -6,6 +6,7 @@
 //! towards which funnel stage is the domain's (`agency_domain::FunnelStage`); the database's
 //! `report_lead_stage` mirrors its lead-level part.
 
+use agency_domain::ClientId;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
@@ -24,7 +25,10 @@ pub struct ReportClient {
 }
 
 /// A live client's name and timezone.
-pub async fn client(db: impl PgExecutor<'_>, client_id: Uuid) -> Result<ReportClient, StoreError> {
+pub async fn client(
+    db: impl PgExecutor<'_>,
+    client_id: ClientId,
+) -> Result<ReportClient, StoreError> {
     Ok(sqlx::query_as::<_, ReportClient>(
         "SELECT id, name, timezone FROM clients WHERE id = $1 AND deleted_at IS NULL",
     )
@@ -100,7 +104,7 @@ const STAGE_LEADS: &str = "SELECT scope,
 /// distinct leads contacted, replying and converting in the local days `days`.
 pub async fn campaign_counts(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     campaign: Option<Uuid>,
     (from, to): DayRange,
 ) -> Result<Vec<CampaignCounts>, StoreError> {
@@ -149,7 +153,7 @@ pub struct ClientTotals {
 /// converting in the local days `days` (any campaign or none).
 pub async fn client_totals(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     (from, to): DayRange,
 ) -> Result<ClientTotals, StoreError> {
     Ok(
@@ -188,7 +192,7 @@ pub struct ChannelActionCount {
 /// Activities per channel and action of the client (or one campaign) in the local days `days`.
 pub async fn channel_action_counts(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     campaign: Option<Uuid>,
     (from, to): DayRange,
 ) -> Result<Vec<ChannelActionCount>, StoreError> {
@@ -221,7 +225,7 @@ pub struct DayActionCount {
 /// campaign) in the local days `days`.
 pub async fn daily_action_counts(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     campaign: Option<Uuid>,
     (from, to): DayRange,
 ) -> Result<Vec<DayActionCount>, StoreError> {
@@ -264,7 +268,7 @@ pub struct TierCount {
 /// Live leads per ALS tier of the client, or of one of its campaigns.
 pub async fn tier_counts(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     campaign: Option<Uuid>,
 ) -> Result<Vec<TierCount>, StoreError> {
     Ok(sqlx::query_as::<_, TierCount>(
@@ -297,7 +301,7 @@ pub struct EngagementLead {
 /// A live lead of the client.
 pub async fn engagement_lead(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
 ) -> Result<EngagementLead, StoreError> {
     Ok(sqlx::query_as::<_, EngagementLead>(
@@ -328,7 +332,7 @@ pub struct LeadActionCount {
 /// All of a lead's activities per channel and action.
 pub async fn lead_action_counts(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
 ) -> Result<Vec<LeadActionCount>, StoreError> {
     Ok(sqlx::query_as::<_, LeadActionCount>(

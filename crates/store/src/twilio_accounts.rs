@@ -119,7 +119,7 @@ pub async fn sealed_by_other_keys(
 /// Replaces the seal of one account (rotation), keeping the SID.
 pub async fn reseal(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     key_id: &str,
     token_nonce: &[u8],
     token_sealed: &[u8],

@@ -299,7 +299,7 @@ pub async fn soft_delete(
     client_id: ClientId,
     id: Uuid,
 ) -> Result<(), StoreError> {
-    crate::rows::soft_delete(conn, "webhook_endpoints", client_id.into_uuid(), id).await
+    crate::rows::soft_delete(conn, "webhook_endpoints", client_id, id).await
 }
 
 /// Records a successful delivery: the failure streak ends.

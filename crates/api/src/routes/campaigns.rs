@@ -2,6 +2,7 @@
 //! update, status changes (PATCH and the activate/pause/resume/complete shortcuts), soft
 //! delete, the campaign's leads and its sequence.
 
+use agency_domain::ClientId;
 use agency_domain::{CampaignStatus, Role};
 use agency_engine::campaigns::{self, CampaignCreate, CampaignUpdate, SequenceInput, StatusChange};
 use agency_engine::leads::{self, LeadQuery};
@@ -66,7 +67,7 @@ async fn list_campaigns(
     let client = tenant.client_id.into_uuid();
     let (items, total) = campaigns::list(
         &state.services.pool,
-        client,
+        ClientId::from_uuid(client),
         f.status.as_deref(),
         f.search.as_deref(),
         p.limit(),
@@ -89,7 +90,7 @@ async fn create_campaign(
     let campaign = campaigns::create(
         &state.services.pool,
         &actor(&tenant),
-        tenant.client_id.into_uuid(),
+        tenant.client_id,
         &body,
     )
     .await?;
@@ -106,7 +107,7 @@ async fn get_campaign(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Campaign>> {
     Ok(ApiJson(
-        campaigns::get(&state.services.pool, tenant.client_id.into_uuid(), id).await?,
+        campaigns::get(&state.services.pool, tenant.client_id, id).await?,
     ))
 }
 
@@ -126,7 +127,7 @@ async fn update_campaign(
         campaigns::update(
             &state.services.pool,
             &actor(&tenant),
-            tenant.client_id.into_uuid(),
+            tenant.client_id,
             id,
             &body,
         )
@@ -144,13 +145,7 @@ async fn delete_campaign(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
     tenant.require(Role::Admin)?;
-    campaigns::delete(
-        &state.services.pool,
-        &actor(&tenant),
-        tenant.client_id.into_uuid(),
-        id,
-    )
-    .await?;
+    campaigns::delete(&state.services.pool, &actor(&tenant), tenant.client_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -165,7 +160,7 @@ async fn transition(
         campaigns::change_status(
             &state.services.pool,
             &actor(tenant),
-            tenant.client_id.into_uuid(),
+            tenant.client_id,
             id,
             to,
         )
@@ -225,9 +220,15 @@ async fn resume(
     tenant.require(Role::Member)?;
     let client = tenant.client_id.into_uuid();
     let (from, to) = (Some(CampaignStatus::Paused), CampaignStatus::Active);
-    let campaign =
-        campaigns::change_status_from(&state.services.pool, &actor(&tenant), client, id, from, to)
-            .await?;
+    let campaign = campaigns::change_status_from(
+        &state.services.pool,
+        &actor(&tenant),
+        ClientId::from_uuid(client),
+        id,
+        from,
+        to,
+    )
+    .await?;
     Ok(ApiJson(campaign))
 }
 
@@ -254,7 +255,7 @@ async fn campaign_leads(
     p: Pagination,
 ) -> ApiResult<ApiJson<Page<Lead>>> {
     let client = tenant.client_id.into_uuid();
-    campaigns::get(&state.services.pool, client, id).await?;
+    campaigns::get(&state.services.pool, ClientId::from_uuid(client), id).await?;
     let q = LeadQuery {
         campaign_id: Some(id),
         ..Default::default()
@@ -263,7 +264,7 @@ async fn campaign_leads(
     let (items, total) = leads::list(
         &state.services.pool,
         cache,
-        client,
+        ClientId::from_uuid(client),
         &q,
         p.limit(),
         p.offset(),
@@ -282,7 +283,7 @@ async fn get_sequence(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Vec<SequenceStep>>> {
     Ok(ApiJson(
-        campaigns::sequence(&state.services.pool, tenant.client_id.into_uuid(), id).await?,
+        campaigns::sequence(&state.services.pool, tenant.client_id, id).await?,
     ))
 }
 
@@ -300,7 +301,13 @@ async fn put_sequence(
     tenant.require(Role::Member)?;
     let client = tenant.client_id.into_uuid();
     Ok(ApiJson(
-        campaigns::replace_sequence(&state.services.pool, &actor(&tenant), client, id, &body)
-            .await?,
+        campaigns::replace_sequence(
+            &state.services.pool,
+            &actor(&tenant),
+            ClientId::from_uuid(client),
+            id,
+            &body,
+        )
+        .await?,
     ))
 }

@@ -65,15 +65,11 @@ async fn import_leads(
     let report = import::import_csv(
         &state.services.pool,
         &actor(&tenant),
-        tenant.client_id.into_uuid(),
+        tenant.client_id,
         id,
         reader,
     )
     .await?;
-    agency_engine::leads::invalidate_counts(
-        state.services.cache.as_ref(),
-        tenant.client_id.into_uuid(),
-    )
-    .await;
+    agency_engine::leads::invalidate_counts(state.services.cache.as_ref(), tenant.client_id).await;
     Ok(ApiJson(report))
 }

@@ -194,7 +194,7 @@ pub async fn client_detail(
     let (members, _) = memberships::list(&mut conn, client, MEMBERS_LIMIT, 0).await?;
     drop(conn);
     let (campaigns, recent_activity) = tokio::try_join!(
-        async { Ok::<_, UseCaseError>(store::client_campaigns(pool, client.into_uuid()).await?) },
+        async { Ok::<_, UseCaseError>(store::client_campaigns(pool, client).await?) },
         activity_feed(pool, Some(client), RECENT_ACTIVITY),
     )?;
     Ok(AdminClientDetail {

@@ -118,7 +118,7 @@ pub async fn set_handled(
     audit(
         &mut tx,
         actor,
-        client_id.into_uuid(),
+        client_id,
         "reply.handled",
         ("reply", Some(id.into_uuid())),
         Some(json!({"handled": before.handled_at.is_some()})),
@@ -196,7 +196,7 @@ pub async fn apply_reply(
     };
     activities::insert(
         &mut *conn,
-        client,
+        ClientId::from_uuid(client),
         &NewActivity {
             campaign_id: lead.campaign_id,
             lead_id: Some(lead.id),
@@ -239,7 +239,14 @@ pub async fn apply_reply(
         Intent::MeetingRequest | Intent::Question | Intent::Interested => Some((status, None)),
     };
     if let Some((status, at)) = next {
-        leads::set_status(&mut *conn, client, lead.id, status.as_str(), at).await?;
+        leads::set_status(
+            &mut *conn,
+            ClientId::from_uuid(client),
+            lead.id,
+            status.as_str(),
+            at,
+        )
+        .await?;
     }
     // The reply stops what was planned for the lead (out-of-office and automatic replies
     // leave the sequence to resume).
@@ -261,7 +268,7 @@ pub async fn apply_reply(
     if class.intent == Intent::Unsubscribe {
         activities::insert(
             &mut *conn,
-            client,
+            ClientId::from_uuid(client),
             &NewActivity {
                 campaign_id: lead.campaign_id,
                 lead_id: Some(lead.id),
@@ -326,7 +333,7 @@ pub struct InboundReply {
 
 /// The timezone of `client_id` (the platform default when unset or unreadable).
 pub async fn client_timezone(conn: &mut PgConnection, client_id: ClientId) -> Tz {
-    agency_store::clients::pipeline_settings(conn, client_id.into_uuid())
+    agency_store::clients::pipeline_settings(conn, client_id)
         .await
         .ok()
         .and_then(|c| agency_domain::hours::parse_timezone(&c.timezone))
@@ -345,7 +352,7 @@ pub async fn record_inbound(
 ) -> Result<Option<ReplyId>, StoreError> {
     let client_id = msg.client_id;
     let (email, phone) = msg.sender.split();
-    let lead = leads::match_sender(&mut *conn, client_id.into_uuid(), email, phone).await?;
+    let lead = leads::match_sender(&mut *conn, client_id, email, phone).await?;
     let Some(reply_id) = store::insert(
         conn,
         client_id,

@@ -41,7 +41,7 @@ pub async fn lead_steps(
     campaign_id: CampaignId,
     facts: &LeadPlanFacts,
 ) -> Result<Vec<Step>, JobError> {
-    let stored = campaigns::sequence(&mut *conn, client_id.into_uuid(), campaign_id.into_uuid())
+    let stored = campaigns::sequence(&mut *conn, client_id, campaign_id.into_uuid())
         .await
         .map_err(store_err)?;
     if !stored.is_empty() {
@@ -80,7 +80,7 @@ async fn choose(
 ) -> Result<Option<(Step, LeadPlanFacts)>, JobError> {
     let facts = store::lead_plan_facts(
         &mut *conn,
-        client_id.into_uuid(),
+        client_id,
         lead_id.into_uuid(),
         campaign_id.into_uuid(),
     )

@@ -16,6 +16,7 @@
 //! than a day ahead, keeps its channel, gets `next_action_at` and a wait reason, and one
 //! `rescore_campaign` job (waiting leads only) per campaign and window is scheduled for it.
 
+use agency_domain::ClientId;
 use std::collections::HashMap;
 
 use agency_cache::Cache;
@@ -138,7 +139,7 @@ pub async fn allocate_scored(
     now: DateTime<Utc>,
 ) -> Result<AllocationSummary, UseCaseError> {
     let client_tz = client_timezone(&client.timezone)?;
-    let resources = allocatable_resources(pool, client.id).await?;
+    let resources = allocatable_resources(pool, ClientId::from_uuid(client.id)).await?;
     let leads: Vec<LeadFacts<'_>> = scored.iter().map(|s| lead_facts(s, campaigns)).collect();
     let plan = planner::plan(&AllocationInput {
         now,
@@ -192,7 +193,7 @@ pub async fn allocate_scored(
         }
     }
 
-    if let Err(e) = save_plans(pool, client.id, &updates, &waits, now).await {
+    if let Err(e) = save_plans(pool, ClientId::from_uuid(client.id), &updates, &waits, now).await {
         give_back(cache, &reserved, client_tz).await;
         return Err(e);
     }
@@ -203,7 +204,7 @@ pub async fn allocate_scored(
 /// this build does not know is never a candidate).
 async fn allocatable_resources(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
 ) -> Result<Vec<ResourceCapacity>, UseCaseError> {
     Ok(sending_resources::resources(pool, client_id)
         .await?
@@ -293,7 +294,7 @@ async fn reserve(
 /// Stores the plans and schedules the waiting-leads passes in one transaction.
 async fn save_plans(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     updates: &[AllocationUpdate],
     waits: &[(Uuid, DateTime<Utc>)],
     now: DateTime<Utc>,
@@ -335,7 +336,7 @@ fn update(
 /// waiting leads, deduplicated by an idempotency key so many batches schedule it once.
 async fn schedule_waiting(
     conn: &mut sqlx::PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     waits: &[(Uuid, DateTime<Utc>)],
 ) -> Result<(), UseCaseError> {
     let mut earliest: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
@@ -347,7 +348,7 @@ async fn schedule_waiting(
     }
     for (campaign_id, at) in earliest {
         let job = RescoreCampaign {
-            client_id,
+            client_id: client_id.into_uuid(),
             campaign_id,
             only_waiting: true,
         };
@@ -373,7 +374,7 @@ async fn schedule_waiting(
 pub async fn allocate_leads(
     pool: &PgPool,
     cache: &dyn Cache,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_ids: &[Uuid],
     now: DateTime<Utc>,
 ) -> Result<AllocationSummary, UseCaseError> {

@@ -21,6 +21,7 @@
 //! for a hit is the provider's name, never a `cache:` marker.
 
 use agency_cache::{Cache, CacheJsonExt};
+use agency_domain::ClientId;
 use agency_domain::{Email, Phone, SeoFacts};
 use agency_providers::{EnrichedPerson, PersonQuery, ProviderError, SeoReport};
 use agency_store::leads::enrichment as store;
@@ -111,7 +112,7 @@ impl<'a> DailyFallbackGate<'a> {
     /// Counts one provider run for the client today and returns the gate for it.
     pub async fn start(
         cache: &'a dyn Cache,
-        client_id: Uuid,
+        client_id: ClientId,
         tz: Tz,
         now: DateTime<Utc>,
     ) -> Result<DailyFallbackGate<'a>, UseCaseError> {
@@ -120,18 +121,18 @@ impl<'a> DailyFallbackGate<'a> {
             .await?;
         Ok(DailyFallbackGate {
             cache,
-            client_id,
+            client_id: client_id.into_uuid(),
             tz,
             now,
         })
     }
 }
 
-fn runs_counter(client_id: Uuid) -> String {
+fn runs_counter(client_id: ClientId) -> String {
     format!("enrichment_runs:{client_id}")
 }
 
-fn fallback_counter(client_id: Uuid) -> String {
+fn fallback_counter(client_id: ClientId) -> String {
     format!("enrichment_fallback:{client_id}")
 }
 
@@ -140,12 +141,16 @@ impl FallbackGate for DailyFallbackGate<'_> {
     async fn try_take(&mut self) -> Result<bool, UseCaseError> {
         let runs = self
             .cache
-            .read_daily(&runs_counter(self.client_id), self.tz, self.now)
+            .read_daily(
+                &runs_counter(ClientId::from_uuid(self.client_id)),
+                self.tz,
+                self.now,
+            )
             .await?;
         let allowed = i64::from(fallback_allowance(
             u32::try_from(runs.max(0)).unwrap_or(u32::MAX),
         ));
-        let key = fallback_counter(self.client_id);
+        let key = fallback_counter(ClientId::from_uuid(self.client_id));
         let kept =
             super::allocation::reserve_under_cap(self.cache, &key, 1, allowed, self.tz, self.now)
                 .await?;
@@ -163,7 +168,7 @@ pub fn client_timezone(name: &str) -> Result<Tz, UseCaseError> {
 /// [`waterfall::FallbackBudget`] for a batch, or `None` for the client's daily cap.
 pub async fn enrich_lead(
     env: EnrichEnv<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
     gate: Option<&mut dyn FallbackGate>,
     now: DateTime<Utc>,
@@ -196,7 +201,7 @@ pub async fn enrich_lead(
     }
     let claimed = ClaimedRun {
         env,
-        client_id,
+        client_id: client_id.into_uuid(),
         lead_id,
         token: &token,
         credit_key: credit_key.as_deref(),
@@ -237,7 +242,15 @@ impl ClaimedRun<'_> {
             let source = hit.person.source_label();
             let confidence = hit.person.confidence;
             let seo = seo_for(env, &hit.person, query).await;
-            store_facts(env, client_id, lead_id, &hit.person, &source, seo).await?;
+            store_facts(
+                env,
+                ClientId::from_uuid(client_id),
+                lead_id,
+                &hit.person,
+                &source,
+                seo,
+            )
+            .await?;
             return Ok(EnrichOutcome::Enriched {
                 source,
                 confidence,
@@ -248,14 +261,23 @@ impl ClaimedRun<'_> {
         let report = match gate {
             Some(gate) => env.waterfall.run(query, gate).await,
             None => {
-                let mut daily = DailyFallbackGate::start(env.cache, client_id, tz, now).await?;
+                let mut daily =
+                    DailyFallbackGate::start(env.cache, ClientId::from_uuid(client_id), tz, now)
+                        .await?;
                 env.waterfall.run(query, &mut daily).await
             }
         };
         let report = match report {
             Ok(report) if !report.should_retry() => report,
             other => {
-                refund_credit(env, client_id, lead_id, self.token, credit_key).await?;
+                refund_credit(
+                    env,
+                    ClientId::from_uuid(client_id),
+                    lead_id,
+                    self.token,
+                    credit_key,
+                )
+                .await?;
                 return match other {
                     Ok(report) => Err(UseCaseError::Unavailable(format!("{:?}", report.attempts))),
                     Err(e) => Err(e),
@@ -268,7 +290,15 @@ impl ClaimedRun<'_> {
                 waterfall::store_cached(env.cache, email, person, now).await;
                 let source = person.source_label();
                 let seo = seo_for(env, person, query).await;
-                store_facts(env, client_id, lead_id, person, &source, seo).await?;
+                store_facts(
+                    env,
+                    ClientId::from_uuid(client_id),
+                    lead_id,
+                    person,
+                    &source,
+                    seo,
+                )
+                .await?;
                 Ok(EnrichOutcome::Enriched {
                     source,
                     confidence: person.confidence,
@@ -290,7 +320,7 @@ impl ClaimedRun<'_> {
                     seo,
                     ..Default::default()
                 };
-                save(env, client_id, lead_id, &update).await?;
+                save(env, ClientId::from_uuid(client_id), lead_id, &update).await?;
                 Ok(EnrichOutcome::NoMatch { report })
             }
         }
@@ -310,7 +340,7 @@ enum Claim {
 /// Claims the lead for `token` and spends a credit (once per job), in one transaction.
 async fn spend_credit(
     env: EnrichEnv<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
     token: &str,
     credit_key: Option<&str>,
@@ -349,7 +379,7 @@ async fn spend_credit(
 
 async fn refund_credit(
     env: EnrichEnv<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
     token: &str,
     credit_key: Option<&str>,
@@ -458,7 +488,7 @@ pub fn enrichment_update(
 
 async fn store_facts(
     env: EnrichEnv<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
     person: &EnrichedPerson,
     source: &str,
@@ -475,7 +505,7 @@ async fn store_facts(
 
 async fn save(
     env: EnrichEnv<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
     update: &store::EnrichmentUpdate,
 ) -> Result<(), UseCaseError> {
@@ -483,7 +513,7 @@ async fn save(
     store::save_enrichment(&mut tx, client_id, lead_id, update).await?;
     if env.enqueue_scoring {
         let job = ScoreLeads {
-            client_id,
+            client_id: client_id.into_uuid(),
             lead_ids: vec![lead_id],
         };
         enqueue_on(&mut tx, &job, EnqueueOptions::default()).await?;

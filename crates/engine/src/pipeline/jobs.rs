@@ -5,6 +5,7 @@
 //! transactional enqueue new leads go through ([`enqueue_new_leads`]). The waterfall comes
 //! from the job's [`crate::Services`].
 
+use agency_domain::ClientId;
 use agency_store::leads::{self, allocation as allocation_store};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -37,14 +38,17 @@ pub const ENRICH_KEY_PREFIX: &str = "enrich_lead:";
 /// then enqueues scoring, and scoring allocates. Returns the number of jobs queued.
 pub async fn enqueue_new_leads(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_ids: &[Uuid],
 ) -> Result<usize, EnqueueError> {
     let jobs: Vec<(EnrichLead, String)> = lead_ids
         .iter()
         .map(|&lead_id| {
             (
-                EnrichLead { client_id, lead_id },
+                EnrichLead {
+                    client_id: client_id.into_uuid(),
+                    lead_id,
+                },
                 format!("{ENRICH_KEY_PREFIX}{lead_id}"),
             )
         })
@@ -57,11 +61,11 @@ pub async fn enqueue_new_leads(
 /// Enqueues a rescore of every live lead of a campaign. Returns the job id.
 pub async fn enqueue_campaign_rescore(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     campaign_id: Uuid,
 ) -> Result<String, EnqueueError> {
     let job = RescoreCampaign {
-        client_id,
+        client_id: client_id.into_uuid(),
         campaign_id,
         only_waiting: false,
     };
@@ -72,7 +76,7 @@ pub async fn enqueue_campaign_rescore(
 /// score first) in one transaction. Returns the number of leads.
 pub async fn fan_out_campaign(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     campaign_id: Uuid,
     only_waiting: bool,
 ) -> Result<usize, UseCaseError> {
@@ -84,7 +88,7 @@ pub async fn fan_out_campaign(
     let jobs: Vec<ScoreLeads> = ids
         .chunks(SCORE_BATCH)
         .map(|chunk| ScoreLeads {
-            client_id,
+            client_id: client_id.into_uuid(),
             lead_ids: chunk.to_vec(),
         })
         .collect();
@@ -107,7 +111,15 @@ pub async fn enrich_lead_job(ctx: JobContext, job: EnrichLead) -> Result<(), Job
         enqueue_scoring: true,
         force: false,
     };
-    match enrich_lead(env, job.client_id, job.lead_id, None, services.now()).await {
+    match enrich_lead(
+        env,
+        ClientId::from_uuid(job.client_id),
+        job.lead_id,
+        None,
+        services.now(),
+    )
+    .await
+    {
         Ok(EnrichOutcome::AlreadyEnriched) => {
             let next = ScoreLeads {
                 client_id: job.client_id,
@@ -133,7 +145,7 @@ pub async fn score_leads_job(ctx: JobContext, job: ScoreLeads) -> Result<(), Job
     let summary = score_and_allocate(
         &services.pool,
         &*services.cache,
-        job.client_id,
+        ClientId::from_uuid(job.client_id),
         &job.lead_ids,
         services.now(),
     )
@@ -152,7 +164,7 @@ pub async fn allocate_lead_job(ctx: JobContext, job: AllocateLead) -> Result<(),
     allocate_leads(
         &services.pool,
         &*services.cache,
-        job.client_id,
+        ClientId::from_uuid(job.client_id),
         &[job.lead_id],
         services.now(),
     )
@@ -164,7 +176,7 @@ pub async fn allocate_lead_job(ctx: JobContext, job: AllocateLead) -> Result<(),
 pub async fn rescore_campaign_job(ctx: JobContext, job: RescoreCampaign) -> Result<(), JobError> {
     let leads = fan_out_campaign(
         &ctx.services.pool,
-        job.client_id,
+        ClientId::from_uuid(job.client_id),
         job.campaign_id,
         job.only_waiting,
     )

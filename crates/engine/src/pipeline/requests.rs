@@ -3,6 +3,7 @@
 //! background. Each use-case checks the role, owns its transaction, its audit row and the jobs
 //! it queues.
 
+use agency_domain::ClientId;
 use agency_domain::Role;
 use agency_store::leads::{self, Lead};
 use agency_store::{audit, campaigns};
@@ -21,7 +22,7 @@ pub const BULK_ENRICH_MAX: usize = 1_000;
 /// The client's live lead, or 404 naming the lead.
 async fn live_lead(
     db: impl sqlx::PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
 ) -> Result<Lead, UseCaseError> {
     leads::get(db, client_id, lead_id)
@@ -38,11 +39,11 @@ pub async fn rescore_one(
 ) -> Result<Lead, UseCaseError> {
     tenant.require(Role::Member)?;
     let client_id = tenant.client_id.into_uuid();
-    live_lead(&services.pool, client_id, lead_id).await?;
+    live_lead(&services.pool, ClientId::from_uuid(client_id), lead_id).await?;
     rescore_lead(
         &services.pool,
         &*services.cache,
-        client_id,
+        ClientId::from_uuid(client_id),
         lead_id,
         services.now(),
     )
@@ -60,8 +61,8 @@ pub async fn enrich_one(
     tenant.require(Role::Member)?;
     let client_id = tenant.client_id.into_uuid();
     let mut tx = services.pool.begin().await?;
-    let lead = live_lead(&mut *tx, client_id, lead_id).await?;
-    enqueue_new_leads(&mut tx, client_id, &[lead.id]).await?;
+    let lead = live_lead(&mut *tx, ClientId::from_uuid(client_id), lead_id).await?;
+    enqueue_new_leads(&mut tx, ClientId::from_uuid(client_id), &[lead.id]).await?;
     audit::record(
         &mut tx,
         &tenant.audit("lead.enrich", "lead").entity(lead.id),
@@ -90,8 +91,8 @@ pub async fn enrich_many(
     }
     let client_id = tenant.client_id.into_uuid();
     let mut tx = services.pool.begin().await?;
-    let ids = leads::live_lead_ids(&mut *tx, client_id, lead_ids).await?;
-    let queued = enqueue_new_leads(&mut tx, client_id, &ids).await?;
+    let ids = leads::live_lead_ids(&mut *tx, ClientId::from_uuid(client_id), lead_ids).await?;
+    let queued = enqueue_new_leads(&mut tx, ClientId::from_uuid(client_id), &ids).await?;
     let entry = tenant
         .audit("lead.bulk_enrich", "lead")
         .after(json!({"requested": lead_ids.len(), "queued": queued, "lead_ids": ids}));
@@ -110,13 +111,14 @@ pub async fn rescore_campaign(
     tenant.require(Role::Member)?;
     let client_id = tenant.client_id.into_uuid();
     let mut tx = services.pool.begin().await?;
-    if campaigns::pipeline_settings(&mut *tx, client_id, &[campaign_id])
+    if campaigns::pipeline_settings(&mut *tx, ClientId::from_uuid(client_id), &[campaign_id])
         .await?
         .is_empty()
     {
         return Err(UseCaseError::NotFound("campaign"));
     }
-    let job_id = enqueue_campaign_rescore(&mut tx, client_id, campaign_id).await?;
+    let job_id =
+        enqueue_campaign_rescore(&mut tx, ClientId::from_uuid(client_id), campaign_id).await?;
     tx.commit().await?;
     Ok(job_id)
 }

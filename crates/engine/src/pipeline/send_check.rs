@@ -3,6 +3,7 @@
 //! `FOR SHARE`) and runs the domain's `validate_send`. One function, so no send path can skip
 //! a check.
 
+use agency_domain::ClientId;
 use agency_domain::{
     CampaignStatus, Channel, LeadStatus, SendBlocked, SendSnapshot, SubscriptionStatus, Tier,
     validate_send,
@@ -27,7 +28,7 @@ where
 /// A lead without a campaign counts as a deleted campaign.
 pub async fn check_send(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
     channel: Channel,
 ) -> Result<Result<(), SendBlocked>, UseCaseError> {

@@ -56,7 +56,7 @@ impl Scope {
         q: &RangeQuery,
         now: DateTime<Utc>,
     ) -> Result<Scope, UseCaseError> {
-        let row = store::client(pool, client.into_uuid())
+        let row = store::client(pool, client)
             .await
             .map_err(UseCaseError::not_found_as("client"))?;
         let tz: Tz = row

@@ -2,6 +2,7 @@
 //! enrichment's write, the per-lead claim that keeps two runs from enriching (and charging for)
 //! the same lead, and the wait reason of leads that ran out of credits.
 
+use agency_domain::ClientId;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -36,7 +37,7 @@ pub struct EnrichmentRow {
 /// Reads a live lead for enrichment.
 pub async fn enrichment_row(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
 ) -> Result<EnrichmentRow, StoreError> {
     Ok(sqlx::query_as::<_, EnrichmentRow>(
@@ -109,7 +110,7 @@ pub struct EnrichmentUpdate {
 /// clears the wait reason and moves a `new` lead to `enriched`.
 pub async fn save_enrichment(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
     e: &EnrichmentUpdate,
 ) -> Result<(), StoreError> {
@@ -179,7 +180,7 @@ pub async fn save_enrichment(
 /// nothing to do.
 pub async fn claim_enrichment(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
     token: &str,
     force: bool,
@@ -205,7 +206,7 @@ pub async fn claim_enrichment(
 /// Releases `token`'s claim on the lead (a no-op when another run holds it).
 pub async fn release_enrichment_claim(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
     token: &str,
 ) -> Result<(), StoreError> {
@@ -224,7 +225,7 @@ pub async fn release_enrichment_claim(
 /// Records (or clears, with `None`) why a lead waits for enrichment.
 pub async fn set_enrichment_wait_reason(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
     reason: Option<&str>,
 ) -> Result<(), StoreError> {
@@ -243,7 +244,7 @@ pub async fn set_enrichment_wait_reason(
 /// Ids of the client's live leads waiting for enrichment because credits ran out.
 pub async fn leads_waiting_for_credits(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     reason: &str,
 ) -> Result<Vec<Uuid>, StoreError> {
     Ok(sqlx::query_scalar(

@@ -1,6 +1,7 @@
 //! The just-in-time send snapshot: a lead (locked `FOR SHARE`) with its client's and
 //! campaign's state and its global suppression, as it is inside the send's transaction.
 
+use agency_domain::ClientId;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -38,7 +39,7 @@ pub struct SendSnapshotRow {
 /// the client's (deleted leads are returned, flagged).
 pub async fn send_snapshot(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
 ) -> Result<SendSnapshotRow, StoreError> {
     Ok(sqlx::query_as::<_, SendSnapshotRow>(
