@@ -753,13 +753,13 @@ pub async fn list_as_member(
     let (filter, sort) = parse_query(q)?;
     let pool = &services.pool;
     let cache: &dyn Cache = services.cache.as_ref();
-    let client = client_id.into_uuid();
+    let client = client_id;
     let (items, cached) = tokio::join!(
         store::page_for_member(pool, client_id, user_id, &filter, sort, limit, offset),
-        cached_total(cache, ClientId::from_uuid(client), &filter)
+        cached_total(cache, client, &filter)
     );
     let items = items?.ok_or(UseCaseError::NotFound("client"))?;
-    let total = total(pool, cache, ClientId::from_uuid(client), &filter, cached).await?;
+    let total = total(pool, cache, client, &filter, cached).await?;
     Ok((items, total))
 }
 

@@ -248,7 +248,7 @@ async fn held_elsewhere(
     )
     .bind(kind.as_str())
     .bind(value)
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .fetch_one(conn)
     .await?)
 }
@@ -283,7 +283,7 @@ pub async fn create(
 ) -> Result<SendingResource, UseCaseError> {
     tenant.require(Role::Admin)?;
     let value = normalise_value(kind, value).map_err(|m| UseCaseError::field("value", m))?;
-    let client_id = tenant.client_id.into_uuid();
+    let client_id = tenant.client_id;
     let today = services
         .now()
         .with_timezone(&timezone(services, tenant.client_id).await?)
@@ -301,7 +301,7 @@ pub async fn create(
         verified,
         verification_token: token.as_deref(),
     };
-    let row = store::insert_resource(&mut *tx, ClientId::from_uuid(client_id), &new)
+    let row = store::insert_resource(&mut *tx, client_id, &new)
         .await
         .map_err(|e| {
             if e.is_conflict_on(CLIENT_VALUE_INDEX) {
@@ -407,9 +407,9 @@ pub async fn verify(
     id: Uuid,
 ) -> Result<SendingResource, UseCaseError> {
     tenant.require(Role::Admin)?;
-    let client_id = tenant.client_id.into_uuid();
+    let client_id = tenant.client_id;
     // Read without a lock: no row is held while the provider answers.
-    let row = store::resource(&services.pool, ClientId::from_uuid(client_id), id)
+    let row = store::resource(&services.pool, client_id, id)
         .await
         .map_err(|e| UseCaseError::from(e).naming("resource"))?;
     if row.is_verified() {
@@ -423,7 +423,7 @@ pub async fn verify(
         return Err(not_verified());
     }
     let mut tx = services.pool.begin().await?;
-    let row = store::mark_resource_verified(&mut *tx, ClientId::from_uuid(client_id), id)
+    let row = store::mark_resource_verified(&mut *tx, client_id, id)
         .await
         .map_err(|e| {
             if e.is_conflict_on(VERIFIED_VALUE_INDEX) {

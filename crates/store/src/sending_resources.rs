@@ -219,7 +219,7 @@ pub async fn resource_owner(
     )
     .bind(kind)
     .bind(value)
-    .bind(within.map(agency_domain::ClientId::into_uuid))
+    .bind(within)
     .fetch_optional(db)
     .await?)
 }

@@ -60,7 +60,7 @@ pub async fn upsert(
          RETURNING {COLUMNS}"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(client_id.into_uuid())
+        .bind(client_id)
         .bind(account.account_sid)
         .bind(account.key_id)
         .bind(account.token_nonce)
@@ -76,7 +76,7 @@ pub async fn get(
 ) -> Result<Option<TwilioAccountRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM client_twilio_accounts WHERE client_id = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(client_id.into_uuid())
+        .bind(client_id)
         .fetch_optional(db)
         .await?)
 }
@@ -96,7 +96,7 @@ pub async fn by_sid(
 /// Removes the client's account; true when there was one.
 pub async fn delete(db: impl PgExecutor<'_>, client_id: ClientId) -> Result<bool, StoreError> {
     let done = sqlx::query("DELETE FROM client_twilio_accounts WHERE client_id = $1")
-        .bind(client_id.into_uuid())
+        .bind(client_id)
         .execute(db)
         .await?;
     Ok(done.rows_affected() > 0)

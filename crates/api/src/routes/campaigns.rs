@@ -2,7 +2,6 @@
 //! update, status changes (PATCH and the activate/pause/resume/complete shortcuts), soft
 //! delete, the campaign's leads and its sequence.
 
-use agency_domain::ClientId;
 use agency_domain::{CampaignStatus, Role};
 use agency_engine::campaigns::{self, CampaignCreate, CampaignUpdate, SequenceInput, StatusChange};
 use agency_engine::leads::{self, LeadQuery};
@@ -64,10 +63,10 @@ async fn list_campaigns(
     p: Pagination,
     ApiQuery(f): ApiQuery<CampaignFilters>,
 ) -> ApiResult<ApiJson<Page<Campaign>>> {
-    let client = tenant.client_id.into_uuid();
+    let client = tenant.client_id;
     let (items, total) = campaigns::list(
         &state.services.pool,
-        ClientId::from_uuid(client),
+        client,
         f.status.as_deref(),
         f.search.as_deref(),
         p.limit(),
@@ -218,17 +217,11 @@ async fn resume(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Campaign>> {
     tenant.require(Role::Member)?;
-    let client = tenant.client_id.into_uuid();
+    let client = tenant.client_id;
     let (from, to) = (Some(CampaignStatus::Paused), CampaignStatus::Active);
-    let campaign = campaigns::change_status_from(
-        &state.services.pool,
-        &actor(&tenant),
-        ClientId::from_uuid(client),
-        id,
-        from,
-        to,
-    )
-    .await?;
+    let campaign =
+        campaigns::change_status_from(&state.services.pool, &actor(&tenant), client, id, from, to)
+            .await?;
     Ok(ApiJson(campaign))
 }
 
@@ -254,8 +247,8 @@ async fn campaign_leads(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
     p: Pagination,
 ) -> ApiResult<ApiJson<Page<Lead>>> {
-    let client = tenant.client_id.into_uuid();
-    campaigns::get(&state.services.pool, ClientId::from_uuid(client), id).await?;
+    let client = tenant.client_id;
+    campaigns::get(&state.services.pool, client, id).await?;
     let q = LeadQuery {
         campaign_id: Some(id),
         ..Default::default()
@@ -264,7 +257,7 @@ async fn campaign_leads(
     let (items, total) = leads::list(
         &state.services.pool,
         cache,
-        ClientId::from_uuid(client),
+        client,
         &q,
         p.limit(),
         p.offset(),
@@ -299,15 +292,9 @@ async fn put_sequence(
     ApiJson(body): ApiJson<SequenceInput>,
 ) -> ApiResult<ApiJson<Vec<SequenceStep>>> {
     tenant.require(Role::Member)?;
-    let client = tenant.client_id.into_uuid();
+    let client = tenant.client_id;
     Ok(ApiJson(
-        campaigns::replace_sequence(
-            &state.services.pool,
-            &actor(&tenant),
-            ClientId::from_uuid(client),
-            id,
-            &body,
-        )
-        .await?,
+        campaigns::replace_sequence(&state.services.pool, &actor(&tenant), client, id, &body)
+            .await?,
     ))
 }

@@ -2,7 +2,6 @@
 //! a keyset `cursor`), get, create, bulk create, partial update, soft delete and the lead's
 //! activity timeline. Another tenant's lead is always 404.
 
-use agency_domain::ClientId;
 use agency_domain::Role;
 use agency_engine::leads::{
     self, LeadBulkCreate, LeadBulkResult, LeadCreate, LeadQuery, LeadUpdate,
@@ -98,15 +97,9 @@ async fn list_leads(
             }
         };
         let tenant = Tenant::of_client(&state, claim.user, claim.client_id).await?;
-        let client = tenant.client_id.into_uuid();
-        let (items, next) = leads::list_keyset(
-            &state.services.pool,
-            ClientId::from_uuid(client),
-            &q,
-            after,
-            p.limit(),
-        )
-        .await?;
+        let client = tenant.client_id;
+        let (items, next) =
+            leads::list_keyset(&state.services.pool, client, &q, after, p.limit()).await?;
         let page = CursorPage {
             items,
             next_cursor: next.map(|(created_at, id)| Cursor { created_at, id }.encode()),

@@ -160,17 +160,13 @@ pub async fn book(
     booking: &Booking,
     created_by: Option<UserId>,
 ) -> Result<MeetingId, BookingError> {
-    let client = client_id.into_uuid();
-    let lead = leads::lock_match(
-        conn,
-        ClientId::from_uuid(client),
-        booking.lead_id.into_uuid(),
-    )
-    .await
-    .map_err(|e| match e {
-        StoreError::NotFound => BookingError::LeadNotFound,
-        e => BookingError::Store(e),
-    })?;
+    let client = client_id;
+    let lead = leads::lock_match(conn, client, booking.lead_id.into_uuid())
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => BookingError::LeadNotFound,
+            e => BookingError::Store(e),
+        })?;
     let new = NewMeeting {
         lead_id: booking.lead_id,
         campaign_id: lead.campaign_id.map(Into::into),
@@ -190,14 +186,14 @@ pub async fn book(
     if lead.status != LeadStatus::Unsubscribed.as_str() {
         leads::set_status(
             &mut *conn,
-            ClientId::from_uuid(client),
+            client,
             lead.id,
             LeadStatus::Converted.as_str(),
             None,
         )
         .await?;
     }
-    let touch = activities::latest_touch(&mut *conn, ClientId::from_uuid(client), lead.id).await?;
+    let touch = activities::latest_touch(&mut *conn, client, lead.id).await?;
     let channel = match (booking.source, &touch) {
         (MeetingSource::Voice, _) => Channel::Voice.as_str().to_owned(),
         (_, Some(t)) => t.channel.clone(),
@@ -205,7 +201,7 @@ pub async fn book(
     };
     activities::insert(
         &mut *conn,
-        ClientId::from_uuid(client),
+        client,
         &NewActivity {
             campaign_id: lead.campaign_id,
             lead_id: Some(lead.id),

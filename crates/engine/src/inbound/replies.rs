@@ -171,7 +171,7 @@ pub async fn apply_reply(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let client = client_id.into_uuid();
+    let client = client_id;
     let extracted = json!({
         "return_date": class.return_date,
         "proposed_times": class.proposed_times,
@@ -196,7 +196,7 @@ pub async fn apply_reply(
     };
     activities::insert(
         &mut *conn,
-        ClientId::from_uuid(client),
+        client,
         &NewActivity {
             campaign_id: lead.campaign_id,
             lead_id: Some(lead.id),
@@ -239,14 +239,7 @@ pub async fn apply_reply(
         Intent::MeetingRequest | Intent::Question | Intent::Interested => Some((status, None)),
     };
     if let Some((status, at)) = next {
-        leads::set_status(
-            &mut *conn,
-            ClientId::from_uuid(client),
-            lead.id,
-            status.as_str(),
-            at,
-        )
-        .await?;
+        leads::set_status(&mut *conn, client, lead.id, status.as_str(), at).await?;
     }
     // The reply stops what was planned for the lead (out-of-office and automatic replies
     // leave the sequence to resume).
@@ -268,7 +261,7 @@ pub async fn apply_reply(
     if class.intent == Intent::Unsubscribe {
         activities::insert(
             &mut *conn,
-            ClientId::from_uuid(client),
+            client,
             &NewActivity {
                 campaign_id: lead.campaign_id,
                 lead_id: Some(lead.id),

@@ -5,7 +5,6 @@
 //! lead, a callback request schedules its next action for the next day, voicemail and no
 //! answer are retried up to 2 more times on later days). Other types are stored and ignored.
 
-use agency_domain::ClientId;
 use agency_domain::intent::MAX_CALL_RETRIES;
 use agency_domain::{ActivityAction, CallOutcome, Channel, EventType, LeadStatus};
 use agency_store::activities::{self, NewActivity};
@@ -89,7 +88,7 @@ async fn status_update(
     call: &CallContext,
     message: &Value,
 ) -> Result<Outcome, StoreError> {
-    let client = call.client_id.into_uuid();
+    let client = call.client_id;
     match message
         .get("status")
         .and_then(Value::as_str)
@@ -98,7 +97,7 @@ async fn status_update(
         "in-progress" => {
             activities::insert_for_event(
                 &mut *conn,
-                ClientId::from_uuid(client),
+                client,
                 event.id,
                 &activity(
                     call,
@@ -109,8 +108,7 @@ async fn status_update(
             .await?;
         }
         "ended" => {
-            call_slots::release_call(&mut *conn, ClientId::from_uuid(client), &call.call_id)
-                .await?;
+            call_slots::release_call(&mut *conn, client, &call.call_id).await?;
         }
         other => {
             return Ok(Outcome::Ignored(
@@ -128,7 +126,7 @@ async fn end_of_call(
     call: &CallContext,
     message: &Value,
 ) -> Result<Outcome, StoreError> {
-    let client = call.client_id.into_uuid();
+    let client = call.client_id;
     let outcome = call_outcome(message);
     let text = |paths: &[&str]| {
         paths
@@ -145,7 +143,7 @@ async fn end_of_call(
     };
     activities::insert_for_event(
         &mut *conn,
-        ClientId::from_uuid(client),
+        client,
         event.id,
         &activity(
             call,
@@ -161,7 +159,7 @@ async fn end_of_call(
         ),
     )
     .await?;
-    call_slots::release_call(&mut *conn, ClientId::from_uuid(client), &call.call_id).await?;
+    call_slots::release_call(&mut *conn, client, &call.call_id).await?;
     emit_event(
         conn,
         call.client_id,
@@ -184,7 +182,7 @@ async fn end_of_call(
             CallOutcome::NotInterested => {
                 leads::set_status(
                     &mut *conn,
-                    ClientId::from_uuid(client),
+                    client,
                     lead.id,
                     LeadStatus::Paused.as_str(),
                     None,
@@ -192,20 +190,14 @@ async fn end_of_call(
                 .await?;
             }
             CallOutcome::CallbackRequested => {
-                leads::set_status(
-                    &mut *conn,
-                    ClientId::from_uuid(client),
-                    lead.id,
-                    &lead.status,
-                    Some(tomorrow),
-                )
-                .await?;
+                leads::set_status(&mut *conn, client, lead.id, &lead.status, Some(tomorrow))
+                    .await?;
             }
             o if o.is_retryable() => {
                 // This call is counted: retry while the unanswered calls are at most 1 + 2.
                 let unanswered = activities::count_for_lead(
                     &mut *conn,
-                    ClientId::from_uuid(client),
+                    client,
                     lead.id,
                     &[
                         ActivityAction::VoicemailLeft.as_str(),
@@ -214,14 +206,7 @@ async fn end_of_call(
                 )
                 .await?;
                 let next = (unanswered <= i64::from(MAX_CALL_RETRIES)).then_some(tomorrow);
-                leads::set_status(
-                    &mut *conn,
-                    ClientId::from_uuid(client),
-                    lead.id,
-                    &lead.status,
-                    next,
-                )
-                .await?;
+                leads::set_status(&mut *conn, client, lead.id, &lead.status, next).await?;
             }
             _ => {}
         }

@@ -103,7 +103,7 @@ impl std::fmt::Debug for EnrichEnv<'_> {
 /// day (in its timezone), so Clay serves at most 15% of the day's provider runs.
 pub struct DailyFallbackGate<'a> {
     cache: &'a dyn Cache,
-    client_id: Uuid,
+    client_id: ClientId,
     tz: Tz,
     now: DateTime<Utc>,
 }
@@ -121,7 +121,7 @@ impl<'a> DailyFallbackGate<'a> {
             .await?;
         Ok(DailyFallbackGate {
             cache,
-            client_id: client_id.into_uuid(),
+            client_id,
             tz,
             now,
         })
@@ -141,16 +141,12 @@ impl FallbackGate for DailyFallbackGate<'_> {
     async fn try_take(&mut self) -> Result<bool, UseCaseError> {
         let runs = self
             .cache
-            .read_daily(
-                &runs_counter(ClientId::from_uuid(self.client_id)),
-                self.tz,
-                self.now,
-            )
+            .read_daily(&runs_counter(self.client_id), self.tz, self.now)
             .await?;
         let allowed = i64::from(fallback_allowance(
             u32::try_from(runs.max(0)).unwrap_or(u32::MAX),
         ));
-        let key = fallback_counter(ClientId::from_uuid(self.client_id));
+        let key = fallback_counter(self.client_id);
         let kept =
             super::allocation::reserve_under_cap(self.cache, &key, 1, allowed, self.tz, self.now)
                 .await?;
@@ -201,7 +197,7 @@ pub async fn enrich_lead(
     }
     let claimed = ClaimedRun {
         env,
-        client_id: client_id.into_uuid(),
+        client_id,
         lead_id,
         token: &token,
         credit_key: credit_key.as_deref(),
@@ -220,7 +216,7 @@ pub async fn enrich_lead(
 /// What a run holding the lead's claim works with.
 struct ClaimedRun<'a> {
     env: EnrichEnv<'a>,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
     token: &'a str,
     credit_key: Option<&'a str>,
@@ -242,15 +238,7 @@ impl ClaimedRun<'_> {
             let source = hit.person.source_label();
             let confidence = hit.person.confidence;
             let seo = seo_for(env, &hit.person, query).await;
-            store_facts(
-                env,
-                ClientId::from_uuid(client_id),
-                lead_id,
-                &hit.person,
-                &source,
-                seo,
-            )
-            .await?;
+            store_facts(env, client_id, lead_id, &hit.person, &source, seo).await?;
             return Ok(EnrichOutcome::Enriched {
                 source,
                 confidence,
@@ -261,23 +249,14 @@ impl ClaimedRun<'_> {
         let report = match gate {
             Some(gate) => env.waterfall.run(query, gate).await,
             None => {
-                let mut daily =
-                    DailyFallbackGate::start(env.cache, ClientId::from_uuid(client_id), tz, now)
-                        .await?;
+                let mut daily = DailyFallbackGate::start(env.cache, client_id, tz, now).await?;
                 env.waterfall.run(query, &mut daily).await
             }
         };
         let report = match report {
             Ok(report) if !report.should_retry() => report,
             other => {
-                refund_credit(
-                    env,
-                    ClientId::from_uuid(client_id),
-                    lead_id,
-                    self.token,
-                    credit_key,
-                )
-                .await?;
+                refund_credit(env, client_id, lead_id, self.token, credit_key).await?;
                 return match other {
                     Ok(report) => Err(UseCaseError::Unavailable(format!("{:?}", report.attempts))),
                     Err(e) => Err(e),
@@ -290,15 +269,7 @@ impl ClaimedRun<'_> {
                 waterfall::store_cached(env.cache, email, person, now).await;
                 let source = person.source_label();
                 let seo = seo_for(env, person, query).await;
-                store_facts(
-                    env,
-                    ClientId::from_uuid(client_id),
-                    lead_id,
-                    person,
-                    &source,
-                    seo,
-                )
-                .await?;
+                store_facts(env, client_id, lead_id, person, &source, seo).await?;
                 Ok(EnrichOutcome::Enriched {
                     source,
                     confidence: person.confidence,
@@ -320,7 +291,7 @@ impl ClaimedRun<'_> {
                     seo,
                     ..Default::default()
                 };
-                save(env, ClientId::from_uuid(client_id), lead_id, &update).await?;
+                save(env, client_id, lead_id, &update).await?;
                 Ok(EnrichOutcome::NoMatch { report })
             }
         }

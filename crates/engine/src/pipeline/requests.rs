@@ -38,12 +38,12 @@ pub async fn rescore_one(
     lead_id: Uuid,
 ) -> Result<Lead, UseCaseError> {
     tenant.require(Role::Member)?;
-    let client_id = tenant.client_id.into_uuid();
-    live_lead(&services.pool, ClientId::from_uuid(client_id), lead_id).await?;
+    let client_id = tenant.client_id;
+    live_lead(&services.pool, client_id, lead_id).await?;
     rescore_lead(
         &services.pool,
         &*services.cache,
-        ClientId::from_uuid(client_id),
+        client_id,
         lead_id,
         services.now(),
     )
@@ -59,10 +59,10 @@ pub async fn enrich_one(
     lead_id: Uuid,
 ) -> Result<Lead, UseCaseError> {
     tenant.require(Role::Member)?;
-    let client_id = tenant.client_id.into_uuid();
+    let client_id = tenant.client_id;
     let mut tx = services.pool.begin().await?;
-    let lead = live_lead(&mut *tx, ClientId::from_uuid(client_id), lead_id).await?;
-    enqueue_new_leads(&mut tx, ClientId::from_uuid(client_id), &[lead.id]).await?;
+    let lead = live_lead(&mut *tx, client_id, lead_id).await?;
+    enqueue_new_leads(&mut tx, client_id, &[lead.id]).await?;
     audit::record(
         &mut tx,
         &tenant.audit("lead.enrich", "lead").entity(lead.id),
@@ -89,10 +89,10 @@ pub async fn enrich_many(
             ),
         ));
     }
-    let client_id = tenant.client_id.into_uuid();
+    let client_id = tenant.client_id;
     let mut tx = services.pool.begin().await?;
-    let ids = leads::live_lead_ids(&mut *tx, ClientId::from_uuid(client_id), lead_ids).await?;
-    let queued = enqueue_new_leads(&mut tx, ClientId::from_uuid(client_id), &ids).await?;
+    let ids = leads::live_lead_ids(&mut *tx, client_id, lead_ids).await?;
+    let queued = enqueue_new_leads(&mut tx, client_id, &ids).await?;
     let entry = tenant
         .audit("lead.bulk_enrich", "lead")
         .after(json!({"requested": lead_ids.len(), "queued": queued, "lead_ids": ids}));
@@ -109,16 +109,15 @@ pub async fn rescore_campaign(
     campaign_id: Uuid,
 ) -> Result<String, UseCaseError> {
     tenant.require(Role::Member)?;
-    let client_id = tenant.client_id.into_uuid();
+    let client_id = tenant.client_id;
     let mut tx = services.pool.begin().await?;
-    if campaigns::pipeline_settings(&mut *tx, ClientId::from_uuid(client_id), &[campaign_id])
+    if campaigns::pipeline_settings(&mut *tx, client_id, &[campaign_id])
         .await?
         .is_empty()
     {
         return Err(UseCaseError::NotFound("campaign"));
     }
-    let job_id =
-        enqueue_campaign_rescore(&mut tx, ClientId::from_uuid(client_id), campaign_id).await?;
+    let job_id = enqueue_campaign_rescore(&mut tx, client_id, campaign_id).await?;
     tx.commit().await?;
     Ok(job_id)
 }
