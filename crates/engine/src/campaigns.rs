@@ -2,6 +2,7 @@
 //! read-only), status transitions, soft delete and the sequence; each write is audited in the
 //! same transaction.
 
+use agency_domain::CampaignId;
 use agency_domain::ClientId;
 use std::str::FromStr;
 
@@ -487,7 +488,8 @@ pub async fn change_status_from(
     if to == CampaignStatus::Active {
         // Leads of a campaign that was not sending were scored but not allocated: plan their
         // first touches now, committed with the status change.
-        crate::pipeline::enqueue_campaign_rescore(&mut tx, client_id, id).await?;
+        crate::pipeline::enqueue_campaign_rescore(&mut tx, client_id, CampaignId::from_uuid(id))
+            .await?;
     }
     if to == CampaignStatus::Completed {
         crate::outbound::emit_event(
@@ -543,7 +545,7 @@ pub async fn sequence(
     store::get(pool, client_id, id)
         .await
         .map_err(UseCaseError::not_found_as("campaign"))?;
-    Ok(store::sequence(pool, client_id, id).await?)
+    Ok(store::sequence(pool, client_id, CampaignId::from_uuid(id)).await?)
 }
 
 fn validate_steps(input: &SequenceInput) -> Result<Vec<NewSequenceStep>, UseCaseError> {
@@ -633,8 +635,9 @@ pub async fn replace_sequence(
     if parse_status("status", &current.status)?.is_read_only() {
         return Err(read_only());
     }
-    let before = store::sequence(&mut *tx, client_id, id).await?;
-    let saved = store::replace_sequence(&mut tx, client_id, id, &steps).await?;
+    let before = store::sequence(&mut *tx, client_id, CampaignId::from_uuid(id)).await?;
+    let saved =
+        store::replace_sequence(&mut tx, client_id, CampaignId::from_uuid(id), &steps).await?;
     audit(
         &mut tx,
         actor,

@@ -4,6 +4,7 @@
 //! `INSERT ... ON CONFLICT DO NOTHING` inside ONE transaction: all or nothing. One audit row
 //! summarises the import.
 
+use agency_domain::CampaignId;
 use agency_domain::ClientId;
 use std::collections::HashMap;
 
@@ -295,7 +296,7 @@ pub async fn import_csv<R>(
     pool: &PgPool,
     actor: &Actor,
     client_id: ClientId,
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
     body: R,
 ) -> Result<ImportReport, UseCaseError>
 where
@@ -331,7 +332,7 @@ where
     // parsed (PostgreSQL works in its own process meanwhile).
     let (batches, mut incoming) = tokio::sync::mpsc::channel::<Vec<Pending>>(2);
     let mut parser = Parser {
-        campaign_id,
+        campaign_id: campaign_id.into_uuid(),
         outcomes: Outcomes::default(),
         first_row_of: HashMap::new(),
         pending: Vec::with_capacity(BATCH),
@@ -441,7 +442,7 @@ where
         actor,
         client_id,
         "lead.import",
-        ("campaign", Some(campaign_id)),
+        ("campaign", Some(campaign_id.into_uuid())),
         None,
         Some(summary),
     )

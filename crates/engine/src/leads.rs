@@ -3,6 +3,8 @@
 //! Uniqueness of an email per client is enforced by the database's unique index, never by a
 //! racing pre-check; globally suppressed addresses are refused.
 
+use agency_domain::CampaignId;
+use agency_domain::LeadId;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -312,19 +314,20 @@ async fn check_suppression(
 pub async fn check_campaign(
     conn: &mut PgConnection,
     client_id: ClientId,
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
     path: &str,
 ) -> Result<(), UseCaseError> {
-    let status = match campaign_store::status_for_share(conn, client_id, campaign_id).await {
-        Ok(s) => s,
-        Err(StoreError::NotFound) => {
-            return Err(UseCaseError::field(
-                path,
-                "There is no such campaign in this agency.",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let status =
+        match campaign_store::status_for_share(conn, client_id, campaign_id.into_uuid()).await {
+            Ok(s) => s,
+            Err(StoreError::NotFound) => {
+                return Err(UseCaseError::field(
+                    path,
+                    "There is no such campaign in this agency.",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
     if CampaignStatus::from_str(&status).is_ok_and(CampaignStatus::is_read_only) {
         return Err(UseCaseError::Conflict {
             code: "campaign_read_only",
@@ -359,7 +362,13 @@ pub async fn create(
     let mut fields = normalise(&raw_of(input), "").map_err(UseCaseError::invalid)?;
     fields.campaign_id = Some(input.campaign_id);
     let mut tx = pool.begin().await?;
-    check_campaign(&mut tx, client_id, input.campaign_id, "campaign_id").await?;
+    check_campaign(
+        &mut tx,
+        client_id,
+        CampaignId::from_uuid(input.campaign_id),
+        "campaign_id",
+    )
+    .await?;
     check_suppression(&mut tx, &fields, "").await?;
     let id = Uuid::now_v7();
     let lead = store::insert(&mut tx, client_id, id, &fields)
@@ -398,7 +407,7 @@ pub async fn bulk_create(
     let mut campaign_ok: HashMap<Uuid, bool> = HashMap::new();
     for id in input.leads.iter().map(|l| l.campaign_id) {
         if let std::collections::hash_map::Entry::Vacant(slot) = campaign_ok.entry(id) {
-            let ok = check_campaign(&mut tx, client_id, id, "campaign_id")
+            let ok = check_campaign(&mut tx, client_id, CampaignId::from_uuid(id), "campaign_id")
                 .await
                 .is_ok();
             slot.insert(ok);
@@ -579,7 +588,13 @@ pub async fn update_as(
     if let Some(campaign_id) = fields.campaign_id
         && Some(campaign_id) != current.campaign_id
     {
-        check_campaign(&mut tx, client_id, campaign_id, "campaign_id").await?;
+        check_campaign(
+            &mut tx,
+            client_id,
+            CampaignId::from_uuid(campaign_id),
+            "campaign_id",
+        )
+        .await?;
     }
     if fields.email != current.email || (fields.phone != current.phone && fields.phone.is_some()) {
         let mut probe = fields.clone();
@@ -852,10 +867,10 @@ pub async fn list_keyset(
 pub async fn activities(
     pool: &PgPool,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     limit: Option<i64>,
 ) -> Result<Vec<Activity>, UseCaseError> {
-    store::get(pool, client_id, lead_id)
+    store::get(pool, client_id, lead_id.into_uuid())
         .await
         .map_err(UseCaseError::not_found_as("lead"))?;
     let limit = limit.unwrap_or(50).clamp(1, MAX_ACTIVITIES);

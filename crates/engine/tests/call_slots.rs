@@ -3,6 +3,7 @@
 //! transactions on separate connections.
 
 use agency_domain::ClientId;
+use agency_domain::LeadId;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,9 +62,14 @@ async fn acquire(
     now: DateTime<Utc>,
 ) -> CallSlotGrant {
     let mut tx = pool.begin().await.expect("begin");
-    let grant = acquire_call_slot(&mut tx, ClientId::from_uuid(client_id), lead_id, now)
-        .await
-        .expect("acquire");
+    let grant = acquire_call_slot(
+        &mut tx,
+        ClientId::from_uuid(client_id),
+        LeadId::from_uuid(lead_id),
+        now,
+    )
+    .await
+    .expect("acquire");
     tx.commit().await.expect("commit");
     grant
 }
@@ -308,9 +314,10 @@ async fn twenty_racing_transactions_get_exactly_five_slots(pool: PgPool) {
             let mut conn = PgConnection::connect_with(&options).await.expect("connect");
             let mut tx = conn.begin().await.expect("begin");
             barrier.wait().await;
-            let grant = acquire_call_slot(&mut tx, ClientId::from_uuid(a), l, now)
-                .await
-                .expect("acquire");
+            let grant =
+                acquire_call_slot(&mut tx, ClientId::from_uuid(a), LeadId::from_uuid(l), now)
+                    .await
+                    .expect("acquire");
             // Hold the lock a moment so the others queue behind it.
             tokio::time::sleep(Duration::from_millis(20)).await;
             tx.commit().await.expect("commit");
@@ -339,7 +346,13 @@ async fn refuses_another_tenants_lead_and_unsafe_isolation(pool: PgPool) {
     let b = client(&pool, "B").await;
     let b_lead = leads(&pool, b, 1).await[0];
     let mut tx = pool.begin().await.expect("begin");
-    let err = acquire_call_slot(&mut tx, ClientId::from_uuid(a), b_lead, t0()).await;
+    let err = acquire_call_slot(
+        &mut tx,
+        ClientId::from_uuid(a),
+        LeadId::from_uuid(b_lead),
+        t0(),
+    )
+    .await;
     assert!(matches!(&err, Err(e) if e.is_not_found()), "{err:?}");
     tx.rollback().await.expect("rollback");
 
@@ -349,7 +362,13 @@ async fn refuses_another_tenants_lead_and_unsafe_isolation(pool: PgPool) {
         .execute(&mut *tx)
         .await
         .expect("isolation");
-    let err = acquire_call_slot(&mut tx, ClientId::from_uuid(b), b_lead, t0()).await;
+    let err = acquire_call_slot(
+        &mut tx,
+        ClientId::from_uuid(b),
+        LeadId::from_uuid(b_lead),
+        t0(),
+    )
+    .await;
     assert!(
         matches!(err, Err(UseCaseError::Store(StoreError::Database(_)))),
         "{err:?}"

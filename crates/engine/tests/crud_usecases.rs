@@ -1,5 +1,6 @@
 //! Campaign, lead and import use-cases against a real PostgreSQL (a fresh database per test).
 
+use agency_domain::CampaignId;
 use agency_domain::CampaignStatus;
 use agency_domain::ClientId;
 use agency_engine::campaigns::{
@@ -783,9 +784,15 @@ async fn import_reports_every_row(pool: PgPool) {
         ,,,,,,,,,,,\n\
         second@acme.com.au,,,,,,,,,lots,,\n\
         third@acme.com.au\n";
-    let report = import::import_csv(&pool, &actor(), ClientId::from_uuid(c), id, csv.as_bytes())
-        .await
-        .expect("import");
+    let report = import::import_csv(
+        &pool,
+        &actor(),
+        ClientId::from_uuid(c),
+        CampaignId::from_uuid(id),
+        csv.as_bytes(),
+    )
+    .await
+    .expect("import");
     assert_eq!(
         (report.created, report.duplicates, report.invalid),
         (2, 2, 4),
@@ -843,7 +850,7 @@ async fn import_reports_every_row(pool: PgPool) {
         &pool,
         &actor(),
         ClientId::from_uuid(c),
-        id,
+        CampaignId::from_uuid(id),
         "name,company\na,b\n".as_bytes(),
     )
     .await;
@@ -853,7 +860,7 @@ async fn import_reports_every_row(pool: PgPool) {
         &pool,
         &actor(),
         ClientId::from_uuid(other),
-        id,
+        CampaignId::from_uuid(id),
         csv.as_bytes(),
     )
     .await;
@@ -882,7 +889,7 @@ async fn import_is_all_or_nothing(pool: PgPool) {
         &pool,
         &actor(),
         ClientId::from_uuid(c),
-        id,
+        CampaignId::from_uuid(id),
         csv_rows(20_000, 0).as_bytes(),
     )
     .await
@@ -903,9 +910,15 @@ async fn import_refuses_more_than_the_row_limit(pool: PgPool) {
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
     let csv = csv_rows(import::MAX_ROWS + 1, 0);
-    let err = import::import_csv(&pool, &actor(), ClientId::from_uuid(c), id, csv.as_bytes())
-        .await
-        .expect_err("too many");
+    let err = import::import_csv(
+        &pool,
+        &actor(),
+        ClientId::from_uuid(c),
+        CampaignId::from_uuid(id),
+        csv.as_bytes(),
+    )
+    .await
+    .expect_err("too many");
     assert!(matches!(err, UseCaseError::TooLarge(_)), "{err:?}");
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM leads")
         .fetch_one(&pool)
@@ -921,9 +934,15 @@ async fn import_of_100k_rows_takes_seconds(pool: PgPool) {
     let id = campaign(&pool, c).await;
     let csv = csv_rows(100_000, 0);
     let started = std::time::Instant::now();
-    let report = import::import_csv(&pool, &actor(), ClientId::from_uuid(c), id, csv.as_bytes())
-        .await
-        .expect("import");
+    let report = import::import_csv(
+        &pool,
+        &actor(),
+        ClientId::from_uuid(c),
+        CampaignId::from_uuid(id),
+        csv.as_bytes(),
+    )
+    .await
+    .expect("import");
     let took = started.elapsed();
     eprintln!("imported 100000 rows in {took:?}");
     assert_eq!(
@@ -936,7 +955,7 @@ async fn import_of_100k_rows_takes_seconds(pool: PgPool) {
         &pool,
         &actor(),
         ClientId::from_uuid(c),
-        id,
+        CampaignId::from_uuid(id),
         csv_rows(2_000, 99_000).as_bytes(),
     )
     .await

@@ -2,6 +2,7 @@
 //! its PostgreSQL backend there, except where Redis is named) with scripted in-process
 //! providers, the sandbox providers, and the real Apollo adapter against a wiremock server.
 
+use agency_domain::LeadId;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -352,7 +353,7 @@ async fn enrich_now(
     enrich_lead(
         env(pool, cache, &f.waterfall),
         ClientId::from_uuid(client),
-        lead,
+        LeadId::from_uuid(lead),
         None,
         Utc::now(),
     )
@@ -621,7 +622,7 @@ async fn tenant_input_never_reaches_another_tenant_through_the_cache(pool: PgPoo
         enrich_lead(
             env(&pool, &*cache, &sandbox),
             ClientId::from_uuid(client),
-            lead,
+            LeadId::from_uuid(lead),
             None,
             Utc::now(),
         )
@@ -663,14 +664,14 @@ async fn two_runs_for_one_lead_at_once_spend_one_credit_and_ask_once(pool: PgPoo
         enrich_lead(
             env(&pool, &*cache, &waterfall),
             ClientId::from_uuid(c),
-            lead,
+            LeadId::from_uuid(lead),
             None,
             Utc::now()
         ),
         enrich_lead(
             env(&pool, &*cache, &waterfall),
             ClientId::from_uuid(c),
-            lead,
+            LeadId::from_uuid(lead),
             None,
             Utc::now()
         ),
@@ -736,7 +737,7 @@ async fn providers_down_refunds_the_credit_and_asks_for_a_retry(pool: PgPool) {
     let err = enrich_lead(
         env(&pool, &*cache, &f.waterfall),
         ClientId::from_uuid(c),
-        lead,
+        LeadId::from_uuid(lead),
         Some(&mut budget),
         Utc::now(),
     )
@@ -1029,7 +1030,7 @@ async fn email_domains_fill_least_used_first_under_caps_with_warm_up(pool: PgPoo
 
     // Next day (warm-up day 3 -> 30 on the new domain): the waiting leads get a resource.
     let tomorrow = utc("2027-06-02T23:00:00Z");
-    let waiting_ids = waiting_lead_ids(&pool, ClientId::from_uuid(c), camp)
+    let waiting_ids = waiting_lead_ids(&pool, ClientId::from_uuid(c), CampaignId::from_uuid(camp))
         .await
         .expect("waiting");
     assert_eq!(waiting_ids.len(), 5);
@@ -1125,7 +1126,7 @@ async fn linkedin_seat_caps_at_seventeen_and_day_rolls_over_at_local_midnight(po
         .await
         .expect("run");
     assert_eq!((s.allocation.allocated, s.allocation.waiting), (17, 3));
-    let waiting = waiting_lead_ids(&pool, ClientId::from_uuid(c), camp)
+    let waiting = waiting_lead_ids(&pool, ClientId::from_uuid(c), CampaignId::from_uuid(camp))
         .await
         .expect("waiting");
     // One second later it is 2 June in Sydney: the seat is free again.
@@ -1290,9 +1291,13 @@ async fn campaign_rescore_fans_out_batches_and_the_tier_distribution_counts(pool
     raw_lead(&pool, c, None, "loose@acme.com.au").await;
 
     let mut conn = pool.acquire().await.expect("conn");
-    pjobs::enqueue_campaign_rescore(&mut conn, ClientId::from_uuid(c), camp)
-        .await
-        .expect("enqueue");
+    pjobs::enqueue_campaign_rescore(
+        &mut conn,
+        ClientId::from_uuid(c),
+        CampaignId::from_uuid(camp),
+    )
+    .await
+    .expect("enqueue");
     drop(conn);
     let fan = jobs_of(&pool, JobKind::RescoreCampaign).await;
     let payload = serde_json::from_value(fan[0].clone()).expect("payload");
@@ -1352,9 +1357,14 @@ async fn send_check_reads_the_snapshot_in_the_transaction(pool: PgPool) {
         let pool = pool.clone();
         async move {
             let mut tx = pool.begin().await.expect("tx");
-            let r = pipeline::check_send(&mut tx, ClientId::from_uuid(c), lead, channel)
-                .await
-                .expect("check");
+            let r = pipeline::check_send(
+                &mut tx,
+                ClientId::from_uuid(c),
+                LeadId::from_uuid(lead),
+                channel,
+            )
+            .await
+            .expect("check");
             tx.rollback().await.expect("rollback");
             r
         }

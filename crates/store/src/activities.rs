@@ -1,6 +1,7 @@
 //! Activity repository: the append-only `activities` log of outreach events on leads.
 
 use agency_domain::ClientId;
+use agency_domain::LeadId;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
@@ -154,7 +155,7 @@ pub async fn insert_with_snapshot(
 pub async fn for_lead(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     limit: i64,
 ) -> Result<Vec<Activity>, StoreError> {
     Ok(sqlx::query_as::<_, Activity>(
@@ -175,7 +176,7 @@ pub async fn for_lead(
 pub async fn latest_touch(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> Result<Option<Activity>, StoreError> {
     Ok(sqlx::query_as::<_, Activity>(
         "SELECT id, client_id, campaign_id, lead_id, channel, action, provider_message_id, metadata,
@@ -211,7 +212,7 @@ pub async fn by_provider_message(
 pub async fn count_for_lead(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     actions: &[&str],
 ) -> Result<i64, StoreError> {
     let actions: Vec<String> = actions.iter().map(|a| (*a).to_owned()).collect();

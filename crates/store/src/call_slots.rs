@@ -5,6 +5,7 @@
 //! The limit and the maximum call duration are the caller's (the engine's) rules, not ours.
 
 use agency_domain::ClientId;
+use agency_domain::LeadId;
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Postgres, Transaction};
 use uuid::Uuid;
@@ -42,7 +43,7 @@ pub struct CallSlot {
 pub async fn acquire(
     tx: &mut Transaction<'_, Postgres>,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     limit: u32,

@@ -2,6 +2,7 @@
 //! read model with its lead and activity counters (computed in one query per page), and the
 //! campaign facts scoring and allocation read.
 
+use agency_domain::CampaignId;
 use agency_domain::ClientId;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -393,7 +394,7 @@ pub async fn soft_delete(
 pub async fn sequence(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
 ) -> Result<Vec<SequenceStep>, StoreError> {
     Ok(sqlx::query_as::<_, SequenceStep>(
         "SELECT id, campaign_id, step_number, channel, delay_days, subject_template, body_template,
@@ -411,7 +412,7 @@ pub async fn sequence(
 pub async fn replace_sequence(
     conn: &mut PgConnection,
     client_id: ClientId,
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
     steps: &[NewSequenceStep],
 ) -> Result<Vec<SequenceStep>, StoreError> {
     sqlx::query("DELETE FROM campaign_sequence_steps WHERE client_id = $1 AND campaign_id = $2")

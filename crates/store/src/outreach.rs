@@ -741,8 +741,8 @@ pub struct LeadPlanFacts {
 pub async fn lead_plan_facts(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    lead_id: Uuid,
-    campaign_id: Uuid,
+    lead_id: LeadId,
+    campaign_id: CampaignId,
 ) -> Result<LeadPlanFacts, StoreError> {
     sqlx::query_as::<_, LeadPlanFacts>(
         "SELECT l.status, l.als_tier, l.als_channels, l.first_touch_channel, l.allocated_resource_id, l.phone,

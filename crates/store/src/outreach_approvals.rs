@@ -2,6 +2,7 @@
 //! for (the approval itself is a state change through `outreach::update`).
 
 use agency_domain::ClientId;
+use agency_domain::LeadId;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{FromRow, PgConnection};
@@ -101,7 +102,7 @@ pub async fn one(
 pub async fn lead_campaign(
     conn: &mut PgConnection,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> Result<Option<Uuid>, StoreError> {
     sqlx::query_scalar::<_, Option<Uuid>>(
         "SELECT campaign_id FROM leads WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL",

@@ -6,7 +6,9 @@
 //! towards which funnel stage is the domain's (`agency_domain::FunnelStage`); the database's
 //! `report_lead_stage` mirrors its lead-level part.
 
+use agency_domain::CampaignId;
 use agency_domain::ClientId;
+use agency_domain::LeadId;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
@@ -40,7 +42,7 @@ pub async fn client(
 /// The owning client of a live campaign.
 pub async fn campaign_owner(
     db: impl PgExecutor<'_>,
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
 ) -> Result<Option<Uuid>, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT client_id FROM campaigns WHERE id = $1 AND deleted_at IS NULL")
@@ -53,7 +55,7 @@ pub async fn campaign_owner(
 /// The owning client of a live lead.
 pub async fn lead_owner(
     db: impl PgExecutor<'_>,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> Result<Option<Uuid>, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT client_id FROM leads WHERE id = $1 AND deleted_at IS NULL")
@@ -302,7 +304,7 @@ pub struct EngagementLead {
 pub async fn engagement_lead(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> Result<EngagementLead, StoreError> {
     Ok(sqlx::query_as::<_, EngagementLead>(
         "SELECT id, campaign_id, status, als_score, als_tier
@@ -333,7 +335,7 @@ pub struct LeadActionCount {
 pub async fn lead_action_counts(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> Result<Vec<LeadActionCount>, StoreError> {
     Ok(sqlx::query_as::<_, LeadActionCount>(
         "SELECT channel, action, count(*) AS count, min(created_at) AS first_at,

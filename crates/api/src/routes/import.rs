@@ -2,6 +2,7 @@
 //! engine's all-or-nothing lead import (the body is never buffered whole). It runs under
 //! `IMPORT_TIMEOUT_SECS` (default 300 s) instead of the global request timeout.
 
+use agency_domain::CampaignId;
 use std::io;
 
 use agency_domain::Role;
@@ -66,7 +67,7 @@ async fn import_leads(
         &state.services.pool,
         &actor(&tenant),
         tenant.client_id,
-        id,
+        CampaignId::from_uuid(id),
         reader,
     )
     .await?;

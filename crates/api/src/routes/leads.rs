@@ -2,6 +2,7 @@
 //! a keyset `cursor`), get, create, bulk create, partial update, soft delete and the lead's
 //! activity timeline. Another tenant's lead is always 404.
 
+use agency_domain::LeadId;
 use agency_domain::Role;
 use agency_engine::leads::{
     self, LeadBulkCreate, LeadBulkResult, LeadCreate, LeadQuery, LeadUpdate,
@@ -228,6 +229,12 @@ async fn lead_activities(
     ApiQuery(q): ApiQuery<ActivityQuery>,
 ) -> ApiResult<ApiJson<Vec<Activity>>> {
     Ok(ApiJson(
-        leads::activities(&state.services.pool, tenant.client_id, id, q.limit).await?,
+        leads::activities(
+            &state.services.pool,
+            tenant.client_id,
+            LeadId::from_uuid(id),
+            q.limit,
+        )
+        .await?,
     ))
 }

@@ -193,7 +193,7 @@ pub async fn book(
         )
         .await?;
     }
-    let touch = activities::latest_touch(&mut *conn, client, lead.id).await?;
+    let touch = activities::latest_touch(&mut *conn, client, LeadId::from_uuid(lead.id)).await?;
     let channel = match (booking.source, &touch) {
         (MeetingSource::Voice, _) => Channel::Voice.as_str().to_owned(),
         (_, Some(t)) => t.channel.clone(),

@@ -194,7 +194,7 @@ pub async fn manual_send(
     pool: &PgPool,
     actor: &Actor,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     input: &ManualSend,
     now: DateTime<Utc>,
 ) -> Result<Approval, UseCaseError> {
@@ -219,7 +219,7 @@ pub async fn manual_send(
         .ok_or_else(|| UseCaseError::field("lead_id", "the lead is not in a campaign"))?;
     let new = NewSend {
         campaign_id: agency_domain::CampaignId::from_uuid(campaign),
-        lead_id: LeadId::from_uuid(lead_id),
+        lead_id,
         step_number: 0,
         channel,
         origin: SendOrigin::Manual,

@@ -165,7 +165,7 @@ async fn run(
     if !resuming && row.due_at > now {
         return Ok(SendOutcome::Rescheduled(row.due_at));
     }
-    let check = check_send(&mut tx, client_id, row.lead_id.into_uuid(), row.channel)
+    let check = check_send(&mut tx, client_id, row.lead_id, row.channel)
         .await
         .map_err(pipeline_err)?;
     if let Err(blocked) = check {
@@ -279,7 +279,7 @@ async fn run(
     let mut outgoing = outgoing;
     // Voice takes no daily-counter slot (`spent` is `None`), only a call slot.
     if let Outgoing::Call(_, slot) = &mut outgoing {
-        match acquire_call_slot(&mut tx, client_id, row.lead_id.into_uuid(), now)
+        match acquire_call_slot(&mut tx, client_id, row.lead_id, now)
             .await
             .map_err(pipeline_err)?
         {

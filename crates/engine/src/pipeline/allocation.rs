@@ -178,7 +178,13 @@ pub async fn allocate_scored(
             } => {
                 summary.allocated += 1;
                 let resource = resource.map(ResourceId::into_uuid);
-                updates.push(update(lead_id, channel, resource, at, None));
+                updates.push(update(
+                    LeadId::from_uuid(lead_id),
+                    channel,
+                    resource,
+                    at,
+                    None,
+                ));
             }
             Outcome::Waiting {
                 channel,
@@ -187,7 +193,13 @@ pub async fn allocate_scored(
                 campaign,
             } => {
                 summary.waiting += 1;
-                updates.push(update(lead_id, channel, None, at, Some(reason)));
+                updates.push(update(
+                    LeadId::from_uuid(lead_id),
+                    channel,
+                    None,
+                    at,
+                    Some(reason),
+                ));
                 waits.push((campaign.into_uuid(), at));
             }
         }
@@ -317,14 +329,14 @@ async fn give_back(cache: &dyn Cache, reserved: &[Reserved], tz: Tz) {
 }
 
 fn update(
-    lead_id: Uuid,
+    lead_id: LeadId,
     channel: Channel,
     resource_id: Option<Uuid>,
     next_action_at: DateTime<Utc>,
     wait_reason: Option<WaitReason>,
 ) -> AllocationUpdate {
     AllocationUpdate {
-        lead_id,
+        lead_id: lead_id.into_uuid(),
         first_touch_channel: Some(channel.as_str().to_owned()),
         resource_id,
         next_action_at: Some(next_action_at),

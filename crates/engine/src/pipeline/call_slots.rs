@@ -15,6 +15,7 @@
 //! counting [`MAX_CALL_DURATION`] after it started and is purged by the client's next acquire.
 
 use agency_domain::ClientId;
+use agency_domain::LeadId;
 use std::time::Duration;
 
 use agency_domain::MAX_CONCURRENT_CALLS_PER_CLIENT;
@@ -72,7 +73,7 @@ pub fn retry_at(now: DateTime<Utc>, soonest_expiry: Option<DateTime<Utc>>) -> Da
 pub async fn acquire_call_slot(
     tx: &mut Transaction<'_, Postgres>,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     now: DateTime<Utc>,
 ) -> Result<CallSlotGrant, UseCaseError> {
     let expires_at = now + chrono_duration(MAX_CALL_DURATION);

@@ -22,6 +22,7 @@
 
 use agency_cache::{Cache, CacheJsonExt};
 use agency_domain::ClientId;
+use agency_domain::LeadId;
 use agency_domain::{Email, Phone, SeoFacts};
 use agency_providers::{EnrichedPerson, PersonQuery, ProviderError, SeoReport};
 use agency_store::leads::enrichment as store;
@@ -165,7 +166,7 @@ pub fn client_timezone(name: &str) -> Result<Tz, UseCaseError> {
 pub async fn enrich_lead(
     env: EnrichEnv<'_>,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     gate: Option<&mut dyn FallbackGate>,
     now: DateTime<Utc>,
 ) -> Result<EnrichOutcome, UseCaseError> {
@@ -217,7 +218,7 @@ pub async fn enrich_lead(
 struct ClaimedRun<'a> {
     env: EnrichEnv<'a>,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     token: &'a str,
     credit_key: Option<&'a str>,
 }
@@ -312,7 +313,7 @@ enum Claim {
 async fn spend_credit(
     env: EnrichEnv<'_>,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     token: &str,
     credit_key: Option<&str>,
 ) -> Result<Claim, UseCaseError> {
@@ -351,7 +352,7 @@ async fn spend_credit(
 async fn refund_credit(
     env: EnrichEnv<'_>,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     token: &str,
     credit_key: Option<&str>,
 ) -> Result<(), UseCaseError> {
@@ -460,7 +461,7 @@ pub fn enrichment_update(
 async fn store_facts(
     env: EnrichEnv<'_>,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     person: &EnrichedPerson,
     source: &str,
     seo: Option<store::SeoUpdate>,
@@ -477,7 +478,7 @@ async fn store_facts(
 async fn save(
     env: EnrichEnv<'_>,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     update: &store::EnrichmentUpdate,
 ) -> Result<(), UseCaseError> {
     let mut tx = env.pool.begin().await?;
@@ -485,7 +486,7 @@ async fn save(
     if env.enqueue_scoring {
         let job = ScoreLeads {
             client_id: client_id.into_uuid(),
-            lead_ids: vec![lead_id],
+            lead_ids: vec![lead_id.into_uuid()],
         };
         enqueue_on(&mut tx, &job, EnqueueOptions::default()).await?;
     }

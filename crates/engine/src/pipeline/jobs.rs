@@ -5,7 +5,9 @@
 //! transactional enqueue new leads go through ([`enqueue_new_leads`]). The waterfall comes
 //! from the job's [`crate::Services`].
 
+use agency_domain::CampaignId;
 use agency_domain::ClientId;
+use agency_domain::LeadId;
 use agency_store::leads::{self, allocation as allocation_store};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -62,11 +64,11 @@ pub async fn enqueue_new_leads(
 pub async fn enqueue_campaign_rescore(
     conn: &mut PgConnection,
     client_id: ClientId,
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
 ) -> Result<String, EnqueueError> {
     let job = RescoreCampaign {
         client_id: client_id.into_uuid(),
-        campaign_id,
+        campaign_id: campaign_id.into_uuid(),
         only_waiting: false,
     };
     enqueue_on(conn, &job, EnqueueOptions::default()).await
@@ -77,13 +79,13 @@ pub async fn enqueue_campaign_rescore(
 pub async fn fan_out_campaign(
     pool: &PgPool,
     client_id: ClientId,
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
     only_waiting: bool,
 ) -> Result<usize, UseCaseError> {
     let ids = if only_waiting {
         allocation_store::waiting_lead_ids(pool, client_id, campaign_id).await?
     } else {
-        leads::lead_ids(pool, client_id, Some(campaign_id)).await?
+        leads::lead_ids(pool, client_id, Some(campaign_id.into_uuid())).await?
     };
     let jobs: Vec<ScoreLeads> = ids
         .chunks(SCORE_BATCH)
@@ -114,7 +116,7 @@ pub async fn enrich_lead_job(ctx: JobContext, job: EnrichLead) -> Result<(), Job
     match enrich_lead(
         env,
         ClientId::from_uuid(job.client_id),
-        job.lead_id,
+        LeadId::from_uuid(job.lead_id),
         None,
         services.now(),
     )
@@ -177,7 +179,7 @@ pub async fn rescore_campaign_job(ctx: JobContext, job: RescoreCampaign) -> Resu
     let leads = fan_out_campaign(
         &ctx.services.pool,
         ClientId::from_uuid(job.client_id),
-        job.campaign_id,
+        CampaignId::from_uuid(job.campaign_id),
         job.only_waiting,
     )
     .await?;

@@ -3,7 +3,9 @@
 //! background. Each use-case checks the role, owns its transaction, its audit row and the jobs
 //! it queues.
 
+use agency_domain::CampaignId;
 use agency_domain::ClientId;
+use agency_domain::LeadId;
 use agency_domain::Role;
 use agency_store::leads::{self, Lead};
 use agency_store::{audit, campaigns};
@@ -23,9 +25,9 @@ pub const BULK_ENRICH_MAX: usize = 1_000;
 async fn live_lead(
     db: impl sqlx::PgExecutor<'_>,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> Result<Lead, UseCaseError> {
-    leads::get(db, client_id, lead_id)
+    leads::get(db, client_id, lead_id.into_uuid())
         .await
         .map_err(|e| UseCaseError::from(e).naming("lead"))
 }
@@ -35,7 +37,7 @@ async fn live_lead(
 pub async fn rescore_one(
     services: &Services,
     tenant: &TenantContext,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> Result<Lead, UseCaseError> {
     tenant.require(Role::Member)?;
     let client_id = tenant.client_id;
@@ -56,7 +58,7 @@ pub async fn rescore_one(
 pub async fn enrich_one(
     services: &Services,
     tenant: &TenantContext,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> Result<Lead, UseCaseError> {
     tenant.require(Role::Member)?;
     let client_id = tenant.client_id;
@@ -106,12 +108,12 @@ pub async fn enrich_many(
 pub async fn rescore_campaign(
     services: &Services,
     tenant: &TenantContext,
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
 ) -> Result<String, UseCaseError> {
     tenant.require(Role::Member)?;
     let client_id = tenant.client_id;
     let mut tx = services.pool.begin().await?;
-    if campaigns::pipeline_settings(&mut *tx, client_id, &[campaign_id])
+    if campaigns::pipeline_settings(&mut *tx, client_id, &[campaign_id.into_uuid()])
         .await?
         .is_empty()
     {

@@ -5,6 +5,7 @@
 //! [`score_and_allocate`] then plans each scored lead's first touch.
 
 use agency_domain::ClientId;
+use agency_domain::LeadId;
 use std::collections::HashMap;
 
 use agency_cache::Cache;
@@ -276,9 +277,9 @@ pub async fn rescore_lead(
     pool: &PgPool,
     cache: &dyn Cache,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     now: DateTime<Utc>,
 ) -> Result<leads::Lead, UseCaseError> {
-    score_and_allocate(pool, cache, client_id, &[lead_id], now).await?;
-    Ok(leads::get(pool, client_id, lead_id).await?)
+    score_and_allocate(pool, cache, client_id, &[lead_id.into_uuid()], now).await?;
+    Ok(leads::get(pool, client_id, lead_id.into_uuid()).await?)
 }

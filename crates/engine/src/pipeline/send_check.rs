@@ -4,13 +4,13 @@
 //! a check.
 
 use agency_domain::ClientId;
+use agency_domain::LeadId;
 use agency_domain::{
     CampaignStatus, Channel, LeadStatus, SendBlocked, SendSnapshot, SubscriptionStatus, Tier,
     validate_send,
 };
 use agency_store::leads::send_snapshot as store;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::error::UseCaseError;
 
@@ -29,7 +29,7 @@ where
 pub async fn check_send(
     conn: &mut PgConnection,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     channel: Channel,
 ) -> Result<Result<(), SendBlocked>, UseCaseError> {
     let row = store::send_snapshot(conn, client_id, lead_id).await?;

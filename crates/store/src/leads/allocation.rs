@@ -2,6 +2,7 @@
 //! reserved resource, when, why it waits; one multi-row UPDATE per batch) and the leads of a
 //! campaign still waiting for one.
 
+use agency_domain::CampaignId;
 use agency_domain::ClientId;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -66,7 +67,7 @@ pub async fn save_allocations(
 pub async fn waiting_lead_ids(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
 ) -> Result<Vec<Uuid>, StoreError> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM leads

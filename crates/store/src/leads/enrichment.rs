@@ -3,6 +3,7 @@
 //! the same lead, and the wait reason of leads that ran out of credits.
 
 use agency_domain::ClientId;
+use agency_domain::LeadId;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -38,7 +39,7 @@ pub struct EnrichmentRow {
 pub async fn enrichment_row(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> Result<EnrichmentRow, StoreError> {
     Ok(sqlx::query_as::<_, EnrichmentRow>(
         "SELECT id, email, first_name, last_name, company, domain, linkedin_url, enriched_at, status
@@ -111,7 +112,7 @@ pub struct EnrichmentUpdate {
 pub async fn save_enrichment(
     conn: &mut PgConnection,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     e: &EnrichmentUpdate,
 ) -> Result<(), StoreError> {
     let seo = e.seo.clone();
@@ -181,7 +182,7 @@ pub async fn save_enrichment(
 pub async fn claim_enrichment(
     conn: &mut PgConnection,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     token: &str,
     force: bool,
     stale_after_secs: i64,
@@ -207,7 +208,7 @@ pub async fn claim_enrichment(
 pub async fn release_enrichment_claim(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     token: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
@@ -226,7 +227,7 @@ pub async fn release_enrichment_claim(
 pub async fn set_enrichment_wait_reason(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     reason: Option<&str>,
 ) -> Result<(), StoreError> {
     sqlx::query(

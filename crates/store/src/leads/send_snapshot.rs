@@ -2,8 +2,8 @@
 //! campaign's state and its global suppression, as it is inside the send's transaction.
 
 use agency_domain::ClientId;
+use agency_domain::LeadId;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::StoreError;
 
@@ -40,7 +40,7 @@ pub struct SendSnapshotRow {
 pub async fn send_snapshot(
     conn: &mut PgConnection,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> Result<SendSnapshotRow, StoreError> {
     Ok(sqlx::query_as::<_, SendSnapshotRow>(
         "SELECT c.subscription_status, c.credits_remaining,
