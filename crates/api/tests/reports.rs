@@ -926,7 +926,7 @@ async fn activities_from_every_writer_are_counted_once_in_the_reports() {
     // The store's writer (now).
     agency_store::activities::insert(
         &app.pool,
-        client.into_uuid(),
+        client,
         &new_activity(Some(camp), leads[3], "linkedin", "connection_requested"),
     )
     .await
@@ -936,7 +936,7 @@ async fn activities_from_every_writer_are_counted_once_in_the_reports() {
     let mut conn = app.pool.acquire().await.expect("conn");
     let first = agency_store::activities::insert_for_event(
         &mut conn,
-        client.into_uuid(),
+        client,
         event,
         &new_activity(Some(camp), leads[3], "email", "replied"),
     )
@@ -944,7 +944,7 @@ async fn activities_from_every_writer_are_counted_once_in_the_reports() {
     .expect("event");
     let replay = agency_store::activities::insert_for_event(
         &mut conn,
-        client.into_uuid(),
+        client,
         event,
         &new_activity(Some(camp), leads[3], "email", "replied"),
     )

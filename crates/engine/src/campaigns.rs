@@ -2,6 +2,8 @@
 //! read-only), status transitions, soft delete and the sequence; each write is audited in the
 //! same transaction.
 
+use agency_domain::CampaignId;
+use agency_domain::ClientId;
 use std::str::FromStr;
 
 use agency_domain::{CampaignStatus, Channel, ChannelAllocation, PermissionMode};
@@ -227,7 +229,7 @@ fn name_of(path: &str, text: &str, errors: &mut Vec<FieldError>) -> String {
 /// One page of the client's campaigns (`status` and `search` filters).
 pub async fn list(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     status: Option<&str>,
     search: Option<&str>,
     limit: i64,
@@ -245,7 +247,7 @@ pub async fn list(
 }
 
 /// The campaign `id` of the client.
-pub async fn get(pool: &PgPool, client_id: Uuid, id: Uuid) -> Result<Campaign, UseCaseError> {
+pub async fn get(pool: &PgPool, client_id: ClientId, id: Uuid) -> Result<Campaign, UseCaseError> {
     store::get(pool, client_id, id)
         .await
         .map_err(UseCaseError::not_found_as("campaign"))
@@ -255,7 +257,7 @@ pub async fn get(pool: &PgPool, client_id: Uuid, id: Uuid) -> Result<Campaign, U
 pub async fn create(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     input: &CampaignCreate,
 ) -> Result<Campaign, UseCaseError> {
     let mut errors = Vec::new();
@@ -331,7 +333,7 @@ pub async fn create(
 pub async fn update(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     input: &CampaignUpdate,
 ) -> Result<Campaign, UseCaseError> {
@@ -446,7 +448,7 @@ fn illegal(e: agency_domain::IllegalTransition) -> UseCaseError {
 pub async fn change_status(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     to: CampaignStatus,
 ) -> Result<Campaign, UseCaseError> {
@@ -458,7 +460,7 @@ pub async fn change_status(
 pub async fn change_status_from(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     from_only: Option<CampaignStatus>,
     to: CampaignStatus,
@@ -486,12 +488,13 @@ pub async fn change_status_from(
     if to == CampaignStatus::Active {
         // Leads of a campaign that was not sending were scored but not allocated: plan their
         // first touches now, committed with the status change.
-        crate::pipeline::enqueue_campaign_rescore(&mut tx, client_id, id).await?;
+        crate::pipeline::enqueue_campaign_rescore(&mut tx, client_id, CampaignId::from_uuid(id))
+            .await?;
     }
     if to == CampaignStatus::Completed {
         crate::outbound::emit_event(
             &mut tx,
-            agency_domain::ClientId::from_uuid(client_id),
+            client_id,
             agency_domain::EventType::CampaignCompleted,
             serde_json::json!({
                 "campaign_id": id, "name": current.fields.name, "previous_status": from.as_str(),
@@ -518,7 +521,7 @@ pub async fn change_status_from(
 pub async fn delete(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<(), UseCaseError> {
     delete_audited(
@@ -536,13 +539,13 @@ pub async fn delete(
 /// The campaign's sequence (404 when the campaign is not the client's).
 pub async fn sequence(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<Vec<SequenceStep>, UseCaseError> {
     store::get(pool, client_id, id)
         .await
         .map_err(UseCaseError::not_found_as("campaign"))?;
-    Ok(store::sequence(pool, client_id, id).await?)
+    Ok(store::sequence(pool, client_id, CampaignId::from_uuid(id)).await?)
 }
 
 fn validate_steps(input: &SequenceInput) -> Result<Vec<NewSequenceStep>, UseCaseError> {
@@ -620,7 +623,7 @@ fn validate_steps(input: &SequenceInput) -> Result<Vec<NewSequenceStep>, UseCase
 pub async fn replace_sequence(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     input: &SequenceInput,
 ) -> Result<Vec<SequenceStep>, UseCaseError> {
@@ -632,8 +635,9 @@ pub async fn replace_sequence(
     if parse_status("status", &current.status)?.is_read_only() {
         return Err(read_only());
     }
-    let before = store::sequence(&mut *tx, client_id, id).await?;
-    let saved = store::replace_sequence(&mut tx, client_id, id, &steps).await?;
+    let before = store::sequence(&mut *tx, client_id, CampaignId::from_uuid(id)).await?;
+    let saved =
+        store::replace_sequence(&mut tx, client_id, CampaignId::from_uuid(id), &steps).await?;
     audit(
         &mut tx,
         actor,

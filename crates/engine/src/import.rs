@@ -4,6 +4,8 @@
 //! `INSERT ... ON CONFLICT DO NOTHING` inside ONE transaction: all or nothing. One audit row
 //! summarises the import.
 
+use agency_domain::CampaignId;
+use agency_domain::ClientId;
 use std::collections::HashMap;
 
 use agency_store::PgPool;
@@ -240,7 +242,7 @@ impl Parser {
 /// The writing side: drops suppressed rows and inserts a batch, recording what happened.
 async fn store_batch(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     batch: Vec<Pending>,
     outcomes: &mut Outcomes,
 ) -> Result<(), UseCaseError> {
@@ -293,8 +295,8 @@ fn read_error(err: csv_async::Error) -> UseCaseError {
 pub async fn import_csv<R>(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
-    campaign_id: Uuid,
+    client_id: ClientId,
+    campaign_id: CampaignId,
     body: R,
 ) -> Result<ImportReport, UseCaseError>
 where
@@ -330,7 +332,7 @@ where
     // parsed (PostgreSQL works in its own process meanwhile).
     let (batches, mut incoming) = tokio::sync::mpsc::channel::<Vec<Pending>>(2);
     let mut parser = Parser {
-        campaign_id,
+        campaign_id: campaign_id.into_uuid(),
         outcomes: Outcomes::default(),
         first_row_of: HashMap::new(),
         pending: Vec::with_capacity(BATCH),
@@ -440,7 +442,7 @@ where
         actor,
         client_id,
         "lead.import",
-        ("campaign", Some(campaign_id)),
+        ("campaign", Some(campaign_id.into_uuid())),
         None,
         Some(summary),
     )

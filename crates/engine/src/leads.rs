@@ -3,6 +3,8 @@
 //! Uniqueness of an email per client is enforced by the database's unique index, never by a
 //! racing pre-check; globally suppressed addresses are refused.
 
+use agency_domain::CampaignId;
+use agency_domain::LeadId;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -312,20 +314,21 @@ async fn check_suppression(
 /// Checks that `campaign_id` is a live campaign of the client that accepts leads.
 pub async fn check_campaign(
     conn: &mut PgConnection,
-    client_id: Uuid,
-    campaign_id: Uuid,
+    client_id: ClientId,
+    campaign_id: CampaignId,
     path: &str,
 ) -> Result<(), UseCaseError> {
-    let status = match campaign_store::status_for_share(conn, client_id, campaign_id).await {
-        Ok(s) => s,
-        Err(StoreError::NotFound) => {
-            return Err(UseCaseError::field(
-                path,
-                "There is no such campaign in this agency.",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let status =
+        match campaign_store::status_for_share(conn, client_id, campaign_id.into_uuid()).await {
+            Ok(s) => s,
+            Err(StoreError::NotFound) => {
+                return Err(UseCaseError::field(
+                    path,
+                    "There is no such campaign in this agency.",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
     if CampaignStatus::from_str(&status).is_ok_and(CampaignStatus::is_read_only) {
         return Err(UseCaseError::Conflict {
             code: "campaign_read_only",
@@ -354,13 +357,19 @@ fn map_write(err: StoreError, email: &str) -> UseCaseError {
 pub async fn create(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     input: &LeadCreate,
 ) -> Result<Lead, UseCaseError> {
     let mut fields = normalise(&raw_of(input), "").map_err(UseCaseError::invalid)?;
     fields.campaign_id = Some(input.campaign_id);
     let mut tx = pool.begin().await?;
-    check_campaign(&mut tx, client_id, input.campaign_id, "campaign_id").await?;
+    check_campaign(
+        &mut tx,
+        client_id,
+        CampaignId::from_uuid(input.campaign_id),
+        "campaign_id",
+    )
+    .await?;
     check_suppression(&mut tx, &fields, "").await?;
     let id = Uuid::now_v7();
     let lead = store::insert(&mut tx, client_id, id, &fields)
@@ -386,7 +395,7 @@ pub async fn create(
 pub async fn bulk_create(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     input: &LeadBulkCreate,
 ) -> Result<LeadBulkResult, UseCaseError> {
     let total = input.leads.len();
@@ -399,7 +408,7 @@ pub async fn bulk_create(
     let mut campaign_ok: HashMap<Uuid, bool> = HashMap::new();
     for id in input.leads.iter().map(|l| l.campaign_id) {
         if let std::collections::hash_map::Entry::Vacant(slot) = campaign_ok.entry(id) {
-            let ok = check_campaign(&mut tx, client_id, id, "campaign_id")
+            let ok = check_campaign(&mut tx, client_id, CampaignId::from_uuid(id), "campaign_id")
                 .await
                 .is_ok();
             slot.insert(ok);
@@ -483,7 +492,7 @@ pub async fn drop_suppressed(
 pub async fn update(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     input: &LeadUpdate,
 ) -> Result<Lead, UseCaseError> {
@@ -496,7 +505,7 @@ pub async fn update_as(
     pool: &PgPool,
     actor: &Actor,
     role: Role,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     input: &LeadUpdate,
 ) -> Result<Lead, UseCaseError> {
@@ -580,7 +589,13 @@ pub async fn update_as(
     if let Some(campaign_id) = fields.campaign_id
         && Some(campaign_id) != current.campaign_id
     {
-        check_campaign(&mut tx, client_id, campaign_id, "campaign_id").await?;
+        check_campaign(
+            &mut tx,
+            client_id,
+            CampaignId::from_uuid(campaign_id),
+            "campaign_id",
+        )
+        .await?;
     }
     if fields.email != current.email || (fields.phone != current.phone && fields.phone.is_some()) {
         let mut probe = fields.clone();
@@ -613,7 +628,7 @@ pub async fn update_as(
 pub async fn delete(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<(), UseCaseError> {
     delete_audited(
@@ -629,7 +644,7 @@ pub async fn delete(
 }
 
 /// The lead `id` of the client.
-pub async fn get(pool: &PgPool, client_id: Uuid, id: Uuid) -> Result<Lead, UseCaseError> {
+pub async fn get(pool: &PgPool, client_id: ClientId, id: Uuid) -> Result<Lead, UseCaseError> {
     store::get(pool, client_id, id)
         .await
         .map_err(UseCaseError::not_found_as("lead"))
@@ -700,12 +715,12 @@ pub fn parse_query(q: &LeadQuery) -> Result<(LeadFilter, LeadSort), UseCaseError
 /// at once; other writers, such as workers changing statuses, within this time).
 pub const COUNT_TTL: Duration = Duration::from_secs(10);
 
-fn generation_key(client_id: Uuid) -> String {
+fn generation_key(client_id: ClientId) -> String {
     format!("leads_count_gen:{client_id}")
 }
 
 /// Makes every cached lead count of the client stale; call after a lead write.
-pub async fn invalidate_counts(cache: &dyn Cache, client_id: Uuid) {
+pub async fn invalidate_counts(cache: &dyn Cache, client_id: ClientId) {
     let generation = Uuid::now_v7().simple().to_string();
     let day = Duration::from_secs(24 * 60 * 60);
     if let Err(e) = cache
@@ -722,7 +737,7 @@ pub async fn invalidate_counts(cache: &dyn Cache, client_id: Uuid) {
 pub async fn list(
     pool: &PgPool,
     cache: Option<&dyn Cache>,
-    client_id: Uuid,
+    client_id: ClientId,
     q: &LeadQuery,
     limit: i64,
     offset: i64,
@@ -754,7 +769,7 @@ pub async fn list_as_member(
     let (filter, sort) = parse_query(q)?;
     let pool = &services.pool;
     let cache: &dyn Cache = services.cache.as_ref();
-    let client = client_id.into_uuid();
+    let client = client_id;
     let (items, cached) = tokio::join!(
         store::page_for_member(pool, client_id, user_id, &filter, sort, limit, offset),
         cached_total(cache, client, &filter)
@@ -770,7 +785,7 @@ pub async fn list_as_member(
 /// cannot answer.
 async fn cached_total(
     cache: &dyn Cache,
-    client_id: Uuid,
+    client_id: ClientId,
     filter: &LeadFilter,
 ) -> Option<(String, Option<i64>)> {
     let mut hasher = DefaultHasher::new();
@@ -798,7 +813,7 @@ async fn cached_total(
 async fn total(
     pool: &PgPool,
     cache: &dyn Cache,
-    client_id: Uuid,
+    client_id: ClientId,
     filter: &LeadFilter,
     cached: Option<(String, Option<i64>)>,
     flights: Option<&SingleFlight<i64>>,
@@ -833,7 +848,7 @@ pub type LeadKey = (DateTime<Utc>, Uuid);
 /// Only `created_at` orders are keyset-able; other sorts answer 422.
 pub async fn list_keyset(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     q: &LeadQuery,
     after: Option<LeadKey>,
     limit: i64,
@@ -863,11 +878,11 @@ pub async fn list_keyset(
 /// The lead's latest activities (404 for a lead outside the client).
 pub async fn activities(
     pool: &PgPool,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
     limit: Option<i64>,
 ) -> Result<Vec<Activity>, UseCaseError> {
-    store::get(pool, client_id, lead_id)
+    store::get(pool, client_id, lead_id.into_uuid())
         .await
         .map_err(UseCaseError::not_found_as("lead"))?;
     let limit = limit.unwrap_or(50).clamp(1, MAX_ACTIVITIES);

@@ -248,14 +248,14 @@ async fn held_elsewhere(
     )
     .bind(kind.as_str())
     .bind(value)
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .fetch_one(conn)
     .await?)
 }
 
 /// The client's timezone: the day resources' caps and counters follow.
 pub async fn timezone(services: &Services, client_id: ClientId) -> Result<Tz, UseCaseError> {
-    let client = clients::pipeline_settings(&services.pool, client_id.into_uuid()).await?;
+    let client = clients::pipeline_settings(&services.pool, client_id).await?;
     client_timezone(&client.timezone)
 }
 
@@ -269,8 +269,7 @@ pub async fn list(
 ) -> Result<(Vec<SendingResource>, i64, Tz), UseCaseError> {
     let tz = timezone(services, tenant.client_id).await?;
     let mut conn = services.pool.acquire().await?;
-    let (rows, total) =
-        store::resources_page(&mut conn, tenant.client_id.into_uuid(), limit, offset).await?;
+    let (rows, total) = store::resources_page(&mut conn, tenant.client_id, limit, offset).await?;
     Ok((rows, total, tz))
 }
 
@@ -284,7 +283,7 @@ pub async fn create(
 ) -> Result<SendingResource, UseCaseError> {
     tenant.require(Role::Admin)?;
     let value = normalise_value(kind, value).map_err(|m| UseCaseError::field("value", m))?;
-    let client_id = tenant.client_id.into_uuid();
+    let client_id = tenant.client_id;
     let today = services
         .now()
         .with_timezone(&timezone(services, tenant.client_id).await?)
@@ -342,7 +341,7 @@ pub async fn delete(
 ) -> Result<(), UseCaseError> {
     tenant.require(Role::Admin)?;
     let mut tx = services.pool.begin().await?;
-    let row = store::delete_resource(&mut *tx, tenant.client_id.into_uuid(), id)
+    let row = store::delete_resource(&mut *tx, tenant.client_id, id)
         .await
         .map_err(|e| UseCaseError::from(e).naming("resource"))?;
     let entry = tenant
@@ -408,7 +407,7 @@ pub async fn verify(
     id: Uuid,
 ) -> Result<SendingResource, UseCaseError> {
     tenant.require(Role::Admin)?;
-    let client_id = tenant.client_id.into_uuid();
+    let client_id = tenant.client_id;
     // Read without a lock: no row is held while the provider answers.
     let row = store::resource(&services.pool, client_id, id)
         .await

@@ -226,7 +226,7 @@ pub async fn reseal_all(
         let sealed = keys.seal(&token, &owner).map_err(|_| keys_unavailable())?;
         store::reseal(
             &mut *tx,
-            row.client_id,
+            ClientId::from_uuid(row.client_id),
             &sealed.key_id,
             &sealed.nonce,
             &sealed.ciphertext,

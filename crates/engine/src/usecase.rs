@@ -66,14 +66,14 @@ pub fn clean_list(values: &[String]) -> Vec<String> {
 pub async fn audit(
     conn: &mut PgConnection,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     action: &str,
     (entity_type, entity_id): (&str, Option<Uuid>),
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> Result<(), StoreError> {
     let entry = AuditEntry {
-        client_id: Some(ClientId::from_uuid(client_id)),
+        client_id: Some(client_id),
         actor_id: actor.user_id.map(UserId::from_uuid),
         actor_kind: if actor.user_id.is_some() {
             ActorKind::User
@@ -101,11 +101,11 @@ pub(crate) fn snapshot(value: &impl Serialize) -> Option<serde_json::Value> {
 pub(crate) async fn delete_audited<R: Serialize>(
     pool: &PgPool,
     actor: &Actor,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     entity: &'static str,
-    lock: impl AsyncFnOnce(&mut PgConnection, Uuid, Uuid) -> Result<R, StoreError>,
-    soft_delete: impl AsyncFnOnce(&mut PgConnection, Uuid, Uuid) -> Result<(), StoreError>,
+    lock: impl AsyncFnOnce(&mut PgConnection, ClientId, Uuid) -> Result<R, StoreError>,
+    soft_delete: impl AsyncFnOnce(&mut PgConnection, ClientId, Uuid) -> Result<(), StoreError>,
 ) -> Result<(), UseCaseError> {
     let mut tx = pool.begin().await?;
     let current = lock(&mut tx, client_id, id)

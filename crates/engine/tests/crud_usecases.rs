@@ -1,6 +1,8 @@
 //! Campaign, lead and import use-cases against a real PostgreSQL (a fresh database per test).
 
+use agency_domain::CampaignId;
 use agency_domain::CampaignStatus;
+use agency_domain::ClientId;
 use agency_engine::campaigns::{
     self, CampaignCreate, CampaignUpdate, SequenceInput, SequenceStepInput,
 };
@@ -30,7 +32,7 @@ async fn campaign(pool: &PgPool, client_id: Uuid) -> Uuid {
         name: "Spring".into(),
         ..Default::default()
     };
-    campaigns::create(pool, &actor(), client_id, &input)
+    campaigns::create(pool, &actor(), ClientId::from_uuid(client_id), &input)
         .await
         .expect("campaign")
         .id
@@ -68,7 +70,7 @@ async fn campaign_create_defaults_validation_and_audit(pool: PgPool) {
         name: "  Launch ".into(),
         ..Default::default()
     };
-    let created = campaigns::create(&pool, &actor(), c, &input)
+    let created = campaigns::create(&pool, &actor(), ClientId::from_uuid(c), &input)
         .await
         .expect("create");
     assert_eq!(created.name, "Launch");
@@ -93,7 +95,7 @@ async fn campaign_create_defaults_validation_and_audit(pool: PgPool) {
         allocation_email: Some(50),
         ..Default::default()
     };
-    let err = campaigns::create(&pool, &actor(), c, &bad)
+    let err = campaigns::create(&pool, &actor(), ClientId::from_uuid(c), &bad)
         .await
         .expect_err("sum 110");
     let paths = field_paths(&err);
@@ -109,7 +111,7 @@ async fn campaign_create_defaults_validation_and_audit(pool: PgPool) {
         ..Default::default()
     };
     let paths = field_paths(
-        &campaigns::create(&pool, &actor(), c, &bad)
+        &campaigns::create(&pool, &actor(), ClientId::from_uuid(c), &bad)
             .await
             .expect_err("blank"),
     );
@@ -125,12 +127,12 @@ async fn campaign_create_defaults_validation_and_audit(pool: PgPool) {
         ..Default::default()
     };
     let paths = field_paths(
-        &campaigns::create(&pool, &actor(), c, &dates)
+        &campaigns::create(&pool, &actor(), ClientId::from_uuid(c), &dates)
             .await
             .expect_err("dates"),
     );
     assert_eq!(paths, vec!["end_date".to_owned()]);
-    let (_, total) = campaigns::list(&pool, c, None, None, 20, 0)
+    let (_, total) = campaigns::list(&pool, ClientId::from_uuid(c), None, None, 20, 0)
         .await
         .expect("list");
     assert_eq!(total, 1, "rejected campaigns were not stored");
@@ -142,7 +144,7 @@ async fn campaign_transitions_read_only_and_delete(pool: PgPool) {
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
     use CampaignStatus::*;
-    let illegal = campaigns::change_status(&pool, &actor(), c, id, Paused)
+    let illegal = campaigns::change_status(&pool, &actor(), ClientId::from_uuid(c), id, Paused)
         .await
         .expect_err("draft->paused");
     assert!(matches!(
@@ -153,14 +155,14 @@ async fn campaign_transitions_read_only_and_delete(pool: PgPool) {
         }
     ));
     for to in [Active, Paused, Active, Paused, Completed] {
-        let got = campaigns::change_status(&pool, &actor(), c, id, to)
+        let got = campaigns::change_status(&pool, &actor(), ClientId::from_uuid(c), id, to)
             .await
             .expect("legal");
         assert_eq!(got.status, to.as_str());
     }
     for to in CampaignStatus::ALL {
         assert!(
-            campaigns::change_status(&pool, &actor(), c, id, *to)
+            campaigns::change_status(&pool, &actor(), ClientId::from_uuid(c), id, *to)
                 .await
                 .is_err()
         );
@@ -169,7 +171,7 @@ async fn campaign_transitions_read_only_and_delete(pool: PgPool) {
         name: Some("New".into()),
         ..Default::default()
     };
-    let err = campaigns::update(&pool, &actor(), c, id, &edit)
+    let err = campaigns::update(&pool, &actor(), ClientId::from_uuid(c), id, &edit)
         .await
         .expect_err("read only");
     assert!(matches!(
@@ -181,7 +183,7 @@ async fn campaign_transitions_read_only_and_delete(pool: PgPool) {
     ));
     let seq = SequenceInput::List(vec![]);
     assert!(
-        campaigns::replace_sequence(&pool, &actor(), c, id, &seq)
+        campaigns::replace_sequence(&pool, &actor(), ClientId::from_uuid(c), id, &seq)
             .await
             .is_err()
     );
@@ -189,17 +191,17 @@ async fn campaign_transitions_read_only_and_delete(pool: PgPool) {
 
     let other = client(&pool, "Other").await;
     assert!(matches!(
-        campaigns::delete(&pool, &actor(), other, id).await,
+        campaigns::delete(&pool, &actor(), ClientId::from_uuid(other), id).await,
         Err(UseCaseError::NotFound(_))
     ));
-    campaigns::delete(&pool, &actor(), c, id)
+    campaigns::delete(&pool, &actor(), ClientId::from_uuid(c), id)
         .await
         .expect("delete");
     assert!(matches!(
-        campaigns::get(&pool, c, id).await,
+        campaigns::get(&pool, ClientId::from_uuid(c), id).await,
         Err(UseCaseError::NotFound(_))
     ));
-    let (_, total) = campaigns::list(&pool, c, None, None, 20, 0)
+    let (_, total) = campaigns::list(&pool, ClientId::from_uuid(c), None, None, 20, 0)
         .await
         .expect("list");
     assert_eq!(total, 0);
@@ -215,7 +217,7 @@ async fn campaign_partial_update_merges_allocations(pool: PgPool) {
         ..Default::default()
     };
     let paths = field_paths(
-        &campaigns::update(&pool, &actor(), c, id, &half)
+        &campaigns::update(&pool, &actor(), ClientId::from_uuid(c), id, &half)
             .await
             .expect_err("sum 105"),
     );
@@ -227,7 +229,7 @@ async fn campaign_partial_update_merges_allocations(pool: PgPool) {
         target_titles: Some(vec![" CEO ".into(), "".into()]),
         ..Default::default()
     };
-    let got = campaigns::update(&pool, &actor(), c, id, &both)
+    let got = campaigns::update(&pool, &actor(), ClientId::from_uuid(c), id, &both)
         .await
         .expect("update");
     assert_eq!(
@@ -245,7 +247,7 @@ async fn campaign_partial_update_merges_allocations(pool: PgPool) {
         description: Some(None),
         ..Default::default()
     };
-    let got = campaigns::update(&pool, &actor(), c, id, &clear)
+    let got = campaigns::update(&pool, &actor(), ClientId::from_uuid(c), id, &clear)
         .await
         .expect("clear");
     assert_eq!(got.description, None);
@@ -259,10 +261,15 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
     let mut ids = Vec::new();
     for i in 0..4 {
         ids.push(
-            leads::create(&pool, &actor(), c, &lead(&format!("p{i}@acme.com.au"), id))
-                .await
-                .expect("lead")
-                .id,
+            leads::create(
+                &pool,
+                &actor(),
+                ClientId::from_uuid(c),
+                &lead(&format!("p{i}@acme.com.au"), id),
+            )
+            .await
+            .expect("lead")
+            .id,
         );
     }
     for (lead_id, action) in [
@@ -284,10 +291,12 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
         status: Some("converted".into()),
         ..Default::default()
     };
-    leads::update(&pool, &actor(), c, ids[1], &upd)
+    leads::update(&pool, &actor(), ClientId::from_uuid(c), ids[1], &upd)
         .await
         .expect("convert");
-    let got = campaigns::get(&pool, c, id).await.expect("get");
+    let got = campaigns::get(&pool, ClientId::from_uuid(c), id)
+        .await
+        .expect("get");
     assert_eq!(
         (
             got.total_leads,
@@ -299,13 +308,20 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
     );
     assert_eq!(got.reply_rate, 33.33);
     assert_eq!(got.conversion_rate, 33.33);
-    let listed = campaigns::list(&pool, c, Some("draft"), Some("spr"), 20, 0)
-        .await
-        .expect("list")
-        .0;
+    let listed = campaigns::list(
+        &pool,
+        ClientId::from_uuid(c),
+        Some("draft"),
+        Some("spr"),
+        20,
+        0,
+    )
+    .await
+    .expect("list")
+    .0;
     assert_eq!(listed, vec![got]);
     assert!(
-        campaigns::list(&pool, c, Some("bogus"), None, 20, 0)
+        campaigns::list(&pool, ClientId::from_uuid(c), Some("bogus"), None, 20, 0)
             .await
             .is_err()
     );
@@ -330,7 +346,7 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
             skip_if_bounced: None,
         },
     ]);
-    let saved = campaigns::replace_sequence(&pool, &actor(), c, id, &steps)
+    let saved = campaigns::replace_sequence(&pool, &actor(), ClientId::from_uuid(c), id, &steps)
         .await
         .expect("sequence");
     assert_eq!(
@@ -341,7 +357,9 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
         [(1, "email"), (2, "linkedin")]
     );
     assert_eq!(
-        campaigns::sequence(&pool, c, id).await.expect("read"),
+        campaigns::sequence(&pool, ClientId::from_uuid(c), id)
+            .await
+            .expect("read"),
         saved
     );
     let bad = SequenceInput::List(vec![SequenceStepInput {
@@ -354,7 +372,7 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
         skip_if_bounced: None,
     }]);
     let paths = field_paths(
-        &campaigns::replace_sequence(&pool, &actor(), c, id, &bad)
+        &campaigns::replace_sequence(&pool, &actor(), ClientId::from_uuid(c), id, &bad)
             .await
             .expect_err("bad"),
     );
@@ -375,7 +393,7 @@ async fn lead_create_normalises_and_refuses_duplicates_and_suppressed(pool: PgPo
         first_name: Some("  Jane ".into()),
         ..lead("  Jane.Doe@ACME.com.au ", id)
     };
-    let created = leads::create(&pool, &actor(), c, &input)
+    let created = leads::create(&pool, &actor(), ClientId::from_uuid(c), &input)
         .await
         .expect("create");
     assert_eq!(created.email, "jane.doe@acme.com.au");
@@ -388,9 +406,14 @@ async fn lead_create_normalises_and_refuses_duplicates_and_suppressed(pool: PgPo
         (None, None)
     );
 
-    let dup = leads::create(&pool, &actor(), c, &lead("JANE.DOE@acme.com.au", id))
-        .await
-        .expect_err("dup");
+    let dup = leads::create(
+        &pool,
+        &actor(),
+        ClientId::from_uuid(c),
+        &lead("JANE.DOE@acme.com.au", id),
+    )
+    .await
+    .expect_err("dup");
     assert!(matches!(
         dup,
         UseCaseError::Conflict {
@@ -402,16 +425,21 @@ async fn lead_create_normalises_and_refuses_duplicates_and_suppressed(pool: PgPo
     let other = client(&pool, "Other").await;
     let other_campaign = campaign(&pool, other).await;
     let paths = field_paths(
-        &leads::create(&pool, &actor(), c, &lead("x@acme.com.au", other_campaign))
-            .await
-            .expect_err("foreign"),
+        &leads::create(
+            &pool,
+            &actor(),
+            ClientId::from_uuid(c),
+            &lead("x@acme.com.au", other_campaign),
+        )
+        .await
+        .expect_err("foreign"),
     );
     assert_eq!(paths, vec!["campaign_id".to_owned()]);
     // The same address in another tenant is fine.
     leads::create(
         &pool,
         &actor(),
-        other,
+        ClientId::from_uuid(other),
         &lead("jane.doe@acme.com.au", other_campaign),
     )
     .await
@@ -427,16 +455,21 @@ async fn lead_create_normalises_and_refuses_duplicates_and_suppressed(pool: PgPo
         .execute(&pool)
         .await
         .expect("suppress phone");
-    let err = leads::create(&pool, &actor(), c, &lead("Gone@acme.com.au", id))
-        .await
-        .expect_err("suppressed");
+    let err = leads::create(
+        &pool,
+        &actor(),
+        ClientId::from_uuid(c),
+        &lead("Gone@acme.com.au", id),
+    )
+    .await
+    .expect_err("suppressed");
     assert!(err.to_string().contains("suppression"), "{err}");
     let by_phone = LeadCreate {
         phone: Some("0412 000 111".into()),
         ..lead("ok@acme.com.au", id)
     };
     let paths = field_paths(
-        &leads::create(&pool, &actor(), c, &by_phone)
+        &leads::create(&pool, &actor(), ClientId::from_uuid(c), &by_phone)
             .await
             .expect_err("phone"),
     );
@@ -447,7 +480,7 @@ async fn lead_create_normalises_and_refuses_duplicates_and_suppressed(pool: PgPo
         ..lead("not-an-email", id)
     };
     let paths = field_paths(
-        &leads::create(&pool, &actor(), c, &invalid)
+        &leads::create(&pool, &actor(), ClientId::from_uuid(c), &invalid)
             .await
             .expect_err("invalid"),
     );
@@ -460,15 +493,25 @@ async fn lead_update_delete_and_tenant_isolation(pool: PgPool) {
     with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
-    let a = leads::create(&pool, &actor(), c, &lead("a@acme.com.au", id))
-        .await
-        .expect("a");
-    leads::create(&pool, &actor(), c, &lead("b@acme.com.au", id))
-        .await
-        .expect("b");
+    let a = leads::create(
+        &pool,
+        &actor(),
+        ClientId::from_uuid(c),
+        &lead("a@acme.com.au", id),
+    )
+    .await
+    .expect("a");
+    leads::create(
+        &pool,
+        &actor(),
+        ClientId::from_uuid(c),
+        &lead("b@acme.com.au", id),
+    )
+    .await
+    .expect("b");
     let other = client(&pool, "Other").await;
     assert!(matches!(
-        leads::get(&pool, other, a.id).await,
+        leads::get(&pool, ClientId::from_uuid(other), a.id).await,
         Err(UseCaseError::NotFound("lead"))
     ));
     let upd = LeadUpdate {
@@ -476,15 +519,15 @@ async fn lead_update_delete_and_tenant_isolation(pool: PgPool) {
         ..Default::default()
     };
     assert!(matches!(
-        leads::update(&pool, &actor(), other, a.id, &upd).await,
+        leads::update(&pool, &actor(), ClientId::from_uuid(other), a.id, &upd).await,
         Err(UseCaseError::NotFound(_))
     ));
     assert!(matches!(
-        leads::delete(&pool, &actor(), other, a.id).await,
+        leads::delete(&pool, &actor(), ClientId::from_uuid(other), a.id).await,
         Err(UseCaseError::NotFound(_))
     ));
 
-    let got = leads::update(&pool, &actor(), c, a.id, &upd)
+    let got = leads::update(&pool, &actor(), ClientId::from_uuid(c), a.id, &upd)
         .await
         .expect("update");
     assert_eq!(got.title.as_deref(), Some("CEO"));
@@ -493,7 +536,7 @@ async fn lead_update_delete_and_tenant_isolation(pool: PgPool) {
         ..Default::default()
     };
     assert!(matches!(
-        leads::update(&pool, &actor(), c, a.id, &clash).await,
+        leads::update(&pool, &actor(), ClientId::from_uuid(c), a.id, &clash).await,
         Err(UseCaseError::Conflict {
             code: "duplicate_email",
             ..
@@ -505,24 +548,29 @@ async fn lead_update_delete_and_tenant_isolation(pool: PgPool) {
     };
     assert_eq!(
         field_paths(
-            &leads::update(&pool, &actor(), c, a.id, &bad)
+            &leads::update(&pool, &actor(), ClientId::from_uuid(c), a.id, &bad)
                 .await
                 .expect_err("status")
         ),
         ["status"]
     );
 
-    leads::delete(&pool, &actor(), c, a.id)
+    leads::delete(&pool, &actor(), ClientId::from_uuid(c), a.id)
         .await
         .expect("delete");
     assert!(matches!(
-        leads::get(&pool, c, a.id).await,
+        leads::get(&pool, ClientId::from_uuid(c), a.id).await,
         Err(UseCaseError::NotFound(_))
     ));
     // The address is free again once the lead is deleted.
-    leads::create(&pool, &actor(), c, &lead("a@acme.com.au", id))
-        .await
-        .expect("re-create");
+    leads::create(
+        &pool,
+        &actor(),
+        ClientId::from_uuid(c),
+        &lead("a@acme.com.au", id),
+    )
+    .await
+    .expect("re-create");
     assert_eq!(audit_count(&pool, c, "lead.delete").await, 1);
 }
 
@@ -549,7 +597,7 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
             .chain([lead("bad", id), lead("lead1@acme.com.au", id)])
             .collect(),
     };
-    let res = leads::bulk_create(&pool, &actor(), c, &bulk)
+    let res = leads::bulk_create(&pool, &actor(), ClientId::from_uuid(c), &bulk)
         .await
         .expect("bulk");
     assert_eq!((res.created, res.skipped, res.total), (45, 2, 47));
@@ -565,13 +613,27 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
         search: search.map(str::to_owned),
         ..Default::default()
     };
-    let (_, total) = leads::list(&pool, None, c, &q(Some(id2), None), 20, 0)
-        .await
-        .expect("campaign filter");
+    let (_, total) = leads::list(
+        &pool,
+        None,
+        ClientId::from_uuid(c),
+        &q(Some(id2), None),
+        20,
+        0,
+    )
+    .await
+    .expect("campaign filter");
     assert_eq!(total, 5);
-    let (items, total) = leads::list(&pool, None, c, &q(None, Some("100%_w")), 100, 0)
-        .await
-        .expect("search");
+    let (items, total) = leads::list(
+        &pool,
+        None,
+        ClientId::from_uuid(c),
+        &q(None, Some("100%_w")),
+        100,
+        0,
+    )
+    .await
+    .expect("search");
     assert_eq!(total, 15);
     assert!(
         items
@@ -580,24 +642,38 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
     );
     // `%` and `_` are literal: "0%" matches nothing although every company has a zero-or-more match.
     assert_eq!(
-        leads::list(&pool, None, c, &q(None, Some("_x")), 100, 0)
-            .await
-            .expect("s")
-            .1,
+        leads::list(
+            &pool,
+            None,
+            ClientId::from_uuid(c),
+            &q(None, Some("_x")),
+            100,
+            0
+        )
+        .await
+        .expect("s")
+        .1,
         0
     );
     assert_eq!(
-        leads::list(&pool, None, c, &q(None, Some("NAME12")), 100, 0)
-            .await
-            .expect("s")
-            .1,
+        leads::list(
+            &pool,
+            None,
+            ClientId::from_uuid(c),
+            &q(None, Some("NAME12")),
+            100,
+            0
+        )
+        .await
+        .expect("s")
+        .1,
         1
     );
     let hot = LeadQuery {
         tier: Some("hot".into()),
         ..Default::default()
     };
-    let (items, total) = leads::list(&pool, None, c, &hot, 20, 0)
+    let (items, total) = leads::list(&pool, None, ClientId::from_uuid(c), &hot, 20, 0)
         .await
         .expect("tier");
     assert_eq!((total, items[0].email.as_str()), (1, "lead7@acme.com.au"));
@@ -606,7 +682,7 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
         ..Default::default()
     };
     assert_eq!(
-        leads::list(&pool, None, c, &top, 1, 0)
+        leads::list(&pool, None, ClientId::from_uuid(c), &top, 1, 0)
             .await
             .expect("sort")
             .0[0]
@@ -620,7 +696,7 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
     };
     assert_eq!(
         field_paths(
-            &leads::list(&pool, None, c, &bad, 1, 0)
+            &leads::list(&pool, None, ClientId::from_uuid(c), &bad, 1, 0)
                 .await
                 .expect_err("bad")
         ),
@@ -631,18 +707,31 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
     let mut seen = Vec::new();
     for page in 0..5 {
         seen.extend(
-            leads::list(&pool, None, c, &LeadQuery::default(), 10, page * 10)
-                .await
-                .expect("page")
-                .0,
+            leads::list(
+                &pool,
+                None,
+                ClientId::from_uuid(c),
+                &LeadQuery::default(),
+                10,
+                page * 10,
+            )
+            .await
+            .expect("page")
+            .0,
         );
     }
     let mut keyed = Vec::new();
     let mut after = None;
     loop {
-        let (items, next) = leads::list_keyset(&pool, c, &LeadQuery::default(), after, 7)
-            .await
-            .expect("keyset");
+        let (items, next) = leads::list_keyset(
+            &pool,
+            ClientId::from_uuid(c),
+            &LeadQuery::default(),
+            after,
+            7,
+        )
+        .await
+        .expect("keyset");
         keyed.extend(items);
         match next {
             Some(k) => after = Some(k),
@@ -671,9 +760,14 @@ async fn import_reports_every_row(pool: PgPool) {
     with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
-    leads::create(&pool, &actor(), c, &lead("existing@acme.com.au", id))
-        .await
-        .expect("existing");
+    leads::create(
+        &pool,
+        &actor(),
+        ClientId::from_uuid(c),
+        &lead("existing@acme.com.au", id),
+    )
+    .await
+    .expect("existing");
     sqlx::query(
         "INSERT INTO global_suppression (email, reason) VALUES ('gone@acme.com.au', 'complaint')",
     )
@@ -690,9 +784,15 @@ async fn import_reports_every_row(pool: PgPool) {
         ,,,,,,,,,,,\n\
         second@acme.com.au,,,,,,,,,lots,,\n\
         third@acme.com.au\n";
-    let report = import::import_csv(&pool, &actor(), c, id, csv.as_bytes())
-        .await
-        .expect("import");
+    let report = import::import_csv(
+        &pool,
+        &actor(),
+        ClientId::from_uuid(c),
+        CampaignId::from_uuid(id),
+        csv.as_bytes(),
+    )
+    .await
+    .expect("import");
     assert_eq!(
         (report.created, report.duplicates, report.invalid),
         (2, 2, 4),
@@ -733,7 +833,9 @@ async fn import_reports_every_row(pool: PgPool) {
         "a short row with only an email is fine"
     );
     let lead_id = report.rows[0].lead_id.expect("lead id");
-    let created = leads::get(&pool, c, lead_id).await.expect("created lead");
+    let created = leads::get(&pool, ClientId::from_uuid(c), lead_id)
+        .await
+        .expect("created lead");
     assert_eq!(created.email, "new@acme.com.au");
     assert_eq!(created.phone.as_deref(), Some("+61412345678"));
     assert_eq!(created.organization_employee_count, Some(51));
@@ -744,11 +846,24 @@ async fn import_reports_every_row(pool: PgPool) {
     assert_eq!(created.campaign_id, Some(id));
     assert_eq!(audit_count(&pool, c, "lead.import").await, 1);
 
-    let no_email =
-        import::import_csv(&pool, &actor(), c, id, "name,company\na,b\n".as_bytes()).await;
+    let no_email = import::import_csv(
+        &pool,
+        &actor(),
+        ClientId::from_uuid(c),
+        CampaignId::from_uuid(id),
+        "name,company\na,b\n".as_bytes(),
+    )
+    .await;
     assert!(matches!(no_email, Err(UseCaseError::Invalid { .. })));
     let other = client(&pool, "Other").await;
-    let foreign = import::import_csv(&pool, &actor(), other, id, csv.as_bytes()).await;
+    let foreign = import::import_csv(
+        &pool,
+        &actor(),
+        ClientId::from_uuid(other),
+        CampaignId::from_uuid(id),
+        csv.as_bytes(),
+    )
+    .await;
     assert!(matches!(foreign, Err(UseCaseError::NotFound("campaign"))));
 }
 
@@ -770,9 +885,15 @@ async fn import_is_all_or_nothing(pool: PgPool) {
         .execute(&pool)
         .await
         .expect("trigger");
-    let err = import::import_csv(&pool, &actor(), c, id, csv_rows(20_000, 0).as_bytes())
-        .await
-        .expect_err("fails");
+    let err = import::import_csv(
+        &pool,
+        &actor(),
+        ClientId::from_uuid(c),
+        CampaignId::from_uuid(id),
+        csv_rows(20_000, 0).as_bytes(),
+    )
+    .await
+    .expect_err("fails");
     assert!(matches!(err, UseCaseError::Store(_)), "{err:?}");
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM leads WHERE client_id = $1")
         .bind(c)
@@ -789,9 +910,15 @@ async fn import_refuses_more_than_the_row_limit(pool: PgPool) {
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
     let csv = csv_rows(import::MAX_ROWS + 1, 0);
-    let err = import::import_csv(&pool, &actor(), c, id, csv.as_bytes())
-        .await
-        .expect_err("too many");
+    let err = import::import_csv(
+        &pool,
+        &actor(),
+        ClientId::from_uuid(c),
+        CampaignId::from_uuid(id),
+        csv.as_bytes(),
+    )
+    .await
+    .expect_err("too many");
     assert!(matches!(err, UseCaseError::TooLarge(_)), "{err:?}");
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM leads")
         .fetch_one(&pool)
@@ -807,9 +934,15 @@ async fn import_of_100k_rows_takes_seconds(pool: PgPool) {
     let id = campaign(&pool, c).await;
     let csv = csv_rows(100_000, 0);
     let started = std::time::Instant::now();
-    let report = import::import_csv(&pool, &actor(), c, id, csv.as_bytes())
-        .await
-        .expect("import");
+    let report = import::import_csv(
+        &pool,
+        &actor(),
+        ClientId::from_uuid(c),
+        CampaignId::from_uuid(id),
+        csv.as_bytes(),
+    )
+    .await
+    .expect("import");
     let took = started.elapsed();
     eprintln!("imported 100000 rows in {took:?}");
     assert_eq!(
@@ -818,9 +951,15 @@ async fn import_of_100k_rows_takes_seconds(pool: PgPool) {
     );
     assert!(took.as_secs() < 60, "took {took:?}");
     // A second import of an overlapping file skips what exists.
-    let again = import::import_csv(&pool, &actor(), c, id, csv_rows(2_000, 99_000).as_bytes())
-        .await
-        .expect("again");
+    let again = import::import_csv(
+        &pool,
+        &actor(),
+        ClientId::from_uuid(c),
+        CampaignId::from_uuid(id),
+        csv_rows(2_000, 99_000).as_bytes(),
+    )
+    .await
+    .expect("again");
     assert_eq!((again.created, again.duplicates), (1_000, 1_000));
 }
 
@@ -832,14 +971,19 @@ async fn cached_lead_totals_refresh_on_invalidation(pool: PgPool) {
     let cache: &dyn agency_cache::Cache = &cache;
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
-    leads::create(&pool, &actor(), c, &lead("a@acme.com.au", id))
-        .await
-        .expect("a");
+    leads::create(
+        &pool,
+        &actor(),
+        ClientId::from_uuid(c),
+        &lead("a@acme.com.au", id),
+    )
+    .await
+    .expect("a");
     let q = LeadQuery::default();
     let total = |items: (Vec<_>, i64)| items.1;
     assert_eq!(
         total(
-            leads::list(&pool, Some(cache), c, &q, 10, 0)
+            leads::list(&pool, Some(cache), ClientId::from_uuid(c), &q, 10, 0)
                 .await
                 .expect("list")
         ),
@@ -854,7 +998,7 @@ async fn cached_lead_totals_refresh_on_invalidation(pool: PgPool) {
     .execute(&pool)
     .await
     .expect("raw insert");
-    let (items, cached) = leads::list(&pool, Some(cache), c, &q, 10, 0)
+    let (items, cached) = leads::list(&pool, Some(cache), ClientId::from_uuid(c), &q, 10, 0)
         .await
         .expect("list");
     assert_eq!(
@@ -863,10 +1007,10 @@ async fn cached_lead_totals_refresh_on_invalidation(pool: PgPool) {
         "the page is live, the total cached"
     );
     // ...until the counts are invalidated, as every API lead write does.
-    leads::invalidate_counts(cache, c).await;
+    leads::invalidate_counts(cache, ClientId::from_uuid(c)).await;
     assert_eq!(
         total(
-            leads::list(&pool, Some(cache), c, &q, 10, 0)
+            leads::list(&pool, Some(cache), ClientId::from_uuid(c), &q, 10, 0)
                 .await
                 .expect("list")
         ),
@@ -878,7 +1022,7 @@ async fn cached_lead_totals_refresh_on_invalidation(pool: PgPool) {
     };
     assert_eq!(
         total(
-            leads::list(&pool, Some(cache), c, &hot, 10, 0)
+            leads::list(&pool, Some(cache), ClientId::from_uuid(c), &hot, 10, 0)
                 .await
                 .expect("list")
         ),
@@ -934,7 +1078,7 @@ async fn the_member_list_checks_access_in_the_page_statement(pool: PgPool) {
         leads::create(
             &pool,
             &actor(),
-            acme,
+            ClientId::from_uuid(acme),
             &lead(&format!("l{n}@acme.com.au"), id),
         )
         .await

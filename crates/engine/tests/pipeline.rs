@@ -2,6 +2,7 @@
 //! its PostgreSQL backend there, except where Redis is named) with scripted in-process
 //! providers, the sandbox providers, and the real Apollo adapter against a wiremock server.
 
+use agency_domain::LeadId;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -351,8 +352,8 @@ async fn enrich_now(
 ) -> EnrichOutcome {
     enrich_lead(
         env(pool, cache, &f.waterfall),
-        client,
-        lead,
+        ClientId::from_uuid(client),
+        LeadId::from_uuid(lead),
         None,
         Utc::now(),
     )
@@ -620,8 +621,8 @@ async fn tenant_input_never_reaches_another_tenant_through_the_cache(pool: PgPoo
     for (client, lead) in [(a, a2), (b, b2)] {
         enrich_lead(
             env(&pool, &*cache, &sandbox),
-            client,
-            lead,
+            ClientId::from_uuid(client),
+            LeadId::from_uuid(lead),
             None,
             Utc::now(),
         )
@@ -660,8 +661,20 @@ async fn two_runs_for_one_lead_at_once_spend_one_credit_and_ask_once(pool: PgPoo
         seo: f.seo.clone(),
     });
     let (a, b) = tokio::join!(
-        enrich_lead(env(&pool, &*cache, &waterfall), c, lead, None, Utc::now()),
-        enrich_lead(env(&pool, &*cache, &waterfall), c, lead, None, Utc::now()),
+        enrich_lead(
+            env(&pool, &*cache, &waterfall),
+            ClientId::from_uuid(c),
+            LeadId::from_uuid(lead),
+            None,
+            Utc::now()
+        ),
+        enrich_lead(
+            env(&pool, &*cache, &waterfall),
+            ClientId::from_uuid(c),
+            LeadId::from_uuid(lead),
+            None,
+            Utc::now()
+        ),
     );
     let outcomes = [a.expect("first"), b.expect("second")];
     assert!(
@@ -707,7 +720,7 @@ async fn no_credit_left_means_the_lead_waits_with_the_reason(pool: PgPool) {
         ("new", Some(WAIT_NO_CREDITS))
     );
     assert_eq!(
-        leads_waiting_for_credits(&pool, c, WAIT_NO_CREDITS)
+        leads_waiting_for_credits(&pool, ClientId::from_uuid(c), WAIT_NO_CREDITS)
             .await
             .expect("waiting"),
         vec![lead]
@@ -723,8 +736,8 @@ async fn providers_down_refunds_the_credit_and_asks_for_a_retry(pool: PgPool) {
     let mut budget = FallbackBudget::for_batch(10);
     let err = enrich_lead(
         env(&pool, &*cache, &f.waterfall),
-        c,
-        lead,
+        ClientId::from_uuid(c),
+        LeadId::from_uuid(lead),
         Some(&mut budget),
         Utc::now(),
     )
@@ -747,12 +760,12 @@ async fn scores_are_stored_with_the_weights_used_and_learned_weights_need_eviden
     let camp = campaign(&pool, c, [40, 30, 20, 5, 5]).await;
     let lead = hot_lead(&pool, c, camp, "ceo@acme.com.au", "+61298765432", today).await;
 
-    let summary = scoring::score_leads(&pool, c, &[lead], Utc::now())
+    let summary = scoring::score_leads(&pool, ClientId::from_uuid(c), &[lead], Utc::now())
         .await
         .expect("score");
     assert_eq!(summary.scored, 1);
     assert!(!summary.learned_weights);
-    let stored = agency_store::leads::get(&pool, c, lead)
+    let stored = agency_store::leads::get(&pool, ClientId::from_uuid(c), lead)
         .await
         .expect("lead");
     assert_eq!(stored.als_score, Some(95));
@@ -782,10 +795,10 @@ async fn scores_are_stored_with_the_weights_used_and_learned_weights_need_eviden
         .execute(&pool)
         .await
         .expect("weights");
-    scoring::score_leads(&pool, c, &[lead], Utc::now())
+    scoring::score_leads(&pool, ClientId::from_uuid(c), &[lead], Utc::now())
         .await
         .expect("score");
-    let stored = agency_store::leads::get(&pool, c, lead)
+    let stored = agency_store::leads::get(&pool, ClientId::from_uuid(c), lead)
         .await
         .expect("lead");
     assert_eq!(
@@ -799,11 +812,11 @@ async fn scores_are_stored_with_the_weights_used_and_learned_weights_need_eviden
         .execute(&pool)
         .await
         .expect("conversions");
-    let summary = scoring::score_leads(&pool, c, &[lead], Utc::now())
+    let summary = scoring::score_leads(&pool, ClientId::from_uuid(c), &[lead], Utc::now())
         .await
         .expect("score");
     assert!(summary.learned_weights);
-    let stored = agency_store::leads::get(&pool, c, lead)
+    let stored = agency_store::leads::get(&pool, ClientId::from_uuid(c), lead)
         .await
         .expect("lead");
     assert_eq!(stored.als_weights, Some(learned));
@@ -816,11 +829,11 @@ async fn scores_are_stored_with_the_weights_used_and_learned_weights_need_eviden
         .execute(&pool)
         .await
         .expect("confidence");
-    scoring::score_leads(&pool, c, &[lead], Utc::now())
+    scoring::score_leads(&pool, ClientId::from_uuid(c), &[lead], Utc::now())
         .await
         .expect("score");
     assert_eq!(
-        agency_store::leads::get(&pool, c, lead)
+        agency_store::leads::get(&pool, ClientId::from_uuid(c), lead)
             .await
             .expect("lead")
             .als_score,
@@ -841,11 +854,12 @@ async fn suppressed_leads_are_dead_and_get_no_channel(pool: PgPool) {
     .await
     .expect("suppress");
     let cache = pg_cache(&pool);
-    let s = scoring::score_and_allocate(&pool, &*cache, c, &[lead], Utc::now())
-        .await
-        .expect("score");
+    let s =
+        scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &[lead], Utc::now())
+            .await
+            .expect("score");
     assert_eq!(s.allocation.no_channel, 1);
-    let stored = agency_store::leads::get(&pool, c, lead)
+    let stored = agency_store::leads::get(&pool, ClientId::from_uuid(c), lead)
         .await
         .expect("lead");
     assert_eq!(
@@ -873,7 +887,10 @@ async fn resource(
         verified: true,
         verification_token: None,
     };
-    insert_resource(pool, c, &new).await.expect("resource").id
+    insert_resource(pool, ClientId::from_uuid(c), &new)
+        .await
+        .expect("resource")
+        .id
 }
 
 /// How often `resource` (of `kind`) was used on the Sydney day of `at` (the test clients'
@@ -925,11 +942,11 @@ async fn unverified_resources_are_never_allocated(pool: PgPool) {
         verification_token: Some("agency-os-verify=abc"),
         ..NewSendingResource::default()
     };
-    insert_resource(&pool, c, &unverified)
+    insert_resource(&pool, ClientId::from_uuid(c), &unverified)
         .await
         .expect("resource");
     let lead = cool_lead(&pool, c, camp, "p0@acme.com.au").await;
-    let s = scoring::score_and_allocate(&pool, &*cache, c, &[lead], now)
+    let s = scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &[lead], now)
         .await
         .expect("run");
     assert_eq!((s.allocation.allocated, s.allocation.waiting), (0, 1));
@@ -958,7 +975,7 @@ async fn email_domains_fill_least_used_first_under_caps_with_warm_up(pool: PgPoo
     for i in 0..75 {
         leads.push(cool_lead(&pool, c, camp, &format!("p{i}@acme.com.au")).await);
     }
-    let s = scoring::score_and_allocate(&pool, &*cache, c, &leads, now)
+    let s = scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &leads, now)
         .await
         .expect("run");
     assert_eq!((s.allocation.allocated, s.allocation.waiting), (70, 5));
@@ -987,7 +1004,7 @@ async fn email_domains_fill_least_used_first_under_caps_with_warm_up(pool: PgPoo
     assert_eq!(passes[0]["only_waiting"], true);
 
     // Rescoring keeps reservations: counters do not move.
-    let s = scoring::score_and_allocate(&pool, &*cache, c, &leads, now)
+    let s = scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &leads, now)
         .await
         .expect("again");
     assert_eq!((s.allocation.kept, s.allocation.allocated), (70, 0));
@@ -996,7 +1013,7 @@ async fn email_domains_fill_least_used_first_under_caps_with_warm_up(pool: PgPoo
     // A later batch the same day also waits, and its plans are stored (the waiting-leads pass
     // it would schedule exists already: the duplicate must not undo the batch).
     let late = cool_lead(&pool, c, camp, "late@acme.com.au").await;
-    let s = scoring::score_and_allocate(&pool, &*cache, c, &[late], now)
+    let s = scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &[late], now)
         .await
         .expect("late");
     assert_eq!(s.allocation.waiting, 1);
@@ -1013,11 +1030,19 @@ async fn email_domains_fill_least_used_first_under_caps_with_warm_up(pool: PgPoo
 
     // Next day (warm-up day 3 -> 30 on the new domain): the waiting leads get a resource.
     let tomorrow = utc("2027-06-02T23:00:00Z");
-    let waiting_ids = waiting_lead_ids(&pool, c, camp).await.expect("waiting");
-    assert_eq!(waiting_ids.len(), 5);
-    let s = allocation::allocate_leads(&pool, &*cache, c, &waiting_ids, tomorrow)
+    let waiting_ids = waiting_lead_ids(&pool, ClientId::from_uuid(c), CampaignId::from_uuid(camp))
         .await
-        .expect("tomorrow");
+        .expect("waiting");
+    assert_eq!(waiting_ids.len(), 5);
+    let s = allocation::allocate_leads(
+        &pool,
+        &*cache,
+        ClientId::from_uuid(c),
+        &waiting_ids,
+        tomorrow,
+    )
+    .await
+    .expect("tomorrow");
     assert_eq!((s.allocated, s.waiting), (5, 0));
     // Least used first on a fresh day: both start at 0, so they alternate (ties: first listed).
     assert_eq!(used_on(&cache, kind, new_domain, tomorrow).await, 3);
@@ -1052,9 +1077,9 @@ async fn a_failed_allocation_gives_its_reservations_back(pool: PgPool) {
     .await
     .expect("trigger");
     let kind = agency_domain::ResourceKind::EmailDomain;
-    let scored = scoring::score_leads(&pool, c, &leads, now).await;
+    let scored = scoring::score_leads(&pool, ClientId::from_uuid(c), &leads, now).await;
     assert!(scored.is_ok(), "scoring alone stores: {scored:?}");
-    let err = allocation::allocate_leads(&pool, &*cache, c, &leads, now).await;
+    let err = allocation::allocate_leads(&pool, &*cache, ClientId::from_uuid(c), &leads, now).await;
     assert!(err.is_err(), "the plans could not be stored");
     assert_eq!(
         used_on(&cache, kind, domain, now).await,
@@ -1068,7 +1093,7 @@ async fn a_failed_allocation_gives_its_reservations_back(pool: PgPool) {
         .execute(&pool)
         .await
         .expect("drop");
-    let s = allocation::allocate_leads(&pool, &*cache, c, &leads, now)
+    let s = allocation::allocate_leads(&pool, &*cache, ClientId::from_uuid(c), &leads, now)
         .await
         .expect("retry");
     assert_eq!(s.allocated, 3);
@@ -1097,14 +1122,16 @@ async fn linkedin_seat_caps_at_seventeen_and_day_rolls_over_at_local_midnight(po
     }
     // 23:59:59 on 1 June in Sydney.
     let before = utc("2027-06-01T13:59:59Z");
-    let s = scoring::score_and_allocate(&pool, &*cache, c, &leads, before)
+    let s = scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &leads, before)
         .await
         .expect("run");
     assert_eq!((s.allocation.allocated, s.allocation.waiting), (17, 3));
-    let waiting = waiting_lead_ids(&pool, c, camp).await.expect("waiting");
+    let waiting = waiting_lead_ids(&pool, ClientId::from_uuid(c), CampaignId::from_uuid(camp))
+        .await
+        .expect("waiting");
     // One second later it is 2 June in Sydney: the seat is free again.
     let after = utc("2027-06-01T14:00:00Z");
-    let s = allocation::allocate_leads(&pool, &*cache, c, &waiting, after)
+    let s = allocation::allocate_leads(&pool, &*cache, ClientId::from_uuid(c), &waiting, after)
         .await
         .expect("rollover");
     assert_eq!(s.allocated, 3);
@@ -1125,7 +1152,7 @@ async fn sms_goes_out_in_the_leads_business_hours(pool: PgPool) {
 
     // Tuesday 07:00 in Perth: planned for 09:00 Perth the same day, reserved.
     let now = utc("2027-06-07T23:00:00Z");
-    scoring::score_and_allocate(&pool, &*cache, c, &[lead], now)
+    scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &[lead], now)
         .await
         .expect("run");
     let (channel, res, next, reason) = allocation_of(&pool, lead).await;
@@ -1138,7 +1165,7 @@ async fn sms_goes_out_in_the_leads_business_hours(pool: PgPool) {
     // Friday 19:00 in Perth: Monday's window is more than a day away, so it waits for it.
     let lead2 = hot_lead(&pool, c, camp, "perth2@acme.com.au", "+61892345679", today).await;
     let friday = utc("2027-06-11T11:00:00Z");
-    scoring::score_and_allocate(&pool, &*cache, c, &[lead2], friday)
+    scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &[lead2], friday)
         .await
         .expect("run");
     let (_, res, next, reason) = allocation_of(&pool, lead2).await;
@@ -1160,9 +1187,10 @@ async fn draft_campaign_leads_are_scored_but_not_allocated(pool: PgPool) {
         .expect("draft");
     resource(&pool, c, "email_domain", "d.example", None, None).await;
     let lead = cool_lead(&pool, c, camp, "x@acme.com.au").await;
-    let s = scoring::score_and_allocate(&pool, &*cache, c, &[lead], Utc::now())
-        .await
-        .expect("run");
+    let s =
+        scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &[lead], Utc::now())
+            .await
+            .expect("run");
     assert_eq!((s.scored, s.allocation.skipped), (1, 1));
     assert_eq!(allocation_of(&pool, lead).await, (None, None, None, None));
 }
@@ -1183,7 +1211,7 @@ async fn new_leads_flow_through_enrich_score_and_allocate_jobs(pool: PgPool) {
 
     let mut tx = pool.begin().await.expect("tx");
     assert_eq!(
-        pjobs::enqueue_new_leads(&mut tx, c, &[lead])
+        pjobs::enqueue_new_leads(&mut tx, ClientId::from_uuid(c), &[lead])
             .await
             .expect("enqueue"),
         1
@@ -1236,7 +1264,7 @@ async fn new_leads_flow_through_enrich_score_and_allocate_jobs(pool: PgPool) {
     )
     .await
     .expect("score job");
-    let stored = agency_store::leads::get(&pool, c, lead)
+    let stored = agency_store::leads::get(&pool, ClientId::from_uuid(c), lead)
         .await
         .expect("lead");
     assert!(stored.als_score.is_some());
@@ -1263,9 +1291,13 @@ async fn campaign_rescore_fans_out_batches_and_the_tier_distribution_counts(pool
     raw_lead(&pool, c, None, "loose@acme.com.au").await;
 
     let mut conn = pool.acquire().await.expect("conn");
-    pjobs::enqueue_campaign_rescore(&mut conn, c, camp)
-        .await
-        .expect("enqueue");
+    pjobs::enqueue_campaign_rescore(
+        &mut conn,
+        ClientId::from_uuid(c),
+        CampaignId::from_uuid(camp),
+    )
+    .await
+    .expect("enqueue");
     drop(conn);
     let fan = jobs_of(&pool, JobKind::RescoreCampaign).await;
     let payload = serde_json::from_value(fan[0].clone()).expect("payload");
@@ -1317,7 +1349,7 @@ async fn send_check_reads_the_snapshot_in_the_transaction(pool: PgPool) {
     let camp = campaign(&pool, c, [100, 0, 0, 0, 0]).await;
     let lead = hot_lead(&pool, c, camp, "ok@acme.com.au", "+61298765432", today).await;
     let cache = pg_cache(&pool);
-    scoring::score_and_allocate(&pool, &*cache, c, &[lead], Utc::now())
+    scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &[lead], Utc::now())
         .await
         .expect("score");
 
@@ -1325,9 +1357,14 @@ async fn send_check_reads_the_snapshot_in_the_transaction(pool: PgPool) {
         let pool = pool.clone();
         async move {
             let mut tx = pool.begin().await.expect("tx");
-            let r = pipeline::check_send(&mut tx, c, lead, channel)
-                .await
-                .expect("check");
+            let r = pipeline::check_send(
+                &mut tx,
+                ClientId::from_uuid(c),
+                LeadId::from_uuid(lead),
+                channel,
+            )
+            .await
+            .expect("check");
             tx.rollback().await.expect("rollback");
             r
         }

@@ -2,6 +2,7 @@
 //! apalis job tables): `enrichment_sweep` and `credit_reset`, run through the worker's
 //! registry the way a worker runs them.
 
+use agency_domain::ClientId;
 use std::sync::Arc;
 
 use agency_cache::FallbackCache;
@@ -174,9 +175,13 @@ async fn the_sweep_enqueues_only_leads_that_need_enrichment_once(pool: PgPool) {
     // Already has an open enrich job: not enqueued twice.
     let queued = lead(&pool, with_credits, "queued@a.example").await;
     let mut tx = pool.begin().await.expect("tx");
-    agency_engine::pipeline::enqueue_new_leads(&mut tx, with_credits, &[queued])
-        .await
-        .expect("enqueue");
+    agency_engine::pipeline::enqueue_new_leads(
+        &mut tx,
+        ClientId::from_uuid(with_credits),
+        &[queued],
+    )
+    .await
+    .expect("enqueue");
     tx.commit().await.expect("commit");
 
     let t1 = Utc.with_ymd_and_hms(2026, 7, 7, 16, 0, 0).unwrap();

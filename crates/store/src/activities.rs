@@ -1,5 +1,7 @@
 //! Activity repository: the append-only `activities` log of outreach events on leads.
 
+use agency_domain::ClientId;
+use agency_domain::LeadId;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
@@ -69,7 +71,7 @@ pub struct NewActivity {
 /// Appends an activity for the client and answers it.
 pub async fn insert(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     a: &NewActivity,
 ) -> Result<Activity, StoreError> {
     insert_with_snapshot(db, client_id, a, None).await
@@ -90,7 +92,7 @@ pub async fn allow_redaction(conn: &mut PgConnection) -> Result<(), StoreError> 
 /// it was appended. The caller holds the event's row lock, so runs of one event never overlap.
 pub async fn insert_for_event(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     event_id: Uuid,
     a: &NewActivity,
 ) -> Result<bool, StoreError> {
@@ -120,7 +122,7 @@ pub async fn insert_for_event(
 /// count, cta type) and answers it.
 pub async fn insert_with_snapshot(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     a: &NewActivity,
     content_snapshot: Option<&serde_json::Value>,
 ) -> Result<Activity, StoreError> {
@@ -152,8 +154,8 @@ pub async fn insert_with_snapshot(
 /// The lead's latest `limit` activities, newest first.
 pub async fn for_lead(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
     limit: i64,
 ) -> Result<Vec<Activity>, StoreError> {
     Ok(sqlx::query_as::<_, Activity>(
@@ -173,8 +175,8 @@ pub async fn for_lead(
 /// a booking is credited to.
 pub async fn latest_touch(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
 ) -> Result<Option<Activity>, StoreError> {
     Ok(sqlx::query_as::<_, Activity>(
         "SELECT id, client_id, campaign_id, lead_id, channel, action, provider_message_id, metadata,
@@ -209,8 +211,8 @@ pub async fn by_provider_message(
 /// How many of the lead's activities have one of `actions`.
 pub async fn count_for_lead(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
     actions: &[&str],
 ) -> Result<i64, StoreError> {
     let actions: Vec<String> = actions.iter().map(|a| (*a).to_owned()).collect();

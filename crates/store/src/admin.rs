@@ -2,6 +2,7 @@
 //! billing state (now and from the daily snapshot), the admin client list with the facts its
 //! health score reads, recent activity across clients, and the scheduler's last tick.
 
+use agency_domain::ClientId;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -252,7 +253,7 @@ pub struct AdminCampaignRow {
 /// The client's live campaigns, newest first.
 pub async fn client_campaigns(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
 ) -> Result<Vec<AdminCampaignRow>, StoreError> {
     Ok(sqlx::query_as::<_, AdminCampaignRow>(
         "SELECT k.id, k.name, k.status,

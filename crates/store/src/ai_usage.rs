@@ -42,7 +42,7 @@ pub async fn insert_reservation(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(r.id)
-    .bind(r.client_id.into_uuid())
+    .bind(r.client_id)
     .bind(r.purpose.as_str())
     .bind(r.model)
     .bind(r.estimate_aud)
@@ -195,7 +195,7 @@ pub async fn daily_spend(
           GROUP BY usage_date, purpose, model
           ORDER BY usage_date, purpose, model",
     )
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(start)
     .bind(end)
     .fetch_all(db)

@@ -105,8 +105,8 @@ pub async fn record(conn: &mut PgConnection, entry: &AuditEntry) -> Result<(), S
         "INSERT INTO audit_log (client_id, actor_id, actor_kind, action, entity_type, entity_id, before, after, request_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(entry.client_id.map(ClientId::into_uuid))
-    .bind(entry.actor_id.map(UserId::into_uuid))
+    .bind(entry.client_id)
+    .bind(entry.actor_id)
     .bind(entry.actor_kind.as_str())
     .bind(&entry.action)
     .bind(&entry.entity_type)
@@ -126,7 +126,7 @@ pub async fn count_for_client(
 ) -> Result<i64, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE client_id = $1")
-            .bind(client_id.into_uuid())
+            .bind(client_id)
             .fetch_one(conn)
             .await?,
     )

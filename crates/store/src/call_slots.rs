@@ -4,6 +4,8 @@
 //! senders in any number of processes never hold more slots than the limit the caller passes.
 //! The limit and the maximum call duration are the caller's (the engine's) rules, not ours.
 
+use agency_domain::ClientId;
+use agency_domain::LeadId;
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Postgres, Transaction};
 use uuid::Uuid;
@@ -40,8 +42,8 @@ pub struct CallSlot {
 /// `NotFound` when the lead is not the client's.
 pub async fn acquire(
     tx: &mut Transaction<'_, Postgres>,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     limit: u32,
@@ -98,7 +100,7 @@ pub async fn acquire(
 /// Unexpired slots of the client at `now`.
 pub async fn in_flight(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
@@ -113,7 +115,7 @@ pub async fn in_flight(
 /// The soonest expiry among the client's unexpired slots at `now`.
 pub async fn soonest_expiry(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
     Ok(sqlx::query_scalar(
@@ -129,7 +131,7 @@ pub async fn soonest_expiry(
 /// purged). `Conflict` on `voice_call_slots_provider_call_idx` when another slot has that id.
 pub async fn attach_call_id(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     slot_id: Uuid,
     provider_call_id: &str,
 ) -> Result<bool, StoreError> {
@@ -147,7 +149,7 @@ pub async fn attach_call_id(
 /// Frees a slot by its id; `false` when it was already free (idempotent).
 pub async fn release_slot(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     slot_id: Uuid,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query("DELETE FROM voice_call_slots WHERE client_id = $1 AND id = $2")
@@ -161,7 +163,7 @@ pub async fn release_slot(
 /// Frees the slot of a provider call; `false` when it was already free (idempotent).
 pub async fn release_call(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     provider_call_id: &str,
 ) -> Result<bool, StoreError> {
     let done =

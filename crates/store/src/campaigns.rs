@@ -2,6 +2,8 @@
 //! read model with its lead and activity counters (computed in one query per page), and the
 //! campaign facts scoring and allocation read.
 
+use agency_domain::CampaignId;
+use agency_domain::ClientId;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor, PgPool, Postgres, QueryBuilder};
@@ -203,7 +205,7 @@ const CAMPAIGN_VIEW: &str = "
   ) a
 ";
 
-fn push_filter(qb: &mut QueryBuilder<Postgres>, client_id: Uuid, filter: &CampaignFilter) {
+fn push_filter(qb: &mut QueryBuilder<Postgres>, client_id: ClientId, filter: &CampaignFilter) {
     qb.push(" FROM campaigns WHERE client_id = ");
     qb.push_bind(client_id);
     qb.push(" AND deleted_at IS NULL");
@@ -221,7 +223,7 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, client_id: Uuid, filter: &Campai
 /// One page of a client's live campaigns, newest first, and the total matching.
 pub async fn list(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     filter: &CampaignFilter,
     limit: i64,
     offset: i64,
@@ -246,7 +248,7 @@ pub async fn list(
 /// The live campaign `id` of the client, with counters.
 pub async fn get(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<Campaign, StoreError> {
     let mut qb =
@@ -263,7 +265,7 @@ pub async fn get(
 /// Locks the live campaign `id` of the client for an update.
 pub async fn lock(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<CampaignRecord, StoreError> {
     rows::lock_live(
@@ -283,7 +285,7 @@ pub async fn lock(
 /// cannot be attached to a campaign being deleted concurrently).
 pub async fn status_for_share(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<String, StoreError> {
     let (status,): (String,) =
@@ -317,7 +319,7 @@ fn bind_fields<'q>(q: PgQuery<'q>, f: &CampaignFields) -> PgQuery<'q> {
 /// Inserts a draft campaign with id `id`.
 pub async fn insert(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     created_by: Option<Uuid>,
     f: &CampaignFields,
@@ -340,7 +342,7 @@ pub async fn insert(
 /// Overwrites the writable columns of campaign `id`.
 pub async fn update(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     f: &CampaignFields,
 ) -> Result<(), StoreError> {
@@ -361,7 +363,7 @@ pub async fn update(
 /// Sets the status (the caller checked the transition), stamping activation/completion.
 pub async fn set_status(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     status: &str,
 ) -> Result<(), StoreError> {
@@ -382,7 +384,7 @@ pub async fn set_status(
 /// Soft-deletes campaign `id`; `NotFound` when it is not a live campaign of the client.
 pub async fn soft_delete(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<(), StoreError> {
     rows::soft_delete(conn, "campaigns", client_id, id).await
@@ -391,8 +393,8 @@ pub async fn soft_delete(
 /// The campaign's sequence steps in order.
 pub async fn sequence(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
-    campaign_id: Uuid,
+    client_id: ClientId,
+    campaign_id: CampaignId,
 ) -> Result<Vec<SequenceStep>, StoreError> {
     Ok(sqlx::query_as::<_, SequenceStep>(
         "SELECT id, campaign_id, step_number, channel, delay_days, subject_template, body_template,
@@ -409,8 +411,8 @@ pub async fn sequence(
 /// Replaces the campaign's whole sequence with `steps` (validated by the caller).
 pub async fn replace_sequence(
     conn: &mut PgConnection,
-    client_id: Uuid,
-    campaign_id: Uuid,
+    client_id: ClientId,
+    campaign_id: CampaignId,
     steps: &[NewSequenceStep],
 ) -> Result<Vec<SequenceStep>, StoreError> {
     sqlx::query("DELETE FROM campaign_sequence_steps WHERE client_id = $1 AND campaign_id = $2")
@@ -450,7 +452,7 @@ pub async fn replace_sequence(
 /// The client's default permission mode (`NotFound` for an unknown or deleted client).
 pub async fn client_default_permission_mode(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
 ) -> Result<String, StoreError> {
     sqlx::query_scalar::<_, String>(
         "SELECT default_permission_mode FROM clients WHERE id = $1 AND deleted_at IS NULL",
@@ -485,7 +487,7 @@ pub struct CampaignPipeline {
 /// Reads the client's live campaigns among `ids`.
 pub async fn pipeline_settings(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     ids: &[Uuid],
 ) -> Result<Vec<CampaignPipeline>, StoreError> {
     Ok(sqlx::query_as::<_, CampaignPipeline>(

@@ -169,7 +169,7 @@ pub async fn create_with_owner(
     )
     .bind(Uuid::now_v7())
     .bind(row.id)
-    .bind(owner.into_uuid())
+    .bind(owner)
     .execute(&mut *conn)
     .await?;
     Ok(row)
@@ -182,7 +182,7 @@ pub async fn created_by_in_last_day(
     user: UserId,
 ) -> Result<i64, StoreError> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('client_create:' || $1::text, 0))")
-        .bind(user.into_uuid())
+        .bind(user)
         .execute(&mut *conn)
         .await?;
     Ok(sqlx::query_scalar(
@@ -190,7 +190,7 @@ pub async fn created_by_in_last_day(
           WHERE actor_id = $1 AND action = 'client.created' AND entity_type = 'client'
             AND created_at > now() - interval '1 day'",
     )
-    .bind(user.into_uuid())
+    .bind(user)
     .fetch_one(&mut *conn)
     .await?)
 }
@@ -200,7 +200,7 @@ pub async fn get(conn: &mut PgConnection, client_id: ClientId) -> Result<ClientR
     sqlx::query_as::<_, ClientRow>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM clients WHERE id = $1 AND deleted_at IS NULL"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .fetch_optional(conn)
     .await?
     .ok_or(StoreError::NotFound)
@@ -232,7 +232,7 @@ pub async fn update_settings(
          WHERE id = $1 AND deleted_at IS NULL
          RETURNING {COLUMNS}"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(&p.name)
     .bind(&p.timezone)
     .bind(&p.default_permission_mode)
@@ -274,7 +274,7 @@ pub async fn update_icp(
          WHERE id = $1 AND deleted_at IS NULL
          RETURNING {COLUMNS}"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(&p.industries)
     .bind(&p.company_sizes)
     .bind(&p.titles)
@@ -307,7 +307,7 @@ pub async fn ai_budget(
     sqlx::query_as::<_, AiBudget>(
         "SELECT timezone, daily_ai_budget_aud FROM clients WHERE id = $1 AND deleted_at IS NULL",
     )
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .fetch_optional(db)
     .await?
     .ok_or(StoreError::NotFound)
@@ -368,7 +368,7 @@ pub async fn write_extracted_icp(
          WHERE id = $1 AND deleted_at IS NULL
          RETURNING {COLUMNS}"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(&icp.website_url)
     .bind(&icp.company_description)
     .bind(&icp.value_proposition)
@@ -396,7 +396,7 @@ pub async fn set_website_url(
     website_url: &str,
 ) -> Result<(), StoreError> {
     sqlx::query("UPDATE clients SET website_url = $2, updated_at = now() WHERE id = $1 AND deleted_at IS NULL")
-        .bind(client_id.into_uuid())
+        .bind(client_id)
         .bind(website_url)
         .execute(conn)
         .await?;
@@ -429,7 +429,7 @@ pub struct ClientPipeline {
 /// Reads a live client's pipeline settings.
 pub async fn pipeline_settings(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
 ) -> Result<ClientPipeline, StoreError> {
     Ok(sqlx::query_as::<_, ClientPipeline>(
         "SELECT id, timezone, credits_remaining, subscription_status, icp_industries,
@@ -442,7 +442,10 @@ pub async fn pipeline_settings(
 }
 
 /// Spends one lead credit; `false` when none is left (nothing changes).
-pub async fn spend_credit(db: impl PgExecutor<'_>, client_id: Uuid) -> Result<bool, StoreError> {
+pub async fn spend_credit(
+    db: impl PgExecutor<'_>,
+    client_id: ClientId,
+) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE clients SET credits_remaining = credits_remaining - 1, updated_at = now()
           WHERE id = $1 AND credits_remaining > 0",
@@ -454,7 +457,7 @@ pub async fn spend_credit(db: impl PgExecutor<'_>, client_id: Uuid) -> Result<bo
 }
 
 /// Gives one lead credit back (an enrichment that failed and will be retried).
-pub async fn refund_credit(db: impl PgExecutor<'_>, client_id: Uuid) -> Result<(), StoreError> {
+pub async fn refund_credit(db: impl PgExecutor<'_>, client_id: ClientId) -> Result<(), StoreError> {
     sqlx::query("UPDATE clients SET credits_remaining = credits_remaining + 1, updated_at = now() WHERE id = $1")
         .bind(client_id)
         .execute(db)

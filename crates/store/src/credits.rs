@@ -3,6 +3,7 @@
 //! job table comes from [`crate::jobs`]). No rules here: the engine decides amounts, dates
 //! and batch sizes.
 
+use agency_domain::ClientId;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -51,7 +52,7 @@ pub async fn due_resets(
 /// this call made the change.
 pub async fn reset_credits(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     due_at: DateTime<Utc>,
     credits: i32,
     next_reset_at: DateTime<Utc>,

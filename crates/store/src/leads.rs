@@ -208,7 +208,7 @@ pub struct LeadFilter {
     pub search: Option<String>,
 }
 
-fn push_filter(qb: &mut QueryBuilder<Postgres>, client_id: Uuid, filter: &LeadFilter) {
+fn push_filter(qb: &mut QueryBuilder<Postgres>, client_id: ClientId, filter: &LeadFilter) {
     qb.push(" FROM leads WHERE client_id = ")
         .push_bind(client_id);
     qb.push(" AND deleted_at IS NULL");
@@ -234,7 +234,7 @@ fn push_filter(qb: &mut QueryBuilder<Postgres>, client_id: Uuid, filter: &LeadFi
 /// concurrently on the pool).
 pub async fn list(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     filter: &LeadFilter,
     sort: LeadSort,
     limit: i64,
@@ -248,7 +248,11 @@ pub async fn list(
 }
 
 /// The number of the client's live leads matching `filter`.
-pub async fn count(pool: &PgPool, client_id: Uuid, filter: &LeadFilter) -> Result<i64, StoreError> {
+pub async fn count(
+    pool: &PgPool,
+    client_id: ClientId,
+    filter: &LeadFilter,
+) -> Result<i64, StoreError> {
     let mut count = QueryBuilder::<Postgres>::new("SELECT count(*)");
     push_filter(&mut count, client_id, filter);
     Ok(count.build_query_scalar::<i64>().fetch_one(pool).await?)
@@ -266,7 +270,7 @@ fn push_limit_offset(qb: &mut QueryBuilder<Postgres>, limit: i64, offset: i64) {
 /// One offset page of the client's live leads matching `filter`.
 pub async fn page(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     filter: &LeadFilter,
     sort: LeadSort,
     limit: i64,
@@ -302,7 +306,7 @@ pub async fn page_for_member(
     // never read.
     qb.push(" AS member) a LEFT JOIN LATERAL (SELECT ")
         .push(LEAD_COLUMNS);
-    push_filter(&mut qb, client_id.into_uuid(), filter);
+    push_filter(&mut qb, client_id, filter);
     qb.push(" AND a.member").push(sort.order_by());
     push_limit_offset(&mut qb, limit, offset);
     qb.push(") page ON true");
@@ -324,7 +328,7 @@ pub async fn page_for_member(
 /// key `after`; answers at most `limit` leads.
 pub async fn list_after(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     filter: &LeadFilter,
     desc: bool,
     after: Option<(DateTime<Utc>, Uuid)>,
@@ -352,7 +356,11 @@ pub async fn list_after(
 }
 
 /// The live lead `id` of the client.
-pub async fn get(db: impl PgExecutor<'_>, client_id: Uuid, id: Uuid) -> Result<Lead, StoreError> {
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    client_id: ClientId,
+    id: Uuid,
+) -> Result<Lead, StoreError> {
     let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
     qb.push(LEAD_COLUMNS)
         .push(" FROM leads WHERE client_id = ")
@@ -369,7 +377,7 @@ pub async fn get(db: impl PgExecutor<'_>, client_id: Uuid, id: Uuid) -> Result<L
 /// Locks the live lead `id` of the client and answers its editable columns.
 pub async fn lock(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<LeadFields, StoreError> {
     rows::lock_live(
@@ -388,7 +396,7 @@ pub async fn lock(
 /// `Conflict { constraint: EMAIL_UNIQUE_INDEX }`.
 pub async fn insert(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     f: &LeadFields,
 ) -> Result<Lead, StoreError> {
@@ -423,7 +431,7 @@ pub async fn insert(
 /// lead of the client are skipped. Answers `(id, email)` of the rows inserted.
 pub async fn insert_many(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     rows: &[(Uuid, LeadFields)],
 ) -> Result<Vec<(Uuid, String)>, StoreError> {
     if rows.is_empty() {
@@ -473,7 +481,7 @@ pub async fn insert_many(
 /// answers `Conflict { constraint: EMAIL_UNIQUE_INDEX }`.
 pub async fn update(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     f: &LeadFields,
 ) -> Result<Lead, StoreError> {
@@ -510,7 +518,7 @@ pub async fn update(
 /// Soft-deletes lead `id`; `NotFound` when it is not a live lead of the client.
 pub async fn soft_delete(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<(), StoreError> {
     rows::soft_delete(conn, "leads", client_id, id).await
@@ -519,7 +527,7 @@ pub async fn soft_delete(
 /// Which of `emails` are already live leads of the client (answers them lowercased).
 pub async fn existing_emails(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     emails: &[String],
 ) -> Result<Vec<String>, StoreError> {
     Ok(sqlx::query_scalar::<_, String>(
@@ -578,7 +586,7 @@ pub struct LeadMatch {
 /// (the most recently created when several share a phone).
 pub async fn match_sender(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     email: Option<&str>,
     phone: Option<&str>,
 ) -> Result<Option<LeadMatch>, StoreError> {
@@ -598,7 +606,7 @@ pub async fn match_sender(
 /// The live lead `id` of the client as a [`LeadMatch`], locked for an update.
 pub async fn lock_match(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<LeadMatch, StoreError> {
     rows::lock_live(
@@ -616,7 +624,7 @@ pub async fn lock_match(
 /// `bounced_before` when the status is `bounced`.
 pub async fn set_status(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     status: &str,
     next_action_at: Option<DateTime<Utc>>,
@@ -640,7 +648,7 @@ pub async fn set_status(
 /// the first mark.
 pub async fn mark_phone_unusable(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     reason: &str,
 ) -> Result<(), StoreError> {
@@ -660,7 +668,7 @@ pub async fn mark_phone_unusable(
 /// The distinct ids among `ids` that are live leads of the client, in id order.
 pub async fn live_lead_ids(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     ids: &[Uuid],
 ) -> Result<Vec<Uuid>, StoreError> {
     if ids.is_empty() {
@@ -680,7 +688,7 @@ pub async fn live_lead_ids(
 /// The client's live lead ids, in id order (optionally of one campaign).
 pub async fn lead_ids(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     campaign_id: Option<Uuid>,
 ) -> Result<Vec<Uuid>, StoreError> {
     Ok(sqlx::query_scalar(

@@ -120,14 +120,14 @@ pub async fn list(
     let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT count(*) FROM meetings m WHERE {filter}"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(upcoming_after)
     .fetch_one(&mut *conn)
     .await?;
     let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE {filter} ORDER BY {order} LIMIT $3"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(upcoming_after)
     .bind(limit)
     .fetch_all(&mut *conn)
@@ -144,8 +144,8 @@ pub async fn get(
     sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE m.client_id = $1 AND m.id = $2"
     )))
-    .bind(client_id.into_uuid())
-    .bind(id.into_uuid())
+    .bind(client_id)
+    .bind(id)
     .fetch_optional(db)
     .await?
     .ok_or(StoreError::NotFound)?
@@ -161,8 +161,8 @@ pub async fn lock(
     sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE m.client_id = $1 AND m.id = $2 FOR UPDATE OF m"
     )))
-    .bind(client_id.into_uuid())
-    .bind(id.into_uuid())
+    .bind(client_id)
+    .bind(id)
     .fetch_optional(conn)
     .await?
     .ok_or(StoreError::NotFound)?
@@ -203,15 +203,15 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(Uuid::now_v7())
-    .bind(client_id.into_uuid())
-    .bind(m.lead_id.into_uuid())
-    .bind(m.campaign_id.map(CampaignId::into_uuid))
+    .bind(client_id)
+    .bind(m.lead_id)
+    .bind(m.campaign_id)
     .bind(m.scheduled_at)
     .bind(m.duration_minutes)
     .bind(m.meeting_type.as_str())
     .bind(m.source.as_str())
     .bind(&m.source_ref)
-    .bind(m.created_by.map(UserId::into_uuid))
+    .bind(m.created_by)
     .fetch_one(conn)
     .await?;
     Ok(MeetingId::from_uuid(id))
@@ -227,7 +227,7 @@ pub async fn by_source_ref(
     sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE m.client_id = $1 AND m.source = $2 AND m.source_ref = $3"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(source.as_str())
     .bind(source_ref)
     .fetch_optional(db)
@@ -248,8 +248,8 @@ pub async fn set_status(
                 cancelled_at = CASE WHEN $3 = 'cancelled' THEN now() ELSE cancelled_at END
           WHERE client_id = $1 AND id = $2",
     )
-    .bind(client_id.into_uuid())
-    .bind(id.into_uuid())
+    .bind(client_id)
+    .bind(id)
     .bind(status.as_str())
     .execute(db)
     .await?;
@@ -271,7 +271,7 @@ pub async fn busy_between(
             AND meeting_span(scheduled_at, duration_minutes) && tstzrange($2, $3, '[)')
           ORDER BY scheduled_at",
     )
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(from)
     .bind(to)
     .fetch_all(db)

@@ -30,9 +30,9 @@ pub(crate) fn push_is_member(
         live_membership!(),
         " AND m.client_id = "
     ))
-    .push_bind(client_id.into_uuid())
+    .push_bind(client_id)
     .push(" AND m.user_id = ")
-    .push_bind(user_id.into_uuid())
+    .push_bind(user_id)
     .push(")");
 }
 
@@ -105,8 +105,8 @@ pub async fn access(
         live_membership!(),
         " AND m.client_id = $1 AND m.user_id = $2"
     ))
-    .bind(client_id.into_uuid())
-    .bind(user_id.into_uuid())
+    .bind(client_id)
+    .bind(user_id)
     .fetch_optional(pool)
     .await?)
 }
@@ -119,7 +119,7 @@ pub async fn for_user(pool: &PgPool, user_id: UserId) -> Result<Vec<UserMembersh
           WHERE m.user_id = $1 AND m.accepted_at IS NOT NULL AND m.deleted_at IS NULL
           ORDER BY m.created_at, m.id",
     )
-    .bind(user_id.into_uuid())
+    .bind(user_id)
     .fetch_all(pool)
     .await?)
 }
@@ -134,13 +134,13 @@ pub async fn list(
     let total: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM memberships WHERE client_id = $1 AND deleted_at IS NULL",
     )
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .fetch_one(&mut *conn)
     .await?;
     let rows = sqlx::query_as::<_, MemberRow>(sqlx::AssertSqlSafe(format!(
         "{MEMBER_SELECT} WHERE m.client_id = $1 AND m.deleted_at IS NULL ORDER BY m.created_at, m.id LIMIT $2 OFFSET $3"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(limit)
     .bind(offset)
     .fetch_all(&mut *conn)
@@ -164,8 +164,8 @@ pub async fn get(
         format!("{MEMBER_SELECT} WHERE m.client_id = $1 AND m.id = $2 AND m.deleted_at IS NULL")
     };
     sqlx::query_as::<_, MemberRow>(sqlx::AssertSqlSafe(sql))
-        .bind(client_id.into_uuid())
-        .bind(id.into_uuid())
+        .bind(client_id)
+        .bind(id)
         .fetch_optional(conn)
         .await?
         .ok_or(StoreError::NotFound)
@@ -179,7 +179,7 @@ pub async fn lock_owners(conn: &mut PgConnection, client_id: ClientId) -> Result
           WHERE client_id = $1 AND role = 'owner' AND accepted_at IS NOT NULL AND deleted_at IS NULL
           ORDER BY id FOR UPDATE",
     )
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .fetch_all(conn)
     .await?;
     Ok(i64::try_from(ids.len()).unwrap_or(i64::MAX))
@@ -195,7 +195,7 @@ pub async fn email_is_member(
         "SELECT EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
           WHERE m.client_id = $1 AND m.deleted_at IS NULL AND lower(u.email) = lower($2))",
     )
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(email)
     .fetch_one(conn)
     .await?)
@@ -214,10 +214,10 @@ pub async fn invite(
         "INSERT INTO memberships (id, client_id, role, invited_email, invited_by) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(Uuid::now_v7())
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(role)
     .bind(email)
-    .bind(invited_by.into_uuid())
+    .bind(invited_by)
     .fetch_one(&mut *conn)
     .await?;
     get(conn, client_id, MembershipId::from_uuid(id), false).await
@@ -233,8 +233,8 @@ pub async fn set_role(
     let done = sqlx::query(
         "UPDATE memberships SET role = $3, updated_at = now() WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL",
     )
-    .bind(client_id.into_uuid())
-    .bind(id.into_uuid())
+    .bind(client_id)
+    .bind(id)
     .bind(role)
     .execute(&mut *conn)
     .await?;
@@ -254,8 +254,8 @@ pub async fn remove(
         "UPDATE memberships SET deleted_at = now(), updated_at = now()
           WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL",
     )
-    .bind(client_id.into_uuid())
-    .bind(id.into_uuid())
+    .bind(client_id)
+    .bind(id)
     .execute(conn)
     .await?;
     if done.rows_affected() == 0 {
@@ -272,7 +272,7 @@ pub async fn pending_invite(
     sqlx::query_as::<_, MemberRow>(sqlx::AssertSqlSafe(format!(
         "{MEMBER_SELECT} WHERE m.id = $1 AND m.deleted_at IS NULL AND m.user_id IS NULL FOR UPDATE OF m"
     )))
-    .bind(id.into_uuid())
+    .bind(id)
     .fetch_optional(conn)
     .await?
     .ok_or(StoreError::NotFound)
@@ -293,8 +293,8 @@ pub async fn accept(
          SELECT m.id, m.client_id, c.name AS client_name, m.role, m.accepted_at
            FROM m JOIN clients c ON c.id = m.client_id",
     )
-    .bind(id.into_uuid())
-    .bind(user_id.into_uuid())
+    .bind(id)
+    .bind(user_id)
     .fetch_optional(conn)
     .await?
     .ok_or(StoreError::NotFound)
@@ -311,8 +311,8 @@ pub async fn add_accepted(
         "INSERT INTO memberships (id, client_id, user_id, role, accepted_at) VALUES ($1, $2, $3, $4, now()) RETURNING id",
     )
     .bind(Uuid::now_v7())
-    .bind(client_id.into_uuid())
-    .bind(user_id.into_uuid())
+    .bind(client_id)
+    .bind(user_id)
     .bind(role)
     .fetch_one(conn)
     .await?)

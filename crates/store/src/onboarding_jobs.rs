@@ -143,9 +143,9 @@ pub async fn insert(
         "INSERT INTO onboarding_jobs AS j (id, client_id, requested_by, purpose, website_url)
          VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
     ))
-    .bind(new.id.into_uuid())
-    .bind(new.client_id.into_uuid())
-    .bind(new.requested_by.map(UserId::into_uuid))
+    .bind(new.id)
+    .bind(new.client_id)
+    .bind(new.requested_by)
     .bind(new.purpose.as_str())
     .bind(new.website_url.clone());
     one(conn, q).await
@@ -164,8 +164,8 @@ pub async fn get_for_user(
             AND m.accepted_at IS NOT NULL AND m.deleted_at IS NULL
           WHERE j.id = $1"
     ))
-    .bind(id.into_uuid())
-    .bind(user.into_uuid());
+    .bind(id)
+    .bind(user);
     one(conn, q).await
 }
 
@@ -177,7 +177,7 @@ pub async fn lock(
     let q = query(format!(
         "SELECT {COLUMNS} FROM onboarding_jobs j WHERE j.id = $1 FOR UPDATE"
     ))
-    .bind(id.into_uuid());
+    .bind(id);
     one(conn, q).await
 }
 
@@ -188,7 +188,7 @@ pub async fn start(conn: &mut PgConnection, id: OnboardingJobId) -> Result<(), S
                 error_message = NULL, started_at = COALESCE(started_at, now()), updated_at = now()
           WHERE id = $1",
     )
-    .bind(id.into_uuid())
+    .bind(id)
     .bind(AnalysisStep::FetchingWebsite.as_str())
     .execute(conn)
     .await?;
@@ -206,7 +206,7 @@ pub async fn record_step(
         "UPDATE onboarding_jobs SET completed_steps = $2, current_step = $3, updated_at = now()
           WHERE id = $1 AND status = 'running'",
     )
-    .bind(id.into_uuid())
+    .bind(id)
     .bind(i32::try_from(completed).unwrap_or(8))
     .bind(current.as_str())
     .execute(conn)
@@ -226,7 +226,7 @@ pub async fn complete(
                 result = $2, pages_read = $4, completed_at = now(), updated_at = now()
           WHERE j.id = $1 RETURNING {COLUMNS}"
     ))
-    .bind(id.into_uuid())
+    .bind(id)
     .bind(result.clone())
     .bind(AnalysisStep::CalculatingAlsWeights.as_str())
     .bind(i32::try_from(pages_read).unwrap_or(i32::MAX));
@@ -244,7 +244,7 @@ pub async fn fail(
                 started_at = COALESCE(started_at, now()), updated_at = now()
           WHERE id = $1",
     )
-    .bind(id.into_uuid())
+    .bind(id)
     .bind(message)
     .execute(conn)
     .await?;
@@ -260,7 +260,7 @@ pub async fn confirm(
     sqlx::query(
         "UPDATE onboarding_jobs SET confirmed_at = now(), result = $2, updated_at = now() WHERE id = $1",
     )
-    .bind(id.into_uuid())
+    .bind(id)
     .bind(result)
     .execute(conn)
     .await?;

@@ -157,9 +157,9 @@ pub async fn plan(
          RETURNING id",
     )
     .bind(Uuid::now_v7())
-    .bind(client_id.into_uuid())
-    .bind(new.campaign_id.into_uuid())
-    .bind(new.lead_id.into_uuid())
+    .bind(client_id)
+    .bind(new.campaign_id)
+    .bind(new.lead_id)
     .bind(new.step_number)
     .bind(new.channel.as_str())
     .bind(new.origin.as_str())
@@ -179,8 +179,8 @@ pub async fn lock(
     let raw = sqlx::query_as::<_, SendRowRaw>(sqlx::AssertSqlSafe(format!(
         "SELECT {SEND_COLUMNS} FROM outreach_sends WHERE client_id = $1 AND id = $2 FOR UPDATE"
     )))
-    .bind(client_id.into_uuid())
-    .bind(id.into_uuid())
+    .bind(client_id)
+    .bind(id)
     .fetch_optional(conn)
     .await?
     .ok_or(StoreError::NotFound)?;
@@ -266,8 +266,8 @@ async fn write(
           WHERE client_id = $1 AND id = $2 AND ($15::text IS NULL OR status = $15)
           RETURNING {SEND_COLUMNS}"
     )))
-    .bind(client_id.into_uuid())
-    .bind(id.into_uuid())
+    .bind(client_id)
+    .bind(id)
     .bind(u.status.map(SendStatus::as_str))
     .bind(u.due_at)
     .bind(&u.subject)
@@ -298,8 +298,8 @@ pub async fn cancel_pending_for_lead(
           WHERE client_id = $1 AND lead_id = $2
             AND status IN ('scheduled', 'awaiting_approval', 'approved')",
     )
-    .bind(client_id.into_uuid())
-    .bind(lead_id.into_uuid())
+    .bind(client_id)
+    .bind(lead_id)
     .bind(reason)
     .execute(db)
     .await?
@@ -317,7 +317,7 @@ pub async fn by_status(
     let total: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM outreach_sends WHERE client_id = $1 AND status = $2",
     )
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(status.as_str())
     .fetch_one(&mut *conn)
     .await?;
@@ -325,7 +325,7 @@ pub async fn by_status(
         "SELECT {SEND_COLUMNS} FROM outreach_sends WHERE client_id = $1 AND status = $2
           ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(status.as_str())
     .bind(limit)
     .bind(offset)
@@ -451,9 +451,9 @@ pub async fn context(conn: &mut PgConnection, send: &SendRow) -> Result<SendCont
                  LIMIT 1) spare ON true
           WHERE s.client_id = $1 AND s.id = $2 AND s.id = $3",
     )
-    .bind(send.client_id.into_uuid())
-    .bind(send.id.into_uuid())
-    .bind(send.id.into_uuid())
+    .bind(send.client_id)
+    .bind(send.id)
+    .bind(send.id)
     .fetch_optional(conn)
     .await?
     .ok_or(StoreError::NotFound)
@@ -499,10 +499,10 @@ pub async fn record_sandbox_message(
          ON CONFLICT (send_id) DO NOTHING",
     )
     .bind(Uuid::now_v7())
-    .bind(client_id.into_uuid())
-    .bind(m.send_id.into_uuid())
-    .bind(m.campaign_id.into_uuid())
-    .bind(m.lead_id.into_uuid())
+    .bind(client_id)
+    .bind(m.send_id)
+    .bind(m.campaign_id)
+    .bind(m.lead_id)
     .bind(m.channel.as_str())
     .bind(&m.provider)
     .bind(&m.provider_message_id)
@@ -559,8 +559,8 @@ pub async fn sandbox_message_of_send(
                 to_address, subject, body, headers, created_at
            FROM sandbox_messages WHERE client_id = $1 AND send_id = $2",
     )
-    .bind(client_id.into_uuid())
-    .bind(send_id.into_uuid())
+    .bind(client_id)
+    .bind(send_id)
     .fetch_optional(db)
     .await?)
 }
@@ -574,7 +574,7 @@ pub async fn sandbox_messages(
 ) -> Result<(Vec<SandboxMessage>, i64), StoreError> {
     let total: i64 =
         sqlx::query_scalar("SELECT count(*) FROM sandbox_messages WHERE client_id = $1")
-            .bind(client_id.into_uuid())
+            .bind(client_id)
             .fetch_one(&mut *conn)
             .await?;
     let rows = sqlx::query_as::<_, SandboxMessage>(
@@ -583,7 +583,7 @@ pub async fn sandbox_messages(
            FROM sandbox_messages WHERE client_id = $1
           ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
     )
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(limit)
     .bind(offset)
     .fetch_all(&mut *conn)
@@ -604,8 +604,8 @@ pub async fn advance_lead(
                           next_action_at = $3, updated_at = now()
           WHERE client_id = $1 AND id = $2",
     )
-    .bind(client_id.into_uuid())
-    .bind(lead_id.into_uuid())
+    .bind(client_id)
+    .bind(lead_id)
     .bind(next_action_at)
     .execute(db)
     .await?;
@@ -640,7 +640,7 @@ pub async fn unsubscribe_target(
            FROM leads l JOIN clients c ON c.id = l.client_id
           WHERE l.id = $1 FOR UPDATE OF l",
     )
-    .bind(lead_id.into_uuid())
+    .bind(lead_id)
     .fetch_optional(db)
     .await?
     .ok_or(StoreError::NotFound)
@@ -674,7 +674,7 @@ pub async fn set_lead_unsubscribed(
     sqlx::query(
         "UPDATE leads SET status = 'unsubscribed', next_action_at = NULL, updated_at = now() WHERE id = $1",
     )
-    .bind(lead_id.into_uuid())
+    .bind(lead_id)
     .execute(db)
     .await?;
     Ok(())
@@ -740,9 +740,9 @@ pub struct LeadPlanFacts {
 /// The planner's facts about a lead in a campaign.
 pub async fn lead_plan_facts(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
-    lead_id: Uuid,
-    campaign_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
+    campaign_id: CampaignId,
 ) -> Result<LeadPlanFacts, StoreError> {
     sqlx::query_as::<_, LeadPlanFacts>(
         "SELECT l.status, l.als_tier, l.als_channels, l.first_touch_channel, l.allocated_resource_id, l.phone,

@@ -1,6 +1,8 @@
 //! Co-pilot approvals SQL: the client's drafts waiting for a member, with the lead they are
 //! for (the approval itself is a state change through `outreach::update`).
 
+use agency_domain::ClientId;
+use agency_domain::LeadId;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{FromRow, PgConnection};
@@ -57,7 +59,7 @@ const APPROVAL_SELECT: &str = "SELECT s.id, s.client_id, s.campaign_id, cp.name 
 /// many there are.
 pub async fn pending(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Approval>, i64), StoreError> {
@@ -82,7 +84,7 @@ pub async fn pending(
 /// One send of the client as an approval (any state).
 pub async fn one(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<Approval, StoreError> {
     sqlx::query_as::<_, Approval>(sqlx::AssertSqlSafe(format!(
@@ -99,8 +101,8 @@ pub async fn one(
 /// `None` inside when it has no campaign).
 pub async fn lead_campaign(
     conn: &mut PgConnection,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
 ) -> Result<Option<Uuid>, StoreError> {
     sqlx::query_scalar::<_, Option<Uuid>>(
         "SELECT campaign_id FROM leads WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL",

@@ -155,7 +155,7 @@ pub async fn page(
     let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT count(*) FROM replies r WHERE {FILTER}"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(intent)
     .bind(channel)
     .bind(filter.handled)
@@ -165,7 +165,7 @@ pub async fn page(
     let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE {FILTER} ORDER BY r.received_at DESC, r.id DESC LIMIT $6 OFFSET $7"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(intent)
     .bind(channel)
     .bind(filter.handled)
@@ -190,8 +190,8 @@ pub async fn get(
     sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE r.client_id = $1 AND r.id = $2"
     )))
-    .bind(client_id.into_uuid())
-    .bind(id.into_uuid())
+    .bind(client_id)
+    .bind(id)
     .fetch_optional(db)
     .await?
     .ok_or(StoreError::NotFound)?
@@ -211,8 +211,8 @@ pub async fn set_handled(
                 updated_at = now()
           WHERE client_id = $1 AND id = $2",
     )
-    .bind(client_id.into_uuid())
-    .bind(id.into_uuid())
+    .bind(client_id)
+    .bind(id)
     .bind(handled)
     .execute(db)
     .await?;
@@ -258,9 +258,9 @@ pub async fn insert(
          RETURNING id",
     )
     .bind(Uuid::now_v7())
-    .bind(client_id.into_uuid())
-    .bind(r.lead_id.map(LeadId::into_uuid))
-    .bind(r.campaign_id.map(CampaignId::into_uuid))
+    .bind(client_id)
+    .bind(r.lead_id)
+    .bind(r.campaign_id)
     .bind(r.webhook_event_id)
     .bind(r.channel.as_str())
     .bind(&r.from_address)
@@ -287,8 +287,8 @@ pub async fn set_intent(
         "UPDATE replies SET intent = $3, intent_confidence = $4, extracted = $5, updated_at = now()
           WHERE client_id = $1 AND id = $2",
     )
-    .bind(client_id.into_uuid())
-    .bind(id.into_uuid())
+    .bind(client_id)
+    .bind(id)
     .bind(intent.as_str())
     .bind(confidence.clamp(0.0, 1.0))
     .bind(extracted)

@@ -6,6 +6,9 @@
 //! towards which funnel stage is the domain's (`agency_domain::FunnelStage`); the database's
 //! `report_lead_stage` mirrors its lead-level part.
 
+use agency_domain::CampaignId;
+use agency_domain::ClientId;
+use agency_domain::LeadId;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
@@ -24,7 +27,10 @@ pub struct ReportClient {
 }
 
 /// A live client's name and timezone.
-pub async fn client(db: impl PgExecutor<'_>, client_id: Uuid) -> Result<ReportClient, StoreError> {
+pub async fn client(
+    db: impl PgExecutor<'_>,
+    client_id: ClientId,
+) -> Result<ReportClient, StoreError> {
     Ok(sqlx::query_as::<_, ReportClient>(
         "SELECT id, name, timezone FROM clients WHERE id = $1 AND deleted_at IS NULL",
     )
@@ -36,7 +42,7 @@ pub async fn client(db: impl PgExecutor<'_>, client_id: Uuid) -> Result<ReportCl
 /// The owning client of a live campaign.
 pub async fn campaign_owner(
     db: impl PgExecutor<'_>,
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
 ) -> Result<Option<Uuid>, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT client_id FROM campaigns WHERE id = $1 AND deleted_at IS NULL")
@@ -49,7 +55,7 @@ pub async fn campaign_owner(
 /// The owning client of a live lead.
 pub async fn lead_owner(
     db: impl PgExecutor<'_>,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> Result<Option<Uuid>, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT client_id FROM leads WHERE id = $1 AND deleted_at IS NULL")
@@ -100,7 +106,7 @@ const STAGE_LEADS: &str = "SELECT scope,
 /// distinct leads contacted, replying and converting in the local days `days`.
 pub async fn campaign_counts(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     campaign: Option<Uuid>,
     (from, to): DayRange,
 ) -> Result<Vec<CampaignCounts>, StoreError> {
@@ -149,7 +155,7 @@ pub struct ClientTotals {
 /// converting in the local days `days` (any campaign or none).
 pub async fn client_totals(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     (from, to): DayRange,
 ) -> Result<ClientTotals, StoreError> {
     Ok(
@@ -188,7 +194,7 @@ pub struct ChannelActionCount {
 /// Activities per channel and action of the client (or one campaign) in the local days `days`.
 pub async fn channel_action_counts(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     campaign: Option<Uuid>,
     (from, to): DayRange,
 ) -> Result<Vec<ChannelActionCount>, StoreError> {
@@ -221,7 +227,7 @@ pub struct DayActionCount {
 /// campaign) in the local days `days`.
 pub async fn daily_action_counts(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     campaign: Option<Uuid>,
     (from, to): DayRange,
 ) -> Result<Vec<DayActionCount>, StoreError> {
@@ -264,7 +270,7 @@ pub struct TierCount {
 /// Live leads per ALS tier of the client, or of one of its campaigns.
 pub async fn tier_counts(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     campaign: Option<Uuid>,
 ) -> Result<Vec<TierCount>, StoreError> {
     Ok(sqlx::query_as::<_, TierCount>(
@@ -297,8 +303,8 @@ pub struct EngagementLead {
 /// A live lead of the client.
 pub async fn engagement_lead(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
 ) -> Result<EngagementLead, StoreError> {
     Ok(sqlx::query_as::<_, EngagementLead>(
         "SELECT id, campaign_id, status, als_score, als_tier
@@ -328,8 +334,8 @@ pub struct LeadActionCount {
 /// All of a lead's activities per channel and action.
 pub async fn lead_action_counts(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
 ) -> Result<Vec<LeadActionCount>, StoreError> {
     Ok(sqlx::query_as::<_, LeadActionCount>(
         "SELECT channel, action, count(*) AS count, min(created_at) AS first_at,

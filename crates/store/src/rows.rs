@@ -1,6 +1,7 @@
 //! Small helpers the repositories share for tenant rows: the locked read of a live row, the
 //! soft delete of a live row and the "no row touched means `NotFound`" check.
 
+use agency_domain::ClientId;
 use sqlx::postgres::{PgQueryResult, PgRow};
 use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
@@ -30,7 +31,7 @@ pub(crate) async fn lock_live<T>(
     conn: &mut PgConnection,
     table: &'static str,
     columns: &'static str,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
     lock: RowLock,
 ) -> Result<T, StoreError>
@@ -57,7 +58,7 @@ where
 pub(crate) async fn soft_delete(
     conn: &mut PgConnection,
     table: &'static str,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<(), StoreError> {
     let done = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -2,6 +2,7 @@
 //! and LinkedIn seats (insert, read, page, verify, soft delete) and the owner look-up by which
 //! an inbound message finds its tenant. Caps and warm-up are the domain's rules, not ours.
 
+use agency_domain::ClientId;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
@@ -66,7 +67,7 @@ pub struct NewSendingResource<'a> {
 /// holds it verified).
 pub async fn insert_resource(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     new: &NewSendingResource<'_>,
 ) -> Result<SendingResource, StoreError> {
     Ok(sqlx::query_as::<_, SendingResource>(sqlx::AssertSqlSafe(format!(
@@ -89,7 +90,7 @@ pub async fn insert_resource(
 /// One live resource of the client.
 pub async fn resource(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<SendingResource, StoreError> {
     one_resource(
@@ -109,7 +110,7 @@ pub async fn resource(
 async fn one_resource(
     db: impl PgExecutor<'_>,
     sql: String,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<SendingResource, StoreError> {
     sqlx::query_as::<_, SendingResource>(sqlx::AssertSqlSafe(sql))
@@ -124,7 +125,7 @@ async fn one_resource(
 /// when another client holds the same value verified).
 pub async fn mark_resource_verified(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<SendingResource, StoreError> {
     one_resource(
@@ -143,7 +144,7 @@ pub async fn mark_resource_verified(
 /// The client's live resources (active or not), oldest first.
 pub async fn resources(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
 ) -> Result<Vec<SendingResource>, StoreError> {
     Ok(
         sqlx::query_as::<_, SendingResource>(sqlx::AssertSqlSafe(format!(
@@ -159,7 +160,7 @@ pub async fn resources(
 /// One page of the client's live resources (oldest first) and how many there are in all.
 pub async fn resources_page(
     db: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<SendingResource>, i64), StoreError> {
@@ -185,7 +186,7 @@ pub async fn resources_page(
 /// it as it was. `NotFound` when it is not a live resource of the client.
 pub async fn delete_resource(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     id: Uuid,
 ) -> Result<SendingResource, StoreError> {
     one_resource(
@@ -218,7 +219,7 @@ pub async fn resource_owner(
     )
     .bind(kind)
     .bind(value)
-    .bind(within.map(agency_domain::ClientId::into_uuid))
+    .bind(within)
     .fetch_optional(db)
     .await?)
 }

@@ -90,7 +90,7 @@ pub async fn insert(
     .bind(&new.phone)
     .bind(&new.reason)
     .bind(&new.source)
-    .bind(new.created_by.map(UserId::into_uuid))
+    .bind(new.created_by)
     .fetch_one(conn)
     .await?)
 }
@@ -103,7 +103,7 @@ pub async fn delete(
     sqlx::query_as::<_, SuppressionRow>(
         "DELETE FROM global_suppression WHERE id = $1 RETURNING id, email, phone, reason, source, created_at",
     )
-    .bind(id.into_uuid())
+    .bind(id)
     .fetch_optional(conn)
     .await?
     .ok_or(StoreError::NotFound)

@@ -60,7 +60,7 @@ pub async fn upsert(
          RETURNING {COLUMNS}"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(client_id.into_uuid())
+        .bind(client_id)
         .bind(account.account_sid)
         .bind(account.key_id)
         .bind(account.token_nonce)
@@ -76,7 +76,7 @@ pub async fn get(
 ) -> Result<Option<TwilioAccountRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM client_twilio_accounts WHERE client_id = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(client_id.into_uuid())
+        .bind(client_id)
         .fetch_optional(db)
         .await?)
 }
@@ -96,7 +96,7 @@ pub async fn by_sid(
 /// Removes the client's account; true when there was one.
 pub async fn delete(db: impl PgExecutor<'_>, client_id: ClientId) -> Result<bool, StoreError> {
     let done = sqlx::query("DELETE FROM client_twilio_accounts WHERE client_id = $1")
-        .bind(client_id.into_uuid())
+        .bind(client_id)
         .execute(db)
         .await?;
     Ok(done.rows_affected() > 0)
@@ -119,7 +119,7 @@ pub async fn sealed_by_other_keys(
 /// Replaces the seal of one account (rotation), keeping the SID.
 pub async fn reseal(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     key_id: &str,
     token_nonce: &[u8],
     token_sealed: &[u8],

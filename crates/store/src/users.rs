@@ -45,7 +45,7 @@ async fn ensure_with(
          ON CONFLICT (id) DO UPDATE SET updated_at = users.updated_at
          RETURNING id, email, is_platform_admin",
     )
-    .bind(id.into_uuid())
+    .bind(id)
     .bind(email)
     .fetch_one(pool)
     .await?;
@@ -58,7 +58,7 @@ pub async fn get(pool: &PgPool, id: UserId) -> Result<Option<UserRow>, StoreErro
         sqlx::query_as::<_, UserRow>(
             "SELECT id, email, is_platform_admin FROM users WHERE id = $1",
         )
-        .bind(id.into_uuid())
+        .bind(id)
         .fetch_optional(pool)
         .await?,
     )
@@ -68,7 +68,7 @@ pub async fn get(pool: &PgPool, id: UserId) -> Result<Option<UserRow>, StoreErro
 pub async fn set_platform_admin(pool: &PgPool, id: UserId, admin: bool) -> Result<(), StoreError> {
     let done =
         sqlx::query("UPDATE users SET is_platform_admin = $2, updated_at = now() WHERE id = $1")
-            .bind(id.into_uuid())
+            .bind(id)
             .bind(admin)
             .execute(pool)
             .await?;

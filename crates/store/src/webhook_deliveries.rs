@@ -103,7 +103,7 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(Uuid::now_v7())
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(endpoint_id)
     .bind(event_id)
     .bind(event_type.as_str())
@@ -122,7 +122,7 @@ pub async fn get(
     sqlx::query_as::<_, Delivery>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM webhook_deliveries WHERE client_id = $1 AND id = $2"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(id)
     .fetch_optional(db)
     .await?
@@ -142,7 +142,7 @@ pub async fn page(
           WHERE client_id = $1 AND endpoint_id = $2
           ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(endpoint_id)
     .bind(limit)
     .bind(offset)
@@ -151,7 +151,7 @@ pub async fn page(
     let total: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM webhook_deliveries WHERE client_id = $1 AND endpoint_id = $2",
     )
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(endpoint_id)
     .fetch_one(&mut *conn)
     .await?;
@@ -174,7 +174,7 @@ pub async fn claim_attempt(
           WHERE client_id = $1 AND id = $2 AND status = 'pending' AND attempts = $3
           RETURNING attempts",
     )
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(id)
     .bind(seen_attempts)
     .bind(at)
@@ -226,7 +226,7 @@ pub async fn record_attempt(
                 updated_at = now()
           WHERE client_id = $1 AND id = $2",
     )
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(id)
     .bind(status.as_str())
     .bind(next_attempt_at)
@@ -252,7 +252,7 @@ pub async fn abandon(
             SET status = 'failed', next_attempt_at = NULL, last_error = $3, updated_at = now()
           WHERE client_id = $1 AND id = $2 AND status = 'pending'",
     )
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(id)
     .bind(reason)
     .execute(db)

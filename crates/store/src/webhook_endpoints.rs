@@ -128,7 +128,7 @@ pub async fn insert(
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
     )))
     .bind(Uuid::now_v7())
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(new.url)
     .bind(names(new.events))
     .bind(new.secret)
@@ -147,7 +147,7 @@ pub async fn get(
         "SELECT {COLUMNS} FROM webhook_endpoints
           WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(id)
     .fetch_optional(db)
     .await?
@@ -165,7 +165,7 @@ pub async fn get_any(
         "SELECT {COLUMNS}, deleted_at IS NOT NULL AS deleted FROM webhook_endpoints
           WHERE client_id = $1 AND id = $2"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(id)
     .fetch_optional(db)
     .await?
@@ -184,7 +184,7 @@ pub async fn lock(
         "SELECT {COLUMNS} FROM webhook_endpoints
           WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(id)
     .fetch_optional(conn)
     .await?
@@ -203,7 +203,7 @@ pub async fn page(
           WHERE client_id = $1 AND deleted_at IS NULL
           ORDER BY created_at, id LIMIT $2 OFFSET $3"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(limit)
     .bind(offset)
     .fetch_all(&mut *conn)
@@ -211,7 +211,7 @@ pub async fn page(
     let total: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM webhook_endpoints WHERE client_id = $1 AND deleted_at IS NULL",
     )
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .fetch_one(&mut *conn)
     .await?;
     Ok((rows, total))
@@ -228,7 +228,7 @@ pub async fn subscribed(
           WHERE client_id = $1 AND deleted_at IS NULL AND status = 'active' AND $2 = ANY(events)
           ORDER BY created_at, id"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(event.as_str())
     .fetch_all(conn)
     .await?)
@@ -258,7 +258,7 @@ pub async fn update(
           WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL
           RETURNING {COLUMNS}"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(id)
     .bind(url)
     .bind(names(events))
@@ -284,7 +284,7 @@ pub async fn rotate_secret(
           WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL
           RETURNING {COLUMNS}"
     )))
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(id)
     .bind(new_secret)
     .bind(overlap_until)
@@ -299,7 +299,7 @@ pub async fn soft_delete(
     client_id: ClientId,
     id: Uuid,
 ) -> Result<(), StoreError> {
-    crate::rows::soft_delete(conn, "webhook_endpoints", client_id.into_uuid(), id).await
+    crate::rows::soft_delete(conn, "webhook_endpoints", client_id, id).await
 }
 
 /// Records a successful delivery: the failure streak ends.
@@ -313,7 +313,7 @@ pub async fn record_success(
         "UPDATE webhook_endpoints SET failing_since = NULL, last_success_at = $3, updated_at = now()
           WHERE client_id = $1 AND id = $2",
     )
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(id)
     .bind(at)
     .execute(db)
@@ -333,7 +333,7 @@ pub async fn record_failure(
         "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $3), updated_at = now()
           WHERE client_id = $1 AND id = $2 RETURNING failing_since",
     )
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(id)
     .bind(at)
     .fetch_optional(db)
@@ -353,7 +353,7 @@ pub async fn disable(
             SET status = 'disabled', disabled_reason = $3, disabled_at = now(), updated_at = now()
           WHERE client_id = $1 AND id = $2 AND status = 'active'",
     )
-    .bind(client_id.into_uuid())
+    .bind(client_id)
     .bind(id)
     .bind(reason)
     .execute(db)

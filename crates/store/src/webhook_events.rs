@@ -122,7 +122,7 @@ pub async fn insert(
     .bind(e.raw_body)
     .bind(e.status.as_str())
     .bind(e.last_error)
-    .bind(e.client_id.map(ClientId::into_uuid))
+    .bind(e.client_id)
     .fetch_optional(conn)
     .await?)
 }
@@ -207,7 +207,7 @@ pub async fn finish(
     )
     .bind(id)
     .bind(status.as_str())
-    .bind(client_id.map(ClientId::into_uuid))
+    .bind(client_id)
     .bind(note)
     .execute(db)
     .await?;

@@ -78,7 +78,7 @@ async fn decoding_by_position_matches_decoding_by_name(pool: PgPool) {
 
     let page = leads::page(
         &pool,
-        client,
+        ClientId::from_uuid(client),
         &LeadFilter::default(),
         LeadSort::CreatedDesc,
         10,

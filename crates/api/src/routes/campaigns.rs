@@ -63,7 +63,7 @@ async fn list_campaigns(
     p: Pagination,
     ApiQuery(f): ApiQuery<CampaignFilters>,
 ) -> ApiResult<ApiJson<Page<Campaign>>> {
-    let client = tenant.client_id.into_uuid();
+    let client = tenant.client_id;
     let (items, total) = campaigns::list(
         &state.services.pool,
         client,
@@ -89,7 +89,7 @@ async fn create_campaign(
     let campaign = campaigns::create(
         &state.services.pool,
         &actor(&tenant),
-        tenant.client_id.into_uuid(),
+        tenant.client_id,
         &body,
     )
     .await?;
@@ -106,7 +106,7 @@ async fn get_campaign(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Campaign>> {
     Ok(ApiJson(
-        campaigns::get(&state.services.pool, tenant.client_id.into_uuid(), id).await?,
+        campaigns::get(&state.services.pool, tenant.client_id, id).await?,
     ))
 }
 
@@ -126,7 +126,7 @@ async fn update_campaign(
         campaigns::update(
             &state.services.pool,
             &actor(&tenant),
-            tenant.client_id.into_uuid(),
+            tenant.client_id,
             id,
             &body,
         )
@@ -144,13 +144,7 @@ async fn delete_campaign(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
     tenant.require(Role::Admin)?;
-    campaigns::delete(
-        &state.services.pool,
-        &actor(&tenant),
-        tenant.client_id.into_uuid(),
-        id,
-    )
-    .await?;
+    campaigns::delete(&state.services.pool, &actor(&tenant), tenant.client_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -165,7 +159,7 @@ async fn transition(
         campaigns::change_status(
             &state.services.pool,
             &actor(tenant),
-            tenant.client_id.into_uuid(),
+            tenant.client_id,
             id,
             to,
         )
@@ -223,7 +217,7 @@ async fn resume(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Campaign>> {
     tenant.require(Role::Member)?;
-    let client = tenant.client_id.into_uuid();
+    let client = tenant.client_id;
     let (from, to) = (Some(CampaignStatus::Paused), CampaignStatus::Active);
     let campaign =
         campaigns::change_status_from(&state.services.pool, &actor(&tenant), client, id, from, to)
@@ -253,7 +247,7 @@ async fn campaign_leads(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
     p: Pagination,
 ) -> ApiResult<ApiJson<Page<Lead>>> {
-    let client = tenant.client_id.into_uuid();
+    let client = tenant.client_id;
     campaigns::get(&state.services.pool, client, id).await?;
     let q = LeadQuery {
         campaign_id: Some(id),
@@ -282,7 +276,7 @@ async fn get_sequence(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Vec<SequenceStep>>> {
     Ok(ApiJson(
-        campaigns::sequence(&state.services.pool, tenant.client_id.into_uuid(), id).await?,
+        campaigns::sequence(&state.services.pool, tenant.client_id, id).await?,
     ))
 }
 
@@ -298,7 +292,7 @@ async fn put_sequence(
     ApiJson(body): ApiJson<SequenceInput>,
 ) -> ApiResult<ApiJson<Vec<SequenceStep>>> {
     tenant.require(Role::Member)?;
-    let client = tenant.client_id.into_uuid();
+    let client = tenant.client_id;
     Ok(ApiJson(
         campaigns::replace_sequence(&state.services.pool, &actor(&tenant), client, id, &body)
             .await?,

@@ -2,6 +2,7 @@
 //! engine's all-or-nothing lead import (the body is never buffered whole). It runs under
 //! `IMPORT_TIMEOUT_SECS` (default 300 s) instead of the global request timeout.
 
+use agency_domain::CampaignId;
 use std::io;
 
 use agency_domain::Role;
@@ -65,15 +66,11 @@ async fn import_leads(
     let report = import::import_csv(
         &state.services.pool,
         &actor(&tenant),
-        tenant.client_id.into_uuid(),
-        id,
+        tenant.client_id,
+        CampaignId::from_uuid(id),
         reader,
     )
     .await?;
-    agency_engine::leads::invalidate_counts(
-        state.services.cache.as_ref(),
-        tenant.client_id.into_uuid(),
-    )
-    .await;
+    agency_engine::leads::invalidate_counts(state.services.cache.as_ref(), tenant.client_id).await;
     Ok(ApiJson(report))
 }

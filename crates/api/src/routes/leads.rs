@@ -2,6 +2,7 @@
 //! a keyset `cursor`), get, create, bulk create, partial update, soft delete and the lead's
 //! activity timeline. Another tenant's lead is always 404.
 
+use agency_domain::LeadId;
 use agency_domain::Role;
 use agency_engine::leads::{
     self, LeadBulkCreate, LeadBulkResult, LeadCreate, LeadQuery, LeadUpdate,
@@ -97,7 +98,7 @@ async fn list_leads(
             }
         };
         let tenant = Tenant::of_client(&state, claim.user, claim.client_id).await?;
-        let client = tenant.client_id.into_uuid();
+        let client = tenant.client_id;
         let (items, next) =
             leads::list_keyset(&state.services.pool, client, &q, after, p.limit()).await?;
         let page = CursorPage {
@@ -133,11 +134,11 @@ async fn create_lead(
     let lead = leads::create(
         &state.services.pool,
         &actor(&tenant),
-        tenant.client_id.into_uuid(),
+        tenant.client_id,
         &body,
     )
     .await?;
-    leads::invalidate_counts(state.services.cache.as_ref(), tenant.client_id.into_uuid()).await;
+    leads::invalidate_counts(state.services.cache.as_ref(), tenant.client_id).await;
     Ok((StatusCode::CREATED, ApiJson(lead)))
 }
 
@@ -155,11 +156,11 @@ async fn bulk_create(
     let result = leads::bulk_create(
         &state.services.pool,
         &actor(&tenant),
-        tenant.client_id.into_uuid(),
+        tenant.client_id,
         &body,
     )
     .await?;
-    leads::invalidate_counts(state.services.cache.as_ref(), tenant.client_id.into_uuid()).await;
+    leads::invalidate_counts(state.services.cache.as_ref(), tenant.client_id).await;
     Ok((StatusCode::CREATED, ApiJson(result)))
 }
 
@@ -173,7 +174,7 @@ async fn get_lead(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Lead>> {
     Ok(ApiJson(
-        leads::get(&state.services.pool, tenant.client_id.into_uuid(), id).await?,
+        leads::get(&state.services.pool, tenant.client_id, id).await?,
     ))
 }
 
@@ -193,12 +194,12 @@ async fn update_lead(
         &state.services.pool,
         &actor(&tenant),
         tenant.role,
-        tenant.client_id.into_uuid(),
+        tenant.client_id,
         id,
         &body,
     )
     .await?;
-    leads::invalidate_counts(state.services.cache.as_ref(), tenant.client_id.into_uuid()).await;
+    leads::invalidate_counts(state.services.cache.as_ref(), tenant.client_id).await;
     Ok(ApiJson(lead))
 }
 
@@ -212,14 +213,8 @@ async fn delete_lead(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
     tenant.require(Role::Admin)?;
-    leads::delete(
-        &state.services.pool,
-        &actor(&tenant),
-        tenant.client_id.into_uuid(),
-        id,
-    )
-    .await?;
-    leads::invalidate_counts(state.services.cache.as_ref(), tenant.client_id.into_uuid()).await;
+    leads::delete(&state.services.pool, &actor(&tenant), tenant.client_id, id).await?;
+    leads::invalidate_counts(state.services.cache.as_ref(), tenant.client_id).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -236,8 +231,8 @@ async fn lead_activities(
     Ok(ApiJson(
         leads::activities(
             &state.services.pool,
-            tenant.client_id.into_uuid(),
-            id,
+            tenant.client_id,
+            LeadId::from_uuid(id),
             q.limit,
         )
         .await?,

@@ -6,6 +6,7 @@
 //! HTML for a browser and JSON when the caller accepts `application/json`; a forged token is
 //! 404 and changes nothing.
 
+use agency_domain::LeadId;
 use agency_domain::Role;
 use agency_engine::outreach::approvals::{self, ApprovalEdit, ManualSend};
 use agency_engine::outreach::unsubscribe::UnsubscribeStatus;
@@ -157,7 +158,7 @@ pub async fn send_to_lead(
         &state.services.pool,
         &actor(&tenant),
         tenant.client_id,
-        p.id,
+        LeadId::from_uuid(p.id),
         &body,
         Utc::now(),
     )

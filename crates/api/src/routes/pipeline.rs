@@ -5,6 +5,8 @@
 //! (The tier distribution is `GET /api/v1/reports/leads/distribution`.) The rules, the audit
 //! rows and the jobs are the engine's (`agency_engine::pipeline::requests`).
 
+use agency_domain::CampaignId;
+use agency_domain::LeadId;
 use agency_engine::pipeline::requests;
 use agency_engine::records::Lead;
 use axum::extract::State;
@@ -72,7 +74,12 @@ async fn rescore_lead(
     tenant: Tenant,
     ApiPath(path): ApiPath<TenantItemPath>,
 ) -> ApiResult<ApiJson<Lead>> {
-    let lead = requests::rescore_one(&state.services, &tenant.context(), path.id).await?;
+    let lead = requests::rescore_one(
+        &state.services,
+        &tenant.context(),
+        LeadId::from_uuid(path.id),
+    )
+    .await?;
     Ok(ApiJson(lead))
 }
 
@@ -86,7 +93,12 @@ async fn enrich_lead(
     tenant: Tenant,
     ApiPath(path): ApiPath<TenantItemPath>,
 ) -> ApiResult<(StatusCode, ApiJson<Lead>)> {
-    let lead = requests::enrich_one(&state.services, &tenant.context(), path.id).await?;
+    let lead = requests::enrich_one(
+        &state.services,
+        &tenant.context(),
+        LeadId::from_uuid(path.id),
+    )
+    .await?;
     Ok((StatusCode::ACCEPTED, ApiJson(lead)))
 }
 
@@ -116,7 +128,12 @@ async fn rescore_campaign(
     tenant: Tenant,
     ApiPath(path): ApiPath<TenantItemPath>,
 ) -> ApiResult<(StatusCode, ApiJson<RescoreQueued>)> {
-    let job_id = requests::rescore_campaign(&state.services, &tenant.context(), path.id).await?;
+    let job_id = requests::rescore_campaign(
+        &state.services,
+        &tenant.context(),
+        CampaignId::from_uuid(path.id),
+    )
+    .await?;
     Ok((
         StatusCode::ACCEPTED,
         ApiJson(RescoreQueued {

@@ -4,6 +4,7 @@
 //! addresses use the reserved `.example` domain and phones the numbers ACMA sets aside for
 //! fiction, so nothing seeded can reach a real person.
 
+use agency_domain::ClientId;
 use chrono::{Days, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -113,9 +114,14 @@ pub async fn seed_demo(pool: &sqlx::PgPool) -> anyhow::Result<Demo> {
     // New demo leads are scored at once (the same scoring the pipeline runs), so the
     // dashboard shows scores and tiers from the first start; seeded leads keep theirs.
     if !inserted.is_empty() {
-        agency_engine::pipeline::score_leads(pool, DEMO_CLIENT_ID, &inserted, Utc::now())
-            .await
-            .map_err(|e| anyhow::anyhow!("scoring the demo leads failed: {e}"))?;
+        agency_engine::pipeline::score_leads(
+            pool,
+            ClientId::from_uuid(DEMO_CLIENT_ID),
+            &inserted,
+            Utc::now(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("scoring the demo leads failed: {e}"))?;
     }
     Ok(Demo {
         user_id: DEMO_USER_ID,

@@ -194,7 +194,7 @@ pub async fn client_detail(
     let (members, _) = memberships::list(&mut conn, client, MEMBERS_LIMIT, 0).await?;
     drop(conn);
     let (campaigns, recent_activity) = tokio::try_join!(
-        async { Ok::<_, UseCaseError>(store::client_campaigns(pool, client.into_uuid()).await?) },
+        async { Ok::<_, UseCaseError>(store::client_campaigns(pool, client).await?) },
         activity_feed(pool, Some(client), RECENT_ACTIVITY),
     )?;
     Ok(AdminClientDetail {
@@ -259,7 +259,7 @@ pub async fn change_plan(
         "SELECT tier, subscription_status FROM clients
           WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
     )
-    .bind(client.into_uuid())
+    .bind(client)
     .fetch_optional(&mut *tx)
     .await?;
     let (tier_before, status_before) = before.ok_or(UseCaseError::NotFound("client"))?;
@@ -280,7 +280,7 @@ pub async fn change_plan(
                 updated_at = now()
           WHERE id = $1",
     )
-    .bind(client.into_uuid())
+    .bind(client)
     .bind(tier.as_str())
     .bind(&status)
     .bind(leaves_trial)

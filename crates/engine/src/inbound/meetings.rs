@@ -160,7 +160,7 @@ pub async fn book(
     booking: &Booking,
     created_by: Option<UserId>,
 ) -> Result<MeetingId, BookingError> {
-    let client = client_id.into_uuid();
+    let client = client_id;
     let lead = leads::lock_match(conn, client, booking.lead_id.into_uuid())
         .await
         .map_err(|e| match e {
@@ -193,7 +193,7 @@ pub async fn book(
         )
         .await?;
     }
-    let touch = activities::latest_touch(&mut *conn, client, lead.id).await?;
+    let touch = activities::latest_touch(&mut *conn, client, LeadId::from_uuid(lead.id)).await?;
     let channel = match (booking.source, &touch) {
         (MeetingSource::Voice, _) => Channel::Voice.as_str().to_owned(),
         (_, Some(t)) => t.channel.clone(),
@@ -262,7 +262,7 @@ pub async fn create(
     audit(
         &mut tx,
         actor,
-        client_id.into_uuid(),
+        client_id,
         "meeting.create",
         ("meeting", Some(id.into_uuid())),
         None,
@@ -313,7 +313,7 @@ pub async fn cancel(
     audit(
         &mut tx,
         actor,
-        client_id.into_uuid(),
+        client_id,
         "meeting.cancel",
         ("meeting", Some(id.into_uuid())),
         Some(json!({"status": current.status.as_str()})),

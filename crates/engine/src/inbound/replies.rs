@@ -118,7 +118,7 @@ pub async fn set_handled(
     audit(
         &mut tx,
         actor,
-        client_id.into_uuid(),
+        client_id,
         "reply.handled",
         ("reply", Some(id.into_uuid())),
         Some(json!({"handled": before.handled_at.is_some()})),
@@ -171,7 +171,7 @@ pub async fn apply_reply(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let client = client_id.into_uuid();
+    let client = client_id;
     let extracted = json!({
         "return_date": class.return_date,
         "proposed_times": class.proposed_times,
@@ -326,7 +326,7 @@ pub struct InboundReply {
 
 /// The timezone of `client_id` (the platform default when unset or unreadable).
 pub async fn client_timezone(conn: &mut PgConnection, client_id: ClientId) -> Tz {
-    agency_store::clients::pipeline_settings(conn, client_id.into_uuid())
+    agency_store::clients::pipeline_settings(conn, client_id)
         .await
         .ok()
         .and_then(|c| agency_domain::hours::parse_timezone(&c.timezone))
@@ -345,7 +345,7 @@ pub async fn record_inbound(
 ) -> Result<Option<ReplyId>, StoreError> {
     let client_id = msg.client_id;
     let (email, phone) = msg.sender.split();
-    let lead = leads::match_sender(&mut *conn, client_id.into_uuid(), email, phone).await?;
+    let lead = leads::match_sender(&mut *conn, client_id, email, phone).await?;
     let Some(reply_id) = store::insert(
         conn,
         client_id,

@@ -115,7 +115,7 @@ async fn delivery_event(
     }
     activities::insert_for_event(
         &mut *conn,
-        sent.client_id,
+        ClientId::from_uuid(sent.client_id),
         event.id,
         &NewActivity {
             campaign_id: sent.campaign_id,
@@ -139,7 +139,14 @@ async fn delivery_event(
         _ => None,
     };
     if let (Some(status), Some(lead)) = (new_status, sent.lead_id) {
-        leads::set_status(&mut *conn, sent.client_id, lead, status.as_str(), None).await?;
+        leads::set_status(
+            &mut *conn,
+            ClientId::from_uuid(sent.client_id),
+            lead,
+            status.as_str(),
+            None,
+        )
+        .await?;
         // A bounced or complaining address stops every planned send to the lead.
         agency_store::outreach::cancel_pending_for_lead(
             &mut *conn,

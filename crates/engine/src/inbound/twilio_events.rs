@@ -119,7 +119,7 @@ async fn status(
         && code.is_some_and(|c| PERMANENT_ERROR_CODES.contains(&c));
     activities::insert_for_event(
         &mut *conn,
-        sent.client_id,
+        ClientId::from_uuid(sent.client_id),
         event.id,
         &NewActivity {
             campaign_id: sent.campaign_id,
@@ -134,8 +134,13 @@ async fn status(
     )
     .await?;
     if permanent && let Some(lead) = sent.lead_id {
-        leads::mark_phone_unusable(&mut *conn, sent.client_id, lead, code.unwrap_or_default())
-            .await?;
+        leads::mark_phone_unusable(
+            &mut *conn,
+            ClientId::from_uuid(sent.client_id),
+            lead,
+            code.unwrap_or_default(),
+        )
+        .await?;
     }
     Ok(Outcome::Applied(Some(client)))
 }

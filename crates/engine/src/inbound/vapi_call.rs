@@ -47,7 +47,7 @@ pub async fn context(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    match leads::lock_match(conn, client, lead).await {
+    match leads::lock_match(conn, ClientId::from_uuid(client), lead).await {
         Ok(lead) => Ok(Some(CallContext {
             call_id,
             client_id: ClientId::from_uuid(client),

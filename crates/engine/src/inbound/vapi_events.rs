@@ -5,6 +5,7 @@
 //! lead, a callback request schedules its next action for the next day, voicemail and no
 //! answer are retried up to 2 more times on later days). Other types are stored and ignored.
 
+use agency_domain::LeadId;
 use agency_domain::intent::MAX_CALL_RETRIES;
 use agency_domain::{ActivityAction, CallOutcome, Channel, EventType, LeadStatus};
 use agency_store::activities::{self, NewActivity};
@@ -88,7 +89,7 @@ async fn status_update(
     call: &CallContext,
     message: &Value,
 ) -> Result<Outcome, StoreError> {
-    let client = call.client_id.into_uuid();
+    let client = call.client_id;
     match message
         .get("status")
         .and_then(Value::as_str)
@@ -126,7 +127,7 @@ async fn end_of_call(
     call: &CallContext,
     message: &Value,
 ) -> Result<Outcome, StoreError> {
-    let client = call.client_id.into_uuid();
+    let client = call.client_id;
     let outcome = call_outcome(message);
     let text = |paths: &[&str]| {
         paths
@@ -198,7 +199,7 @@ async fn end_of_call(
                 let unanswered = activities::count_for_lead(
                     &mut *conn,
                     client,
-                    lead.id,
+                    LeadId::from_uuid(lead.id),
                     &[
                         ActivityAction::VoicemailLeft.as_str(),
                         ActivityAction::NoAnswer.as_str(),

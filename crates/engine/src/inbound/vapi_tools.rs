@@ -77,7 +77,7 @@ async fn run(
 }
 
 async fn lead_timezone(conn: &mut PgConnection, call: &CallContext) -> Result<Tz, StoreError> {
-    let client_tz = clients::pipeline_settings(&mut *conn, call.client_id.into_uuid())
+    let client_tz = clients::pipeline_settings(&mut *conn, call.client_id)
         .await
         .ok()
         .and_then(|c| parse_timezone(&c.timezone))

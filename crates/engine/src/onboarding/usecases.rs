@@ -210,7 +210,7 @@ async fn queue_analysis(
     audit(
         tx,
         actor,
-        client_id.into_uuid(),
+        client_id,
         "onboarding.analysis_started",
         ("onboarding_job", Some(row.id.into_uuid())),
         None,
@@ -364,7 +364,7 @@ pub async fn confirm(
     audit(
         &mut tx,
         actor,
-        row.client_id.into_uuid(),
+        row.client_id,
         "client.icp_confirmed",
         ("client", Some(client.id)),
         None,

@@ -48,7 +48,7 @@ pub async fn list(
     offset: i64,
 ) -> Result<(Vec<Approval>, i64), UseCaseError> {
     let mut conn = pool.acquire().await?;
-    Ok(approvals::pending(&mut conn, client_id.into_uuid(), limit, offset).await?)
+    Ok(approvals::pending(&mut conn, client_id, limit, offset).await?)
 }
 
 /// Locks a draft of the client that still waits for approval (404 elsewhere, 409 when decided).
@@ -125,14 +125,14 @@ async fn decide(
     audit(
         &mut tx,
         actor,
-        client_id.into_uuid(),
+        client_id,
         action,
         ("outreach_send", Some(id)),
         Some(json!({"status": row.status.as_str()})),
         Some(json!({"status": to.as_str()})),
     )
     .await?;
-    let answer = approvals::one(&mut tx, client_id.into_uuid(), id).await?;
+    let answer = approvals::one(&mut tx, client_id, id).await?;
     tx.commit().await?;
     Ok(answer)
 }
@@ -175,14 +175,14 @@ pub async fn edit(
     audit(
         &mut tx,
         actor,
-        client_id.into_uuid(),
+        client_id,
         "outreach.draft_edited",
         ("outreach_send", Some(id)),
         Some(json!({"subject": row.subject, "body": row.body})),
         Some(json!({"subject": subject.or(row.subject), "body": body.or(row.body)})),
     )
     .await?;
-    let answer = approvals::one(&mut tx, client_id.into_uuid(), id).await?;
+    let answer = approvals::one(&mut tx, client_id, id).await?;
     tx.commit().await?;
     Ok(answer)
 }
@@ -194,7 +194,7 @@ pub async fn manual_send(
     pool: &PgPool,
     actor: &Actor,
     client_id: ClientId,
-    lead_id: Uuid,
+    lead_id: LeadId,
     input: &ManualSend,
     now: DateTime<Utc>,
 ) -> Result<Approval, UseCaseError> {
@@ -213,13 +213,13 @@ pub async fn manual_send(
         ));
     }
     let mut tx = pool.begin().await?;
-    let campaign = approvals::lead_campaign(&mut tx, client_id.into_uuid(), lead_id)
+    let campaign = approvals::lead_campaign(&mut tx, client_id, lead_id)
         .await
         .map_err(UseCaseError::not_found_as("lead"))?
         .ok_or_else(|| UseCaseError::field("lead_id", "the lead is not in a campaign"))?;
     let new = NewSend {
         campaign_id: agency_domain::CampaignId::from_uuid(campaign),
-        lead_id: LeadId::from_uuid(lead_id),
+        lead_id,
         step_number: 0,
         channel,
         origin: SendOrigin::Manual,
@@ -238,14 +238,14 @@ pub async fn manual_send(
     audit(
         &mut tx,
         actor,
-        client_id.into_uuid(),
+        client_id,
         "outreach.manual_send",
         ("outreach_send", Some(id.into_uuid())),
         None,
         Some(json!({"lead_id": lead_id, "channel": channel.as_str()})),
     )
     .await?;
-    let answer = approvals::one(&mut tx, client_id.into_uuid(), id.into_uuid()).await?;
+    let answer = approvals::one(&mut tx, client_id, id.into_uuid()).await?;
     tx.commit().await?;
     Ok(answer)
 }

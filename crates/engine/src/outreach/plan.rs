@@ -41,7 +41,7 @@ pub async fn lead_steps(
     campaign_id: CampaignId,
     facts: &LeadPlanFacts,
 ) -> Result<Vec<Step>, JobError> {
-    let stored = campaigns::sequence(&mut *conn, client_id.into_uuid(), campaign_id.into_uuid())
+    let stored = campaigns::sequence(&mut *conn, client_id, campaign_id)
         .await
         .map_err(store_err)?;
     if !stored.is_empty() {
@@ -78,14 +78,9 @@ async fn choose(
     lead_id: LeadId,
     after: i32,
 ) -> Result<Option<(Step, LeadPlanFacts)>, JobError> {
-    let facts = store::lead_plan_facts(
-        &mut *conn,
-        client_id.into_uuid(),
-        lead_id.into_uuid(),
-        campaign_id.into_uuid(),
-    )
-    .await
-    .map_err(store_err)?;
+    let facts = store::lead_plan_facts(&mut *conn, client_id, lead_id, campaign_id)
+        .await
+        .map_err(store_err)?;
     let status: LeadStatus = decode("lead status", &facts.status)?;
     if matches!(
         status,

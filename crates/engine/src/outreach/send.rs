@@ -165,14 +165,9 @@ async fn run(
     if !resuming && row.due_at > now {
         return Ok(SendOutcome::Rescheduled(row.due_at));
     }
-    let check = check_send(
-        &mut tx,
-        client_id.into_uuid(),
-        row.lead_id.into_uuid(),
-        row.channel,
-    )
-    .await
-    .map_err(pipeline_err)?;
+    let check = check_send(&mut tx, client_id, row.lead_id, row.channel)
+        .await
+        .map_err(pipeline_err)?;
     if let Err(blocked) = check {
         let update = SendUpdate {
             status: Some(SendStatus::Blocked),
@@ -284,7 +279,7 @@ async fn run(
     let mut outgoing = outgoing;
     // Voice takes no daily-counter slot (`spent` is `None`), only a call slot.
     if let Outgoing::Call(_, slot) = &mut outgoing {
-        match acquire_call_slot(&mut tx, client_id.into_uuid(), row.lead_id.into_uuid(), now)
+        match acquire_call_slot(&mut tx, client_id, row.lead_id, now)
             .await
             .map_err(pipeline_err)?
         {
@@ -372,7 +367,7 @@ async fn spend_slot(
     let Some(spare) = ctx.spare_resource_id else {
         return Ok(Slot::Taken(None));
     };
-    let mut candidates: Vec<_> = resources_store::resources(&mut *conn, row.client_id.into_uuid())
+    let mut candidates: Vec<_> = resources_store::resources(&mut *conn, row.client_id)
         .await
         .map_err(store_err)?
         .into_iter()
@@ -789,14 +784,9 @@ async fn record_sent(
         }),
         led_to_booking: false,
     };
-    activities::insert_with_snapshot(
-        &mut *tx,
-        row.client_id.into_uuid(),
-        &activity,
-        Some(&snapshot),
-    )
-    .await
-    .map_err(store_err)?;
+    activities::insert_with_snapshot(&mut *tx, row.client_id, &activity, Some(&snapshot))
+        .await
+        .map_err(store_err)?;
     if receipt.sandbox {
         store::record_sandbox_message(
             &mut *tx,
@@ -807,14 +797,9 @@ async fn record_sent(
         .map_err(store_err)?;
     }
     if let Outgoing::Call(_, slot) = outgoing {
-        attach_call_id(
-            &mut *tx,
-            row.client_id.into_uuid(),
-            *slot,
-            &receipt.provider_message_id,
-        )
-        .await
-        .map_err(pipeline_err)?;
+        attach_call_id(&mut *tx, row.client_id, *slot, &receipt.provider_message_id)
+            .await
+            .map_err(pipeline_err)?;
     }
     let next = if row.origin == SendOrigin::Sequence {
         plan_next_step(&mut tx, row, now).await?
@@ -906,7 +891,7 @@ async fn release(
     slot: Option<uuid::Uuid>,
 ) -> Result<(), JobError> {
     if let Some(slot) = slot {
-        release_call_slot(conn, row.client_id.into_uuid(), CallRef::Slot(slot))
+        release_call_slot(conn, row.client_id, CallRef::Slot(slot))
             .await
             .map_err(pipeline_err)?;
     }

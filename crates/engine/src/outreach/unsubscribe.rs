@@ -4,6 +4,7 @@
 //! transaction, with `lead.unsubscribed` to the client's endpoints. Applying it again changes
 //! nothing.
 
+use agency_domain::ClientId;
 use agency_domain::EventType;
 use agency_store::PgPool;
 use agency_store::activities::{self, NewActivity};
@@ -90,7 +91,7 @@ pub async fn unsubscribe(
             metadata: json!({"source": "unsubscribe_link", "cancelled_sends": cancelled}),
             led_to_booking: false,
         };
-        activities::insert(&mut *tx, target.client_id, &activity).await?;
+        activities::insert(&mut *tx, ClientId::from_uuid(target.client_id), &activity).await?;
         emit_event(
             &mut tx,
             client,

@@ -16,6 +16,7 @@
 //! than a day ahead, keeps its channel, gets `next_action_at` and a wait reason, and one
 //! `rescore_campaign` job (waiting leads only) per campaign and window is scheduled for it.
 
+use agency_domain::ClientId;
 use std::collections::HashMap;
 
 use agency_cache::Cache;
@@ -138,7 +139,7 @@ pub async fn allocate_scored(
     now: DateTime<Utc>,
 ) -> Result<AllocationSummary, UseCaseError> {
     let client_tz = client_timezone(&client.timezone)?;
-    let resources = allocatable_resources(pool, client.id).await?;
+    let resources = allocatable_resources(pool, ClientId::from_uuid(client.id)).await?;
     let leads: Vec<LeadFacts<'_>> = scored.iter().map(|s| lead_facts(s, campaigns)).collect();
     let plan = planner::plan(&AllocationInput {
         now,
@@ -177,7 +178,13 @@ pub async fn allocate_scored(
             } => {
                 summary.allocated += 1;
                 let resource = resource.map(ResourceId::into_uuid);
-                updates.push(update(lead_id, channel, resource, at, None));
+                updates.push(update(
+                    LeadId::from_uuid(lead_id),
+                    channel,
+                    resource,
+                    at,
+                    None,
+                ));
             }
             Outcome::Waiting {
                 channel,
@@ -186,13 +193,19 @@ pub async fn allocate_scored(
                 campaign,
             } => {
                 summary.waiting += 1;
-                updates.push(update(lead_id, channel, None, at, Some(reason)));
+                updates.push(update(
+                    LeadId::from_uuid(lead_id),
+                    channel,
+                    None,
+                    at,
+                    Some(reason),
+                ));
                 waits.push((campaign.into_uuid(), at));
             }
         }
     }
 
-    if let Err(e) = save_plans(pool, client.id, &updates, &waits, now).await {
+    if let Err(e) = save_plans(pool, ClientId::from_uuid(client.id), &updates, &waits, now).await {
         give_back(cache, &reserved, client_tz).await;
         return Err(e);
     }
@@ -203,7 +216,7 @@ pub async fn allocate_scored(
 /// this build does not know is never a candidate).
 async fn allocatable_resources(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
 ) -> Result<Vec<ResourceCapacity>, UseCaseError> {
     Ok(sending_resources::resources(pool, client_id)
         .await?
@@ -293,7 +306,7 @@ async fn reserve(
 /// Stores the plans and schedules the waiting-leads passes in one transaction.
 async fn save_plans(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     updates: &[AllocationUpdate],
     waits: &[(Uuid, DateTime<Utc>)],
     now: DateTime<Utc>,
@@ -316,14 +329,14 @@ async fn give_back(cache: &dyn Cache, reserved: &[Reserved], tz: Tz) {
 }
 
 fn update(
-    lead_id: Uuid,
+    lead_id: LeadId,
     channel: Channel,
     resource_id: Option<Uuid>,
     next_action_at: DateTime<Utc>,
     wait_reason: Option<WaitReason>,
 ) -> AllocationUpdate {
     AllocationUpdate {
-        lead_id,
+        lead_id: lead_id.into_uuid(),
         first_touch_channel: Some(channel.as_str().to_owned()),
         resource_id,
         next_action_at: Some(next_action_at),
@@ -335,7 +348,7 @@ fn update(
 /// waiting leads, deduplicated by an idempotency key so many batches schedule it once.
 async fn schedule_waiting(
     conn: &mut sqlx::PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     waits: &[(Uuid, DateTime<Utc>)],
 ) -> Result<(), UseCaseError> {
     let mut earliest: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
@@ -347,7 +360,7 @@ async fn schedule_waiting(
     }
     for (campaign_id, at) in earliest {
         let job = RescoreCampaign {
-            client_id,
+            client_id: client_id.into_uuid(),
             campaign_id,
             only_waiting: true,
         };
@@ -373,7 +386,7 @@ async fn schedule_waiting(
 pub async fn allocate_leads(
     pool: &PgPool,
     cache: &dyn Cache,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_ids: &[Uuid],
     now: DateTime<Utc>,
 ) -> Result<AllocationSummary, UseCaseError> {

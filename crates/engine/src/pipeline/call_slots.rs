@@ -14,6 +14,8 @@
 //! Stale slots: a call whose end we never hear of (lost webhook, crashed sender) stops
 //! counting [`MAX_CALL_DURATION`] after it started and is purged by the client's next acquire.
 
+use agency_domain::ClientId;
+use agency_domain::LeadId;
 use std::time::Duration;
 
 use agency_domain::MAX_CONCURRENT_CALLS_PER_CLIENT;
@@ -70,8 +72,8 @@ pub fn retry_at(now: DateTime<Utc>, soonest_expiry: Option<DateTime<Utc>>) -> Da
 /// `NotFound` when the lead is not the client's.
 pub async fn acquire_call_slot(
     tx: &mut Transaction<'_, Postgres>,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
     now: DateTime<Utc>,
 ) -> Result<CallSlotGrant, UseCaseError> {
     let expires_at = now + chrono_duration(MAX_CALL_DURATION);
@@ -98,7 +100,7 @@ pub async fn acquire_call_slot(
 /// Records the provider's call id on a held slot; `false` when the slot is already gone.
 pub async fn attach_call_id(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     slot_id: Uuid,
     provider_call_id: &str,
 ) -> Result<bool, UseCaseError> {
@@ -108,7 +110,7 @@ pub async fn attach_call_id(
 /// Frees a call's slot; `false` when it was already free (a repeated webhook is harmless).
 pub async fn release_call_slot(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     call: CallRef<'_>,
 ) -> Result<bool, UseCaseError> {
     Ok(match call {
@@ -120,7 +122,7 @@ pub async fn release_call_slot(
 /// The client's calls in flight at `now` (unexpired slots).
 pub async fn calls_in_flight(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     now: DateTime<Utc>,
 ) -> Result<u32, UseCaseError> {
     let n = store::in_flight(db, client_id, now).await?;

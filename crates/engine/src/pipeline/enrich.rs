@@ -21,6 +21,8 @@
 //! for a hit is the provider's name, never a `cache:` marker.
 
 use agency_cache::{Cache, CacheJsonExt};
+use agency_domain::ClientId;
+use agency_domain::LeadId;
 use agency_domain::{Email, Phone, SeoFacts};
 use agency_providers::{EnrichedPerson, PersonQuery, ProviderError, SeoReport};
 use agency_store::leads::enrichment as store;
@@ -102,7 +104,7 @@ impl std::fmt::Debug for EnrichEnv<'_> {
 /// day (in its timezone), so Clay serves at most 15% of the day's provider runs.
 pub struct DailyFallbackGate<'a> {
     cache: &'a dyn Cache,
-    client_id: Uuid,
+    client_id: ClientId,
     tz: Tz,
     now: DateTime<Utc>,
 }
@@ -111,7 +113,7 @@ impl<'a> DailyFallbackGate<'a> {
     /// Counts one provider run for the client today and returns the gate for it.
     pub async fn start(
         cache: &'a dyn Cache,
-        client_id: Uuid,
+        client_id: ClientId,
         tz: Tz,
         now: DateTime<Utc>,
     ) -> Result<DailyFallbackGate<'a>, UseCaseError> {
@@ -127,11 +129,11 @@ impl<'a> DailyFallbackGate<'a> {
     }
 }
 
-fn runs_counter(client_id: Uuid) -> String {
+fn runs_counter(client_id: ClientId) -> String {
     format!("enrichment_runs:{client_id}")
 }
 
-fn fallback_counter(client_id: Uuid) -> String {
+fn fallback_counter(client_id: ClientId) -> String {
     format!("enrichment_fallback:{client_id}")
 }
 
@@ -163,8 +165,8 @@ pub fn client_timezone(name: &str) -> Result<Tz, UseCaseError> {
 /// [`waterfall::FallbackBudget`] for a batch, or `None` for the client's daily cap.
 pub async fn enrich_lead(
     env: EnrichEnv<'_>,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
     gate: Option<&mut dyn FallbackGate>,
     now: DateTime<Utc>,
 ) -> Result<EnrichOutcome, UseCaseError> {
@@ -215,8 +217,8 @@ pub async fn enrich_lead(
 /// What a run holding the lead's claim works with.
 struct ClaimedRun<'a> {
     env: EnrichEnv<'a>,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
     token: &'a str,
     credit_key: Option<&'a str>,
 }
@@ -310,8 +312,8 @@ enum Claim {
 /// Claims the lead for `token` and spends a credit (once per job), in one transaction.
 async fn spend_credit(
     env: EnrichEnv<'_>,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
     token: &str,
     credit_key: Option<&str>,
 ) -> Result<Claim, UseCaseError> {
@@ -349,8 +351,8 @@ async fn spend_credit(
 
 async fn refund_credit(
     env: EnrichEnv<'_>,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
     token: &str,
     credit_key: Option<&str>,
 ) -> Result<(), UseCaseError> {
@@ -458,8 +460,8 @@ pub fn enrichment_update(
 
 async fn store_facts(
     env: EnrichEnv<'_>,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
     person: &EnrichedPerson,
     source: &str,
     seo: Option<store::SeoUpdate>,
@@ -475,16 +477,16 @@ async fn store_facts(
 
 async fn save(
     env: EnrichEnv<'_>,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
     update: &store::EnrichmentUpdate,
 ) -> Result<(), UseCaseError> {
     let mut tx = env.pool.begin().await?;
     store::save_enrichment(&mut tx, client_id, lead_id, update).await?;
     if env.enqueue_scoring {
         let job = ScoreLeads {
-            client_id,
-            lead_ids: vec![lead_id],
+            client_id: client_id.into_uuid(),
+            lead_ids: vec![lead_id.into_uuid()],
         };
         enqueue_on(&mut tx, &job, EnqueueOptions::default()).await?;
     }

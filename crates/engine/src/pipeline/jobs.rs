@@ -5,6 +5,9 @@
 //! transactional enqueue new leads go through ([`enqueue_new_leads`]). The waterfall comes
 //! from the job's [`crate::Services`].
 
+use agency_domain::CampaignId;
+use agency_domain::ClientId;
+use agency_domain::LeadId;
 use agency_store::leads::{self, allocation as allocation_store};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -37,14 +40,17 @@ pub const ENRICH_KEY_PREFIX: &str = "enrich_lead:";
 /// then enqueues scoring, and scoring allocates. Returns the number of jobs queued.
 pub async fn enqueue_new_leads(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_ids: &[Uuid],
 ) -> Result<usize, EnqueueError> {
     let jobs: Vec<(EnrichLead, String)> = lead_ids
         .iter()
         .map(|&lead_id| {
             (
-                EnrichLead { client_id, lead_id },
+                EnrichLead {
+                    client_id: client_id.into_uuid(),
+                    lead_id,
+                },
                 format!("{ENRICH_KEY_PREFIX}{lead_id}"),
             )
         })
@@ -57,12 +63,12 @@ pub async fn enqueue_new_leads(
 /// Enqueues a rescore of every live lead of a campaign. Returns the job id.
 pub async fn enqueue_campaign_rescore(
     conn: &mut PgConnection,
-    client_id: Uuid,
-    campaign_id: Uuid,
+    client_id: ClientId,
+    campaign_id: CampaignId,
 ) -> Result<String, EnqueueError> {
     let job = RescoreCampaign {
-        client_id,
-        campaign_id,
+        client_id: client_id.into_uuid(),
+        campaign_id: campaign_id.into_uuid(),
         only_waiting: false,
     };
     enqueue_on(conn, &job, EnqueueOptions::default()).await
@@ -72,19 +78,19 @@ pub async fn enqueue_campaign_rescore(
 /// score first) in one transaction. Returns the number of leads.
 pub async fn fan_out_campaign(
     pool: &PgPool,
-    client_id: Uuid,
-    campaign_id: Uuid,
+    client_id: ClientId,
+    campaign_id: CampaignId,
     only_waiting: bool,
 ) -> Result<usize, UseCaseError> {
     let ids = if only_waiting {
         allocation_store::waiting_lead_ids(pool, client_id, campaign_id).await?
     } else {
-        leads::lead_ids(pool, client_id, Some(campaign_id)).await?
+        leads::lead_ids(pool, client_id, Some(campaign_id.into_uuid())).await?
     };
     let jobs: Vec<ScoreLeads> = ids
         .chunks(SCORE_BATCH)
         .map(|chunk| ScoreLeads {
-            client_id,
+            client_id: client_id.into_uuid(),
             lead_ids: chunk.to_vec(),
         })
         .collect();
@@ -107,7 +113,15 @@ pub async fn enrich_lead_job(ctx: JobContext, job: EnrichLead) -> Result<(), Job
         enqueue_scoring: true,
         force: false,
     };
-    match enrich_lead(env, job.client_id, job.lead_id, None, services.now()).await {
+    match enrich_lead(
+        env,
+        ClientId::from_uuid(job.client_id),
+        LeadId::from_uuid(job.lead_id),
+        None,
+        services.now(),
+    )
+    .await
+    {
         Ok(EnrichOutcome::AlreadyEnriched) => {
             let next = ScoreLeads {
                 client_id: job.client_id,
@@ -133,7 +147,7 @@ pub async fn score_leads_job(ctx: JobContext, job: ScoreLeads) -> Result<(), Job
     let summary = score_and_allocate(
         &services.pool,
         &*services.cache,
-        job.client_id,
+        ClientId::from_uuid(job.client_id),
         &job.lead_ids,
         services.now(),
     )
@@ -152,7 +166,7 @@ pub async fn allocate_lead_job(ctx: JobContext, job: AllocateLead) -> Result<(),
     allocate_leads(
         &services.pool,
         &*services.cache,
-        job.client_id,
+        ClientId::from_uuid(job.client_id),
         &[job.lead_id],
         services.now(),
     )
@@ -164,8 +178,8 @@ pub async fn allocate_lead_job(ctx: JobContext, job: AllocateLead) -> Result<(),
 pub async fn rescore_campaign_job(ctx: JobContext, job: RescoreCampaign) -> Result<(), JobError> {
     let leads = fan_out_campaign(
         &ctx.services.pool,
-        job.client_id,
-        job.campaign_id,
+        ClientId::from_uuid(job.client_id),
+        CampaignId::from_uuid(job.campaign_id),
         job.only_waiting,
     )
     .await?;

@@ -3,6 +3,9 @@
 //! background. Each use-case checks the role, owns its transaction, its audit row and the jobs
 //! it queues.
 
+use agency_domain::CampaignId;
+use agency_domain::ClientId;
+use agency_domain::LeadId;
 use agency_domain::Role;
 use agency_store::leads::{self, Lead};
 use agency_store::{audit, campaigns};
@@ -21,10 +24,10 @@ pub const BULK_ENRICH_MAX: usize = 1_000;
 /// The client's live lead, or 404 naming the lead.
 async fn live_lead(
     db: impl sqlx::PgExecutor<'_>,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
 ) -> Result<Lead, UseCaseError> {
-    leads::get(db, client_id, lead_id)
+    leads::get(db, client_id, lead_id.into_uuid())
         .await
         .map_err(|e| UseCaseError::from(e).naming("lead"))
 }
@@ -34,10 +37,10 @@ async fn live_lead(
 pub async fn rescore_one(
     services: &Services,
     tenant: &TenantContext,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> Result<Lead, UseCaseError> {
     tenant.require(Role::Member)?;
-    let client_id = tenant.client_id.into_uuid();
+    let client_id = tenant.client_id;
     live_lead(&services.pool, client_id, lead_id).await?;
     rescore_lead(
         &services.pool,
@@ -55,10 +58,10 @@ pub async fn rescore_one(
 pub async fn enrich_one(
     services: &Services,
     tenant: &TenantContext,
-    lead_id: Uuid,
+    lead_id: LeadId,
 ) -> Result<Lead, UseCaseError> {
     tenant.require(Role::Member)?;
-    let client_id = tenant.client_id.into_uuid();
+    let client_id = tenant.client_id;
     let mut tx = services.pool.begin().await?;
     let lead = live_lead(&mut *tx, client_id, lead_id).await?;
     enqueue_new_leads(&mut tx, client_id, &[lead.id]).await?;
@@ -88,7 +91,7 @@ pub async fn enrich_many(
             ),
         ));
     }
-    let client_id = tenant.client_id.into_uuid();
+    let client_id = tenant.client_id;
     let mut tx = services.pool.begin().await?;
     let ids = leads::live_lead_ids(&mut *tx, client_id, lead_ids).await?;
     let queued = enqueue_new_leads(&mut tx, client_id, &ids).await?;
@@ -105,12 +108,12 @@ pub async fn enrich_many(
 pub async fn rescore_campaign(
     services: &Services,
     tenant: &TenantContext,
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
 ) -> Result<String, UseCaseError> {
     tenant.require(Role::Member)?;
-    let client_id = tenant.client_id.into_uuid();
+    let client_id = tenant.client_id;
     let mut tx = services.pool.begin().await?;
-    if campaigns::pipeline_settings(&mut *tx, client_id, &[campaign_id])
+    if campaigns::pipeline_settings(&mut *tx, client_id, &[campaign_id.into_uuid()])
         .await?
         .is_empty()
     {

@@ -4,6 +4,8 @@
 //! tier, components, the weights used and the lead's channels (tier ∩ campaign allocation).
 //! [`score_and_allocate`] then plans each scored lead's first touch.
 
+use agency_domain::ClientId;
+use agency_domain::LeadId;
 use std::collections::HashMap;
 
 use agency_cache::Cache;
@@ -135,7 +137,7 @@ struct Batch {
 
 async fn load_batch(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_ids: &[Uuid],
 ) -> Result<Batch, UseCaseError> {
     let client = clients::pipeline_settings(pool, client_id).await?;
@@ -159,7 +161,7 @@ async fn load_batch(
 /// time) and stores the scores. Missing or deleted leads are skipped.
 pub async fn score_leads(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_ids: &[Uuid],
     now: DateTime<Utc>,
 ) -> Result<ScoreSummary, UseCaseError> {
@@ -239,7 +241,13 @@ async fn score_batch_and_store(
         }
     }
     let mut conn = pool.acquire().await?;
-    summary.scored += store::save_scores(&mut conn, batch.client.id, &updates, now).await?;
+    summary.scored += store::save_scores(
+        &mut conn,
+        ClientId::from_uuid(batch.client.id),
+        &updates,
+        now,
+    )
+    .await?;
     Ok(scored)
 }
 
@@ -248,7 +256,7 @@ async fn score_batch_and_store(
 pub async fn score_and_allocate(
     pool: &PgPool,
     cache: &dyn Cache,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_ids: &[Uuid],
     now: DateTime<Utc>,
 ) -> Result<ScoreSummary, UseCaseError> {
@@ -268,10 +276,10 @@ pub async fn score_and_allocate(
 pub async fn rescore_lead(
     pool: &PgPool,
     cache: &dyn Cache,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
     now: DateTime<Utc>,
 ) -> Result<leads::Lead, UseCaseError> {
-    score_and_allocate(pool, cache, client_id, &[lead_id], now).await?;
-    Ok(leads::get(pool, client_id, lead_id).await?)
+    score_and_allocate(pool, cache, client_id, &[lead_id.into_uuid()], now).await?;
+    Ok(leads::get(pool, client_id, lead_id.into_uuid()).await?)
 }

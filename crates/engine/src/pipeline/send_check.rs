@@ -3,13 +3,14 @@
 //! `FOR SHARE`) and runs the domain's `validate_send`. One function, so no send path can skip
 //! a check.
 
+use agency_domain::ClientId;
+use agency_domain::LeadId;
 use agency_domain::{
     CampaignStatus, Channel, LeadStatus, SendBlocked, SendSnapshot, SubscriptionStatus, Tier,
     validate_send,
 };
 use agency_store::leads::send_snapshot as store;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::error::UseCaseError;
 
@@ -27,8 +28,8 @@ where
 /// A lead without a campaign counts as a deleted campaign.
 pub async fn check_send(
     conn: &mut PgConnection,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
     channel: Channel,
 ) -> Result<Result<(), SendBlocked>, UseCaseError> {
     let row = store::send_snapshot(conn, client_id, lead_id).await?;

@@ -95,9 +95,9 @@ pub async fn client_report(
     let days = scope.days();
     let id = client.into_uuid();
     let (totals, campaigns, channels) = tokio::try_join!(
-        store::client_totals(pool, id, days),
-        store::campaign_counts(pool, id, None, days),
-        store::channel_action_counts(pool, id, None, days),
+        store::client_totals(pool, client, days),
+        store::campaign_counts(pool, client, None, days),
+        store::channel_action_counts(pool, client, None, days),
     )?;
     Ok(ClientReport {
         client_id: id,
@@ -160,8 +160,8 @@ pub async fn campaign_report(
     let days = scope.days();
     let (id, cid) = (client.into_uuid(), campaign.into_uuid());
     let (rows, channels) = tokio::try_join!(
-        store::campaign_counts(pool, id, Some(cid), days),
-        store::channel_action_counts(pool, id, Some(cid), days),
+        store::campaign_counts(pool, client, Some(cid), days),
+        store::channel_action_counts(pool, client, Some(cid), days),
     )?;
     let c = rows.first().ok_or(UseCaseError::NotFound("campaign"))?;
     let row = CampaignRow::from(c);

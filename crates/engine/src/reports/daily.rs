@@ -98,7 +98,7 @@ pub async fn daily_activity(
     let scope = Scope::load(pool, client, q, now).await?;
     let rows = store::daily_action_counts(
         pool,
-        client.into_uuid(),
+        client,
         campaign.map(CampaignId::into_uuid),
         scope.days(),
     )

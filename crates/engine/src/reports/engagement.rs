@@ -86,10 +86,10 @@ pub async fn lead_engagement(
     lead: LeadId,
 ) -> Result<LeadEngagement, UseCaseError> {
     let (id, lid) = (client.into_uuid(), lead.into_uuid());
-    let row = store::engagement_lead(pool, id, lid)
+    let row = store::engagement_lead(pool, client, lead)
         .await
         .map_err(UseCaseError::not_found_as("lead"))?;
-    let counts = store::lead_action_counts(pool, id, lid).await?;
+    let counts = store::lead_action_counts(pool, client, lead).await?;
     let mut all = StageCounts::default();
     let mut channels: BTreeMap<String, StageCounts> = BTreeMap::new();
     let mut first_touch_at: Option<DateTime<Utc>> = None;

@@ -31,14 +31,14 @@ pub async fn campaign_owner(
     pool: &PgPool,
     campaign: CampaignId,
 ) -> Result<Option<ClientId>, UseCaseError> {
-    Ok(store::campaign_owner(pool, campaign.into_uuid())
+    Ok(store::campaign_owner(pool, campaign)
         .await?
         .map(ClientId::from_uuid))
 }
 
 /// The client that owns a live lead (`None`: no such lead).
 pub async fn lead_owner(pool: &PgPool, lead: LeadId) -> Result<Option<ClientId>, UseCaseError> {
-    Ok(store::lead_owner(pool, lead.into_uuid())
+    Ok(store::lead_owner(pool, lead)
         .await?
         .map(ClientId::from_uuid))
 }
@@ -56,7 +56,7 @@ impl Scope {
         q: &RangeQuery,
         now: DateTime<Utc>,
     ) -> Result<Scope, UseCaseError> {
-        let row = store::client(pool, client.into_uuid())
+        let row = store::client(pool, client)
             .await
             .map_err(UseCaseError::not_found_as("client"))?;
         let tz: Tz = row

@@ -10,6 +10,7 @@
 //! its trial allowance (what is left of it): only its date moves on, so a trial never turns
 //! into a paid tier's credits by waiting a month.
 
+use agency_domain::ClientId;
 use agency_domain::ClientTier;
 use agency_store::audit::{self, ActorKind, AuditEntry};
 use agency_store::credits::{self as store, DueReset};
@@ -78,9 +79,15 @@ async fn reset_one(
     };
 
     let mut tx = pool.begin().await?;
-    if !store::reset_credits(&mut tx, client.id, client.credits_reset_at, credits, next)
-        .await
-        .map_err(JobError::retryable)?
+    if !store::reset_credits(
+        &mut tx,
+        ClientId::from_uuid(client.id),
+        client.credits_reset_at,
+        credits,
+        next,
+    )
+    .await
+    .map_err(JobError::retryable)?
     {
         tx.rollback().await?;
         return Ok(None);
@@ -106,10 +113,14 @@ async fn reset_one(
     audit::record(&mut tx, &entry)
         .await
         .map_err(JobError::retryable)?;
-    let waiting = enrichment_store::leads_waiting_for_credits(&mut *tx, client.id, WAIT_NO_CREDITS)
-        .await
-        .map_err(JobError::retryable)?;
-    let enqueued = enqueue_new_leads(&mut tx, client.id, &waiting)
+    let waiting = enrichment_store::leads_waiting_for_credits(
+        &mut *tx,
+        ClientId::from_uuid(client.id),
+        WAIT_NO_CREDITS,
+    )
+    .await
+    .map_err(JobError::retryable)?;
+    let enqueued = enqueue_new_leads(&mut tx, ClientId::from_uuid(client.id), &waiting)
         .await
         .map_err(JobError::retryable)?;
     tx.commit().await?;

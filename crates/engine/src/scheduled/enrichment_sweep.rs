@@ -7,6 +7,7 @@
 //! rows are locked until the jobs commit (a concurrent sweep skips them), and a redelivered
 //! sweep of the same tick does nothing (its effect key is recorded in the same transaction).
 
+use agency_domain::ClientId;
 use std::collections::BTreeMap;
 
 use agency_store::credits as store;
@@ -57,7 +58,7 @@ pub async fn sweep_enrichment(
     }
     let mut enqueued = 0;
     for (client_id, lead_ids) in &by_client {
-        enqueued += enqueue_new_leads(&mut *conn, *client_id, lead_ids)
+        enqueued += enqueue_new_leads(&mut *conn, ClientId::from_uuid(*client_id), lead_ids)
             .await
             .map_err(|e: EnqueueError| JobError::retryable(e))?;
     }

@@ -2,6 +2,8 @@
 //! reserved resource, when, why it waits; one multi-row UPDATE per batch) and the leads of a
 //! campaign still waiting for one.
 
+use agency_domain::CampaignId;
+use agency_domain::ClientId;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
@@ -27,7 +29,7 @@ pub struct AllocationUpdate {
 /// Stores many allocations in one UPDATE. Returns the rows updated.
 pub async fn save_allocations(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     rows: &[AllocationUpdate],
     allocated_at: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
@@ -64,8 +66,8 @@ pub async fn save_allocations(
 /// The campaign's live leads waiting for allocation, best score first.
 pub async fn waiting_lead_ids(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
-    campaign_id: Uuid,
+    client_id: ClientId,
+    campaign_id: CampaignId,
 ) -> Result<Vec<Uuid>, StoreError> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM leads

@@ -2,6 +2,8 @@
 //! enrichment's write, the per-lead claim that keeps two runs from enriching (and charging for)
 //! the same lead, and the wait reason of leads that ran out of credits.
 
+use agency_domain::ClientId;
+use agency_domain::LeadId;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -36,8 +38,8 @@ pub struct EnrichmentRow {
 /// Reads a live lead for enrichment.
 pub async fn enrichment_row(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
 ) -> Result<EnrichmentRow, StoreError> {
     Ok(sqlx::query_as::<_, EnrichmentRow>(
         "SELECT id, email, first_name, last_name, company, domain, linkedin_url, enriched_at, status
@@ -109,8 +111,8 @@ pub struct EnrichmentUpdate {
 /// clears the wait reason and moves a `new` lead to `enriched`.
 pub async fn save_enrichment(
     conn: &mut PgConnection,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
     e: &EnrichmentUpdate,
 ) -> Result<(), StoreError> {
     let seo = e.seo.clone();
@@ -179,8 +181,8 @@ pub async fn save_enrichment(
 /// nothing to do.
 pub async fn claim_enrichment(
     conn: &mut PgConnection,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
     token: &str,
     force: bool,
     stale_after_secs: i64,
@@ -205,8 +207,8 @@ pub async fn claim_enrichment(
 /// Releases `token`'s claim on the lead (a no-op when another run holds it).
 pub async fn release_enrichment_claim(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
     token: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
@@ -224,8 +226,8 @@ pub async fn release_enrichment_claim(
 /// Records (or clears, with `None`) why a lead waits for enrichment.
 pub async fn set_enrichment_wait_reason(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
     reason: Option<&str>,
 ) -> Result<(), StoreError> {
     sqlx::query(
@@ -243,7 +245,7 @@ pub async fn set_enrichment_wait_reason(
 /// Ids of the client's live leads waiting for enrichment because credits ran out.
 pub async fn leads_waiting_for_credits(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     reason: &str,
 ) -> Result<Vec<Uuid>, StoreError> {
     Ok(sqlx::query_scalar(

@@ -2,6 +2,7 @@
 //! facts, stored tier, global suppression and current first-touch plan) and the batched write
 //! of new scores (one multi-row UPDATE per batch).
 
+use agency_domain::ClientId;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
@@ -69,7 +70,7 @@ pub struct ScoringRow {
 /// Reads the client's live leads among `ids` (missing or deleted ones are left out).
 pub async fn scoring_rows(
     db: impl PgExecutor<'_>,
-    client_id: Uuid,
+    client_id: ClientId,
     ids: &[Uuid],
 ) -> Result<Vec<ScoringRow>, StoreError> {
     Ok(sqlx::query_as::<_, ScoringRow>(
@@ -123,7 +124,7 @@ pub struct ScoreUpdate {
 /// Returns the rows updated.
 pub async fn save_scores(
     conn: &mut PgConnection,
-    client_id: Uuid,
+    client_id: ClientId,
     scores: &[ScoreUpdate],
     scored_at: DateTime<Utc>,
 ) -> Result<u64, StoreError> {

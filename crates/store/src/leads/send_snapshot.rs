@@ -1,8 +1,9 @@
 //! The just-in-time send snapshot: a lead (locked `FOR SHARE`) with its client's and
 //! campaign's state and its global suppression, as it is inside the send's transaction.
 
+use agency_domain::ClientId;
+use agency_domain::LeadId;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::StoreError;
 
@@ -38,8 +39,8 @@ pub struct SendSnapshotRow {
 /// the client's (deleted leads are returned, flagged).
 pub async fn send_snapshot(
     conn: &mut PgConnection,
-    client_id: Uuid,
-    lead_id: Uuid,
+    client_id: ClientId,
+    lead_id: LeadId,
 ) -> Result<SendSnapshotRow, StoreError> {
     Ok(sqlx::query_as::<_, SendSnapshotRow>(
         "SELECT c.subscription_status, c.credits_remaining,
