@@ -29,7 +29,7 @@ fn secs(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).expect("duration")
 }
 
-async fn client(pool: &PgPool, name: &str) -> Uuid {
+async fn client(pool: &PgPool, name: &str) -> ClientId {
     sqlx::query_scalar("INSERT INTO clients (name) VALUES ($1) RETURNING id")
         .bind(name)
         .fetch_one(pool)
@@ -37,7 +37,7 @@ async fn client(pool: &PgPool, name: &str) -> Uuid {
         .expect("client")
 }
 
-async fn leads(pool: &PgPool, client_id: Uuid, n: usize) -> Vec<Uuid> {
+async fn leads(pool: &PgPool, client_id: ClientId, n: usize) -> Vec<Uuid> {
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
         let id = sqlx::query_scalar(
@@ -57,14 +57,14 @@ async fn leads(pool: &PgPool, client_id: Uuid, n: usize) -> Vec<Uuid> {
 /// One acquire in its own committed transaction.
 async fn acquire(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     lead_id: Uuid,
     now: DateTime<Utc>,
 ) -> CallSlotGrant {
     let mut tx = pool.begin().await.expect("begin");
     let grant = acquire_call_slot(
         &mut tx,
-        ClientId::from_uuid(client_id),
+        ClientId::from_uuid(client_id.into_uuid()),
         LeadId::from_uuid(lead_id),
         now,
     )
@@ -83,7 +83,7 @@ fn granted(grant: CallSlotGrant) -> CallSlot {
     }
 }
 
-async fn rows(pool: &PgPool, client_id: Uuid) -> i64 {
+async fn rows(pool: &PgPool, client_id: ClientId) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM voice_call_slots WHERE client_id = $1")
         .bind(client_id)
         .fetch_one(pool)
@@ -103,17 +103,16 @@ async fn five_calls_then_wait_and_other_clients_unaffected(pool: PgPool) {
 
     for (i, lead) in a_leads[..limit].iter().enumerate() {
         let slot = granted(acquire(&pool, a, *lead, now).await);
-        assert_eq!((slot.client_id, slot.lead_id), (a, *lead), "slot {i}");
+        assert_eq!(
+            (slot.client_id, slot.lead_id),
+            (a.into_uuid(), *lead),
+            "slot {i}"
+        );
         assert_eq!(slot.started_at, now);
         assert_eq!(slot.expires_at, now + secs(MAX_CALL_DURATION));
         assert_eq!(slot.provider_call_id, None);
     }
-    assert_eq!(
-        calls_in_flight(&pool, ClientId::from_uuid(a), now)
-            .await
-            .expect("in flight"),
-        5
-    );
+    assert_eq!(calls_in_flight(&pool, a, now).await.expect("in flight"), 5);
 
     // The sixth waits (not dropped): every slot expires in 30 minutes, so retry after the delay.
     let sixth = acquire(&pool, a, a_leads[5], now).await;
@@ -127,19 +126,9 @@ async fn five_calls_then_wait_and_other_clients_unaffected(pool: PgPool) {
 
     // Another client has its own five.
     let slot = granted(acquire(&pool, b, b_leads[0], now).await);
-    assert_eq!(slot.client_id, b);
-    assert_eq!(
-        calls_in_flight(&pool, ClientId::from_uuid(b), now)
-            .await
-            .expect("in flight"),
-        1
-    );
-    assert_eq!(
-        calls_in_flight(&pool, ClientId::from_uuid(a), now)
-            .await
-            .expect("in flight"),
-        5
-    );
+    assert_eq!(slot.client_id, b.into_uuid());
+    assert_eq!(calls_in_flight(&pool, b, now).await.expect("in flight"), 1);
+    assert_eq!(calls_in_flight(&pool, a, now).await.expect("in flight"), 5);
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -153,72 +142,40 @@ async fn release_frees_a_slot_and_repeating_it_is_harmless(pool: PgPool) {
         slots.push(granted(acquire(&pool, a, *l, now).await));
     }
     assert!(
-        attach_call_id(&pool, ClientId::from_uuid(a), slots[0].id, "vapi-call-1")
+        attach_call_id(&pool, a, slots[0].id, "vapi-call-1")
             .await
             .expect("attach")
     );
     assert!(
-        !attach_call_id(&pool, ClientId::from_uuid(b), slots[1].id, "vapi-call-x")
+        !attach_call_id(&pool, b, slots[1].id, "vapi-call-x")
             .await
             .expect("attach"),
         "another tenant cannot touch the slot"
     );
     assert!(
-        !release_call_slot(
-            &pool,
-            ClientId::from_uuid(b),
-            CallRef::ProviderCall("vapi-call-1")
-        )
-        .await
-        .expect("release")
-    );
-    assert_eq!(
-        calls_in_flight(&pool, ClientId::from_uuid(a), now)
+        !release_call_slot(&pool, b, CallRef::ProviderCall("vapi-call-1"))
             .await
-            .expect("in flight"),
-        5
+            .expect("release")
     );
+    assert_eq!(calls_in_flight(&pool, a, now).await.expect("in flight"), 5);
 
     // The end-of-call webhook frees the slot, and the next call gets it.
     assert!(
-        release_call_slot(
-            &pool,
-            ClientId::from_uuid(a),
-            CallRef::ProviderCall("vapi-call-1")
-        )
-        .await
-        .expect("release")
-    );
-    assert_eq!(
-        calls_in_flight(&pool, ClientId::from_uuid(a), now)
+        release_call_slot(&pool, a, CallRef::ProviderCall("vapi-call-1"))
             .await
-            .expect("in flight"),
-        4
+            .expect("release")
     );
+    assert_eq!(calls_in_flight(&pool, a, now).await.expect("in flight"), 4);
     granted(acquire(&pool, a, lead[5], now).await);
-    assert_eq!(
-        calls_in_flight(&pool, ClientId::from_uuid(a), now)
-            .await
-            .expect("in flight"),
-        5
-    );
+    assert_eq!(calls_in_flight(&pool, a, now).await.expect("in flight"), 5);
 
     // The webhook arrives again: nothing more is freed.
     assert!(
-        !release_call_slot(
-            &pool,
-            ClientId::from_uuid(a),
-            CallRef::ProviderCall("vapi-call-1")
-        )
-        .await
-        .expect("release")
-    );
-    assert_eq!(
-        calls_in_flight(&pool, ClientId::from_uuid(a), now)
+        !release_call_slot(&pool, a, CallRef::ProviderCall("vapi-call-1"))
             .await
-            .expect("in flight"),
-        5
+            .expect("release")
     );
+    assert_eq!(calls_in_flight(&pool, a, now).await.expect("in flight"), 5);
     assert!(matches!(
         acquire(&pool, a, lead[6], now).await,
         CallSlotGrant::Wait { .. }
@@ -226,23 +183,18 @@ async fn release_frees_a_slot_and_repeating_it_is_harmless(pool: PgPool) {
 
     // By slot id (the sender, when placing the call failed): once, then a no-op.
     assert!(
-        release_call_slot(&pool, ClientId::from_uuid(a), CallRef::Slot(slots[1].id))
+        release_call_slot(&pool, a, CallRef::Slot(slots[1].id))
             .await
             .expect("release")
     );
     assert!(
-        !release_call_slot(&pool, ClientId::from_uuid(a), CallRef::Slot(slots[1].id))
+        !release_call_slot(&pool, a, CallRef::Slot(slots[1].id))
             .await
             .expect("release")
     );
-    assert_eq!(
-        calls_in_flight(&pool, ClientId::from_uuid(a), now)
-            .await
-            .expect("in flight"),
-        4
-    );
+    assert_eq!(calls_in_flight(&pool, a, now).await.expect("in flight"), 4);
     assert!(
-        !attach_call_id(&pool, ClientId::from_uuid(a), slots[1].id, "vapi-call-2")
+        !attach_call_id(&pool, a, slots[1].id, "vapi-call-2")
             .await
             .expect("attach"),
         "gone"
@@ -250,11 +202,11 @@ async fn release_frees_a_slot_and_repeating_it_is_harmless(pool: PgPool) {
 
     // A provider call id belongs to one slot.
     assert!(
-        attach_call_id(&pool, ClientId::from_uuid(a), slots[2].id, "vapi-call-3")
+        attach_call_id(&pool, a, slots[2].id, "vapi-call-3")
             .await
             .expect("attach")
     );
-    let dup = attach_call_id(&pool, ClientId::from_uuid(a), slots[3].id, "vapi-call-3").await;
+    let dup = attach_call_id(&pool, a, slots[3].id, "vapi-call-3").await;
     assert!(
         matches!(&dup, Err(UseCaseError::Store(e)) if e.is_conflict_on("voice_call_slots_provider_call_idx")),
         "{dup:?}"
@@ -284,17 +236,13 @@ async fn a_stale_slot_stops_counting_after_the_maximum_call_duration(pool: PgPoo
     // At 30 minutes the four first calls (never heard of again) stop counting and are purged.
     let expired = start + secs(MAX_CALL_DURATION);
     assert_eq!(
-        calls_in_flight(&pool, ClientId::from_uuid(a), expired)
-            .await
-            .expect("in flight"),
+        calls_in_flight(&pool, a, expired).await.expect("in flight"),
         1
     );
     granted(acquire(&pool, a, lead[5], expired).await);
     assert_eq!(rows(&pool, a).await, 2, "expired slots purged on acquire");
     assert_eq!(
-        calls_in_flight(&pool, ClientId::from_uuid(a), expired)
-            .await
-            .expect("in flight"),
+        calls_in_flight(&pool, a, expired).await.expect("in flight"),
         2
     );
 }
@@ -314,10 +262,9 @@ async fn twenty_racing_transactions_get_exactly_five_slots(pool: PgPool) {
             let mut conn = PgConnection::connect_with(&options).await.expect("connect");
             let mut tx = conn.begin().await.expect("begin");
             barrier.wait().await;
-            let grant =
-                acquire_call_slot(&mut tx, ClientId::from_uuid(a), LeadId::from_uuid(l), now)
-                    .await
-                    .expect("acquire");
+            let grant = acquire_call_slot(&mut tx, a, LeadId::from_uuid(l), now)
+                .await
+                .expect("acquire");
             // Hold the lock a moment so the others queue behind it.
             tokio::time::sleep(Duration::from_millis(20)).await;
             tx.commit().await.expect("commit");
@@ -346,13 +293,7 @@ async fn refuses_another_tenants_lead_and_unsafe_isolation(pool: PgPool) {
     let b = client(&pool, "B").await;
     let b_lead = leads(&pool, b, 1).await[0];
     let mut tx = pool.begin().await.expect("begin");
-    let err = acquire_call_slot(
-        &mut tx,
-        ClientId::from_uuid(a),
-        LeadId::from_uuid(b_lead),
-        t0(),
-    )
-    .await;
+    let err = acquire_call_slot(&mut tx, a, LeadId::from_uuid(b_lead), t0()).await;
     assert!(matches!(&err, Err(e) if e.is_not_found()), "{err:?}");
     tx.rollback().await.expect("rollback");
 
@@ -362,13 +303,7 @@ async fn refuses_another_tenants_lead_and_unsafe_isolation(pool: PgPool) {
         .execute(&mut *tx)
         .await
         .expect("isolation");
-    let err = acquire_call_slot(
-        &mut tx,
-        ClientId::from_uuid(b),
-        LeadId::from_uuid(b_lead),
-        t0(),
-    )
-    .await;
+    let err = acquire_call_slot(&mut tx, b, LeadId::from_uuid(b_lead), t0()).await;
     assert!(
         matches!(err, Err(UseCaseError::Store(StoreError::Database(_)))),
         "{err:?}"

@@ -12,7 +12,7 @@ use agency_engine::usecase::{Actor, UseCaseError};
 use agency_store::PgPool;
 use uuid::Uuid;
 
-async fn client(pool: &PgPool, name: &str) -> Uuid {
+async fn client(pool: &PgPool, name: &str) -> ClientId {
     sqlx::query_scalar("INSERT INTO clients (name) VALUES ($1) RETURNING id")
         .bind(name)
         .fetch_one(pool)
@@ -27,15 +27,20 @@ fn actor() -> Actor {
     }
 }
 
-async fn campaign(pool: &PgPool, client_id: Uuid) -> Uuid {
+async fn campaign(pool: &PgPool, client_id: ClientId) -> Uuid {
     let input = CampaignCreate {
         name: "Spring".into(),
         ..Default::default()
     };
-    campaigns::create(pool, &actor(), ClientId::from_uuid(client_id), &input)
-        .await
-        .expect("campaign")
-        .id
+    campaigns::create(
+        pool,
+        &actor(),
+        ClientId::from_uuid(client_id.into_uuid()),
+        &input,
+    )
+    .await
+    .expect("campaign")
+    .id
 }
 
 fn lead(email: &str, campaign_id: Uuid) -> LeadCreate {
@@ -46,7 +51,7 @@ fn lead(email: &str, campaign_id: Uuid) -> LeadCreate {
     }
 }
 
-async fn audit_count(pool: &PgPool, client_id: Uuid, action: &str) -> i64 {
+async fn audit_count(pool: &PgPool, client_id: ClientId, action: &str) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE client_id = $1 AND action = $2")
         .bind(client_id)
         .bind(action)
@@ -70,7 +75,7 @@ async fn campaign_create_defaults_validation_and_audit(pool: PgPool) {
         name: "  Launch ".into(),
         ..Default::default()
     };
-    let created = campaigns::create(&pool, &actor(), ClientId::from_uuid(c), &input)
+    let created = campaigns::create(&pool, &actor(), c, &input)
         .await
         .expect("create");
     assert_eq!(created.name, "Launch");
@@ -95,7 +100,7 @@ async fn campaign_create_defaults_validation_and_audit(pool: PgPool) {
         allocation_email: Some(50),
         ..Default::default()
     };
-    let err = campaigns::create(&pool, &actor(), ClientId::from_uuid(c), &bad)
+    let err = campaigns::create(&pool, &actor(), c, &bad)
         .await
         .expect_err("sum 110");
     let paths = field_paths(&err);
@@ -111,7 +116,7 @@ async fn campaign_create_defaults_validation_and_audit(pool: PgPool) {
         ..Default::default()
     };
     let paths = field_paths(
-        &campaigns::create(&pool, &actor(), ClientId::from_uuid(c), &bad)
+        &campaigns::create(&pool, &actor(), c, &bad)
             .await
             .expect_err("blank"),
     );
@@ -127,12 +132,12 @@ async fn campaign_create_defaults_validation_and_audit(pool: PgPool) {
         ..Default::default()
     };
     let paths = field_paths(
-        &campaigns::create(&pool, &actor(), ClientId::from_uuid(c), &dates)
+        &campaigns::create(&pool, &actor(), c, &dates)
             .await
             .expect_err("dates"),
     );
     assert_eq!(paths, vec!["end_date".to_owned()]);
-    let (_, total) = campaigns::list(&pool, ClientId::from_uuid(c), None, None, 20, 0)
+    let (_, total) = campaigns::list(&pool, c, None, None, 20, 0)
         .await
         .expect("list");
     assert_eq!(total, 1, "rejected campaigns were not stored");
@@ -144,7 +149,7 @@ async fn campaign_transitions_read_only_and_delete(pool: PgPool) {
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
     use CampaignStatus::*;
-    let illegal = campaigns::change_status(&pool, &actor(), ClientId::from_uuid(c), id, Paused)
+    let illegal = campaigns::change_status(&pool, &actor(), c, id, Paused)
         .await
         .expect_err("draft->paused");
     assert!(matches!(
@@ -155,14 +160,14 @@ async fn campaign_transitions_read_only_and_delete(pool: PgPool) {
         }
     ));
     for to in [Active, Paused, Active, Paused, Completed] {
-        let got = campaigns::change_status(&pool, &actor(), ClientId::from_uuid(c), id, to)
+        let got = campaigns::change_status(&pool, &actor(), c, id, to)
             .await
             .expect("legal");
         assert_eq!(got.status, to.as_str());
     }
     for to in CampaignStatus::ALL {
         assert!(
-            campaigns::change_status(&pool, &actor(), ClientId::from_uuid(c), id, *to)
+            campaigns::change_status(&pool, &actor(), c, id, *to)
                 .await
                 .is_err()
         );
@@ -171,7 +176,7 @@ async fn campaign_transitions_read_only_and_delete(pool: PgPool) {
         name: Some("New".into()),
         ..Default::default()
     };
-    let err = campaigns::update(&pool, &actor(), ClientId::from_uuid(c), id, &edit)
+    let err = campaigns::update(&pool, &actor(), c, id, &edit)
         .await
         .expect_err("read only");
     assert!(matches!(
@@ -183,7 +188,7 @@ async fn campaign_transitions_read_only_and_delete(pool: PgPool) {
     ));
     let seq = SequenceInput::List(vec![]);
     assert!(
-        campaigns::replace_sequence(&pool, &actor(), ClientId::from_uuid(c), id, &seq)
+        campaigns::replace_sequence(&pool, &actor(), c, id, &seq)
             .await
             .is_err()
     );
@@ -191,17 +196,17 @@ async fn campaign_transitions_read_only_and_delete(pool: PgPool) {
 
     let other = client(&pool, "Other").await;
     assert!(matches!(
-        campaigns::delete(&pool, &actor(), ClientId::from_uuid(other), id).await,
+        campaigns::delete(&pool, &actor(), other, id).await,
         Err(UseCaseError::NotFound(_))
     ));
-    campaigns::delete(&pool, &actor(), ClientId::from_uuid(c), id)
+    campaigns::delete(&pool, &actor(), c, id)
         .await
         .expect("delete");
     assert!(matches!(
-        campaigns::get(&pool, ClientId::from_uuid(c), id).await,
+        campaigns::get(&pool, c, id).await,
         Err(UseCaseError::NotFound(_))
     ));
-    let (_, total) = campaigns::list(&pool, ClientId::from_uuid(c), None, None, 20, 0)
+    let (_, total) = campaigns::list(&pool, c, None, None, 20, 0)
         .await
         .expect("list");
     assert_eq!(total, 0);
@@ -217,7 +222,7 @@ async fn campaign_partial_update_merges_allocations(pool: PgPool) {
         ..Default::default()
     };
     let paths = field_paths(
-        &campaigns::update(&pool, &actor(), ClientId::from_uuid(c), id, &half)
+        &campaigns::update(&pool, &actor(), c, id, &half)
             .await
             .expect_err("sum 105"),
     );
@@ -229,7 +234,7 @@ async fn campaign_partial_update_merges_allocations(pool: PgPool) {
         target_titles: Some(vec![" CEO ".into(), "".into()]),
         ..Default::default()
     };
-    let got = campaigns::update(&pool, &actor(), ClientId::from_uuid(c), id, &both)
+    let got = campaigns::update(&pool, &actor(), c, id, &both)
         .await
         .expect("update");
     assert_eq!(
@@ -247,7 +252,7 @@ async fn campaign_partial_update_merges_allocations(pool: PgPool) {
         description: Some(None),
         ..Default::default()
     };
-    let got = campaigns::update(&pool, &actor(), ClientId::from_uuid(c), id, &clear)
+    let got = campaigns::update(&pool, &actor(), c, id, &clear)
         .await
         .expect("clear");
     assert_eq!(got.description, None);
@@ -261,15 +266,10 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
     let mut ids = Vec::new();
     for i in 0..4 {
         ids.push(
-            leads::create(
-                &pool,
-                &actor(),
-                ClientId::from_uuid(c),
-                &lead(&format!("p{i}@acme.com.au"), id),
-            )
-            .await
-            .expect("lead")
-            .id,
+            leads::create(&pool, &actor(), c, &lead(&format!("p{i}@acme.com.au"), id))
+                .await
+                .expect("lead")
+                .id,
         );
     }
     for (lead_id, action) in [
@@ -291,12 +291,10 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
         status: Some("converted".into()),
         ..Default::default()
     };
-    leads::update(&pool, &actor(), ClientId::from_uuid(c), ids[1], &upd)
+    leads::update(&pool, &actor(), c, ids[1], &upd)
         .await
         .expect("convert");
-    let got = campaigns::get(&pool, ClientId::from_uuid(c), id)
-        .await
-        .expect("get");
+    let got = campaigns::get(&pool, c, id).await.expect("get");
     assert_eq!(
         (
             got.total_leads,
@@ -308,20 +306,13 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
     );
     assert_eq!(got.reply_rate, 33.33);
     assert_eq!(got.conversion_rate, 33.33);
-    let listed = campaigns::list(
-        &pool,
-        ClientId::from_uuid(c),
-        Some("draft"),
-        Some("spr"),
-        20,
-        0,
-    )
-    .await
-    .expect("list")
-    .0;
+    let listed = campaigns::list(&pool, c, Some("draft"), Some("spr"), 20, 0)
+        .await
+        .expect("list")
+        .0;
     assert_eq!(listed, vec![got]);
     assert!(
-        campaigns::list(&pool, ClientId::from_uuid(c), Some("bogus"), None, 20, 0)
+        campaigns::list(&pool, c, Some("bogus"), None, 20, 0)
             .await
             .is_err()
     );
@@ -346,7 +337,7 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
             skip_if_bounced: None,
         },
     ]);
-    let saved = campaigns::replace_sequence(&pool, &actor(), ClientId::from_uuid(c), id, &steps)
+    let saved = campaigns::replace_sequence(&pool, &actor(), c, id, &steps)
         .await
         .expect("sequence");
     assert_eq!(
@@ -357,9 +348,7 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
         [(1, "email"), (2, "linkedin")]
     );
     assert_eq!(
-        campaigns::sequence(&pool, ClientId::from_uuid(c), id)
-            .await
-            .expect("read"),
+        campaigns::sequence(&pool, c, id).await.expect("read"),
         saved
     );
     let bad = SequenceInput::List(vec![SequenceStepInput {
@@ -372,7 +361,7 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
         skip_if_bounced: None,
     }]);
     let paths = field_paths(
-        &campaigns::replace_sequence(&pool, &actor(), ClientId::from_uuid(c), id, &bad)
+        &campaigns::replace_sequence(&pool, &actor(), c, id, &bad)
             .await
             .expect_err("bad"),
     );
@@ -393,7 +382,7 @@ async fn lead_create_normalises_and_refuses_duplicates_and_suppressed(pool: PgPo
         first_name: Some("  Jane ".into()),
         ..lead("  Jane.Doe@ACME.com.au ", id)
     };
-    let created = leads::create(&pool, &actor(), ClientId::from_uuid(c), &input)
+    let created = leads::create(&pool, &actor(), c, &input)
         .await
         .expect("create");
     assert_eq!(created.email, "jane.doe@acme.com.au");
@@ -406,14 +395,9 @@ async fn lead_create_normalises_and_refuses_duplicates_and_suppressed(pool: PgPo
         (None, None)
     );
 
-    let dup = leads::create(
-        &pool,
-        &actor(),
-        ClientId::from_uuid(c),
-        &lead("JANE.DOE@acme.com.au", id),
-    )
-    .await
-    .expect_err("dup");
+    let dup = leads::create(&pool, &actor(), c, &lead("JANE.DOE@acme.com.au", id))
+        .await
+        .expect_err("dup");
     assert!(matches!(
         dup,
         UseCaseError::Conflict {
@@ -425,21 +409,16 @@ async fn lead_create_normalises_and_refuses_duplicates_and_suppressed(pool: PgPo
     let other = client(&pool, "Other").await;
     let other_campaign = campaign(&pool, other).await;
     let paths = field_paths(
-        &leads::create(
-            &pool,
-            &actor(),
-            ClientId::from_uuid(c),
-            &lead("x@acme.com.au", other_campaign),
-        )
-        .await
-        .expect_err("foreign"),
+        &leads::create(&pool, &actor(), c, &lead("x@acme.com.au", other_campaign))
+            .await
+            .expect_err("foreign"),
     );
     assert_eq!(paths, vec!["campaign_id".to_owned()]);
     // The same address in another tenant is fine.
     leads::create(
         &pool,
         &actor(),
-        ClientId::from_uuid(other),
+        other,
         &lead("jane.doe@acme.com.au", other_campaign),
     )
     .await
@@ -455,21 +434,16 @@ async fn lead_create_normalises_and_refuses_duplicates_and_suppressed(pool: PgPo
         .execute(&pool)
         .await
         .expect("suppress phone");
-    let err = leads::create(
-        &pool,
-        &actor(),
-        ClientId::from_uuid(c),
-        &lead("Gone@acme.com.au", id),
-    )
-    .await
-    .expect_err("suppressed");
+    let err = leads::create(&pool, &actor(), c, &lead("Gone@acme.com.au", id))
+        .await
+        .expect_err("suppressed");
     assert!(err.to_string().contains("suppression"), "{err}");
     let by_phone = LeadCreate {
         phone: Some("0412 000 111".into()),
         ..lead("ok@acme.com.au", id)
     };
     let paths = field_paths(
-        &leads::create(&pool, &actor(), ClientId::from_uuid(c), &by_phone)
+        &leads::create(&pool, &actor(), c, &by_phone)
             .await
             .expect_err("phone"),
     );
@@ -480,7 +454,7 @@ async fn lead_create_normalises_and_refuses_duplicates_and_suppressed(pool: PgPo
         ..lead("not-an-email", id)
     };
     let paths = field_paths(
-        &leads::create(&pool, &actor(), ClientId::from_uuid(c), &invalid)
+        &leads::create(&pool, &actor(), c, &invalid)
             .await
             .expect_err("invalid"),
     );
@@ -493,25 +467,15 @@ async fn lead_update_delete_and_tenant_isolation(pool: PgPool) {
     with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
-    let a = leads::create(
-        &pool,
-        &actor(),
-        ClientId::from_uuid(c),
-        &lead("a@acme.com.au", id),
-    )
-    .await
-    .expect("a");
-    leads::create(
-        &pool,
-        &actor(),
-        ClientId::from_uuid(c),
-        &lead("b@acme.com.au", id),
-    )
-    .await
-    .expect("b");
+    let a = leads::create(&pool, &actor(), c, &lead("a@acme.com.au", id))
+        .await
+        .expect("a");
+    leads::create(&pool, &actor(), c, &lead("b@acme.com.au", id))
+        .await
+        .expect("b");
     let other = client(&pool, "Other").await;
     assert!(matches!(
-        leads::get(&pool, ClientId::from_uuid(other), a.id).await,
+        leads::get(&pool, other, a.id).await,
         Err(UseCaseError::NotFound("lead"))
     ));
     let upd = LeadUpdate {
@@ -519,15 +483,15 @@ async fn lead_update_delete_and_tenant_isolation(pool: PgPool) {
         ..Default::default()
     };
     assert!(matches!(
-        leads::update(&pool, &actor(), ClientId::from_uuid(other), a.id, &upd).await,
+        leads::update(&pool, &actor(), other, a.id, &upd).await,
         Err(UseCaseError::NotFound(_))
     ));
     assert!(matches!(
-        leads::delete(&pool, &actor(), ClientId::from_uuid(other), a.id).await,
+        leads::delete(&pool, &actor(), other, a.id).await,
         Err(UseCaseError::NotFound(_))
     ));
 
-    let got = leads::update(&pool, &actor(), ClientId::from_uuid(c), a.id, &upd)
+    let got = leads::update(&pool, &actor(), c, a.id, &upd)
         .await
         .expect("update");
     assert_eq!(got.title.as_deref(), Some("CEO"));
@@ -536,7 +500,7 @@ async fn lead_update_delete_and_tenant_isolation(pool: PgPool) {
         ..Default::default()
     };
     assert!(matches!(
-        leads::update(&pool, &actor(), ClientId::from_uuid(c), a.id, &clash).await,
+        leads::update(&pool, &actor(), c, a.id, &clash).await,
         Err(UseCaseError::Conflict {
             code: "duplicate_email",
             ..
@@ -548,29 +512,24 @@ async fn lead_update_delete_and_tenant_isolation(pool: PgPool) {
     };
     assert_eq!(
         field_paths(
-            &leads::update(&pool, &actor(), ClientId::from_uuid(c), a.id, &bad)
+            &leads::update(&pool, &actor(), c, a.id, &bad)
                 .await
                 .expect_err("status")
         ),
         ["status"]
     );
 
-    leads::delete(&pool, &actor(), ClientId::from_uuid(c), a.id)
+    leads::delete(&pool, &actor(), c, a.id)
         .await
         .expect("delete");
     assert!(matches!(
-        leads::get(&pool, ClientId::from_uuid(c), a.id).await,
+        leads::get(&pool, c, a.id).await,
         Err(UseCaseError::NotFound(_))
     ));
     // The address is free again once the lead is deleted.
-    leads::create(
-        &pool,
-        &actor(),
-        ClientId::from_uuid(c),
-        &lead("a@acme.com.au", id),
-    )
-    .await
-    .expect("re-create");
+    leads::create(&pool, &actor(), c, &lead("a@acme.com.au", id))
+        .await
+        .expect("re-create");
     assert_eq!(audit_count(&pool, c, "lead.delete").await, 1);
 }
 
@@ -597,7 +556,7 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
             .chain([lead("bad", id), lead("lead1@acme.com.au", id)])
             .collect(),
     };
-    let res = leads::bulk_create(&pool, &actor(), ClientId::from_uuid(c), &bulk)
+    let res = leads::bulk_create(&pool, &actor(), c, &bulk)
         .await
         .expect("bulk");
     assert_eq!((res.created, res.skipped, res.total), (45, 2, 47));
@@ -613,27 +572,13 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
         search: search.map(str::to_owned),
         ..Default::default()
     };
-    let (_, total) = leads::list(
-        &pool,
-        None,
-        ClientId::from_uuid(c),
-        &q(Some(id2), None),
-        20,
-        0,
-    )
-    .await
-    .expect("campaign filter");
+    let (_, total) = leads::list(&pool, None, c, &q(Some(id2), None), 20, 0)
+        .await
+        .expect("campaign filter");
     assert_eq!(total, 5);
-    let (items, total) = leads::list(
-        &pool,
-        None,
-        ClientId::from_uuid(c),
-        &q(None, Some("100%_w")),
-        100,
-        0,
-    )
-    .await
-    .expect("search");
+    let (items, total) = leads::list(&pool, None, c, &q(None, Some("100%_w")), 100, 0)
+        .await
+        .expect("search");
     assert_eq!(total, 15);
     assert!(
         items
@@ -642,38 +587,24 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
     );
     // `%` and `_` are literal: "0%" matches nothing although every company has a zero-or-more match.
     assert_eq!(
-        leads::list(
-            &pool,
-            None,
-            ClientId::from_uuid(c),
-            &q(None, Some("_x")),
-            100,
-            0
-        )
-        .await
-        .expect("s")
-        .1,
+        leads::list(&pool, None, c, &q(None, Some("_x")), 100, 0)
+            .await
+            .expect("s")
+            .1,
         0
     );
     assert_eq!(
-        leads::list(
-            &pool,
-            None,
-            ClientId::from_uuid(c),
-            &q(None, Some("NAME12")),
-            100,
-            0
-        )
-        .await
-        .expect("s")
-        .1,
+        leads::list(&pool, None, c, &q(None, Some("NAME12")), 100, 0)
+            .await
+            .expect("s")
+            .1,
         1
     );
     let hot = LeadQuery {
         tier: Some("hot".into()),
         ..Default::default()
     };
-    let (items, total) = leads::list(&pool, None, ClientId::from_uuid(c), &hot, 20, 0)
+    let (items, total) = leads::list(&pool, None, c, &hot, 20, 0)
         .await
         .expect("tier");
     assert_eq!((total, items[0].email.as_str()), (1, "lead7@acme.com.au"));
@@ -682,7 +613,7 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
         ..Default::default()
     };
     assert_eq!(
-        leads::list(&pool, None, ClientId::from_uuid(c), &top, 1, 0)
+        leads::list(&pool, None, c, &top, 1, 0)
             .await
             .expect("sort")
             .0[0]
@@ -696,7 +627,7 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
     };
     assert_eq!(
         field_paths(
-            &leads::list(&pool, None, ClientId::from_uuid(c), &bad, 1, 0)
+            &leads::list(&pool, None, c, &bad, 1, 0)
                 .await
                 .expect_err("bad")
         ),
@@ -707,31 +638,18 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
     let mut seen = Vec::new();
     for page in 0..5 {
         seen.extend(
-            leads::list(
-                &pool,
-                None,
-                ClientId::from_uuid(c),
-                &LeadQuery::default(),
-                10,
-                page * 10,
-            )
-            .await
-            .expect("page")
-            .0,
+            leads::list(&pool, None, c, &LeadQuery::default(), 10, page * 10)
+                .await
+                .expect("page")
+                .0,
         );
     }
     let mut keyed = Vec::new();
     let mut after = None;
     loop {
-        let (items, next) = leads::list_keyset(
-            &pool,
-            ClientId::from_uuid(c),
-            &LeadQuery::default(),
-            after,
-            7,
-        )
-        .await
-        .expect("keyset");
+        let (items, next) = leads::list_keyset(&pool, c, &LeadQuery::default(), after, 7)
+            .await
+            .expect("keyset");
         keyed.extend(items);
         match next {
             Some(k) => after = Some(k),
@@ -760,14 +678,9 @@ async fn import_reports_every_row(pool: PgPool) {
     with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
-    leads::create(
-        &pool,
-        &actor(),
-        ClientId::from_uuid(c),
-        &lead("existing@acme.com.au", id),
-    )
-    .await
-    .expect("existing");
+    leads::create(&pool, &actor(), c, &lead("existing@acme.com.au", id))
+        .await
+        .expect("existing");
     sqlx::query(
         "INSERT INTO global_suppression (email, reason) VALUES ('gone@acme.com.au', 'complaint')",
     )
@@ -787,7 +700,7 @@ async fn import_reports_every_row(pool: PgPool) {
     let report = import::import_csv(
         &pool,
         &actor(),
-        ClientId::from_uuid(c),
+        c,
         CampaignId::from_uuid(id),
         csv.as_bytes(),
     )
@@ -833,9 +746,7 @@ async fn import_reports_every_row(pool: PgPool) {
         "a short row with only an email is fine"
     );
     let lead_id = report.rows[0].lead_id.expect("lead id");
-    let created = leads::get(&pool, ClientId::from_uuid(c), lead_id)
-        .await
-        .expect("created lead");
+    let created = leads::get(&pool, c, lead_id).await.expect("created lead");
     assert_eq!(created.email, "new@acme.com.au");
     assert_eq!(created.phone.as_deref(), Some("+61412345678"));
     assert_eq!(created.organization_employee_count, Some(51));
@@ -849,7 +760,7 @@ async fn import_reports_every_row(pool: PgPool) {
     let no_email = import::import_csv(
         &pool,
         &actor(),
-        ClientId::from_uuid(c),
+        c,
         CampaignId::from_uuid(id),
         "name,company\na,b\n".as_bytes(),
     )
@@ -859,7 +770,7 @@ async fn import_reports_every_row(pool: PgPool) {
     let foreign = import::import_csv(
         &pool,
         &actor(),
-        ClientId::from_uuid(other),
+        other,
         CampaignId::from_uuid(id),
         csv.as_bytes(),
     )
@@ -871,7 +782,7 @@ async fn import_reports_every_row(pool: PgPool) {
 async fn import_is_all_or_nothing(pool: PgPool) {
     with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
-    let id = campaign(&pool, c).await;
+    let id = CampaignId::from_uuid(campaign(&pool, c).await);
     // A trigger fails the insert of one row in the third batch.
     sqlx::query(
         "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -885,15 +796,9 @@ async fn import_is_all_or_nothing(pool: PgPool) {
         .execute(&pool)
         .await
         .expect("trigger");
-    let err = import::import_csv(
-        &pool,
-        &actor(),
-        ClientId::from_uuid(c),
-        CampaignId::from_uuid(id),
-        csv_rows(20_000, 0).as_bytes(),
-    )
-    .await
-    .expect_err("fails");
+    let err = import::import_csv(&pool, &actor(), c, id, csv_rows(20_000, 0).as_bytes())
+        .await
+        .expect_err("fails");
     assert!(matches!(err, UseCaseError::Store(_)), "{err:?}");
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM leads WHERE client_id = $1")
         .bind(c)
@@ -908,17 +813,11 @@ async fn import_is_all_or_nothing(pool: PgPool) {
 async fn import_refuses_more_than_the_row_limit(pool: PgPool) {
     with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
-    let id = campaign(&pool, c).await;
+    let id = CampaignId::from_uuid(campaign(&pool, c).await);
     let csv = csv_rows(import::MAX_ROWS + 1, 0);
-    let err = import::import_csv(
-        &pool,
-        &actor(),
-        ClientId::from_uuid(c),
-        CampaignId::from_uuid(id),
-        csv.as_bytes(),
-    )
-    .await
-    .expect_err("too many");
+    let err = import::import_csv(&pool, &actor(), c, id, csv.as_bytes())
+        .await
+        .expect_err("too many");
     assert!(matches!(err, UseCaseError::TooLarge(_)), "{err:?}");
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM leads")
         .fetch_one(&pool)
@@ -931,18 +830,12 @@ async fn import_refuses_more_than_the_row_limit(pool: PgPool) {
 async fn import_of_100k_rows_takes_seconds(pool: PgPool) {
     with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
-    let id = campaign(&pool, c).await;
+    let id = CampaignId::from_uuid(campaign(&pool, c).await);
     let csv = csv_rows(100_000, 0);
     let started = std::time::Instant::now();
-    let report = import::import_csv(
-        &pool,
-        &actor(),
-        ClientId::from_uuid(c),
-        CampaignId::from_uuid(id),
-        csv.as_bytes(),
-    )
-    .await
-    .expect("import");
+    let report = import::import_csv(&pool, &actor(), c, id, csv.as_bytes())
+        .await
+        .expect("import");
     let took = started.elapsed();
     eprintln!("imported 100000 rows in {took:?}");
     assert_eq!(
@@ -951,15 +844,9 @@ async fn import_of_100k_rows_takes_seconds(pool: PgPool) {
     );
     assert!(took.as_secs() < 60, "took {took:?}");
     // A second import of an overlapping file skips what exists.
-    let again = import::import_csv(
-        &pool,
-        &actor(),
-        ClientId::from_uuid(c),
-        CampaignId::from_uuid(id),
-        csv_rows(2_000, 99_000).as_bytes(),
-    )
-    .await
-    .expect("again");
+    let again = import::import_csv(&pool, &actor(), c, id, csv_rows(2_000, 99_000).as_bytes())
+        .await
+        .expect("again");
     assert_eq!((again.created, again.duplicates), (1_000, 1_000));
 }
 
@@ -971,19 +858,14 @@ async fn cached_lead_totals_refresh_on_invalidation(pool: PgPool) {
     let cache: &dyn agency_cache::Cache = &cache;
     let c = client(&pool, "Acme").await;
     let id = campaign(&pool, c).await;
-    leads::create(
-        &pool,
-        &actor(),
-        ClientId::from_uuid(c),
-        &lead("a@acme.com.au", id),
-    )
-    .await
-    .expect("a");
+    leads::create(&pool, &actor(), c, &lead("a@acme.com.au", id))
+        .await
+        .expect("a");
     let q = LeadQuery::default();
     let total = |items: (Vec<_>, i64)| items.1;
     assert_eq!(
         total(
-            leads::list(&pool, Some(cache), ClientId::from_uuid(c), &q, 10, 0)
+            leads::list(&pool, Some(cache), c, &q, 10, 0)
                 .await
                 .expect("list")
         ),
@@ -998,7 +880,7 @@ async fn cached_lead_totals_refresh_on_invalidation(pool: PgPool) {
     .execute(&pool)
     .await
     .expect("raw insert");
-    let (items, cached) = leads::list(&pool, Some(cache), ClientId::from_uuid(c), &q, 10, 0)
+    let (items, cached) = leads::list(&pool, Some(cache), c, &q, 10, 0)
         .await
         .expect("list");
     assert_eq!(
@@ -1007,10 +889,10 @@ async fn cached_lead_totals_refresh_on_invalidation(pool: PgPool) {
         "the page is live, the total cached"
     );
     // ...until the counts are invalidated, as every API lead write does.
-    leads::invalidate_counts(cache, ClientId::from_uuid(c)).await;
+    leads::invalidate_counts(cache, c).await;
     assert_eq!(
         total(
-            leads::list(&pool, Some(cache), ClientId::from_uuid(c), &q, 10, 0)
+            leads::list(&pool, Some(cache), c, &q, 10, 0)
                 .await
                 .expect("list")
         ),
@@ -1022,7 +904,7 @@ async fn cached_lead_totals_refresh_on_invalidation(pool: PgPool) {
     };
     assert_eq!(
         total(
-            leads::list(&pool, Some(cache), ClientId::from_uuid(c), &hot, 10, 0)
+            leads::list(&pool, Some(cache), c, &hot, 10, 0)
                 .await
                 .expect("list")
         ),
@@ -1041,7 +923,7 @@ async fn with_job_tables(pool: &PgPool) {
 
 /// A user with a membership of `client_id` in `state`: "accepted", "invited" (not accepted)
 /// or "removed" (accepted, then deleted).
-async fn member(pool: &PgPool, client_id: Uuid, state: &str) -> agency_domain::UserId {
+async fn member(pool: &PgPool, client_id: ClientId, state: &str) -> agency_domain::UserId {
     let user = Uuid::now_v7();
     sqlx::query("INSERT INTO users (id, email) VALUES ($1, $2)")
         .bind(user)
@@ -1078,7 +960,7 @@ async fn the_member_list_checks_access_in_the_page_statement(pool: PgPool) {
         leads::create(
             &pool,
             &actor(),
-            ClientId::from_uuid(acme),
+            acme,
             &lead(&format!("l{n}@acme.com.au"), id),
         )
         .await
@@ -1088,23 +970,13 @@ async fn the_member_list_checks_access_in_the_page_statement(pool: PgPool) {
     let list = |user, client| {
         let services = services.clone();
         let q = q.clone();
-        async move {
-            leads::list_as_member(
-                &services,
-                user,
-                agency_domain::ClientId::from_uuid(client),
-                &q,
-                2,
-                0,
-            )
-            .await
-        }
+        async move { leads::list_as_member(&services, user, client, &q, 2, 0).await }
     };
 
     let accepted = member(&pool, acme, "accepted").await;
     let (items, total) = list(accepted, acme).await.expect("a member lists");
     assert_eq!((items.len(), total), (2, 3));
-    assert!(items.iter().all(|l| l.client_id == acme));
+    assert!(items.iter().all(|l| l.client_id == acme.into_uuid()));
 
     // A member of a client without leads gets an empty page, not a 404.
     let of_other = member(&pool, other, "accepted").await;
@@ -1119,7 +991,7 @@ async fn the_member_list_checks_access_in_the_page_statement(pool: PgPool) {
         (of_other, acme),
         (invited, acme),
         (removed, acme),
-        (accepted, Uuid::now_v7()),
+        (accepted, ClientId::from_uuid(Uuid::now_v7())),
     ] {
         let err = list(user, client).await.expect_err("no access");
         assert!(matches!(err, UseCaseError::NotFound("client")), "{err:?}");

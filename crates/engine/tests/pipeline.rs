@@ -224,7 +224,7 @@ fn pg_cache(pool: &PgPool) -> Arc<FallbackCache> {
 }
 
 /// A client with `credits`, active, ICP industry Construction (and the job tables in place).
-async fn client(pool: &PgPool, credits: i32) -> Uuid {
+async fn client(pool: &PgPool, credits: i32) -> ClientId {
     agency_store::migrate::job_migrator()
         .run(pool)
         .await
@@ -240,7 +240,7 @@ async fn client(pool: &PgPool, credits: i32) -> Uuid {
 }
 
 /// An active campaign with the given allocation (email, linkedin, voice, sms, mail).
-async fn campaign(pool: &PgPool, client_id: Uuid, a: [i16; 5]) -> Uuid {
+async fn campaign(pool: &PgPool, client_id: ClientId, a: [i16; 5]) -> Uuid {
     sqlx::query_scalar(
         "INSERT INTO campaigns (client_id, name, status, target_industries, allocation_email,
                 allocation_linkedin, allocation_voice, allocation_sms, allocation_mail)
@@ -257,7 +257,12 @@ async fn campaign(pool: &PgPool, client_id: Uuid, a: [i16; 5]) -> Uuid {
     .expect("campaign")
 }
 
-async fn raw_lead(pool: &PgPool, client_id: Uuid, campaign_id: Option<Uuid>, email: &str) -> Uuid {
+async fn raw_lead(
+    pool: &PgPool,
+    client_id: ClientId,
+    campaign_id: Option<Uuid>,
+    email: &str,
+) -> Uuid {
     sqlx::query_scalar(
         "INSERT INTO leads (client_id, campaign_id, email) VALUES ($1, $2, $3) RETURNING id",
     )
@@ -273,7 +278,7 @@ async fn raw_lead(pool: &PgPool, client_id: Uuid, campaign_id: Option<Uuid>, ema
 /// (industry, size, Australia), timing 15, risk 15; reachable on every channel.
 async fn hot_lead(
     pool: &PgPool,
-    client_id: Uuid,
+    client_id: ClientId,
     campaign_id: Uuid,
     email: &str,
     phone: &str,
@@ -298,7 +303,7 @@ async fn hot_lead(
 }
 
 /// A lead worth 48 (cool): verified email 8, CEO 25, risk 15.
-async fn cool_lead(pool: &PgPool, client_id: Uuid, campaign_id: Uuid, email: &str) -> Uuid {
+async fn cool_lead(pool: &PgPool, client_id: ClientId, campaign_id: Uuid, email: &str) -> Uuid {
     sqlx::query_scalar(
         "INSERT INTO leads (client_id, campaign_id, email, email_verified, title, linkedin_url)
          VALUES ($1, $2, $3, true, 'CEO', NULL) RETURNING id",
@@ -311,7 +316,7 @@ async fn cool_lead(pool: &PgPool, client_id: Uuid, campaign_id: Uuid, email: &st
     .expect("cool lead")
 }
 
-async fn credits(pool: &PgPool, client_id: Uuid) -> i32 {
+async fn credits(pool: &PgPool, client_id: ClientId) -> i32 {
     sqlx::query_scalar("SELECT credits_remaining FROM clients WHERE id = $1")
         .bind(client_id)
         .fetch_one(pool)
@@ -347,12 +352,12 @@ async fn enrich_now(
     pool: &PgPool,
     cache: &dyn Cache,
     f: &Fakes,
-    client: Uuid,
+    client: ClientId,
     lead: Uuid,
 ) -> EnrichOutcome {
     enrich_lead(
         env(pool, cache, &f.waterfall),
-        ClientId::from_uuid(client),
+        ClientId::from_uuid(client.into_uuid()),
         LeadId::from_uuid(lead),
         None,
         Utc::now(),
@@ -621,7 +626,7 @@ async fn tenant_input_never_reaches_another_tenant_through_the_cache(pool: PgPoo
     for (client, lead) in [(a, a2), (b, b2)] {
         enrich_lead(
             env(&pool, &*cache, &sandbox),
-            ClientId::from_uuid(client),
+            client,
             LeadId::from_uuid(lead),
             None,
             Utc::now(),
@@ -663,14 +668,14 @@ async fn two_runs_for_one_lead_at_once_spend_one_credit_and_ask_once(pool: PgPoo
     let (a, b) = tokio::join!(
         enrich_lead(
             env(&pool, &*cache, &waterfall),
-            ClientId::from_uuid(c),
+            c,
             LeadId::from_uuid(lead),
             None,
             Utc::now()
         ),
         enrich_lead(
             env(&pool, &*cache, &waterfall),
-            ClientId::from_uuid(c),
+            c,
             LeadId::from_uuid(lead),
             None,
             Utc::now()
@@ -720,7 +725,7 @@ async fn no_credit_left_means_the_lead_waits_with_the_reason(pool: PgPool) {
         ("new", Some(WAIT_NO_CREDITS))
     );
     assert_eq!(
-        leads_waiting_for_credits(&pool, ClientId::from_uuid(c), WAIT_NO_CREDITS)
+        leads_waiting_for_credits(&pool, c, WAIT_NO_CREDITS)
             .await
             .expect("waiting"),
         vec![lead]
@@ -736,7 +741,7 @@ async fn providers_down_refunds_the_credit_and_asks_for_a_retry(pool: PgPool) {
     let mut budget = FallbackBudget::for_batch(10);
     let err = enrich_lead(
         env(&pool, &*cache, &f.waterfall),
-        ClientId::from_uuid(c),
+        c,
         LeadId::from_uuid(lead),
         Some(&mut budget),
         Utc::now(),
@@ -760,12 +765,12 @@ async fn scores_are_stored_with_the_weights_used_and_learned_weights_need_eviden
     let camp = campaign(&pool, c, [40, 30, 20, 5, 5]).await;
     let lead = hot_lead(&pool, c, camp, "ceo@acme.com.au", "+61298765432", today).await;
 
-    let summary = scoring::score_leads(&pool, ClientId::from_uuid(c), &[lead], Utc::now())
+    let summary = scoring::score_leads(&pool, c, &[lead], Utc::now())
         .await
         .expect("score");
     assert_eq!(summary.scored, 1);
     assert!(!summary.learned_weights);
-    let stored = agency_store::leads::get(&pool, ClientId::from_uuid(c), lead)
+    let stored = agency_store::leads::get(&pool, c, lead)
         .await
         .expect("lead");
     assert_eq!(stored.als_score, Some(95));
@@ -795,10 +800,10 @@ async fn scores_are_stored_with_the_weights_used_and_learned_weights_need_eviden
         .execute(&pool)
         .await
         .expect("weights");
-    scoring::score_leads(&pool, ClientId::from_uuid(c), &[lead], Utc::now())
+    scoring::score_leads(&pool, c, &[lead], Utc::now())
         .await
         .expect("score");
-    let stored = agency_store::leads::get(&pool, ClientId::from_uuid(c), lead)
+    let stored = agency_store::leads::get(&pool, c, lead)
         .await
         .expect("lead");
     assert_eq!(
@@ -812,11 +817,11 @@ async fn scores_are_stored_with_the_weights_used_and_learned_weights_need_eviden
         .execute(&pool)
         .await
         .expect("conversions");
-    let summary = scoring::score_leads(&pool, ClientId::from_uuid(c), &[lead], Utc::now())
+    let summary = scoring::score_leads(&pool, c, &[lead], Utc::now())
         .await
         .expect("score");
     assert!(summary.learned_weights);
-    let stored = agency_store::leads::get(&pool, ClientId::from_uuid(c), lead)
+    let stored = agency_store::leads::get(&pool, c, lead)
         .await
         .expect("lead");
     assert_eq!(stored.als_weights, Some(learned));
@@ -829,11 +834,11 @@ async fn scores_are_stored_with_the_weights_used_and_learned_weights_need_eviden
         .execute(&pool)
         .await
         .expect("confidence");
-    scoring::score_leads(&pool, ClientId::from_uuid(c), &[lead], Utc::now())
+    scoring::score_leads(&pool, c, &[lead], Utc::now())
         .await
         .expect("score");
     assert_eq!(
-        agency_store::leads::get(&pool, ClientId::from_uuid(c), lead)
+        agency_store::leads::get(&pool, c, lead)
             .await
             .expect("lead")
             .als_score,
@@ -854,12 +859,11 @@ async fn suppressed_leads_are_dead_and_get_no_channel(pool: PgPool) {
     .await
     .expect("suppress");
     let cache = pg_cache(&pool);
-    let s =
-        scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &[lead], Utc::now())
-            .await
-            .expect("score");
+    let s = scoring::score_and_allocate(&pool, &*cache, c, &[lead], Utc::now())
+        .await
+        .expect("score");
     assert_eq!(s.allocation.no_channel, 1);
-    let stored = agency_store::leads::get(&pool, ClientId::from_uuid(c), lead)
+    let stored = agency_store::leads::get(&pool, c, lead)
         .await
         .expect("lead");
     assert_eq!(
@@ -873,7 +877,7 @@ async fn suppressed_leads_are_dead_and_get_no_channel(pool: PgPool) {
 
 async fn resource(
     pool: &PgPool,
-    c: Uuid,
+    c: ClientId,
     kind: &str,
     value: &str,
     warmup: Option<NaiveDate>,
@@ -887,10 +891,7 @@ async fn resource(
         verified: true,
         verification_token: None,
     };
-    insert_resource(pool, ClientId::from_uuid(c), &new)
-        .await
-        .expect("resource")
-        .id
+    insert_resource(pool, c, &new).await.expect("resource").id
 }
 
 /// How often `resource` (of `kind`) was used on the Sydney day of `at` (the test clients'
@@ -942,11 +943,11 @@ async fn unverified_resources_are_never_allocated(pool: PgPool) {
         verification_token: Some("agency-os-verify=abc"),
         ..NewSendingResource::default()
     };
-    insert_resource(&pool, ClientId::from_uuid(c), &unverified)
+    insert_resource(&pool, c, &unverified)
         .await
         .expect("resource");
     let lead = cool_lead(&pool, c, camp, "p0@acme.com.au").await;
-    let s = scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &[lead], now)
+    let s = scoring::score_and_allocate(&pool, &*cache, c, &[lead], now)
         .await
         .expect("run");
     assert_eq!((s.allocation.allocated, s.allocation.waiting), (0, 1));
@@ -975,7 +976,7 @@ async fn email_domains_fill_least_used_first_under_caps_with_warm_up(pool: PgPoo
     for i in 0..75 {
         leads.push(cool_lead(&pool, c, camp, &format!("p{i}@acme.com.au")).await);
     }
-    let s = scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &leads, now)
+    let s = scoring::score_and_allocate(&pool, &*cache, c, &leads, now)
         .await
         .expect("run");
     assert_eq!((s.allocation.allocated, s.allocation.waiting), (70, 5));
@@ -1004,7 +1005,7 @@ async fn email_domains_fill_least_used_first_under_caps_with_warm_up(pool: PgPoo
     assert_eq!(passes[0]["only_waiting"], true);
 
     // Rescoring keeps reservations: counters do not move.
-    let s = scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &leads, now)
+    let s = scoring::score_and_allocate(&pool, &*cache, c, &leads, now)
         .await
         .expect("again");
     assert_eq!((s.allocation.kept, s.allocation.allocated), (70, 0));
@@ -1013,7 +1014,7 @@ async fn email_domains_fill_least_used_first_under_caps_with_warm_up(pool: PgPoo
     // A later batch the same day also waits, and its plans are stored (the waiting-leads pass
     // it would schedule exists already: the duplicate must not undo the batch).
     let late = cool_lead(&pool, c, camp, "late@acme.com.au").await;
-    let s = scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &[late], now)
+    let s = scoring::score_and_allocate(&pool, &*cache, c, &[late], now)
         .await
         .expect("late");
     assert_eq!(s.allocation.waiting, 1);
@@ -1030,19 +1031,13 @@ async fn email_domains_fill_least_used_first_under_caps_with_warm_up(pool: PgPoo
 
     // Next day (warm-up day 3 -> 30 on the new domain): the waiting leads get a resource.
     let tomorrow = utc("2027-06-02T23:00:00Z");
-    let waiting_ids = waiting_lead_ids(&pool, ClientId::from_uuid(c), CampaignId::from_uuid(camp))
+    let waiting_ids = waiting_lead_ids(&pool, c, CampaignId::from_uuid(camp))
         .await
         .expect("waiting");
     assert_eq!(waiting_ids.len(), 5);
-    let s = allocation::allocate_leads(
-        &pool,
-        &*cache,
-        ClientId::from_uuid(c),
-        &waiting_ids,
-        tomorrow,
-    )
-    .await
-    .expect("tomorrow");
+    let s = allocation::allocate_leads(&pool, &*cache, c, &waiting_ids, tomorrow)
+        .await
+        .expect("tomorrow");
     assert_eq!((s.allocated, s.waiting), (5, 0));
     // Least used first on a fresh day: both start at 0, so they alternate (ties: first listed).
     assert_eq!(used_on(&cache, kind, new_domain, tomorrow).await, 3);
@@ -1077,9 +1072,9 @@ async fn a_failed_allocation_gives_its_reservations_back(pool: PgPool) {
     .await
     .expect("trigger");
     let kind = agency_domain::ResourceKind::EmailDomain;
-    let scored = scoring::score_leads(&pool, ClientId::from_uuid(c), &leads, now).await;
+    let scored = scoring::score_leads(&pool, c, &leads, now).await;
     assert!(scored.is_ok(), "scoring alone stores: {scored:?}");
-    let err = allocation::allocate_leads(&pool, &*cache, ClientId::from_uuid(c), &leads, now).await;
+    let err = allocation::allocate_leads(&pool, &*cache, c, &leads, now).await;
     assert!(err.is_err(), "the plans could not be stored");
     assert_eq!(
         used_on(&cache, kind, domain, now).await,
@@ -1093,7 +1088,7 @@ async fn a_failed_allocation_gives_its_reservations_back(pool: PgPool) {
         .execute(&pool)
         .await
         .expect("drop");
-    let s = allocation::allocate_leads(&pool, &*cache, ClientId::from_uuid(c), &leads, now)
+    let s = allocation::allocate_leads(&pool, &*cache, c, &leads, now)
         .await
         .expect("retry");
     assert_eq!(s.allocated, 3);
@@ -1122,16 +1117,16 @@ async fn linkedin_seat_caps_at_seventeen_and_day_rolls_over_at_local_midnight(po
     }
     // 23:59:59 on 1 June in Sydney.
     let before = utc("2027-06-01T13:59:59Z");
-    let s = scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &leads, before)
+    let s = scoring::score_and_allocate(&pool, &*cache, c, &leads, before)
         .await
         .expect("run");
     assert_eq!((s.allocation.allocated, s.allocation.waiting), (17, 3));
-    let waiting = waiting_lead_ids(&pool, ClientId::from_uuid(c), CampaignId::from_uuid(camp))
+    let waiting = waiting_lead_ids(&pool, c, CampaignId::from_uuid(camp))
         .await
         .expect("waiting");
     // One second later it is 2 June in Sydney: the seat is free again.
     let after = utc("2027-06-01T14:00:00Z");
-    let s = allocation::allocate_leads(&pool, &*cache, ClientId::from_uuid(c), &waiting, after)
+    let s = allocation::allocate_leads(&pool, &*cache, c, &waiting, after)
         .await
         .expect("rollover");
     assert_eq!(s.allocated, 3);
@@ -1152,7 +1147,7 @@ async fn sms_goes_out_in_the_leads_business_hours(pool: PgPool) {
 
     // Tuesday 07:00 in Perth: planned for 09:00 Perth the same day, reserved.
     let now = utc("2027-06-07T23:00:00Z");
-    scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &[lead], now)
+    scoring::score_and_allocate(&pool, &*cache, c, &[lead], now)
         .await
         .expect("run");
     let (channel, res, next, reason) = allocation_of(&pool, lead).await;
@@ -1165,7 +1160,7 @@ async fn sms_goes_out_in_the_leads_business_hours(pool: PgPool) {
     // Friday 19:00 in Perth: Monday's window is more than a day away, so it waits for it.
     let lead2 = hot_lead(&pool, c, camp, "perth2@acme.com.au", "+61892345679", today).await;
     let friday = utc("2027-06-11T11:00:00Z");
-    scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &[lead2], friday)
+    scoring::score_and_allocate(&pool, &*cache, c, &[lead2], friday)
         .await
         .expect("run");
     let (_, res, next, reason) = allocation_of(&pool, lead2).await;
@@ -1187,10 +1182,9 @@ async fn draft_campaign_leads_are_scored_but_not_allocated(pool: PgPool) {
         .expect("draft");
     resource(&pool, c, "email_domain", "d.example", None, None).await;
     let lead = cool_lead(&pool, c, camp, "x@acme.com.au").await;
-    let s =
-        scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &[lead], Utc::now())
-            .await
-            .expect("run");
+    let s = scoring::score_and_allocate(&pool, &*cache, c, &[lead], Utc::now())
+        .await
+        .expect("run");
     assert_eq!((s.scored, s.allocation.skipped), (1, 1));
     assert_eq!(allocation_of(&pool, lead).await, (None, None, None, None));
 }
@@ -1211,7 +1205,7 @@ async fn new_leads_flow_through_enrich_score_and_allocate_jobs(pool: PgPool) {
 
     let mut tx = pool.begin().await.expect("tx");
     assert_eq!(
-        pjobs::enqueue_new_leads(&mut tx, ClientId::from_uuid(c), &[lead])
+        pjobs::enqueue_new_leads(&mut tx, c, &[lead])
             .await
             .expect("enqueue"),
         1
@@ -1225,7 +1219,7 @@ async fn new_leads_flow_through_enrich_score_and_allocate_jobs(pool: PgPool) {
     assert_eq!(
         enrich,
         vec![EnrichLead {
-            client_id: c,
+            client_id: c.into_uuid(),
             lead_id: lead
         }]
     );
@@ -1245,7 +1239,7 @@ async fn new_leads_flow_through_enrich_score_and_allocate_jobs(pool: PgPool) {
     assert_eq!(
         score,
         vec![ScoreLeads {
-            client_id: c,
+            client_id: c.into_uuid(),
             lead_ids: vec![lead]
         }]
     );
@@ -1264,7 +1258,7 @@ async fn new_leads_flow_through_enrich_score_and_allocate_jobs(pool: PgPool) {
     )
     .await
     .expect("score job");
-    let stored = agency_store::leads::get(&pool, ClientId::from_uuid(c), lead)
+    let stored = agency_store::leads::get(&pool, c, lead)
         .await
         .expect("lead");
     assert!(stored.als_score.is_some());
@@ -1291,13 +1285,9 @@ async fn campaign_rescore_fans_out_batches_and_the_tier_distribution_counts(pool
     raw_lead(&pool, c, None, "loose@acme.com.au").await;
 
     let mut conn = pool.acquire().await.expect("conn");
-    pjobs::enqueue_campaign_rescore(
-        &mut conn,
-        ClientId::from_uuid(c),
-        CampaignId::from_uuid(camp),
-    )
-    .await
-    .expect("enqueue");
+    pjobs::enqueue_campaign_rescore(&mut conn, c, CampaignId::from_uuid(camp))
+        .await
+        .expect("enqueue");
     drop(conn);
     let fan = jobs_of(&pool, JobKind::RescoreCampaign).await;
     let payload = serde_json::from_value(fan[0].clone()).expect("payload");
@@ -1322,18 +1312,14 @@ async fn campaign_rescore_fans_out_batches_and_the_tier_distribution_counts(pool
             .expect("score");
     }
     // Unscored leads are not in the distribution; percentages are of the scored ones.
-    let all = reports::lead_distribution(&pool, ClientId::from_uuid(c), None)
+    let all = reports::lead_distribution(&pool, c, None)
         .await
         .expect("report");
     assert_eq!(all.total, 1_002);
     assert_eq!((all.hot.count, all.cool.count), (1, 1_001));
-    let spring = reports::lead_distribution(
-        &pool,
-        ClientId::from_uuid(c),
-        Some(CampaignId::from_uuid(camp)),
-    )
-    .await
-    .expect("campaign report");
+    let spring = reports::lead_distribution(&pool, c, Some(CampaignId::from_uuid(camp)))
+        .await
+        .expect("campaign report");
     assert_eq!(spring.total, 1_002);
     assert!(
         (spring.cool.percentage - 99.9).abs() < 0.01,
@@ -1349,7 +1335,7 @@ async fn send_check_reads_the_snapshot_in_the_transaction(pool: PgPool) {
     let camp = campaign(&pool, c, [100, 0, 0, 0, 0]).await;
     let lead = hot_lead(&pool, c, camp, "ok@acme.com.au", "+61298765432", today).await;
     let cache = pg_cache(&pool);
-    scoring::score_and_allocate(&pool, &*cache, ClientId::from_uuid(c), &[lead], Utc::now())
+    scoring::score_and_allocate(&pool, &*cache, c, &[lead], Utc::now())
         .await
         .expect("score");
 
@@ -1357,14 +1343,9 @@ async fn send_check_reads_the_snapshot_in_the_transaction(pool: PgPool) {
         let pool = pool.clone();
         async move {
             let mut tx = pool.begin().await.expect("tx");
-            let r = pipeline::check_send(
-                &mut tx,
-                ClientId::from_uuid(c),
-                LeadId::from_uuid(lead),
-                channel,
-            )
-            .await
-            .expect("check");
+            let r = pipeline::check_send(&mut tx, c, LeadId::from_uuid(lead), channel)
+                .await
+                .expect("check");
             tx.rollback().await.expect("rollback");
             r
         }
