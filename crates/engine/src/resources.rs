@@ -139,8 +139,7 @@ pub fn verification_steps(r: &SendingResource) -> Option<VerificationSteps> {
     if r.is_verified() {
         return None;
     }
-    let kind: ResourceKind = r.kind.parse().ok()?;
-    match kind {
+    match r.kind {
         ResourceKind::EmailDomain => {
             let name = format!("{TXT_LABEL}.{}", r.value);
             let value = r.verification_token.clone()?;
@@ -415,10 +414,7 @@ pub async fn verify(
     if row.is_verified() {
         return Ok(row);
     }
-    let kind: ResourceKind = row
-        .kind
-        .parse()
-        .map_err(|_| UseCaseError::Corrupt(format!("resource kind {}", row.kind)))?;
+    let kind = row.kind;
     if !proved(services, tenant.client_id, &row, kind).await? {
         return Err(not_verified());
     }

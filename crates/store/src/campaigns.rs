@@ -3,6 +3,7 @@
 //! campaign facts scoring and allocation read.
 
 use agency_domain::CampaignId;
+use agency_domain::CampaignStatus;
 use agency_domain::ClientId;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -468,8 +469,8 @@ pub async fn client_default_permission_mode(
 pub struct CampaignPipeline {
     /// Campaign id.
     pub id: Uuid,
-    /// Status text.
-    pub status: String,
+    /// Status (an unknown stored value fails to decode).
+    pub status: CampaignStatus,
     /// Target industries.
     pub target_industries: Vec<String>,
     /// Email allocation percentage.

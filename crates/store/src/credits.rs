@@ -3,7 +3,7 @@
 //! job table comes from [`crate::jobs`]). No rules here: the engine decides amounts, dates
 //! and batch sizes.
 
-use agency_domain::ClientId;
+use agency_domain::{ClientId, SubscriptionStatus};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -19,8 +19,8 @@ pub struct DueReset {
     pub tier: String,
     /// IANA timezone name.
     pub timezone: String,
-    /// Billing state (`trialing`, `active`, ...).
-    pub subscription_status: String,
+    /// Billing state (an unknown stored value fails to decode).
+    pub subscription_status: SubscriptionStatus,
     /// Credits left before the reset.
     pub credits_remaining: i32,
     /// The reset date that is due (at or before `now`).

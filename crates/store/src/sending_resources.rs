@@ -2,7 +2,7 @@
 //! and LinkedIn seats (insert, read, page, verify, soft delete) and the owner look-up by which
 //! an inbound message finds its tenant. Caps and warm-up are the domain's rules, not ours.
 
-use agency_domain::ClientId;
+use agency_domain::{ClientId, ResourceKind};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
@@ -17,8 +17,10 @@ pub struct SendingResource {
     pub id: Uuid,
     /// Owning client.
     pub client_id: Uuid,
-    /// `email_domain`, `sms_number`, `voice_number` or `linkedin_seat`.
-    pub kind: String,
+    /// `email_domain`, `sms_number`, `voice_number` or `linkedin_seat` (an unknown stored
+    /// value fails to decode).
+    #[schema(value_type = String)]
+    pub kind: ResourceKind,
     /// The domain, number or seat name.
     pub value: String,
     /// First warm-up day of an email domain (null: warmed up).

@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Tenant};
 use crate::pagination::{Page, Pagination};
 use crate::server::AppState;
@@ -67,7 +67,7 @@ impl ResourceDto {
             verification: verification_steps(&r),
             id: r.id,
             client_id: r.client_id,
-            kind: r.kind,
+            kind: r.kind.to_string(),
             value: r.value,
             active: r.active,
             warmup_started_on: r.warmup_started_on,
@@ -137,10 +137,6 @@ async fn used_today(
     }
 }
 
-fn parse_kind(text: &str) -> ApiResult<ResourceKind> {
-    text.parse().map_err(ApiError::internal)
-}
-
 /// The client's live sending resources, oldest first, with today's cap and use (any member).
 #[utoipa::path(get, path = "/api/v1/clients/{client_id}/resources", tag = "resources",
     params(("client_id" = Uuid, Path, description = "Client id"), Pagination),
@@ -159,10 +155,7 @@ pub async fn list_resources(
     .await?;
     let now = Utc::now();
     let day = now.with_timezone(&tz).date_naive();
-    let kinds = rows
-        .iter()
-        .map(|r| parse_kind(&r.kind))
-        .collect::<ApiResult<Vec<_>>>()?;
+    let kinds: Vec<ResourceKind> = rows.iter().map(|r| r.kind).collect();
     let used = futures::future::join_all(
         rows.iter()
             .zip(&kinds)
@@ -225,7 +218,7 @@ pub async fn verify_resource(
     ApiPath(path): ApiPath<ResourcePath>,
 ) -> ApiResult<ApiJson<ResourceDto>> {
     let row = resources::verify(&state.services, &tenant.context(), path.id).await?;
-    let kind = parse_kind(&row.kind)?;
+    let kind = row.kind;
     let tz = timezone(&state, row.client_id).await?;
     let now = Utc::now();
     let used = used_today(&state, &row, kind, tz, now).await;

@@ -255,7 +255,7 @@ pub async fn change_plan(
         ));
     }
     let mut tx = pool.begin().await?;
-    let before: Option<(String, String)> = sqlx::query_as(
+    let before: Option<(String, agency_domain::SubscriptionStatus)> = sqlx::query_as(
         "SELECT tier, subscription_status FROM clients
           WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
     )
@@ -267,11 +267,9 @@ pub async fn change_plan(
         Some(t) => t,
         None => tier_before.parse().map_err(corrupt)?,
     };
-    let status = change
-        .subscription_status
-        .map(|s| s.as_str().to_owned())
-        .unwrap_or_else(|| status_before.clone());
-    let leaves_trial = status_before == "trialing" && status == "active";
+    let status = change.subscription_status.unwrap_or(status_before);
+    let leaves_trial = status_before == agency_domain::SubscriptionStatus::Trialing
+        && status == agency_domain::SubscriptionStatus::Active;
     sqlx::query(
         "UPDATE clients
             SET tier = $2, subscription_status = $3,
@@ -282,7 +280,7 @@ pub async fn change_plan(
     )
     .bind(client)
     .bind(tier.as_str())
-    .bind(&status)
+    .bind(status.as_str())
     .bind(leaves_trial)
     .bind(i32::try_from(tier.monthly_credits()).unwrap_or(i32::MAX))
     .bind(now + chrono::Months::new(1))

@@ -371,7 +371,7 @@ async fn spend_slot(
         .await
         .map_err(store_err)?
         .into_iter()
-        .filter(|r| r.kind == kind.as_str() && r.active && r.is_verified())
+        .filter(|r| r.kind == kind && r.active && r.is_verified())
         .collect();
     // Stable: the spare first, the rest keep their oldest-first order.
     candidates.sort_by_key(|r| r.id != spare);

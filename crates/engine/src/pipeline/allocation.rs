@@ -25,9 +25,7 @@ use agency_domain::allocation::planner::{
     self, AllocationInput, CampaignFacts, Counter, LeadFacts, Outcome, Reservation,
     ResourceCapacity, Usage, WaitReason,
 };
-use agency_domain::{
-    CampaignId, Channel, LeadId, ResourceId, ResourceKind, Tier, next_send_window,
-};
+use agency_domain::{CampaignId, Channel, LeadId, ResourceId, ResourceKind, next_send_window};
 use agency_store::PgPool;
 use agency_store::campaigns::{self, CampaignPipeline};
 use agency_store::clients::{self, ClientPipeline};
@@ -213,7 +211,7 @@ pub async fn allocate_scored(
 }
 
 /// The client's active, verified resources, as the planner reads them (oldest first; a kind
-/// this build does not know is never a candidate).
+/// this build does not know fails to decode).
 async fn allocatable_resources(
     pool: &PgPool,
     client_id: ClientId,
@@ -222,7 +220,7 @@ async fn allocatable_resources(
         .await?
         .into_iter()
         .filter(|r| r.active && r.is_verified())
-        .filter_map(|r| Some(capacity(&r, r.kind.parse().ok()?)))
+        .map(|r| capacity(&r, r.kind))
         .collect())
 }
 
@@ -235,22 +233,19 @@ fn lead_facts<'a>(
     LeadFacts {
         id: LeadId::from_uuid(row.id),
         tier: scored.tier,
-        status: row.status.parse().ok(),
+        status: Some(row.status),
         campaign: row
             .campaign_id
             .and_then(|id| campaigns.get(&id))
             .map(|c| CampaignFacts {
                 id: CampaignId::from_uuid(c.id),
-                status: c.status.parse().ok(),
+                status: Some(c.status),
                 allocation: campaign_allocation(c),
             }),
         suppressed: row.suppressed,
         phone: row.phone.as_deref(),
         linkedin_url: row.linkedin_url.as_deref(),
-        holds: row
-            .allocated_resource_id
-            .and(row.first_touch_channel.as_deref())
-            .and_then(|c| c.parse().ok()),
+        holds: row.allocated_resource_id.and(row.first_touch_channel),
     }
 }
 
@@ -404,7 +399,7 @@ pub async fn allocate_leads(
     let scored: Vec<Scored> = rows
         .into_iter()
         .filter_map(|row| {
-            let tier = row.als_tier.as_deref()?.parse::<Tier>().ok()?;
+            let tier = row.als_tier?;
             Some(Scored { row, tier })
         })
         .collect();

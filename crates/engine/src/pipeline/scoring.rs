@@ -6,6 +6,7 @@
 
 use agency_domain::ClientId;
 use agency_domain::LeadId;
+use agency_domain::LeadStatus;
 use std::collections::HashMap;
 
 use agency_cache::Cache;
@@ -102,7 +103,7 @@ pub fn scoring_input(row: &ScoringRow) -> ScoringInput {
         latest_funding_date: row.organization_latest_funding_date,
         bounced_before: row.bounced_before,
         is_competitor_domain: false,
-        unsubscribed: row.status == "unsubscribed",
+        unsubscribed: row.status == LeadStatus::Unsubscribed,
         suppressed: row.suppressed,
     }
 }

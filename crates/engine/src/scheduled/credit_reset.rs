@@ -12,6 +12,7 @@
 
 use agency_domain::ClientId;
 use agency_domain::ClientTier;
+use agency_domain::SubscriptionStatus;
 use agency_store::audit::{self, ActorKind, AuditEntry};
 use agency_store::credits::{self as store, DueReset};
 use agency_store::leads::enrichment as enrichment_store;
@@ -72,7 +73,7 @@ async fn reset_one(
     let tz = client_timezone(&client.timezone)?;
     let next = next_reset_at(client.credits_reset_at, tz, now)
         .ok_or_else(|| JobError::permanent(format!("client {}: no next reset date", client.id)))?;
-    let credits = if client.subscription_status == "trialing" {
+    let credits = if client.subscription_status == SubscriptionStatus::Trialing {
         client.credits_remaining
     } else {
         i32::try_from(tier.monthly_credits()).unwrap_or(i32::MAX)

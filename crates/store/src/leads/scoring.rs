@@ -2,7 +2,7 @@
 //! facts, stored tier, global suppression and current first-touch plan) and the batched write
 //! of new scores (one multi-row UPDATE per batch).
 
-use agency_domain::ClientId;
+use agency_domain::{Channel, ClientId, LeadStatus, Tier};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
@@ -55,14 +55,14 @@ pub struct ScoringRow {
     pub organization_latest_funding_date: Option<NaiveDate>,
     /// Bounced before.
     pub bounced_before: bool,
-    /// Status text.
-    pub status: String,
-    /// Stored tier text (`None` until scored).
-    pub als_tier: Option<String>,
+    /// Status (an unknown stored value fails to decode).
+    pub status: LeadStatus,
+    /// Stored tier (`None` until scored).
+    pub als_tier: Option<Tier>,
     /// Email or phone in global suppression.
     pub suppressed: bool,
     /// Planned first-touch channel.
-    pub first_touch_channel: Option<String>,
+    pub first_touch_channel: Option<Channel>,
     /// Resource reserved for the first touch.
     pub allocated_resource_id: Option<Uuid>,
 }
