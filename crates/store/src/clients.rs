@@ -1,7 +1,7 @@
 //! Clients (tenants): creation with their first owner, settings and the ICP profile, the
 //! settings the lead pipeline reads, and spending and refunding lead credits.
 
-use agency_domain::{ClientId, UserId};
+use agency_domain::{ClientId, SubscriptionStatus, UserId};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::{FromRow, PgConnection, PgExecutor};
@@ -412,8 +412,8 @@ pub struct ClientPipeline {
     pub timezone: String,
     /// Lead credits left this period.
     pub credits_remaining: i32,
-    /// Subscription status text.
-    pub subscription_status: String,
+    /// Subscription status (an unknown stored value fails to decode).
+    pub subscription_status: SubscriptionStatus,
     /// ICP industries (used when a campaign has none).
     pub icp_industries: Vec<String>,
     /// Competitor domains.
