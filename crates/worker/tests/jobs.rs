@@ -366,6 +366,9 @@ async fn a_stopping_worker_finishes_the_job_in_hand_and_gives_back_what_it_fetch
         Duration::from_secs(3),
     )
     .await;
+    // All five are claimed; give the task a moment to take one from the buffer (claimed is
+    // not started), well inside the job's 400 ms.
+    tokio::time::sleep(Duration::from_millis(150)).await;
     stop.trigger();
     handle.await.unwrap();
     let rows: Vec<(String, i32, Option<String>)> =
