@@ -96,22 +96,21 @@ impl RedisCache {
         Ok(conn)
     }
 
-    /// Drops the shared connection after an error that may mean it is broken.
-    fn forget_if_broken(&self, e: &RedisError) {
-        if means_unavailable(e)
+    /// The cache error for `e`; drops the shared connection first when `e` may mean it is
+    /// broken.
+    fn failed(&self, e: RedisError) -> CacheError {
+        if means_unavailable(&e)
             && let Ok(mut shared) = self.shared.write()
         {
             *shared = None;
         }
+        e.into()
     }
 
     /// Runs one command on the shared connection.
     async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, CacheError> {
         let mut conn = self.conn().await?;
-        cmd.query_async(&mut conn).await.map_err(|e| {
-            self.forget_if_broken(&e);
-            e.into()
-        })
+        cmd.query_async(&mut conn).await.map_err(|e| self.failed(e))
     }
 
     /// Runs a pipeline on the shared connection.
@@ -120,10 +119,9 @@ impl RedisCache {
         pipe: &Pipeline,
     ) -> Result<T, CacheError> {
         let mut conn = self.conn().await?;
-        pipe.query_async(&mut conn).await.map_err(|e| {
-            self.forget_if_broken(&e);
-            e.into()
-        })
+        pipe.query_async(&mut conn)
+            .await
+            .map_err(|e| self.failed(e))
     }
 
     /// INCRBY + PEXPIRE on a full key, atomically; returns the new value.
@@ -166,10 +164,10 @@ impl Cache for RedisCache {
         let mut invocation = self.get_in_generation.key(versioned(generation_key));
         invocation.arg(versioned(prefix)).arg(suffix);
         let mut conn = self.conn().await?;
-        invocation.invoke_async(&mut conn).await.map_err(|e| {
-            self.forget_if_broken(&e);
-            e.into()
-        })
+        invocation
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| self.failed(e))
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
