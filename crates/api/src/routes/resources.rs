@@ -57,10 +57,10 @@ pub struct ResourceDto {
 }
 
 impl ResourceDto {
-    fn new(r: SendingResource, kind: ResourceKind, day: NaiveDate, used: Option<u32>) -> Self {
+    fn new(r: SendingResource, day: NaiveDate, used: Option<u32>) -> Self {
         Self {
-            daily_cap: effective_cap(&r, kind, day),
-            warmup_day: warmup_day(&r, kind, day),
+            daily_cap: effective_cap(&r, day),
+            warmup_day: warmup_day(&r, day),
             used_today: used,
             verified: r.is_verified(),
             verified_at: r.verified_at,
@@ -119,14 +119,13 @@ async fn timezone(state: &AppState, client_id: Uuid) -> ApiResult<Tz> {
 async fn used_today(
     state: &AppState,
     r: &SendingResource,
-    kind: ResourceKind,
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Option<u32> {
     match state
         .services
         .cache
-        .read_daily(&counter_name(kind, r.id), tz, now)
+        .read_daily(&counter_name(r.kind, r.id), tz, now)
         .await
     {
         Ok(n) => Some(u32::try_from(n.max(0)).unwrap_or(u32::MAX)),
@@ -155,18 +154,11 @@ pub async fn list_resources(
     .await?;
     let now = Utc::now();
     let day = now.with_timezone(&tz).date_naive();
-    let kinds: Vec<ResourceKind> = rows.iter().map(|r| r.kind).collect();
-    let used = futures::future::join_all(
-        rows.iter()
-            .zip(&kinds)
-            .map(|(r, kind)| used_today(&state, r, *kind, tz, now)),
-    )
-    .await;
+    let used = futures::future::join_all(rows.iter().map(|r| used_today(&state, r, tz, now))).await;
     let items = rows
         .into_iter()
-        .zip(kinds)
         .zip(used)
-        .map(|((r, kind), used)| ResourceDto::new(r, kind, day, used))
+        .map(|(r, used)| ResourceDto::new(r, day, used))
         .collect();
     Ok(ApiJson(Page::new(items, total, page)))
 }
@@ -187,7 +179,7 @@ pub async fn create_resource(
     // A new resource has sent nothing yet.
     Ok((
         StatusCode::CREATED,
-        ApiJson(ResourceDto::new(row, body.kind, today, Some(0))),
+        ApiJson(ResourceDto::new(row, today, Some(0))),
     ))
 }
 
@@ -218,13 +210,11 @@ pub async fn verify_resource(
     ApiPath(path): ApiPath<ResourcePath>,
 ) -> ApiResult<ApiJson<ResourceDto>> {
     let row = resources::verify(&state.services, &tenant.context(), path.id).await?;
-    let kind = row.kind;
     let tz = timezone(&state, row.client_id).await?;
     let now = Utc::now();
-    let used = used_today(&state, &row, kind, tz, now).await;
+    let used = used_today(&state, &row, tz, now).await;
     Ok(ApiJson(ResourceDto::new(
         row,
-        kind,
         now.with_timezone(&tz).date_naive(),
         used,
     )))

@@ -378,7 +378,7 @@ async fn spend_slot(
     let client_tz = client_timezone(&ctx.client_timezone).map_err(pipeline_err)?;
     let day = now.with_timezone(&client_tz).date_naive();
     for resource in candidates {
-        let cap = i64::from(effective_cap(&resource, kind, day));
+        let cap = i64::from(effective_cap(&resource, day));
         let name = counter_name(kind, resource.id);
         let kept = reserve_under_cap(counters, &name, 1, cap, client_tz, now)
             .await

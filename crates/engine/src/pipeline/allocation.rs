@@ -82,24 +82,24 @@ pub fn counter_name(kind: ResourceKind, resource_id: Uuid) -> String {
     format!("ratelimit:{}:{resource_id}", kind.as_str())
 }
 
-/// The planner's view of a resource whose kind the caller parsed.
-fn capacity(resource: &SendingResource, kind: ResourceKind) -> ResourceCapacity {
+/// The planner's view of a resource.
+fn capacity(resource: &SendingResource) -> ResourceCapacity {
     ResourceCapacity {
         id: ResourceId::from_uuid(resource.id),
-        kind,
+        kind: resource.kind,
         warmup_started_on: resource.warmup_started_on,
         daily_cap_override: resource.daily_cap_override,
     }
 }
 
 /// Warm-up day of an email domain on `day` (1 = its first day); `None` when warmed up.
-pub fn warmup_day(resource: &SendingResource, kind: ResourceKind, day: NaiveDate) -> Option<u32> {
-    capacity(resource, kind).warmup_day(day)
+pub fn warmup_day(resource: &SendingResource, day: NaiveDate) -> Option<u32> {
+    capacity(resource).warmup_day(day)
 }
 
 /// A resource's cap on `day`: the kind's (with warm-up), lowered by its override.
-pub fn effective_cap(resource: &SendingResource, kind: ResourceKind, day: NaiveDate) -> u32 {
-    capacity(resource, kind).cap(day)
+pub fn effective_cap(resource: &SendingResource, day: NaiveDate) -> u32 {
+    capacity(resource).cap(day)
 }
 
 /// The window a waiting lead is planned for: the next day's (in the client's timezone)
@@ -220,7 +220,7 @@ async fn allocatable_resources(
         .await?
         .into_iter()
         .filter(|r| r.active && r.is_verified())
-        .map(|r| capacity(&r, r.kind))
+        .map(|r| capacity(&r))
         .collect())
 }
 
