@@ -7,8 +7,11 @@
 # non-zero otherwise).
 #
 # Usage: scripts/bench-webhooks.sh [events, default 20000] [senders, default 50]
-# (env API_BIN: another agency-api binary to measure, e.g. an earlier build side by side;
-# JOB_NOTIFY=row: apalis's per-row job notification trigger instead of ours, ADR-009)
+# (env RATE: an offered rate in events/s for an open-loop run, latency counted from when each
+# event was due; unset, each sender sends as soon as it is answered (closed loop);
+# env API_BIN: another agency-api binary to measure, e.g. an earlier build side by side;
+# JOB_NOTIFY=row: apalis's per-row job notification trigger instead of ours, ADR-009;
+# BENCH_SETUP_SQL: SQL run on the fresh database before the API starts, for diagnostic runs)
 # Needs: PostgreSQL at 127.0.0.1:5432 (trust, user postgres), Redis at 127.0.0.1:6379.
 set -euo pipefail
 
@@ -31,6 +34,9 @@ BIN="$CARGO_TARGET_DIR/release"
 echo "== fresh database $DB"
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 DATABASE_URL="$PG/$DB" "$BIN/agencyctl" migrate run >/dev/null
+if [ -n "${BENCH_SETUP_SQL:-}" ]; then
+  psql "$PG/$DB" -q -v ON_ERROR_STOP=1 -c "$BENCH_SETUP_SQL"
+fi
 if [ "${JOB_NOTIFY:-}" = row ]; then
   # Side by side: apalis's own trigger, one notification per job row (ADR-009 replaced it).
   psql "$PG/$DB" -q <<'SQL'

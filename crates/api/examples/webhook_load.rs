@@ -5,8 +5,16 @@
 //! events in `webhook_events` and their processing jobs (nothing lost, nothing doubled).
 //! Driven by `scripts/bench-webhooks.sh`, which starts the API with the same secrets.
 //!
+//! Two modes. Closed loop (default): each sender sends its next event as soon as the last one
+//! is answered, so the rate is whatever the server sustains and the mean latency is senders /
+//! rate. Open loop (`RATE` set): events are due at a fixed offered rate across the senders, as
+//! providers send them, whatever our latency; a sender that is still busy when its next event
+//! is due sends it late, and that event's latency counts from when it was due (no coordinated
+//! omission); a sender that was idle counts from when it actually sent.
+//!
 //! Env: `API_URL`, `PUBLIC_BASE_URL`, `TWILIO_AUTH_TOKEN`, `RESEND_WEBHOOK_SECRET`,
-//! `DATABASE_URL` (for the counts), `EVENTS` (20000), `SENDERS` (50).
+//! `DATABASE_URL` (for the counts), `EVENTS` (20000), `SENDERS` (50), `RATE` (events/s; unset
+//! for the closed loop).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -92,6 +100,15 @@ async fn main() -> Result<(), Error> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(50);
+    let rate: Option<f64> = match std::env::var("RATE") {
+        Ok(v) if !v.is_empty() => Some(
+            v.parse()
+                .ok()
+                .filter(|r: &f64| *r > 0.0)
+                .ok_or("RATE must be a positive number of events per second")?,
+        ),
+        _ => None,
+    };
     let now = chrono::Utc::now().timestamp();
     let prepared: Arc<Vec<Prepared>> = Arc::new(
         (0..events)
@@ -126,7 +143,18 @@ async fn main() -> Result<(), Error> {
                 for (k, v) in &p.headers {
                     request = request.header(*k, v);
                 }
-                let start = Instant::now();
+                let start = match rate {
+                    None => Instant::now(),
+                    Some(rate) => {
+                        let due = started + Duration::from_secs_f64(i as f64 / rate);
+                        if Instant::now() >= due {
+                            due
+                        } else {
+                            tokio::time::sleep_until(due.into()).await;
+                            Instant::now()
+                        }
+                    }
+                };
                 match request.send().await {
                     Ok(r) if r.status().is_success() => {
                         let _ = r.bytes().await;
@@ -155,8 +183,9 @@ async fn main() -> Result<(), Error> {
             .as_secs_f64()
             * 1e3
     };
+    let offered = rate.map_or("closed loop".to_owned(), |r| format!("offered {r:.0}/s"));
     println!(
-        "| {senders} senders | {events} events | {:.0} acks/s | p50 {:.2} ms | p99 {:.2} ms | max {:.2} ms | {failures} failed |",
+        "| {senders} senders | {offered} | {events} events | {:.0} acks/s | p50 {:.2} ms | p99 {:.2} ms | max {:.2} ms | {failures} failed |",
         latencies.len() as f64 / elapsed.as_secs_f64(),
         pct(0.5),
         pct(0.99),

@@ -31,6 +31,7 @@ pub mod policy;
 pub mod records;
 pub mod report;
 pub mod resource;
+pub mod rfc3339;
 pub mod role;
 pub mod scoring;
 pub mod send_check;

@@ -68,6 +68,7 @@ pub struct Lead {
     /// Channels the tier allows (`[]` until scored, never null).
     pub als_channels: Vec<String>,
     /// When scored.
+    #[serde(serialize_with = "agency_domain::rfc3339::option::serialize")]
     pub scored_at: Option<DateTime<Utc>>,
     /// Industry.
     pub organization_industry: Option<String>,
@@ -84,10 +85,13 @@ pub struct Lead {
     /// Checked against the Do Not Call Register.
     pub dncr_checked: bool,
     /// Next planned action.
+    #[serde(serialize_with = "agency_domain::rfc3339::option::serialize")]
     pub next_action_at: Option<DateTime<Utc>>,
     /// Creation time.
+    #[serde(serialize_with = "agency_domain::rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
     /// Last change.
+    #[serde(serialize_with = "agency_domain::rfc3339::serialize")]
     pub updated_at: DateTime<Utc>,
 }
 
