@@ -3,7 +3,7 @@
 //! job table comes from [`crate::jobs`]). No rules here: the engine decides amounts, dates
 //! and batch sizes.
 
-use agency_domain::{ClientId, SubscriptionStatus};
+use agency_domain::{ClientId, ClientTier, SubscriptionStatus};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -14,9 +14,9 @@ use crate::StoreError;
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DueReset {
     /// Client id.
-    pub id: Uuid,
-    /// Plan tier text (`ignition`, `velocity`, `dominance`).
-    pub tier: String,
+    pub id: ClientId,
+    /// Plan tier (an unknown stored value fails to decode).
+    pub tier: ClientTier,
     /// IANA timezone name.
     pub timezone: String,
     /// Billing state (an unknown stored value fails to decode).
