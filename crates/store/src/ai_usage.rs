@@ -122,7 +122,7 @@ pub struct Expired {
     /// Ledger row id.
     pub id: Uuid,
     /// The client.
-    pub client_id: Uuid,
+    pub client_id: ClientId,
     /// The client's IANA timezone.
     pub timezone: String,
     /// The estimate to give back.

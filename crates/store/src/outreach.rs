@@ -611,7 +611,7 @@ pub async fn advance_lead(
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct UnsubscribeTarget {
     /// The lead's tenant.
-    pub client_id: Uuid,
+    pub client_id: ClientId,
     /// The lead's campaign.
     pub campaign_id: Option<Uuid>,
     /// The address.

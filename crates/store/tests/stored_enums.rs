@@ -2,7 +2,7 @@
 //! this build does not know is a decode error, never a default (with the CHECK constraint
 //! dropped, as a newer build's migration might).
 
-use agency_domain::{AiUsageStatus, ClientId};
+use agency_domain::{AiUsageStatus, ClientId, LeadId};
 use agency_store::leads::scoring;
 use agency_store::sending_resources;
 use sqlx::PgPool;
@@ -32,7 +32,7 @@ async fn an_unknown_lead_status_is_a_decode_error(pool: PgPool) {
         client,
     )
     .await;
-    let lead: Uuid = sqlx::query_scalar(
+    let lead: LeadId = sqlx::query_scalar(
         "INSERT INTO leads (client_id, email, status) VALUES ($1, 'ada@acme.com.au', 'archived')
          RETURNING id",
     )
