@@ -18,6 +18,20 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// The state of an `ai_usage` ledger row (the table's CHECK constraint lists the same).
+    pub enum AiUsageStatus {
+        /// The estimate is held in the counters; the call is in flight.
+        Reserved => "reserved",
+        /// The call answered: the billed usage is recorded.
+        Settled => "settled",
+        /// The call failed before any usage: the estimate was given back.
+        Released => "released",
+        /// Nobody settled it in time: the estimate was given back.
+        Expired => "expired",
+    }
+}
+
 /// A model's list price in USD per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ModelPrice {

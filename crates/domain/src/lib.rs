@@ -43,7 +43,7 @@ pub mod tier;
 pub mod web_domain;
 pub mod webhook;
 
-pub use ai::{AiPurpose, ModelPrice};
+pub use ai::{AiPurpose, AiUsageStatus, ModelPrice};
 pub use allocation::{AllocationError, ChannelAllocation, RawAllocation};
 pub use campaign::{CampaignStatus, IllegalTransition};
 pub use channel::Channel;

@@ -13,7 +13,6 @@ use agency_store::campaigns::{
 };
 use chrono::NaiveDate;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::usecase::{
     Actor, FieldError, UseCaseError, audit, clean_list, clean_text, delete_audited, double_option,
@@ -247,7 +246,11 @@ pub async fn list(
 }
 
 /// The campaign `id` of the client.
-pub async fn get(pool: &PgPool, client_id: ClientId, id: Uuid) -> Result<Campaign, UseCaseError> {
+pub async fn get(
+    pool: &PgPool,
+    client_id: ClientId,
+    id: CampaignId,
+) -> Result<Campaign, UseCaseError> {
     store::get(pool, client_id, id)
         .await
         .map_err(UseCaseError::not_found_as("campaign"))
@@ -312,14 +315,14 @@ pub async fn create(
             .await
             .map_err(UseCaseError::not_found_as("client"))?;
     }
-    let id = Uuid::now_v7();
+    let id = CampaignId::new_v7();
     store::insert(&mut tx, client_id, id, actor.user_id, &fields).await?;
     audit(
         &mut tx,
         actor,
         client_id,
         "campaign.create",
-        ("campaign", Some(id)),
+        ("campaign", Some(id.into_uuid())),
         None,
         snapshot(&fields),
     )
@@ -334,7 +337,7 @@ pub async fn update(
     pool: &PgPool,
     actor: &Actor,
     client_id: ClientId,
-    id: Uuid,
+    id: CampaignId,
     input: &CampaignUpdate,
 ) -> Result<Campaign, UseCaseError> {
     let mut tx = pool.begin().await?;
@@ -420,7 +423,7 @@ pub async fn update(
         actor,
         client_id,
         "campaign.update",
-        ("campaign", Some(id)),
+        ("campaign", Some(id.into_uuid())),
         snapshot(&current),
         snapshot(&f),
     )
@@ -449,7 +452,7 @@ pub async fn change_status(
     pool: &PgPool,
     actor: &Actor,
     client_id: ClientId,
-    id: Uuid,
+    id: CampaignId,
     to: CampaignStatus,
 ) -> Result<Campaign, UseCaseError> {
     change_status_from(pool, actor, client_id, id, None, to).await
@@ -461,7 +464,7 @@ pub async fn change_status_from(
     pool: &PgPool,
     actor: &Actor,
     client_id: ClientId,
-    id: Uuid,
+    id: CampaignId,
     from_only: Option<CampaignStatus>,
     to: CampaignStatus,
 ) -> Result<Campaign, UseCaseError> {
@@ -488,8 +491,7 @@ pub async fn change_status_from(
     if to == CampaignStatus::Active {
         // Leads of a campaign that was not sending were scored but not allocated: plan their
         // first touches now, committed with the status change.
-        crate::pipeline::enqueue_campaign_rescore(&mut tx, client_id, CampaignId::from_uuid(id))
-            .await?;
+        crate::pipeline::enqueue_campaign_rescore(&mut tx, client_id, id).await?;
     }
     if to == CampaignStatus::Completed {
         crate::outbound::emit_event(
@@ -507,7 +509,7 @@ pub async fn change_status_from(
         actor,
         client_id,
         "campaign.status",
-        ("campaign", Some(id)),
+        ("campaign", Some(id.into_uuid())),
         Some(serde_json::json!({ "status": from.as_str() })),
         Some(serde_json::json!({ "status": to.as_str() })),
     )
@@ -522,7 +524,7 @@ pub async fn delete(
     pool: &PgPool,
     actor: &Actor,
     client_id: ClientId,
-    id: Uuid,
+    id: CampaignId,
 ) -> Result<(), UseCaseError> {
     delete_audited(
         pool,
@@ -540,12 +542,12 @@ pub async fn delete(
 pub async fn sequence(
     pool: &PgPool,
     client_id: ClientId,
-    id: Uuid,
+    id: CampaignId,
 ) -> Result<Vec<SequenceStep>, UseCaseError> {
     store::get(pool, client_id, id)
         .await
         .map_err(UseCaseError::not_found_as("campaign"))?;
-    Ok(store::sequence(pool, client_id, CampaignId::from_uuid(id)).await?)
+    Ok(store::sequence(pool, client_id, id).await?)
 }
 
 fn validate_steps(input: &SequenceInput) -> Result<Vec<NewSequenceStep>, UseCaseError> {
@@ -624,7 +626,7 @@ pub async fn replace_sequence(
     pool: &PgPool,
     actor: &Actor,
     client_id: ClientId,
-    id: Uuid,
+    id: CampaignId,
     input: &SequenceInput,
 ) -> Result<Vec<SequenceStep>, UseCaseError> {
     let steps = validate_steps(input)?;
@@ -635,15 +637,14 @@ pub async fn replace_sequence(
     if parse_status("status", &current.status)?.is_read_only() {
         return Err(read_only());
     }
-    let before = store::sequence(&mut *tx, client_id, CampaignId::from_uuid(id)).await?;
-    let saved =
-        store::replace_sequence(&mut tx, client_id, CampaignId::from_uuid(id), &steps).await?;
+    let before = store::sequence(&mut *tx, client_id, id).await?;
+    let saved = store::replace_sequence(&mut tx, client_id, id, &steps).await?;
     audit(
         &mut tx,
         actor,
         client_id,
         "campaign.sequence",
-        ("campaign", Some(id)),
+        ("campaign", Some(id.into_uuid())),
         Some(serde_json::json!({ "steps": before.len() })),
         snapshot(&saved),
     )

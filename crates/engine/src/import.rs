@@ -4,8 +4,7 @@
 //! `INSERT ... ON CONFLICT DO NOTHING` inside ONE transaction: all or nothing. One audit row
 //! summarises the import.
 
-use agency_domain::CampaignId;
-use agency_domain::ClientId;
+use agency_domain::{CampaignId, ClientId, LeadId};
 use std::collections::HashMap;
 
 use agency_store::PgPool;
@@ -156,7 +155,7 @@ fn employees(text: &str) -> Result<Option<i64>, String> {
 
 struct Pending {
     row: u32,
-    id: Uuid,
+    id: LeadId,
     fields: LeadFields,
 }
 
@@ -167,7 +166,13 @@ struct Outcomes {
 }
 
 impl Outcomes {
-    fn push(&mut self, row: u32, status: RowStatus, reason: Option<String>, lead_id: Option<Uuid>) {
+    fn push(
+        &mut self,
+        row: u32,
+        status: RowStatus,
+        reason: Option<String>,
+        lead_id: Option<LeadId>,
+    ) {
         match status {
             RowStatus::Created => self.report.created += 1,
             RowStatus::Duplicate => self.report.duplicates += 1,
@@ -177,7 +182,7 @@ impl Outcomes {
             row,
             status,
             reason,
-            lead_id,
+            lead_id: lead_id.map(LeadId::into_uuid),
         });
     }
 
@@ -193,7 +198,7 @@ impl Outcomes {
 
 /// The reading side: validates rows and drops in-file duplicates.
 struct Parser {
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
     outcomes: Outcomes,
     first_row_of: HashMap<String, u32>,
     pending: Vec<Pending>,
@@ -233,7 +238,7 @@ impl Parser {
         fields.campaign_id = Some(self.campaign_id);
         self.pending.push(Pending {
             row,
-            id: Uuid::now_v7(),
+            id: LeadId::new_v7(),
             fields,
         });
     }
@@ -246,7 +251,7 @@ async fn store_batch(
     batch: Vec<Pending>,
     outcomes: &mut Outcomes,
 ) -> Result<(), UseCaseError> {
-    let rows_by_id: HashMap<Uuid, u32> = batch.iter().map(|p| (p.id, p.row)).collect();
+    let rows_by_id: HashMap<LeadId, u32> = batch.iter().map(|p| (p.id, p.row)).collect();
     let candidates = batch.into_iter().map(|p| (p.id, p.fields)).collect();
     let (keep, suppressed) = drop_suppressed(conn, candidates).await?;
     for ((id, _), reason) in suppressed {
@@ -254,9 +259,9 @@ async fn store_batch(
         outcomes.push(row, RowStatus::Invalid, Some(reason), None);
     }
     let inserted = store::insert_many(conn, client_id, &keep).await?;
-    let created: std::collections::HashSet<Uuid> = inserted.iter().map(|(id, _)| *id).collect();
+    let created: std::collections::HashSet<LeadId> = inserted.iter().map(|(id, _)| *id).collect();
     // Imported leads enter the pipeline in the import's transaction: all or nothing.
-    let created_ids: Vec<Uuid> = inserted.iter().map(|(id, _)| *id).collect();
+    let created_ids: Vec<LeadId> = inserted.iter().map(|(id, _)| *id).collect();
     enqueue_new_leads(conn, client_id, &created_ids).await?;
     for (id, fields) in &keep {
         let row = rows_by_id.get(id).copied().unwrap_or_default();
@@ -332,7 +337,7 @@ where
     // parsed (PostgreSQL works in its own process meanwhile).
     let (batches, mut incoming) = tokio::sync::mpsc::channel::<Vec<Pending>>(2);
     let mut parser = Parser {
-        campaign_id: campaign_id.into_uuid(),
+        campaign_id,
         outcomes: Outcomes::default(),
         first_row_of: HashMap::new(),
         pending: Vec::with_capacity(BATCH),

@@ -318,17 +318,16 @@ pub async fn check_campaign(
     campaign_id: CampaignId,
     path: &str,
 ) -> Result<(), UseCaseError> {
-    let status =
-        match campaign_store::status_for_share(conn, client_id, campaign_id.into_uuid()).await {
-            Ok(s) => s,
-            Err(StoreError::NotFound) => {
-                return Err(UseCaseError::field(
-                    path,
-                    "There is no such campaign in this agency.",
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        };
+    let status = match campaign_store::status_for_share(conn, client_id, campaign_id).await {
+        Ok(s) => s,
+        Err(StoreError::NotFound) => {
+            return Err(UseCaseError::field(
+                path,
+                "There is no such campaign in this agency.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
     if CampaignStatus::from_str(&status).is_ok_and(CampaignStatus::is_read_only) {
         return Err(UseCaseError::Conflict {
             code: "campaign_read_only",
@@ -361,17 +360,12 @@ pub async fn create(
     input: &LeadCreate,
 ) -> Result<Lead, UseCaseError> {
     let mut fields = normalise(&raw_of(input), "").map_err(UseCaseError::invalid)?;
-    fields.campaign_id = Some(input.campaign_id);
+    let campaign_id = CampaignId::from_uuid(input.campaign_id);
+    fields.campaign_id = Some(campaign_id);
     let mut tx = pool.begin().await?;
-    check_campaign(
-        &mut tx,
-        client_id,
-        CampaignId::from_uuid(input.campaign_id),
-        "campaign_id",
-    )
-    .await?;
+    check_campaign(&mut tx, client_id, campaign_id, "campaign_id").await?;
     check_suppression(&mut tx, &fields, "").await?;
-    let id = Uuid::now_v7();
+    let id = LeadId::new_v7();
     let lead = store::insert(&mut tx, client_id, id, &fields)
         .await
         .map_err(|e| map_write(e, &fields.email))?;
@@ -380,7 +374,7 @@ pub async fn create(
         actor,
         client_id,
         "lead.create",
-        ("lead", Some(id)),
+        ("lead", Some(id.into_uuid())),
         None,
         snapshot(&fields),
     )
@@ -405,10 +399,14 @@ pub async fn bulk_create(
         )));
     }
     let mut tx = pool.begin().await?;
-    let mut campaign_ok: HashMap<Uuid, bool> = HashMap::new();
-    for id in input.leads.iter().map(|l| l.campaign_id) {
+    let mut campaign_ok: HashMap<CampaignId, bool> = HashMap::new();
+    for id in input
+        .leads
+        .iter()
+        .map(|l| CampaignId::from_uuid(l.campaign_id))
+    {
         if let std::collections::hash_map::Entry::Vacant(slot) = campaign_ok.entry(id) {
-            let ok = check_campaign(&mut tx, client_id, CampaignId::from_uuid(id), "campaign_id")
+            let ok = check_campaign(&mut tx, client_id, id, "campaign_id")
                 .await
                 .is_ok();
             slot.insert(ok);
@@ -417,13 +415,14 @@ pub async fn bulk_create(
     let mut seen = HashSet::new();
     let mut rows = Vec::new();
     for lead in &input.leads {
-        if !campaign_ok.get(&lead.campaign_id).copied().unwrap_or(false) {
+        let campaign_id = CampaignId::from_uuid(lead.campaign_id);
+        if !campaign_ok.get(&campaign_id).copied().unwrap_or(false) {
             continue;
         }
         if let Ok(mut fields) = normalise(&raw_of(lead), "") {
-            fields.campaign_id = Some(lead.campaign_id);
+            fields.campaign_id = Some(campaign_id);
             if seen.insert(fields.email.clone()) {
-                rows.push((Uuid::now_v7(), fields));
+                rows.push((LeadId::new_v7(), fields));
             }
         }
     }
@@ -444,7 +443,7 @@ pub async fn bulk_create(
         snapshot(&result),
     )
     .await?;
-    let created: Vec<Uuid> = inserted.iter().map(|(id, _)| *id).collect();
+    let created: Vec<LeadId> = inserted.iter().map(|(id, _)| *id).collect();
     enqueue_new_leads(&mut tx, client_id, &created).await?;
     tx.commit().await?;
     Ok(result)
@@ -453,8 +452,14 @@ pub async fn bulk_create(
 /// Splits candidate rows into those free to insert and those suppressed (with the reason).
 pub async fn drop_suppressed(
     conn: &mut PgConnection,
-    rows: Vec<(Uuid, LeadFields)>,
-) -> Result<(Vec<(Uuid, LeadFields)>, Vec<((Uuid, LeadFields), String)>), UseCaseError> {
+    rows: Vec<(LeadId, LeadFields)>,
+) -> Result<
+    (
+        Vec<(LeadId, LeadFields)>,
+        Vec<((LeadId, LeadFields), String)>,
+    ),
+    UseCaseError,
+> {
     if rows.is_empty() {
         return Ok((rows, Vec::new()));
     }
@@ -493,7 +498,7 @@ pub async fn update(
     pool: &PgPool,
     actor: &Actor,
     client_id: ClientId,
-    id: Uuid,
+    id: LeadId,
     input: &LeadUpdate,
 ) -> Result<Lead, UseCaseError> {
     update_as(pool, actor, Role::Owner, client_id, id, input).await
@@ -506,7 +511,7 @@ pub async fn update_as(
     actor: &Actor,
     role: Role,
     client_id: ClientId,
-    id: Uuid,
+    id: LeadId,
     input: &LeadUpdate,
 ) -> Result<Lead, UseCaseError> {
     let mut tx = pool.begin().await?;
@@ -570,7 +575,7 @@ pub async fn update_as(
         None => current.status.clone(),
     };
     fields.campaign_id = match input.campaign_id {
-        Some(c) => c,
+        Some(c) => c.map(CampaignId::from_uuid),
         None => current.campaign_id,
     };
     if !errors.is_empty() {
@@ -589,13 +594,7 @@ pub async fn update_as(
     if let Some(campaign_id) = fields.campaign_id
         && Some(campaign_id) != current.campaign_id
     {
-        check_campaign(
-            &mut tx,
-            client_id,
-            CampaignId::from_uuid(campaign_id),
-            "campaign_id",
-        )
-        .await?;
+        check_campaign(&mut tx, client_id, campaign_id, "campaign_id").await?;
     }
     if fields.email != current.email || (fields.phone != current.phone && fields.phone.is_some()) {
         let mut probe = fields.clone();
@@ -615,7 +614,7 @@ pub async fn update_as(
         actor,
         client_id,
         "lead.update",
-        ("lead", Some(id)),
+        ("lead", Some(id.into_uuid())),
         snapshot(&current),
         snapshot(&fields),
     )
@@ -629,7 +628,7 @@ pub async fn delete(
     pool: &PgPool,
     actor: &Actor,
     client_id: ClientId,
-    id: Uuid,
+    id: LeadId,
 ) -> Result<(), UseCaseError> {
     delete_audited(
         pool,
@@ -644,7 +643,7 @@ pub async fn delete(
 }
 
 /// The lead `id` of the client.
-pub async fn get(pool: &PgPool, client_id: ClientId, id: Uuid) -> Result<Lead, UseCaseError> {
+pub async fn get(pool: &PgPool, client_id: ClientId, id: LeadId) -> Result<Lead, UseCaseError> {
     store::get(pool, client_id, id)
         .await
         .map_err(UseCaseError::not_found_as("lead"))
@@ -703,7 +702,7 @@ pub fn parse_query(q: &LeadQuery) -> Result<(LeadFilter, LeadSort), UseCaseError
         return Err(UseCaseError::invalid(errors));
     }
     let filter = LeadFilter {
-        campaign_id: q.campaign_id,
+        campaign_id: q.campaign_id.map(CampaignId::from_uuid),
         status,
         tier,
         search: q.search.clone(),
@@ -842,7 +841,7 @@ async fn total(
 }
 
 /// The keyset position of a lead: `(created_at, id)`.
-pub type LeadKey = (DateTime<Utc>, Uuid);
+pub type LeadKey = (DateTime<Utc>, LeadId);
 
 /// One keyset page after `after`, and the key to continue from when more may follow.
 /// Only `created_at` orders are keyset-able; other sorts answer 422.
@@ -868,7 +867,9 @@ pub async fn list_keyset(
     let more = items.len() as i64 > limit;
     items.truncate(limit.max(0) as usize);
     let next = if more {
-        items.last().map(|l| (l.created_at, l.id))
+        items
+            .last()
+            .map(|l| (l.created_at, LeadId::from_uuid(l.id)))
     } else {
         None
     };
@@ -882,7 +883,7 @@ pub async fn activities(
     lead_id: LeadId,
     limit: Option<i64>,
 ) -> Result<Vec<Activity>, UseCaseError> {
-    store::get(pool, client_id, lead_id.into_uuid())
+    store::get(pool, client_id, lead_id)
         .await
         .map_err(UseCaseError::not_found_as("lead"))?;
     let limit = limit.unwrap_or(50).clamp(1, MAX_ACTIVITIES);

@@ -233,25 +233,6 @@ fn not_verified() -> UseCaseError {
     }
 }
 
-/// True when another client holds `value` of `kind` verified.
-async fn held_elsewhere(
-    conn: &mut sqlx::PgConnection,
-    client_id: ClientId,
-    kind: ResourceKind,
-    value: &str,
-) -> Result<bool, UseCaseError> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM sending_resources
-                         WHERE kind = $1 AND lower(value) = lower($2) AND deleted_at IS NULL
-                           AND verified_at IS NOT NULL AND client_id <> $3)",
-    )
-    .bind(kind.as_str())
-    .bind(value)
-    .bind(client_id)
-    .fetch_one(conn)
-    .await?)
-}
-
 /// The client's timezone: the day resources' caps and counters follow.
 pub async fn timezone(services: &Services, client_id: ClientId) -> Result<Tz, UseCaseError> {
     let client = clients::pipeline_settings(&services.pool, client_id).await?;
@@ -290,7 +271,7 @@ pub async fn create(
     let mut tx = services.pool.begin().await?;
     let automatic = services.settings.resource_verification == ResourceVerification::Automatic;
     let verified = kind == ResourceKind::LinkedinSeat
-        || (automatic && !held_elsewhere(&mut tx, tenant.client_id, kind, &value).await?);
+        || (automatic && !store::verified_elsewhere(&mut *tx, client_id, kind, &value).await?);
     let token = (kind == ResourceKind::EmailDomain).then(new_token);
     let new = NewSendingResource {
         kind: kind.as_str(),

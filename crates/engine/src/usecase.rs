@@ -95,17 +95,17 @@ pub(crate) fn snapshot(value: &impl Serialize) -> Option<serde_json::Value> {
     serde_json::to_value(value).ok()
 }
 
-/// Soft-deletes the row `id` of the client in one transaction: `lock` reads it under a row lock
-/// (its `NotFound` answers 404 as `entity`), `soft_delete` removes it, and an `<entity>.delete`
-/// audit row keeps the locked state as `before`.
-pub(crate) async fn delete_audited<R: Serialize>(
+/// Soft-deletes the row `id` (the entity's typed id) of the client in one transaction: `lock`
+/// reads it under a row lock (its `NotFound` answers 404 as `entity`), `soft_delete` removes
+/// it, and an `<entity>.delete` audit row keeps the locked state as `before`.
+pub(crate) async fn delete_audited<Id: Into<Uuid> + Copy, R: Serialize>(
     pool: &PgPool,
     actor: &Actor,
     client_id: ClientId,
-    id: Uuid,
+    id: Id,
     entity: &'static str,
-    lock: impl AsyncFnOnce(&mut PgConnection, ClientId, Uuid) -> Result<R, StoreError>,
-    soft_delete: impl AsyncFnOnce(&mut PgConnection, ClientId, Uuid) -> Result<(), StoreError>,
+    lock: impl AsyncFnOnce(&mut PgConnection, ClientId, Id) -> Result<R, StoreError>,
+    soft_delete: impl AsyncFnOnce(&mut PgConnection, ClientId, Id) -> Result<(), StoreError>,
 ) -> Result<(), UseCaseError> {
     let mut tx = pool.begin().await?;
     let current = lock(&mut tx, client_id, id)
@@ -117,7 +117,7 @@ pub(crate) async fn delete_audited<R: Serialize>(
         actor,
         client_id,
         &format!("{entity}.delete"),
-        (entity, Some(id)),
+        (entity, Some(id.into())),
         snapshot(&current),
         None,
     )

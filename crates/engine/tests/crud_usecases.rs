@@ -1,8 +1,8 @@
 //! Campaign, lead and import use-cases against a real PostgreSQL (a fresh database per test).
 
-use agency_domain::CampaignId;
 use agency_domain::CampaignStatus;
 use agency_domain::ClientId;
+use agency_domain::{CampaignId, LeadId};
 use agency_engine::campaigns::{
     self, CampaignCreate, CampaignUpdate, SequenceInput, SequenceStepInput,
 };
@@ -27,7 +27,7 @@ fn actor() -> Actor {
     }
 }
 
-async fn campaign(pool: &PgPool, client_id: ClientId) -> Uuid {
+async fn campaign(pool: &PgPool, client_id: ClientId) -> CampaignId {
     let input = CampaignCreate {
         name: "Spring".into(),
         ..Default::default()
@@ -41,12 +41,13 @@ async fn campaign(pool: &PgPool, client_id: ClientId) -> Uuid {
     .await
     .expect("campaign")
     .id
+    .into()
 }
 
-fn lead(email: &str, campaign_id: Uuid) -> LeadCreate {
+fn lead(email: &str, campaign_id: CampaignId) -> LeadCreate {
     LeadCreate {
         email: email.into(),
-        campaign_id,
+        campaign_id: campaign_id.into_uuid(),
         ..Default::default()
     }
 }
@@ -291,7 +292,7 @@ async fn campaign_counters_and_sequence(pool: PgPool) {
         status: Some("converted".into()),
         ..Default::default()
     };
-    leads::update(&pool, &actor(), c, ids[1], &upd)
+    leads::update(&pool, &actor(), c, LeadId::from_uuid(ids[1]), &upd)
         .await
         .expect("convert");
     let got = campaigns::get(&pool, c, id).await.expect("get");
@@ -470,12 +471,13 @@ async fn lead_update_delete_and_tenant_isolation(pool: PgPool) {
     let a = leads::create(&pool, &actor(), c, &lead("a@acme.com.au", id))
         .await
         .expect("a");
+    let a_id = LeadId::from_uuid(a.id);
     leads::create(&pool, &actor(), c, &lead("b@acme.com.au", id))
         .await
         .expect("b");
     let other = client(&pool, "Other").await;
     assert!(matches!(
-        leads::get(&pool, other, a.id).await,
+        leads::get(&pool, other, a_id).await,
         Err(UseCaseError::NotFound("lead"))
     ));
     let upd = LeadUpdate {
@@ -483,15 +485,15 @@ async fn lead_update_delete_and_tenant_isolation(pool: PgPool) {
         ..Default::default()
     };
     assert!(matches!(
-        leads::update(&pool, &actor(), other, a.id, &upd).await,
+        leads::update(&pool, &actor(), other, a_id, &upd).await,
         Err(UseCaseError::NotFound(_))
     ));
     assert!(matches!(
-        leads::delete(&pool, &actor(), other, a.id).await,
+        leads::delete(&pool, &actor(), other, a_id).await,
         Err(UseCaseError::NotFound(_))
     ));
 
-    let got = leads::update(&pool, &actor(), c, a.id, &upd)
+    let got = leads::update(&pool, &actor(), c, a_id, &upd)
         .await
         .expect("update");
     assert_eq!(got.title.as_deref(), Some("CEO"));
@@ -500,7 +502,7 @@ async fn lead_update_delete_and_tenant_isolation(pool: PgPool) {
         ..Default::default()
     };
     assert!(matches!(
-        leads::update(&pool, &actor(), c, a.id, &clash).await,
+        leads::update(&pool, &actor(), c, a_id, &clash).await,
         Err(UseCaseError::Conflict {
             code: "duplicate_email",
             ..
@@ -512,18 +514,18 @@ async fn lead_update_delete_and_tenant_isolation(pool: PgPool) {
     };
     assert_eq!(
         field_paths(
-            &leads::update(&pool, &actor(), c, a.id, &bad)
+            &leads::update(&pool, &actor(), c, a_id, &bad)
                 .await
                 .expect_err("status")
         ),
         ["status"]
     );
 
-    leads::delete(&pool, &actor(), c, a.id)
+    leads::delete(&pool, &actor(), c, a_id)
         .await
         .expect("delete");
     assert!(matches!(
-        leads::get(&pool, c, a.id).await,
+        leads::get(&pool, c, a_id).await,
         Err(UseCaseError::NotFound(_))
     ));
     // The address is free again once the lead is deleted.
@@ -572,7 +574,7 @@ async fn lead_lists_filters_search_and_keyset(pool: PgPool) {
         search: search.map(str::to_owned),
         ..Default::default()
     };
-    let (_, total) = leads::list(&pool, None, c, &q(Some(id2), None), 20, 0)
+    let (_, total) = leads::list(&pool, None, c, &q(Some(id2.into_uuid()), None), 20, 0)
         .await
         .expect("campaign filter");
     assert_eq!(total, 5);
@@ -697,15 +699,9 @@ async fn import_reports_every_row(pool: PgPool) {
         ,,,,,,,,,,,\n\
         second@acme.com.au,,,,,,,,,lots,,\n\
         third@acme.com.au\n";
-    let report = import::import_csv(
-        &pool,
-        &actor(),
-        c,
-        CampaignId::from_uuid(id),
-        csv.as_bytes(),
-    )
-    .await
-    .expect("import");
+    let report = import::import_csv(&pool, &actor(), c, id, csv.as_bytes())
+        .await
+        .expect("import");
     assert_eq!(
         (report.created, report.duplicates, report.invalid),
         (2, 2, 4),
@@ -746,7 +742,9 @@ async fn import_reports_every_row(pool: PgPool) {
         "a short row with only an email is fine"
     );
     let lead_id = report.rows[0].lead_id.expect("lead id");
-    let created = leads::get(&pool, c, lead_id).await.expect("created lead");
+    let created = leads::get(&pool, c, LeadId::from_uuid(lead_id))
+        .await
+        .expect("created lead");
     assert_eq!(created.email, "new@acme.com.au");
     assert_eq!(created.phone.as_deref(), Some("+61412345678"));
     assert_eq!(created.organization_employee_count, Some(51));
@@ -754,27 +752,14 @@ async fn import_reports_every_row(pool: PgPool) {
         created.linkedin_url.as_deref(),
         Some("https://linkedin.com/in/ann")
     );
-    assert_eq!(created.campaign_id, Some(id));
+    assert_eq!(created.campaign_id, Some(id.into_uuid()));
     assert_eq!(audit_count(&pool, c, "lead.import").await, 1);
 
-    let no_email = import::import_csv(
-        &pool,
-        &actor(),
-        c,
-        CampaignId::from_uuid(id),
-        "name,company\na,b\n".as_bytes(),
-    )
-    .await;
+    let no_email =
+        import::import_csv(&pool, &actor(), c, id, "name,company\na,b\n".as_bytes()).await;
     assert!(matches!(no_email, Err(UseCaseError::Invalid { .. })));
     let other = client(&pool, "Other").await;
-    let foreign = import::import_csv(
-        &pool,
-        &actor(),
-        other,
-        CampaignId::from_uuid(id),
-        csv.as_bytes(),
-    )
-    .await;
+    let foreign = import::import_csv(&pool, &actor(), other, id, csv.as_bytes()).await;
     assert!(matches!(foreign, Err(UseCaseError::NotFound("campaign"))));
 }
 
@@ -782,7 +767,7 @@ async fn import_reports_every_row(pool: PgPool) {
 async fn import_is_all_or_nothing(pool: PgPool) {
     with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
-    let id = CampaignId::from_uuid(campaign(&pool, c).await);
+    let id = campaign(&pool, c).await;
     // A trigger fails the insert of one row in the third batch.
     sqlx::query(
         "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -813,7 +798,7 @@ async fn import_is_all_or_nothing(pool: PgPool) {
 async fn import_refuses_more_than_the_row_limit(pool: PgPool) {
     with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
-    let id = CampaignId::from_uuid(campaign(&pool, c).await);
+    let id = campaign(&pool, c).await;
     let csv = csv_rows(import::MAX_ROWS + 1, 0);
     let err = import::import_csv(&pool, &actor(), c, id, csv.as_bytes())
         .await
@@ -830,7 +815,7 @@ async fn import_refuses_more_than_the_row_limit(pool: PgPool) {
 async fn import_of_100k_rows_takes_seconds(pool: PgPool) {
     with_job_tables(&pool).await;
     let c = client(&pool, "Acme").await;
-    let id = CampaignId::from_uuid(campaign(&pool, c).await);
+    let id = campaign(&pool, c).await;
     let csv = csv_rows(100_000, 0);
     let started = std::time::Instant::now();
     let report = import::import_csv(&pool, &actor(), c, id, csv.as_bytes())

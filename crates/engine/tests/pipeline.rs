@@ -240,7 +240,7 @@ async fn client(pool: &PgPool, credits: i32) -> ClientId {
 }
 
 /// An active campaign with the given allocation (email, linkedin, voice, sms, mail).
-async fn campaign(pool: &PgPool, client_id: ClientId, a: [i16; 5]) -> Uuid {
+async fn campaign(pool: &PgPool, client_id: ClientId, a: [i16; 5]) -> CampaignId {
     sqlx::query_scalar(
         "INSERT INTO campaigns (client_id, name, status, target_industries, allocation_email,
                 allocation_linkedin, allocation_voice, allocation_sms, allocation_mail)
@@ -260,9 +260,9 @@ async fn campaign(pool: &PgPool, client_id: ClientId, a: [i16; 5]) -> Uuid {
 async fn raw_lead(
     pool: &PgPool,
     client_id: ClientId,
-    campaign_id: Option<Uuid>,
+    campaign_id: Option<CampaignId>,
     email: &str,
-) -> Uuid {
+) -> LeadId {
     sqlx::query_scalar(
         "INSERT INTO leads (client_id, campaign_id, email) VALUES ($1, $2, $3) RETURNING id",
     )
@@ -279,11 +279,11 @@ async fn raw_lead(
 async fn hot_lead(
     pool: &PgPool,
     client_id: ClientId,
-    campaign_id: Uuid,
+    campaign_id: CampaignId,
     email: &str,
     phone: &str,
     today: NaiveDate,
-) -> Uuid {
+) -> LeadId {
     sqlx::query_scalar(
         "INSERT INTO leads (client_id, campaign_id, email, email_verified, phone, linkedin_url,
                 personal_email, title, organization_industry, organization_employee_count,
@@ -303,7 +303,12 @@ async fn hot_lead(
 }
 
 /// A lead worth 48 (cool): verified email 8, CEO 25, risk 15.
-async fn cool_lead(pool: &PgPool, client_id: ClientId, campaign_id: Uuid, email: &str) -> Uuid {
+async fn cool_lead(
+    pool: &PgPool,
+    client_id: ClientId,
+    campaign_id: CampaignId,
+    email: &str,
+) -> LeadId {
     sqlx::query_scalar(
         "INSERT INTO leads (client_id, campaign_id, email, email_verified, title, linkedin_url)
          VALUES ($1, $2, $3, true, 'CEO', NULL) RETURNING id",
@@ -353,12 +358,12 @@ async fn enrich_now(
     cache: &dyn Cache,
     f: &Fakes,
     client: ClientId,
-    lead: Uuid,
+    lead: LeadId,
 ) -> EnrichOutcome {
     enrich_lead(
         env(pool, cache, &f.waterfall),
         ClientId::from_uuid(client.into_uuid()),
-        LeadId::from_uuid(lead),
+        lead,
         None,
         Utc::now(),
     )
@@ -560,7 +565,7 @@ async fn enrichment_stores_facts_and_a_cache_hit_spends_a_credit_too(pool: PgPoo
     assert_eq!(out, EnrichOutcome::WaitingForCredits);
 }
 
-async fn source_of(pool: &PgPool, lead: Uuid) -> Option<String> {
+async fn source_of(pool: &PgPool, lead: LeadId) -> Option<String> {
     sqlx::query_scalar("SELECT enrichment_source FROM leads WHERE id = $1")
         .bind(lead)
         .fetch_one(pool)
@@ -569,7 +574,7 @@ async fn source_of(pool: &PgPool, lead: Uuid) -> Option<String> {
 }
 
 /// Sets a lead's own (tenant-typed) names, company, domain and LinkedIn URL.
-async fn type_in(pool: &PgPool, lead: Uuid, domain: &str) {
+async fn type_in(pool: &PgPool, lead: LeadId, domain: &str) {
     sqlx::query(
         "UPDATE leads SET first_name = 'Made', last_name = 'Up', company = 'Invented Pty Ltd',
                           domain = $2, linkedin_url = 'https://www.linkedin.com/in/made-up'
@@ -627,7 +632,7 @@ async fn tenant_input_never_reaches_another_tenant_through_the_cache(pool: PgPoo
         enrich_lead(
             env(&pool, &*cache, &sandbox),
             client,
-            LeadId::from_uuid(lead),
+            lead,
             None,
             Utc::now(),
         )
@@ -666,20 +671,8 @@ async fn two_runs_for_one_lead_at_once_spend_one_credit_and_ask_once(pool: PgPoo
         seo: f.seo.clone(),
     });
     let (a, b) = tokio::join!(
-        enrich_lead(
-            env(&pool, &*cache, &waterfall),
-            c,
-            LeadId::from_uuid(lead),
-            None,
-            Utc::now()
-        ),
-        enrich_lead(
-            env(&pool, &*cache, &waterfall),
-            c,
-            LeadId::from_uuid(lead),
-            None,
-            Utc::now()
-        ),
+        enrich_lead(env(&pool, &*cache, &waterfall), c, lead, None, Utc::now()),
+        enrich_lead(env(&pool, &*cache, &waterfall), c, lead, None, Utc::now()),
     );
     let outcomes = [a.expect("first"), b.expect("second")];
     assert!(
@@ -742,7 +735,7 @@ async fn providers_down_refunds_the_credit_and_asks_for_a_retry(pool: PgPool) {
     let err = enrich_lead(
         env(&pool, &*cache, &f.waterfall),
         c,
-        LeadId::from_uuid(lead),
+        lead,
         Some(&mut budget),
         Utc::now(),
     )
@@ -914,7 +907,7 @@ async fn used_on(
 
 async fn allocation_of(
     pool: &PgPool,
-    lead: Uuid,
+    lead: LeadId,
 ) -> (
     Option<String>,
     Option<Uuid>,
@@ -1031,9 +1024,7 @@ async fn email_domains_fill_least_used_first_under_caps_with_warm_up(pool: PgPoo
 
     // Next day (warm-up day 3 -> 30 on the new domain): the waiting leads get a resource.
     let tomorrow = utc("2027-06-02T23:00:00Z");
-    let waiting_ids = waiting_lead_ids(&pool, c, CampaignId::from_uuid(camp))
-        .await
-        .expect("waiting");
+    let waiting_ids = waiting_lead_ids(&pool, c, camp).await.expect("waiting");
     assert_eq!(waiting_ids.len(), 5);
     let s = allocation::allocate_leads(&pool, &*cache, c, &waiting_ids, tomorrow)
         .await
@@ -1103,7 +1094,7 @@ async fn linkedin_seat_caps_at_seventeen_and_day_rolls_over_at_local_midnight(po
     let seat = resource(&pool, c, "linkedin_seat", "seat-1", None, None).await;
     let mut leads = Vec::new();
     for i in 0..20 {
-        let id: Uuid = sqlx::query_scalar(
+        let id: LeadId = sqlx::query_scalar(
             "INSERT INTO leads (client_id, campaign_id, email, email_verified, title, linkedin_url)
              VALUES ($1, $2, $3, true, 'CEO', 'https://linkedin.com/in/p') RETURNING id",
         )
@@ -1121,9 +1112,7 @@ async fn linkedin_seat_caps_at_seventeen_and_day_rolls_over_at_local_midnight(po
         .await
         .expect("run");
     assert_eq!((s.allocation.allocated, s.allocation.waiting), (17, 3));
-    let waiting = waiting_lead_ids(&pool, c, CampaignId::from_uuid(camp))
-        .await
-        .expect("waiting");
+    let waiting = waiting_lead_ids(&pool, c, camp).await.expect("waiting");
     // One second later it is 2 June in Sydney: the seat is free again.
     let after = utc("2027-06-01T14:00:00Z");
     let s = allocation::allocate_leads(&pool, &*cache, c, &waiting, after)
@@ -1220,7 +1209,7 @@ async fn new_leads_flow_through_enrich_score_and_allocate_jobs(pool: PgPool) {
         enrich,
         vec![EnrichLead {
             client_id: c.into_uuid(),
-            lead_id: lead
+            lead_id: lead.into_uuid()
         }]
     );
 
@@ -1240,7 +1229,7 @@ async fn new_leads_flow_through_enrich_score_and_allocate_jobs(pool: PgPool) {
         score,
         vec![ScoreLeads {
             client_id: c.into_uuid(),
-            lead_ids: vec![lead]
+            lead_ids: vec![lead.into_uuid()]
         }]
     );
     let (status, source): (String, Option<String>) =
@@ -1285,7 +1274,7 @@ async fn campaign_rescore_fans_out_batches_and_the_tier_distribution_counts(pool
     raw_lead(&pool, c, None, "loose@acme.com.au").await;
 
     let mut conn = pool.acquire().await.expect("conn");
-    pjobs::enqueue_campaign_rescore(&mut conn, c, CampaignId::from_uuid(camp))
+    pjobs::enqueue_campaign_rescore(&mut conn, c, camp)
         .await
         .expect("enqueue");
     drop(conn);
@@ -1317,7 +1306,7 @@ async fn campaign_rescore_fans_out_batches_and_the_tier_distribution_counts(pool
         .expect("report");
     assert_eq!(all.total, 1_002);
     assert_eq!((all.hot.count, all.cool.count), (1, 1_001));
-    let spring = reports::lead_distribution(&pool, c, Some(CampaignId::from_uuid(camp)))
+    let spring = reports::lead_distribution(&pool, c, Some(camp))
         .await
         .expect("campaign report");
     assert_eq!(spring.total, 1_002);
@@ -1343,7 +1332,7 @@ async fn send_check_reads_the_snapshot_in_the_transaction(pool: PgPool) {
         let pool = pool.clone();
         async move {
             let mut tx = pool.begin().await.expect("tx");
-            let r = pipeline::check_send(&mut tx, c, LeadId::from_uuid(lead), channel)
+            let r = pipeline::check_send(&mut tx, c, lead, channel)
                 .await
                 .expect("check");
             tx.rollback().await.expect("rollback");

@@ -34,10 +34,10 @@ async fn count(pool: &PgPool, sql: &str) -> i64 {
 }
 
 /// A lead id whose script answers the email with the meeting request.
-fn meeting_lead() -> Uuid {
+fn meeting_lead() -> LeadId {
     let wanted = Feedback::EmailReply(EMAIL_REPLIES[0]);
     loop {
-        let id = Uuid::now_v7();
+        let id = LeadId::new_v7();
         let s = script(Channel::Email, id);
         if s.contains(&wanted) && s.contains(&Feedback::EmailOpened) {
             return id;
@@ -47,7 +47,7 @@ fn meeting_lead() -> Uuid {
 
 /// A client with an email domain, an active autopilot campaign and one due email send to
 /// `lead`; the send's job is queued.
-async fn world(pool: &PgPool, lead: Uuid) -> (ClientId, OutreachSendId) {
+async fn world(pool: &PgPool, lead: LeadId) -> (ClientId, OutreachSendId) {
     agency_store::migrate::job_migrator()
         .run(pool)
         .await
@@ -92,7 +92,7 @@ async fn world(pool: &PgPool, lead: Uuid) -> (ClientId, OutreachSendId) {
         client,
         &NewSend {
             campaign_id: agency_domain::CampaignId::from_uuid(campaign),
-            lead_id: LeadId::from_uuid(lead),
+            lead_id: lead,
             step_number: 1,
             channel: Channel::Email,
             origin: SendOrigin::Sequence,
@@ -174,7 +174,7 @@ async fn a_sandboxed_email_comes_back_delivered_opened_and_answered(pool: PgPool
     .await
     .expect("activities");
     assert_eq!(actions, vec!["sent", "delivered", "opened", "replied"]);
-    let (intent, matched): (String, Option<Uuid>) =
+    let (intent, matched): (String, Option<LeadId>) =
         sqlx::query_as("SELECT intent, lead_id FROM replies")
             .fetch_one(&pool)
             .await

@@ -2,7 +2,7 @@
 //! apalis job tables): `enrichment_sweep` and `credit_reset`, run through the worker's
 //! registry the way a worker runs them.
 
-use agency_domain::ClientId;
+use agency_domain::{ClientId, LeadId};
 use std::sync::Arc;
 
 use agency_cache::FallbackCache;
@@ -178,7 +178,7 @@ async fn the_sweep_enqueues_only_leads_that_need_enrichment_once(pool: PgPool) {
     agency_engine::pipeline::enqueue_new_leads(
         &mut tx,
         ClientId::from_uuid(with_credits),
-        &[queued],
+        &[LeadId::from_uuid(queued)],
     )
     .await
     .expect("enqueue");

@@ -292,7 +292,7 @@ pub struct FeedRow {
 /// The latest `limit` activities of live clients (or of one client), newest first.
 pub async fn activity_feed(
     db: impl PgExecutor<'_>,
-    client_id: Option<Uuid>,
+    client_id: Option<ClientId>,
     limit: i64,
 ) -> Result<Vec<FeedRow>, StoreError> {
     Ok(sqlx::query_as::<_, FeedRow>(

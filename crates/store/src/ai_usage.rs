@@ -3,7 +3,7 @@
 //! reservations nobody settled (their process died), and the spend reports' sums. Amounts are
 //! AUD with six decimals; the engine decides them.
 
-use agency_domain::{AiPurpose, ClientId};
+use agency_domain::{AiPurpose, AiUsageStatus, ClientId};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sqlx::PgExecutor;
@@ -76,7 +76,7 @@ pub async fn settle(
     output_tokens: i64,
     cost_aud: Decimal,
 ) -> Result<Option<Held>, StoreError> {
-    let row: Option<(String, Decimal, DateTime<Utc>)> = sqlx::query_as(
+    let row: Option<(AiUsageStatus, Decimal, DateTime<Utc>)> = sqlx::query_as(
         "UPDATE ai_usage u
             SET status = 'settled', model = $2, input_tokens = $3, output_tokens = $4,
                 cost_aud = $5, settled_at = now()
@@ -92,7 +92,7 @@ pub async fn settle(
     .fetch_optional(db)
     .await?;
     Ok(row.map(|(status, estimate_aud, at)| Held {
-        was_reserved: status == "reserved",
+        was_reserved: status == AiUsageStatus::Reserved,
         estimate_aud,
         at,
     }))
@@ -122,7 +122,7 @@ pub struct Expired {
     /// Ledger row id.
     pub id: Uuid,
     /// The client.
-    pub client_id: Uuid,
+    pub client_id: ClientId,
     /// The client's IANA timezone.
     pub timezone: String,
     /// The estimate to give back.

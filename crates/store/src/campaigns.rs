@@ -114,7 +114,7 @@ pub struct CampaignFields {
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct CampaignRecord {
     /// Campaign id.
-    pub id: Uuid,
+    pub id: CampaignId,
     /// Current status text.
     pub status: String,
     /// The writable columns.
@@ -250,7 +250,7 @@ pub async fn list(
 pub async fn get(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    id: Uuid,
+    id: CampaignId,
 ) -> Result<Campaign, StoreError> {
     let mut qb =
         QueryBuilder::<Postgres>::new("WITH page AS (SELECT * FROM campaigns WHERE client_id = ");
@@ -267,7 +267,7 @@ pub async fn get(
 pub async fn lock(
     conn: &mut PgConnection,
     client_id: ClientId,
-    id: Uuid,
+    id: CampaignId,
 ) -> Result<CampaignRecord, StoreError> {
     rows::lock_live(
         conn,
@@ -287,7 +287,7 @@ pub async fn lock(
 pub async fn status_for_share(
     conn: &mut PgConnection,
     client_id: ClientId,
-    id: Uuid,
+    id: CampaignId,
 ) -> Result<String, StoreError> {
     let (status,): (String,) =
         rows::lock_live(conn, "campaigns", "status", client_id, id, RowLock::Share).await?;
@@ -321,7 +321,7 @@ fn bind_fields<'q>(q: PgQuery<'q>, f: &CampaignFields) -> PgQuery<'q> {
 pub async fn insert(
     conn: &mut PgConnection,
     client_id: ClientId,
-    id: Uuid,
+    id: CampaignId,
     created_by: Option<Uuid>,
     f: &CampaignFields,
 ) -> Result<(), StoreError> {
@@ -344,7 +344,7 @@ pub async fn insert(
 pub async fn update(
     conn: &mut PgConnection,
     client_id: ClientId,
-    id: Uuid,
+    id: CampaignId,
     f: &CampaignFields,
 ) -> Result<(), StoreError> {
     let q = sqlx::query(
@@ -365,7 +365,7 @@ pub async fn update(
 pub async fn set_status(
     conn: &mut PgConnection,
     client_id: ClientId,
-    id: Uuid,
+    id: CampaignId,
     status: &str,
 ) -> Result<(), StoreError> {
     let done = sqlx::query(
@@ -386,7 +386,7 @@ pub async fn set_status(
 pub async fn soft_delete(
     conn: &mut PgConnection,
     client_id: ClientId,
-    id: Uuid,
+    id: CampaignId,
 ) -> Result<(), StoreError> {
     rows::soft_delete(conn, "campaigns", client_id, id).await
 }
@@ -468,7 +468,7 @@ pub async fn client_default_permission_mode(
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct CampaignPipeline {
     /// Campaign id.
-    pub id: Uuid,
+    pub id: CampaignId,
     /// Status (an unknown stored value fails to decode).
     pub status: CampaignStatus,
     /// Target industries.
@@ -489,7 +489,7 @@ pub struct CampaignPipeline {
 pub async fn pipeline_settings(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    ids: &[Uuid],
+    ids: &[CampaignId],
 ) -> Result<Vec<CampaignPipeline>, StoreError> {
     Ok(sqlx::query_as::<_, CampaignPipeline>(
         "SELECT id, status, target_industries, allocation_email, allocation_linkedin,

@@ -407,7 +407,7 @@ pub async fn set_website_url(
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ClientPipeline {
     /// Client id.
-    pub id: Uuid,
+    pub id: ClientId,
     /// IANA timezone name (days roll over at its midnight).
     pub timezone: String,
     /// Lead credits left this period.

@@ -3,10 +3,9 @@
 //! job table comes from [`crate::jobs`]). No rules here: the engine decides amounts, dates
 //! and batch sizes.
 
-use agency_domain::{ClientId, SubscriptionStatus};
+use agency_domain::{ClientId, ClientTier, LeadId, SubscriptionStatus};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
-use uuid::Uuid;
 
 use crate::StoreError;
 
@@ -14,9 +13,9 @@ use crate::StoreError;
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DueReset {
     /// Client id.
-    pub id: Uuid,
-    /// Plan tier text (`ignition`, `velocity`, `dominance`).
-    pub tier: String,
+    pub id: ClientId,
+    /// Plan tier (an unknown stored value fails to decode).
+    pub tier: ClientTier,
     /// IANA timezone name.
     pub timezone: String,
     /// Billing state (an unknown stored value fails to decode).
@@ -74,9 +73,9 @@ pub async fn reset_credits(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct SweepLead {
     /// The tenant.
-    pub client_id: Uuid,
+    pub client_id: ClientId,
     /// The lead.
-    pub lead_id: Uuid,
+    pub lead_id: LeadId,
 }
 
 /// Live leads of live clients still `new` and never enriched, that either wait for nothing or

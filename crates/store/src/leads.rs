@@ -8,7 +8,7 @@ pub mod enrichment;
 pub mod scoring;
 pub mod send_snapshot;
 
-use agency_domain::{ClientId, UserId};
+use agency_domain::{CampaignId, ClientId, LeadId, UserId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::postgres::PgRow;
@@ -147,7 +147,7 @@ impl Lead {
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct LeadFields {
     /// Campaign.
-    pub campaign_id: Option<Uuid>,
+    pub campaign_id: Option<CampaignId>,
     /// Lowercased, validated email.
     pub email: String,
     /// E.164 phone.
@@ -203,7 +203,7 @@ impl LeadSort {
 #[derive(Debug, Clone, Default, Hash)]
 pub struct LeadFilter {
     /// Only this campaign.
-    pub campaign_id: Option<Uuid>,
+    pub campaign_id: Option<CampaignId>,
     /// Exact status.
     pub status: Option<String>,
     /// Exact ALS tier.
@@ -335,7 +335,7 @@ pub async fn list_after(
     client_id: ClientId,
     filter: &LeadFilter,
     desc: bool,
-    after: Option<(DateTime<Utc>, Uuid)>,
+    after: Option<(DateTime<Utc>, LeadId)>,
     limit: i64,
 ) -> Result<Vec<Lead>, StoreError> {
     let mut page = QueryBuilder::<Postgres>::new("SELECT ");
@@ -363,7 +363,7 @@ pub async fn list_after(
 pub async fn get(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    id: Uuid,
+    id: LeadId,
 ) -> Result<Lead, StoreError> {
     let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
     qb.push(LEAD_COLUMNS)
@@ -382,7 +382,7 @@ pub async fn get(
 pub async fn lock(
     conn: &mut PgConnection,
     client_id: ClientId,
-    id: Uuid,
+    id: LeadId,
 ) -> Result<LeadFields, StoreError> {
     rows::lock_live(
         conn,
@@ -401,7 +401,7 @@ pub async fn lock(
 pub async fn insert(
     conn: &mut PgConnection,
     client_id: ClientId,
-    id: Uuid,
+    id: LeadId,
     f: &LeadFields,
 ) -> Result<Lead, StoreError> {
     let mut qb = QueryBuilder::<Postgres>::new(
@@ -436,8 +436,8 @@ pub async fn insert(
 pub async fn insert_many(
     conn: &mut PgConnection,
     client_id: ClientId,
-    rows: &[(Uuid, LeadFields)],
-) -> Result<Vec<(Uuid, String)>, StoreError> {
+    rows: &[(LeadId, LeadFields)],
+) -> Result<Vec<(LeadId, String)>, StoreError> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -448,8 +448,8 @@ pub async fn insert_many(
                 .collect::<Vec<_>>()
         };
     }
-    let ids: Vec<Uuid> = rows.iter().map(|(id, _)| *id).collect();
-    let inserted = sqlx::query_as::<_, (Uuid, String)>(
+    let ids: Vec<LeadId> = rows.iter().map(|(id, _)| *id).collect();
+    let inserted = sqlx::query_as::<_, (LeadId, String)>(
         "INSERT INTO leads (id, client_id, campaign_id, email, phone, first_name, last_name, title, company,
                 linkedin_url, domain, organization_industry, organization_employee_count, organization_country, status)
          SELECT u.id, $1, u.campaign_id, u.email, u.phone, u.first_name, u.last_name, u.title, u.company,
@@ -486,7 +486,7 @@ pub async fn insert_many(
 pub async fn update(
     conn: &mut PgConnection,
     client_id: ClientId,
-    id: Uuid,
+    id: LeadId,
     f: &LeadFields,
 ) -> Result<Lead, StoreError> {
     let mut qb = QueryBuilder::<Postgres>::new("UPDATE leads SET campaign_id = ");
@@ -523,7 +523,7 @@ pub async fn update(
 pub async fn soft_delete(
     conn: &mut PgConnection,
     client_id: ClientId,
-    id: Uuid,
+    id: LeadId,
 ) -> Result<(), StoreError> {
     rows::soft_delete(conn, "leads", client_id, id).await
 }
@@ -575,9 +575,9 @@ pub async fn suppressed(
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct LeadMatch {
     /// Lead id.
-    pub id: Uuid,
+    pub id: LeadId,
     /// Campaign.
-    pub campaign_id: Option<Uuid>,
+    pub campaign_id: Option<CampaignId>,
     /// Status text.
     pub status: String,
     /// Email.
@@ -611,7 +611,7 @@ pub async fn match_sender(
 pub async fn lock_match(
     conn: &mut PgConnection,
     client_id: ClientId,
-    id: Uuid,
+    id: LeadId,
 ) -> Result<LeadMatch, StoreError> {
     rows::lock_live(
         conn,
@@ -629,7 +629,7 @@ pub async fn lock_match(
 pub async fn set_status(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    id: Uuid,
+    id: LeadId,
     status: &str,
     next_action_at: Option<DateTime<Utc>>,
 ) -> Result<(), StoreError> {
@@ -653,7 +653,7 @@ pub async fn set_status(
 pub async fn mark_phone_unusable(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    id: Uuid,
+    id: LeadId,
     reason: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
@@ -673,8 +673,8 @@ pub async fn mark_phone_unusable(
 pub async fn live_lead_ids(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    ids: &[Uuid],
-) -> Result<Vec<Uuid>, StoreError> {
+    ids: &[LeadId],
+) -> Result<Vec<LeadId>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -693,8 +693,8 @@ pub async fn live_lead_ids(
 pub async fn lead_ids(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    campaign_id: Option<Uuid>,
-) -> Result<Vec<Uuid>, StoreError> {
+    campaign_id: Option<CampaignId>,
+) -> Result<Vec<LeadId>, StoreError> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM leads
           WHERE client_id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR campaign_id = $2)

@@ -51,12 +51,12 @@ pub struct Meeting {
 
 #[derive(FromRow)]
 struct Row {
-    id: Uuid,
-    client_id: Uuid,
-    lead_id: Uuid,
+    id: MeetingId,
+    client_id: ClientId,
+    lead_id: LeadId,
     lead_name: String,
     lead_company: Option<String>,
-    campaign_id: Option<Uuid>,
+    campaign_id: Option<CampaignId>,
     scheduled_at: DateTime<Utc>,
     duration_minutes: i32,
     meeting_type: String,
@@ -71,12 +71,12 @@ impl TryFrom<Row> for Meeting {
 
     fn try_from(r: Row) -> Result<Self, StoreError> {
         Ok(Meeting {
-            id: MeetingId::from_uuid(r.id),
-            client_id: ClientId::from_uuid(r.client_id),
-            lead_id: LeadId::from_uuid(r.lead_id),
+            id: r.id,
+            client_id: r.client_id,
+            lead_id: r.lead_id,
             lead_name: r.lead_name,
             lead_company: r.lead_company,
-            campaign_id: r.campaign_id.map(CampaignId::from_uuid),
+            campaign_id: r.campaign_id,
             scheduled_at: r.scheduled_at,
             duration_minutes: r.duration_minutes,
             meeting_type: MeetingType::from_str(&r.meeting_type)
@@ -197,7 +197,7 @@ pub async fn insert(
     client_id: ClientId,
     m: &NewMeeting,
 ) -> Result<MeetingId, StoreError> {
-    let id: Uuid = sqlx::query_scalar(
+    Ok(sqlx::query_scalar(
         "INSERT INTO meetings (id, client_id, lead_id, campaign_id, scheduled_at, duration_minutes,
                 meeting_type, source, source_ref, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -213,8 +213,7 @@ pub async fn insert(
     .bind(&m.source_ref)
     .bind(m.created_by)
     .fetch_one(conn)
-    .await?;
-    Ok(MeetingId::from_uuid(id))
+    .await?)
 }
 
 /// The meeting booked for a provider reference, if any.

@@ -6,7 +6,6 @@ use agency_domain::icp::{AnalysisPurpose, AnalysisStatus, AnalysisStep};
 use agency_domain::{ClientId, OnboardingJobId, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgConnection};
-use uuid::Uuid;
 
 use crate::StoreError;
 
@@ -16,9 +15,9 @@ const COLUMNS: &str = "j.id, j.client_id, j.requested_by, j.purpose, j.website_u
 
 #[derive(FromRow)]
 struct Row {
-    id: Uuid,
-    client_id: Uuid,
-    requested_by: Option<Uuid>,
+    id: OnboardingJobId,
+    client_id: ClientId,
+    requested_by: Option<UserId>,
     purpose: String,
     website_url: String,
     status: String,
@@ -82,9 +81,9 @@ impl TryFrom<Row> for OnboardingJob {
 
     fn try_from(r: Row) -> Result<Self, StoreError> {
         Ok(Self {
-            id: OnboardingJobId::from_uuid(r.id),
-            client_id: ClientId::from_uuid(r.client_id),
-            requested_by: r.requested_by.map(UserId::from_uuid),
+            id: r.id,
+            client_id: r.client_id,
+            requested_by: r.requested_by,
             purpose: r.purpose.parse().map_err(|e| decode_err("purpose", e))?,
             website_url: r.website_url,
             status: r.status.parse().map_err(|e| decode_err("status", e))?,

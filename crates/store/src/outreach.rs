@@ -23,10 +23,10 @@ where
 
 #[derive(FromRow)]
 struct SendRowRaw {
-    id: Uuid,
-    client_id: Uuid,
-    campaign_id: Uuid,
-    lead_id: Uuid,
+    id: OutreachSendId,
+    client_id: ClientId,
+    campaign_id: CampaignId,
+    lead_id: LeadId,
     step_number: i32,
     channel: String,
     origin: String,
@@ -95,10 +95,10 @@ impl TryFrom<SendRowRaw> for SendRow {
 
     fn try_from(r: SendRowRaw) -> Result<Self, StoreError> {
         Ok(SendRow {
-            id: OutreachSendId::from_uuid(r.id),
-            client_id: ClientId::from_uuid(r.client_id),
-            campaign_id: CampaignId::from_uuid(r.campaign_id),
-            lead_id: LeadId::from_uuid(r.lead_id),
+            id: r.id,
+            client_id: r.client_id,
+            campaign_id: r.campaign_id,
+            lead_id: r.lead_id,
             step_number: r.step_number,
             channel: decode("outreach_sends.channel", &r.channel)?,
             origin: decode("outreach_sends.origin", &r.origin)?,
@@ -149,7 +149,7 @@ pub async fn plan(
     client_id: ClientId,
     new: &NewSend,
 ) -> Result<Option<OutreachSendId>, StoreError> {
-    let id: Option<Uuid> = sqlx::query_scalar(
+    Ok(sqlx::query_scalar(
         "INSERT INTO outreach_sends (id, client_id, campaign_id, lead_id, step_number, channel, origin,
                                      due_at, resource_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -166,8 +166,7 @@ pub async fn plan(
     .bind(new.due_at)
     .bind(new.resource_id)
     .fetch_optional(db)
-    .await?;
-    Ok(id.map(OutreachSendId::from_uuid))
+    .await?)
 }
 
 /// The send, locked for this transaction (`FOR UPDATE`): the claim every send path takes.
@@ -345,7 +344,7 @@ pub async fn due(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<(ClientId, OutreachSendId, DateTime<Utc>)>, StoreError> {
-    let rows: Vec<(Uuid, Uuid, DateTime<Utc>)> = sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT client_id, id, due_at FROM outreach_sends
           WHERE status IN ('scheduled', 'approved') AND due_at <= $1
           ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
@@ -353,11 +352,7 @@ pub async fn due(
     .bind(now)
     .bind(limit)
     .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(c, s, at)| (ClientId::from_uuid(c), OutreachSendId::from_uuid(s), at))
-        .collect())
+    .await?)
 }
 
 /// Everything a send reads to render and address its message.
@@ -616,7 +611,7 @@ pub async fn advance_lead(
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct UnsubscribeTarget {
     /// The lead's tenant.
-    pub client_id: Uuid,
+    pub client_id: ClientId,
     /// The lead's campaign.
     pub campaign_id: Option<Uuid>,
     /// The address.
@@ -688,7 +683,7 @@ pub async fn leads_awaiting_first_touch(
     until: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<(ClientId, CampaignId, LeadId, DateTime<Utc>)>, StoreError> {
-    let rows: Vec<(Uuid, Uuid, Uuid, DateTime<Utc>)> = sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT l.client_id, l.campaign_id, l.id, l.next_action_at
            FROM leads l JOIN campaigns c ON c.id = l.campaign_id
           WHERE l.deleted_at IS NULL AND l.next_action_at IS NOT NULL AND l.next_action_at <= $1
@@ -702,18 +697,7 @@ pub async fn leads_awaiting_first_touch(
     .bind(until)
     .bind(limit)
     .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(c, cp, l, at)| {
-            (
-                ClientId::from_uuid(c),
-                CampaignId::from_uuid(cp),
-                LeadId::from_uuid(l),
-                at,
-            )
-        })
-        .collect())
+    .await?)
 }
 
 /// What the planner reads about a lead.

@@ -1,8 +1,8 @@
 //! Co-pilot approvals SQL: the client's drafts waiting for a member, with the lead they are
 //! for (the approval itself is a state change through `outreach::update`).
 
-use agency_domain::ClientId;
 use agency_domain::LeadId;
+use agency_domain::{CampaignId, ClientId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{FromRow, PgConnection};
@@ -103,8 +103,8 @@ pub async fn lead_campaign(
     conn: &mut PgConnection,
     client_id: ClientId,
     lead_id: LeadId,
-) -> Result<Option<Uuid>, StoreError> {
-    sqlx::query_scalar::<_, Option<Uuid>>(
+) -> Result<Option<CampaignId>, StoreError> {
+    sqlx::query_scalar::<_, Option<CampaignId>>(
         "SELECT campaign_id FROM leads WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL",
     )
     .bind(client_id)

@@ -59,14 +59,14 @@ pub struct Reply {
 
 #[derive(FromRow)]
 struct Row {
-    id: Uuid,
-    client_id: Uuid,
-    lead_id: Option<Uuid>,
+    id: ReplyId,
+    client_id: ClientId,
+    lead_id: Option<LeadId>,
     first_name: Option<String>,
     last_name: Option<String>,
     lead_email: Option<String>,
     company: Option<String>,
-    campaign_id: Option<Uuid>,
+    campaign_id: Option<CampaignId>,
     campaign_name: Option<String>,
     channel: String,
     from_address: String,
@@ -84,7 +84,7 @@ impl TryFrom<Row> for Reply {
     fn try_from(r: Row) -> Result<Self, StoreError> {
         let lead = match (r.lead_id, r.lead_email) {
             (Some(id), Some(email)) => Some(ReplyLead {
-                id: LeadId::from_uuid(id),
+                id,
                 first_name: r.first_name,
                 last_name: r.last_name,
                 email,
@@ -93,10 +93,10 @@ impl TryFrom<Row> for Reply {
             _ => None,
         };
         Ok(Reply {
-            id: ReplyId::from_uuid(r.id),
-            client_id: ClientId::from_uuid(r.client_id),
+            id: r.id,
+            client_id: r.client_id,
             lead,
-            campaign_id: r.campaign_id.map(CampaignId::from_uuid),
+            campaign_id: r.campaign_id,
             campaign_name: r.campaign_name,
             channel: Channel::from_str(&r.channel).map_err(|e| StoreError::decode("channel", e))?,
             from_address: r.from_address,
@@ -250,7 +250,7 @@ pub async fn insert(
     client_id: ClientId,
     r: &NewReply,
 ) -> Result<Option<ReplyId>, StoreError> {
-    let id: Option<Uuid> = sqlx::query_scalar(
+    Ok(sqlx::query_scalar(
         "INSERT INTO replies (id, client_id, lead_id, campaign_id, webhook_event_id, channel,
                 from_address, to_address, subject, content, provider_message_id, received_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -270,8 +270,7 @@ pub async fn insert(
     .bind(&r.provider_message_id)
     .bind(r.received_at)
     .fetch_optional(conn)
-    .await?;
-    Ok(id.map(ReplyId::from_uuid))
+    .await?)
 }
 
 /// Records the classified intent, its confidence and the facts found.

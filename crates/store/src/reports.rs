@@ -43,7 +43,7 @@ pub async fn client(
 pub async fn campaign_owner(
     db: impl PgExecutor<'_>,
     campaign_id: CampaignId,
-) -> Result<Option<Uuid>, StoreError> {
+) -> Result<Option<ClientId>, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT client_id FROM campaigns WHERE id = $1 AND deleted_at IS NULL")
             .bind(campaign_id)
@@ -56,7 +56,7 @@ pub async fn campaign_owner(
 pub async fn lead_owner(
     db: impl PgExecutor<'_>,
     lead_id: LeadId,
-) -> Result<Option<Uuid>, StoreError> {
+) -> Result<Option<ClientId>, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT client_id FROM leads WHERE id = $1 AND deleted_at IS NULL")
             .bind(lead_id)
@@ -67,6 +67,11 @@ pub async fn lead_owner(
 
 /// The scope key of the aggregates for the whole client (a campaign's scope is its id).
 const CLIENT_SCOPE: Uuid = Uuid::nil();
+
+/// The scope key of one campaign, or of the whole client.
+fn scope(campaign: Option<CampaignId>) -> Uuid {
+    campaign.map_or(CLIENT_SCOPE, CampaignId::into_uuid)
+}
 
 /// A range of local days of the client (both inclusive), as the aggregates are keyed.
 pub type DayRange = (NaiveDate, NaiveDate);
@@ -107,7 +112,7 @@ const STAGE_LEADS: &str = "SELECT scope,
 pub async fn campaign_counts(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    campaign: Option<Uuid>,
+    campaign: Option<CampaignId>,
     (from, to): DayRange,
 ) -> Result<Vec<CampaignCounts>, StoreError> {
     Ok(
@@ -195,7 +200,7 @@ pub struct ChannelActionCount {
 pub async fn channel_action_counts(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    campaign: Option<Uuid>,
+    campaign: Option<CampaignId>,
     (from, to): DayRange,
 ) -> Result<Vec<ChannelActionCount>, StoreError> {
     Ok(sqlx::query_as::<_, ChannelActionCount>(
@@ -205,7 +210,7 @@ pub async fn channel_action_counts(
           GROUP BY channel, action",
     )
     .bind(client_id)
-    .bind(campaign.unwrap_or(CLIENT_SCOPE))
+    .bind(scope(campaign))
     .bind(from)
     .bind(to)
     .fetch_all(db)
@@ -228,7 +233,7 @@ pub struct DayActionCount {
 pub async fn daily_action_counts(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    campaign: Option<Uuid>,
+    campaign: Option<CampaignId>,
     (from, to): DayRange,
 ) -> Result<Vec<DayActionCount>, StoreError> {
     Ok(sqlx::query_as::<_, DayActionCount>(
@@ -238,7 +243,7 @@ pub async fn daily_action_counts(
           GROUP BY day, action",
     )
     .bind(client_id)
-    .bind(campaign.unwrap_or(CLIENT_SCOPE))
+    .bind(scope(campaign))
     .bind(from)
     .bind(to)
     .fetch_all(db)
@@ -271,7 +276,7 @@ pub struct TierCount {
 pub async fn tier_counts(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    campaign: Option<Uuid>,
+    campaign: Option<CampaignId>,
 ) -> Result<Vec<TierCount>, StoreError> {
     Ok(sqlx::query_as::<_, TierCount>(
         "SELECT als_tier AS tier, count(*) AS count

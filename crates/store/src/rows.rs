@@ -26,18 +26,20 @@ pub(crate) enum RowLock {
 }
 
 /// The `columns` of the live row `id` of the client in `table` (both written in the code, never
-/// user input), read under `lock`; `NotFound` when it is not a live row of the client.
+/// user input), read under `lock`; `NotFound` when it is not a live row of the client. `id` is
+/// the row's typed id (or a plain UUID for tables without one).
 pub(crate) async fn lock_live<T>(
     conn: &mut PgConnection,
     table: &'static str,
     columns: &'static str,
     client_id: ClientId,
-    id: Uuid,
+    id: impl Into<Uuid>,
     lock: RowLock,
 ) -> Result<T, StoreError>
 where
     T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
 {
+    let id: Uuid = id.into();
     let lock = match lock {
         RowLock::Update => "UPDATE",
         RowLock::Share => "SHARE",
@@ -59,8 +61,9 @@ pub(crate) async fn soft_delete(
     conn: &mut PgConnection,
     table: &'static str,
     client_id: ClientId,
-    id: Uuid,
+    id: impl Into<Uuid>,
 ) -> Result<(), StoreError> {
+    let id: Uuid = id.into();
     let done = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE {table} SET deleted_at = now(), updated_at = now()
           WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL"

@@ -1,6 +1,7 @@
 //! Sending resources (`sending_resources`): a client's email domains, SMS and voice numbers
-//! and LinkedIn seats (insert, read, page, verify, soft delete) and the owner look-up by which
-//! an inbound message finds its tenant. Caps and warm-up are the domain's rules, not ours.
+//! and LinkedIn seats (insert, read, page, verify, soft delete), the owner look-up by which
+//! an inbound message finds its tenant, and whether another client holds a value verified.
+//! Caps and warm-up are the domain's rules, not ours.
 
 use agency_domain::{ClientId, ResourceKind};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -223,5 +224,25 @@ pub async fn resource_owner(
     .bind(value)
     .bind(within)
     .fetch_optional(db)
+    .await?)
+}
+
+/// True when a client other than `client_id` holds `value` of `kind` verified (compared
+/// case-insensitively).
+pub async fn verified_elsewhere(
+    db: impl PgExecutor<'_>,
+    client_id: ClientId,
+    kind: ResourceKind,
+    value: &str,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sending_resources
+                         WHERE kind = $1 AND lower(value) = lower($2) AND deleted_at IS NULL
+                           AND verified_at IS NOT NULL AND client_id <> $3)",
+    )
+    .bind(kind.as_str())
+    .bind(value)
+    .bind(client_id)
+    .fetch_one(db)
     .await?)
 }

@@ -46,7 +46,7 @@ struct Row {
     provider: String,
     provider_event_id: String,
     event_type: Option<String>,
-    client_id: Option<Uuid>,
+    client_id: Option<ClientId>,
     headers: serde_json::Value,
     raw_body: Vec<u8>,
     status: String,
@@ -66,7 +66,7 @@ impl TryFrom<Row> for WebhookEvent {
                 .map_err(|e| StoreError::decode("provider", e))?,
             provider_event_id: r.provider_event_id,
             event_type: r.event_type,
-            client_id: r.client_id.map(ClientId::from_uuid),
+            client_id: r.client_id,
             headers: r.headers,
             raw_body: r.raw_body,
             status: WebhookStatus::from_str(&r.status)

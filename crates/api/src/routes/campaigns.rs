@@ -2,7 +2,7 @@
 //! update, status changes (PATCH and the activate/pause/resume/complete shortcuts), soft
 //! delete, the campaign's leads and its sequence.
 
-use agency_domain::{CampaignStatus, Role};
+use agency_domain::{CampaignId, CampaignStatus, Role};
 use agency_engine::campaigns::{self, CampaignCreate, CampaignUpdate, SequenceInput, StatusChange};
 use agency_engine::leads::{self, LeadQuery};
 use agency_engine::records::{Campaign, Lead, SequenceStep};
@@ -105,6 +105,7 @@ async fn get_campaign(
     tenant: Tenant,
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Campaign>> {
+    let id = CampaignId::from_uuid(id);
     Ok(ApiJson(
         campaigns::get(&state.services.pool, tenant.client_id, id).await?,
     ))
@@ -122,6 +123,7 @@ async fn update_campaign(
     ApiJson(body): ApiJson<CampaignUpdate>,
 ) -> ApiResult<ApiJson<Campaign>> {
     tenant.require(Role::Member)?;
+    let id = CampaignId::from_uuid(id);
     Ok(ApiJson(
         campaigns::update(
             &state.services.pool,
@@ -144,6 +146,7 @@ async fn delete_campaign(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
     tenant.require(Role::Admin)?;
+    let id = CampaignId::from_uuid(id);
     campaigns::delete(&state.services.pool, &actor(&tenant), tenant.client_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -160,7 +163,7 @@ async fn transition(
             &state.services.pool,
             &actor(tenant),
             tenant.client_id,
-            id,
+            CampaignId::from_uuid(id),
             to,
         )
         .await?,
@@ -217,7 +220,7 @@ async fn resume(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Campaign>> {
     tenant.require(Role::Member)?;
-    let client = tenant.client_id;
+    let (client, id) = (tenant.client_id, CampaignId::from_uuid(id));
     let (from, to) = (Some(CampaignStatus::Paused), CampaignStatus::Active);
     let campaign =
         campaigns::change_status_from(&state.services.pool, &actor(&tenant), client, id, from, to)
@@ -248,7 +251,7 @@ async fn campaign_leads(
     p: Pagination,
 ) -> ApiResult<ApiJson<Page<Lead>>> {
     let client = tenant.client_id;
-    campaigns::get(&state.services.pool, client, id).await?;
+    campaigns::get(&state.services.pool, client, CampaignId::from_uuid(id)).await?;
     let q = LeadQuery {
         campaign_id: Some(id),
         ..Default::default()
@@ -275,6 +278,7 @@ async fn get_sequence(
     tenant: Tenant,
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Vec<SequenceStep>>> {
+    let id = CampaignId::from_uuid(id);
     Ok(ApiJson(
         campaigns::sequence(&state.services.pool, tenant.client_id, id).await?,
     ))
@@ -292,7 +296,7 @@ async fn put_sequence(
     ApiJson(body): ApiJson<SequenceInput>,
 ) -> ApiResult<ApiJson<Vec<SequenceStep>>> {
     tenant.require(Role::Member)?;
-    let client = tenant.client_id;
+    let (client, id) = (tenant.client_id, CampaignId::from_uuid(id));
     Ok(ApiJson(
         campaigns::replace_sequence(&state.services.pool, &actor(&tenant), client, id, &body)
             .await?,

@@ -94,7 +94,7 @@ async fn list_leads(
             "" => None,
             text => {
                 let c = Cursor::decode(text)?;
-                Some((c.created_at, c.id))
+                Some((c.created_at, LeadId::from_uuid(c.id)))
             }
         };
         let tenant = Tenant::of_client(&state, claim.user, claim.client_id).await?;
@@ -103,7 +103,13 @@ async fn list_leads(
             leads::list_keyset(&state.services.pool, client, &q, after, p.limit()).await?;
         let page = CursorPage {
             items,
-            next_cursor: next.map(|(created_at, id)| Cursor { created_at, id }.encode()),
+            next_cursor: next.map(|(created_at, id)| {
+                Cursor {
+                    created_at,
+                    id: id.into_uuid(),
+                }
+                .encode()
+            }),
         };
         return Ok(ApiJson(page).into_response());
     }
@@ -173,6 +179,7 @@ async fn get_lead(
     tenant: Tenant,
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<ApiJson<Lead>> {
+    let id = LeadId::from_uuid(id);
     Ok(ApiJson(
         leads::get(&state.services.pool, tenant.client_id, id).await?,
     ))
@@ -195,7 +202,7 @@ async fn update_lead(
         &actor(&tenant),
         tenant.role,
         tenant.client_id,
-        id,
+        LeadId::from_uuid(id),
         &body,
     )
     .await?;
@@ -213,6 +220,7 @@ async fn delete_lead(
     ApiPath((_client_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
     tenant.require(Role::Admin)?;
+    let id = LeadId::from_uuid(id);
     leads::delete(&state.services.pool, &actor(&tenant), tenant.client_id, id).await?;
     leads::invalidate_counts(state.services.cache.as_ref(), tenant.client_id).await;
     Ok(StatusCode::NO_CONTENT)

@@ -115,7 +115,12 @@ async fn bulk_enrich(
     tenant: Tenant,
     ApiJson(body): ApiJson<BulkEnrich>,
 ) -> ApiResult<(StatusCode, ApiJson<BulkEnrichQueued>)> {
-    let queued = requests::enrich_many(&state.services, &tenant.context(), &body.lead_ids).await?;
+    let lead_ids: Vec<LeadId> = body
+        .lead_ids
+        .iter()
+        .map(|&id| LeadId::from_uuid(id))
+        .collect();
+    let queued = requests::enrich_many(&state.services, &tenant.context(), &lead_ids).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(BulkEnrichQueued { queued })))
 }
 

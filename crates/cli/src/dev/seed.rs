@@ -4,7 +4,7 @@
 //! addresses use the reserved `.example` domain and phones the numbers ACMA sets aside for
 //! fiction, so nothing seeded can reach a real person.
 
-use agency_domain::ClientId;
+use agency_domain::{ClientId, LeadId};
 use chrono::{Days, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -69,7 +69,7 @@ pub async fn seed_demo(pool: &sqlx::PgPool) -> anyhow::Result<Demo> {
     let today = Utc::now().date_naive();
     let mut inserted = Vec::new();
     for lead in demo_leads(today) {
-        let id: Option<Uuid> = sqlx::query_scalar(
+        let id: Option<LeadId> = sqlx::query_scalar(
             "INSERT INTO leads (id, client_id, campaign_id, email, phone, first_name, last_name, title,
                                 company, domain, linkedin_url, email_verified, personal_email,
                                 organization_industry, organization_employee_count, organization_country,

@@ -53,12 +53,7 @@ pub async fn activity_feed(
     client: Option<ClientId>,
     limit: i64,
 ) -> Result<Vec<FeedItem>, UseCaseError> {
-    let rows = store::activity_feed(
-        pool,
-        client.map(ClientId::into_uuid),
-        limit.clamp(1, FEED_MAX),
-    )
-    .await?;
+    let rows = store::activity_feed(pool, client, limit.clamp(1, FEED_MAX)).await?;
     Ok(rows
         .iter()
         .map(|r| FeedItem {

@@ -409,7 +409,7 @@ impl AiGate {
                 let timezone: Tz = row.timezone.parse().unwrap_or(PLATFORM_TIMEZONE);
                 let reservation = Reservation {
                     id: row.id,
-                    client_id: ClientId::from_uuid(row.client_id),
+                    client_id: row.client_id,
                     timezone,
                     at: row.at,
                     estimate_aud: row.estimate_aud,

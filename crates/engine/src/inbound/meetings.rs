@@ -8,8 +8,8 @@
 use std::str::FromStr;
 
 use agency_domain::{
-    ActivityAction, Channel, ClientId, EventType, LeadId, LeadStatus, MeetingId, MeetingSource,
-    MeetingStatus, MeetingType, UserId,
+    ActivityAction, CampaignId, Channel, ClientId, EventType, LeadId, LeadStatus, MeetingId,
+    MeetingSource, MeetingStatus, MeetingType, UserId,
 };
 use agency_store::activities::{self, NewActivity};
 use agency_store::meetings::{self as store, Meeting, NewMeeting};
@@ -161,7 +161,7 @@ pub async fn book(
     created_by: Option<UserId>,
 ) -> Result<MeetingId, BookingError> {
     let client = client_id;
-    let lead = leads::lock_match(conn, client, booking.lead_id.into_uuid())
+    let lead = leads::lock_match(conn, client, booking.lead_id)
         .await
         .map_err(|e| match e {
             StoreError::NotFound => BookingError::LeadNotFound,
@@ -169,7 +169,7 @@ pub async fn book(
         })?;
     let new = NewMeeting {
         lead_id: booking.lead_id,
-        campaign_id: lead.campaign_id.map(Into::into),
+        campaign_id: lead.campaign_id,
         scheduled_at: booking.scheduled_at,
         duration_minutes: booking.duration_minutes,
         meeting_type: booking.meeting_type,
@@ -193,7 +193,7 @@ pub async fn book(
         )
         .await?;
     }
-    let touch = activities::latest_touch(&mut *conn, client, LeadId::from_uuid(lead.id)).await?;
+    let touch = activities::latest_touch(&mut *conn, client, lead.id).await?;
     let channel = match (booking.source, &touch) {
         (MeetingSource::Voice, _) => Channel::Voice.as_str().to_owned(),
         (_, Some(t)) => t.channel.clone(),
@@ -203,8 +203,8 @@ pub async fn book(
         &mut *conn,
         client,
         &NewActivity {
-            campaign_id: lead.campaign_id,
-            lead_id: Some(lead.id),
+            campaign_id: lead.campaign_id.map(CampaignId::into_uuid),
+            lead_id: Some(lead.id.into_uuid()),
             channel,
             action: ActivityAction::MeetingBooked.as_str().to_owned(),
             metadata: json!({

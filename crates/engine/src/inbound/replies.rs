@@ -198,8 +198,8 @@ pub async fn apply_reply(
         &mut *conn,
         client,
         &NewActivity {
-            campaign_id: lead.campaign_id,
-            lead_id: Some(lead.id),
+            campaign_id: lead.campaign_id.map(CampaignId::into_uuid),
+            lead_id: Some(lead.id.into_uuid()),
             channel: channel.as_str().to_owned(),
             action: ActivityAction::Replied.as_str().to_owned(),
             content_preview: Some(preview.chars().take(200).collect()),
@@ -250,21 +250,16 @@ pub async fn apply_reply(
         Intent::OutOfOffice | Intent::AutoReply => None,
     };
     if let Some(reason) = stop {
-        agency_store::outreach::cancel_pending_for_lead(
-            &mut *conn,
-            client_id,
-            agency_domain::LeadId::from_uuid(lead.id),
-            reason,
-        )
-        .await?;
+        agency_store::outreach::cancel_pending_for_lead(&mut *conn, client_id, lead.id, reason)
+            .await?;
     }
     if class.intent == Intent::Unsubscribe {
         activities::insert(
             &mut *conn,
             client,
             &NewActivity {
-                campaign_id: lead.campaign_id,
-                lead_id: Some(lead.id),
+                campaign_id: lead.campaign_id.map(CampaignId::into_uuid),
+                lead_id: Some(lead.id.into_uuid()),
                 channel: channel.as_str().to_owned(),
                 action: ActivityAction::Unsubscribed.as_str().to_owned(),
                 metadata: json!({"reply_id": reply_id}),
@@ -350,8 +345,8 @@ pub async fn record_inbound(
         conn,
         client_id,
         &store::NewReply {
-            lead_id: lead.as_ref().map(|l| l.id.into()),
-            campaign_id: lead.as_ref().and_then(|l| l.campaign_id).map(Into::into),
+            lead_id: lead.as_ref().map(|l| l.id),
+            campaign_id: lead.as_ref().and_then(|l| l.campaign_id),
             webhook_event_id: Some(msg.event_id),
             channel: msg.channel,
             from_address: msg.sender.as_str().to_owned(),

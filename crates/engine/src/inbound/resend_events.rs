@@ -7,7 +7,7 @@
 //! the sender itself and ignored here.
 
 use agency_domain::{
-    ActivityAction, Channel, ClientId, Email, EventType, LeadStatus, ResourceKind,
+    ActivityAction, Channel, ClientId, Email, EventType, LeadId, LeadStatus, ResourceKind,
 };
 use agency_store::activities::{self, NewActivity};
 use agency_store::webhook_events::WebhookEvent;
@@ -138,7 +138,7 @@ async fn delivery_event(
         ActivityAction::Complained => Some(LeadStatus::Unsubscribed),
         _ => None,
     };
-    if let (Some(status), Some(lead)) = (new_status, sent.lead_id) {
+    if let (Some(status), Some(lead)) = (new_status, sent.lead_id.map(LeadId::from_uuid)) {
         leads::set_status(
             &mut *conn,
             ClientId::from_uuid(sent.client_id),
@@ -151,7 +151,7 @@ async fn delivery_event(
         agency_store::outreach::cancel_pending_for_lead(
             &mut *conn,
             ClientId::from_uuid(sent.client_id),
-            agency_domain::LeadId::from_uuid(lead),
+            lead,
             status.as_str(),
         )
         .await?;

@@ -4,7 +4,7 @@
 //! failure (unreachable handset, landline, invalid or non-mobile number) marks the lead's
 //! number unusable.
 
-use agency_domain::{ActivityAction, Channel, ClientId, Phone, ResourceKind};
+use agency_domain::{ActivityAction, Channel, ClientId, LeadId, Phone, ResourceKind};
 use agency_store::activities::{self, NewActivity};
 use agency_store::webhook_events::WebhookEvent;
 use agency_store::{StoreError, leads, sending_resources};
@@ -137,7 +137,7 @@ async fn status(
         leads::mark_phone_unusable(
             &mut *conn,
             ClientId::from_uuid(sent.client_id),
-            lead,
+            LeadId::from_uuid(lead),
             code.unwrap_or_default(),
         )
         .await?;

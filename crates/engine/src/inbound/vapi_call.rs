@@ -1,7 +1,7 @@
 //! What a Vapi message says about its call: the tenant, campaign and lead from the call's
 //! metadata (set by the voice sender when it places the call), checked against the database.
 
-use agency_domain::ClientId;
+use agency_domain::{ClientId, LeadId};
 use agency_store::StoreError;
 use agency_store::leads::{self, LeadMatch};
 use serde_json::Value;
@@ -19,7 +19,7 @@ pub struct CallContext {
     pub lead: LeadMatch,
 }
 
-fn metadata_id(message: &Value, key: &str) -> Option<Uuid> {
+fn metadata_id<Id: From<Uuid>>(message: &Value, key: &str) -> Option<Id> {
     [
         "/call/metadata",
         "/call/assistantOverrides/metadata",
@@ -29,6 +29,7 @@ fn metadata_id(message: &Value, key: &str) -> Option<Uuid> {
     .filter_map(|p| message.pointer(p))
     .find_map(|m| m.get(key).and_then(Value::as_str))
     .and_then(|s| Uuid::parse_str(s).ok())
+    .map(Id::from)
 }
 
 /// The call's context, when its metadata names a live lead of the named client.
@@ -36,9 +37,9 @@ pub async fn context(
     conn: &mut PgConnection,
     message: &Value,
 ) -> Result<Option<CallContext>, StoreError> {
-    let (Some(client), Some(lead)) = (
-        metadata_id(message, "client_id"),
-        metadata_id(message, "lead_id"),
+    let (Some(client_id), Some(lead)) = (
+        metadata_id::<ClientId>(message, "client_id"),
+        metadata_id::<LeadId>(message, "lead_id"),
     ) else {
         return Ok(None);
     };
@@ -47,10 +48,10 @@ pub async fn context(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    match leads::lock_match(conn, ClientId::from_uuid(client), lead).await {
+    match leads::lock_match(conn, client_id, lead).await {
         Ok(lead) => Ok(Some(CallContext {
             call_id,
-            client_id: ClientId::from_uuid(client),
+            client_id,
             lead,
         })),
         Err(StoreError::NotFound) => Ok(None),

@@ -5,7 +5,7 @@
 //! lead, a callback request schedules its next action for the next day, voicemail and no
 //! answer are retried up to 2 more times on later days). Other types are stored and ignored.
 
-use agency_domain::LeadId;
+use agency_domain::CampaignId;
 use agency_domain::intent::MAX_CALL_RETRIES;
 use agency_domain::{ActivityAction, CallOutcome, Channel, EventType, LeadStatus};
 use agency_store::activities::{self, NewActivity};
@@ -73,8 +73,8 @@ pub async fn apply(conn: &mut PgConnection, event: &WebhookEvent) -> Result<Outc
 
 fn activity(call: &CallContext, action: ActivityAction, metadata: Value) -> NewActivity {
     NewActivity {
-        campaign_id: call.lead.campaign_id,
-        lead_id: Some(call.lead.id),
+        campaign_id: call.lead.campaign_id.map(CampaignId::into_uuid),
+        lead_id: Some(call.lead.id.into_uuid()),
         channel: Channel::Voice.as_str().to_owned(),
         action: action.as_str().to_owned(),
         provider_message_id: Some(call.call_id.clone()),
@@ -199,7 +199,7 @@ async fn end_of_call(
                 let unanswered = activities::count_for_lead(
                     &mut *conn,
                     client,
-                    LeadId::from_uuid(lead.id),
+                    lead.id,
                     &[
                         ActivityAction::VoicemailLeft.as_str(),
                         ActivityAction::NoAnswer.as_str(),

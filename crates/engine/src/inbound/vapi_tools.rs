@@ -6,7 +6,7 @@
 
 use agency_domain::calendar::{free_slots, next_weekday};
 use agency_domain::hours::{DEFAULT_TIMEZONE, parse_timezone, timezone_for_phone};
-use agency_domain::{ClientId, LeadId, MeetingSource, Phone};
+use agency_domain::{ClientId, MeetingSource, Phone};
 use agency_store::meetings as store;
 use agency_store::{PgPool, StoreError, clients};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -163,7 +163,7 @@ async fn book_meeting(
         );
     };
     let booking = Booking {
-        lead_id: LeadId::from_uuid(call.lead.id),
+        lead_id: call.lead.id,
         scheduled_at: at,
         duration_minutes: minutes,
         meeting_type,

@@ -218,7 +218,7 @@ pub async fn manual_send(
         .map_err(UseCaseError::not_found_as("lead"))?
         .ok_or_else(|| UseCaseError::field("lead_id", "the lead is not in a campaign"))?;
     let new = NewSend {
-        campaign_id: agency_domain::CampaignId::from_uuid(campaign),
+        campaign_id: campaign,
         lead_id,
         step_number: 0,
         channel,

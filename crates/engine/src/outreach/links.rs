@@ -44,11 +44,11 @@ impl Links {
         }
     }
 
-    fn mac(&self, lead: Uuid) -> Hmac<Sha256> {
+    fn mac(&self, lead: LeadId) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.expose_secret().as_bytes())
             .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
         mac.update(CONTEXT);
-        mac.update(lead.as_bytes());
+        mac.update(lead.as_uuid().as_bytes());
         mac
     }
 
@@ -63,7 +63,7 @@ impl Links {
 
     /// The lead's unsubscribe token.
     pub fn unsubscribe_token(&self, lead: LeadId) -> String {
-        let tag = self.mac(lead.into_uuid()).finalize().into_bytes();
+        let tag = self.mac(lead).finalize().into_bytes();
         let mut raw = Vec::with_capacity(16 + MAC_BYTES);
         raw.extend_from_slice(lead.as_uuid().as_bytes());
         raw.extend_from_slice(&tag[..MAC_BYTES]);
@@ -76,9 +76,9 @@ impl Links {
         if raw.len() != 16 + MAC_BYTES {
             return None;
         }
-        let lead = Uuid::from_slice(&raw[..16]).ok()?;
+        let lead = LeadId::from_uuid(Uuid::from_slice(&raw[..16]).ok()?);
         self.mac(lead).verify_truncated_left(&raw[16..]).ok()?;
-        Some(LeadId::from_uuid(lead))
+        Some(lead)
     }
 
     /// The public one-click unsubscribe URL of a lead.

@@ -16,7 +16,7 @@
 //! `EngineSettings::sandbox_feedback` is on (`agencyctl dev`), never for a real provider's
 //! message (only sandboxed messages are in `sandbox_messages`).
 
-use agency_domain::{Channel, ClientId, OutreachSendId};
+use agency_domain::{Channel, ClientId, LeadId, OutreachSendId};
 use agency_providers::sealed::CredentialKeys;
 use agency_providers::webhooks::svix::SvixSecret;
 use agency_providers::webhooks::{twilio, vapi};
@@ -86,12 +86,12 @@ pub enum Feedback {
 }
 
 /// A stable 0-99 bucket of the lead (its id's random low bits).
-fn bucket(lead: Uuid) -> usize {
-    usize::try_from(lead.as_u128() % 100).unwrap_or(0)
+fn bucket(lead: LeadId) -> usize {
+    usize::try_from(lead.as_uuid().as_u128() % 100).unwrap_or(0)
 }
 
 /// What happens to a message of `channel` to `lead` (see the module doc).
-pub fn script(channel: Channel, lead: Uuid) -> Vec<Feedback> {
+pub fn script(channel: Channel, lead: LeadId) -> Vec<Feedback> {
     let b = bucket(lead);
     match channel {
         Channel::Email if b < 5 => vec![Feedback::EmailBounced],
@@ -319,7 +319,10 @@ pub async fn sandbox_feedback(ctx: JobContext, job: SandboxFeedback) -> Result<(
     else {
         return Ok(());
     };
-    let (Ok(channel), Some(lead)) = (msg.channel.parse::<Channel>(), msg.lead_id) else {
+    let (Ok(channel), Some(lead)) = (
+        msg.channel.parse::<Channel>(),
+        msg.lead_id.map(LeadId::from_uuid),
+    ) else {
         return Ok(());
     };
     let secrets = loop_secrets();
@@ -353,7 +356,9 @@ mod tests {
 
     #[test]
     fn scripts_are_stable_per_lead_and_cover_every_outcome() {
-        let leads: Vec<Uuid> = (0..100u128).map(Uuid::from_u128).collect();
+        let leads: Vec<LeadId> = (0..100u128)
+            .map(|n| LeadId::from_uuid(Uuid::from_u128(n)))
+            .collect();
         for lead in &leads {
             assert_eq!(script(Channel::Email, *lead), script(Channel::Email, *lead));
         }

@@ -4,7 +4,6 @@
 //! transaction, with `lead.unsubscribed` to the client's endpoints. Applying it again changes
 //! nothing.
 
-use agency_domain::ClientId;
 use agency_domain::EventType;
 use agency_store::PgPool;
 use agency_store::activities::{self, NewActivity};
@@ -73,7 +72,7 @@ pub async fn unsubscribe(
     let target = store::unsubscribe_target(&mut *tx, lead)
         .await
         .map_err(UseCaseError::not_found_as("unsubscribe link"))?;
-    let client = agency_domain::ClientId::from_uuid(target.client_id);
+    let client = target.client_id;
     store::suppress_email(&mut *tx, &target.email, "unsubscribe", "unsubscribe_link").await?;
     let cancelled = store::cancel_pending_for_lead(&mut *tx, client, lead, "unsubscribed").await?;
     if !target.unsubscribed {
@@ -91,7 +90,7 @@ pub async fn unsubscribe(
             metadata: json!({"source": "unsubscribe_link", "cancelled_sends": cancelled}),
             led_to_booking: false,
         };
-        activities::insert(&mut *tx, ClientId::from_uuid(target.client_id), &activity).await?;
+        activities::insert(&mut *tx, client, &activity).await?;
         emit_event(
             &mut tx,
             client,

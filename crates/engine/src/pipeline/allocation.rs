@@ -132,12 +132,12 @@ pub async fn allocate_scored(
     pool: &PgPool,
     cache: &dyn Cache,
     client: &ClientPipeline,
-    campaigns: &HashMap<Uuid, CampaignPipeline>,
+    campaigns: &HashMap<CampaignId, CampaignPipeline>,
     scored: &[Scored],
     now: DateTime<Utc>,
 ) -> Result<AllocationSummary, UseCaseError> {
     let client_tz = client_timezone(&client.timezone)?;
-    let resources = allocatable_resources(pool, ClientId::from_uuid(client.id)).await?;
+    let resources = allocatable_resources(pool, client.id).await?;
     let leads: Vec<LeadFacts<'_>> = scored.iter().map(|s| lead_facts(s, campaigns)).collect();
     let plan = planner::plan(&AllocationInput {
         now,
@@ -176,13 +176,7 @@ pub async fn allocate_scored(
             } => {
                 summary.allocated += 1;
                 let resource = resource.map(ResourceId::into_uuid);
-                updates.push(update(
-                    LeadId::from_uuid(lead_id),
-                    channel,
-                    resource,
-                    at,
-                    None,
-                ));
+                updates.push(update(lead_id, channel, resource, at, None));
             }
             Outcome::Waiting {
                 channel,
@@ -191,19 +185,13 @@ pub async fn allocate_scored(
                 campaign,
             } => {
                 summary.waiting += 1;
-                updates.push(update(
-                    LeadId::from_uuid(lead_id),
-                    channel,
-                    None,
-                    at,
-                    Some(reason),
-                ));
-                waits.push((campaign.into_uuid(), at));
+                updates.push(update(lead_id, channel, None, at, Some(reason)));
+                waits.push((campaign, at));
             }
         }
     }
 
-    if let Err(e) = save_plans(pool, ClientId::from_uuid(client.id), &updates, &waits, now).await {
+    if let Err(e) = save_plans(pool, client.id, &updates, &waits, now).await {
         give_back(cache, &reserved, client_tz).await;
         return Err(e);
     }
@@ -227,18 +215,18 @@ async fn allocatable_resources(
 /// A scored lead as the planner reads it.
 fn lead_facts<'a>(
     scored: &'a Scored,
-    campaigns: &HashMap<Uuid, CampaignPipeline>,
+    campaigns: &HashMap<CampaignId, CampaignPipeline>,
 ) -> LeadFacts<'a> {
     let row = &scored.row;
     LeadFacts {
-        id: LeadId::from_uuid(row.id),
+        id: row.id,
         tier: scored.tier,
         status: Some(row.status),
         campaign: row
             .campaign_id
             .and_then(|id| campaigns.get(&id))
             .map(|c| CampaignFacts {
-                id: CampaignId::from_uuid(c.id),
+                id: c.id,
                 status: Some(c.status),
                 allocation: campaign_allocation(c),
             }),
@@ -303,7 +291,7 @@ async fn save_plans(
     pool: &PgPool,
     client_id: ClientId,
     updates: &[AllocationUpdate],
-    waits: &[(Uuid, DateTime<Utc>)],
+    waits: &[(CampaignId, DateTime<Utc>)],
     now: DateTime<Utc>,
 ) -> Result<(), UseCaseError> {
     let mut tx = pool.begin().await?;
@@ -331,7 +319,7 @@ fn update(
     wait_reason: Option<WaitReason>,
 ) -> AllocationUpdate {
     AllocationUpdate {
-        lead_id: lead_id.into_uuid(),
+        lead_id,
         first_touch_channel: Some(channel.as_str().to_owned()),
         resource_id,
         next_action_at: Some(next_action_at),
@@ -344,9 +332,9 @@ fn update(
 async fn schedule_waiting(
     conn: &mut sqlx::PgConnection,
     client_id: ClientId,
-    waits: &[(Uuid, DateTime<Utc>)],
+    waits: &[(CampaignId, DateTime<Utc>)],
 ) -> Result<(), UseCaseError> {
-    let mut earliest: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
+    let mut earliest: HashMap<CampaignId, DateTime<Utc>> = HashMap::new();
     for (campaign_id, at) in waits {
         earliest
             .entry(*campaign_id)
@@ -356,7 +344,7 @@ async fn schedule_waiting(
     for (campaign_id, at) in earliest {
         let job = RescoreCampaign {
             client_id: client_id.into_uuid(),
-            campaign_id,
+            campaign_id: campaign_id.into_uuid(),
             only_waiting: true,
         };
         let opts = EnqueueOptions {
@@ -382,15 +370,15 @@ pub async fn allocate_leads(
     pool: &PgPool,
     cache: &dyn Cache,
     client_id: ClientId,
-    lead_ids: &[Uuid],
+    lead_ids: &[LeadId],
     now: DateTime<Utc>,
 ) -> Result<AllocationSummary, UseCaseError> {
     let client = clients::pipeline_settings(pool, client_id).await?;
     let rows = scoring_rows(pool, client_id, lead_ids).await?;
-    let mut campaign_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.campaign_id).collect();
+    let mut campaign_ids: Vec<CampaignId> = rows.iter().filter_map(|r| r.campaign_id).collect();
     campaign_ids.sort_unstable();
     campaign_ids.dedup();
-    let campaigns: HashMap<Uuid, CampaignPipeline> =
+    let campaigns: HashMap<CampaignId, CampaignPipeline> =
         campaigns::pipeline_settings(pool, client_id, &campaign_ids)
             .await?
             .into_iter()

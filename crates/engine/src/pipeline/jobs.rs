@@ -5,12 +5,9 @@
 //! transactional enqueue new leads go through ([`enqueue_new_leads`]). The waterfall comes
 //! from the job's [`crate::Services`].
 
-use agency_domain::CampaignId;
-use agency_domain::ClientId;
-use agency_domain::LeadId;
+use agency_domain::{CampaignId, ClientId, LeadId};
 use agency_store::leads::{self, allocation as allocation_store};
 use sqlx::{PgConnection, PgPool};
-use uuid::Uuid;
 
 use super::allocation::allocate_leads;
 use super::enrich::{EnrichEnv, EnrichOutcome, enrich_lead};
@@ -41,7 +38,7 @@ pub const ENRICH_KEY_PREFIX: &str = "enrich_lead:";
 pub async fn enqueue_new_leads(
     conn: &mut PgConnection,
     client_id: ClientId,
-    lead_ids: &[Uuid],
+    lead_ids: &[LeadId],
 ) -> Result<usize, EnqueueError> {
     let jobs: Vec<(EnrichLead, String)> = lead_ids
         .iter()
@@ -49,7 +46,7 @@ pub async fn enqueue_new_leads(
             (
                 EnrichLead {
                     client_id: client_id.into_uuid(),
-                    lead_id,
+                    lead_id: lead_id.into_uuid(),
                 },
                 format!("{ENRICH_KEY_PREFIX}{lead_id}"),
             )
@@ -85,13 +82,13 @@ pub async fn fan_out_campaign(
     let ids = if only_waiting {
         allocation_store::waiting_lead_ids(pool, client_id, campaign_id).await?
     } else {
-        leads::lead_ids(pool, client_id, Some(campaign_id.into_uuid())).await?
+        leads::lead_ids(pool, client_id, Some(campaign_id)).await?
     };
     let jobs: Vec<ScoreLeads> = ids
         .chunks(SCORE_BATCH)
         .map(|chunk| ScoreLeads {
             client_id: client_id.into_uuid(),
-            lead_ids: chunk.to_vec(),
+            lead_ids: chunk.iter().map(|id| id.into_uuid()).collect(),
         })
         .collect();
     let mut tx = pool.begin().await?;
@@ -144,11 +141,16 @@ pub async fn enrich_lead_job(ctx: JobContext, job: EnrichLead) -> Result<(), Job
 /// `score_leads`: scores the batch and allocates it.
 pub async fn score_leads_job(ctx: JobContext, job: ScoreLeads) -> Result<(), JobError> {
     let services = &ctx.services;
+    let lead_ids: Vec<LeadId> = job
+        .lead_ids
+        .iter()
+        .map(|&id| LeadId::from_uuid(id))
+        .collect();
     let summary = score_and_allocate(
         &services.pool,
         &*services.cache,
         ClientId::from_uuid(job.client_id),
-        &job.lead_ids,
+        &lead_ids,
         services.now(),
     )
     .await?;
@@ -167,7 +169,7 @@ pub async fn allocate_lead_job(ctx: JobContext, job: AllocateLead) -> Result<(),
         &services.pool,
         &*services.cache,
         ClientId::from_uuid(job.client_id),
-        &[job.lead_id],
+        &[LeadId::from_uuid(job.lead_id)],
         services.now(),
     )
     .await?;

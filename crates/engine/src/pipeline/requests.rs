@@ -10,7 +10,6 @@ use agency_domain::Role;
 use agency_store::leads::{self, Lead};
 use agency_store::{audit, campaigns};
 use serde_json::json;
-use uuid::Uuid;
 
 use super::jobs::{enqueue_campaign_rescore, enqueue_new_leads};
 use super::scoring::rescore_lead;
@@ -27,7 +26,7 @@ async fn live_lead(
     client_id: ClientId,
     lead_id: LeadId,
 ) -> Result<Lead, UseCaseError> {
-    leads::get(db, client_id, lead_id.into_uuid())
+    leads::get(db, client_id, lead_id)
         .await
         .map_err(|e| UseCaseError::from(e).naming("lead"))
 }
@@ -64,7 +63,7 @@ pub async fn enrich_one(
     let client_id = tenant.client_id;
     let mut tx = services.pool.begin().await?;
     let lead = live_lead(&mut *tx, client_id, lead_id).await?;
-    enqueue_new_leads(&mut tx, client_id, &[lead.id]).await?;
+    enqueue_new_leads(&mut tx, client_id, &[lead_id]).await?;
     audit::record(
         &mut tx,
         &tenant.audit("lead.enrich", "lead").entity(lead.id),
@@ -79,7 +78,7 @@ pub async fn enrich_one(
 pub async fn enrich_many(
     services: &Services,
     tenant: &TenantContext,
-    lead_ids: &[Uuid],
+    lead_ids: &[LeadId],
 ) -> Result<usize, UseCaseError> {
     tenant.require(Role::Member)?;
     if lead_ids.len() > BULK_ENRICH_MAX {
@@ -113,7 +112,7 @@ pub async fn rescore_campaign(
     tenant.require(Role::Member)?;
     let client_id = tenant.client_id;
     let mut tx = services.pool.begin().await?;
-    if campaigns::pipeline_settings(&mut *tx, client_id, &[campaign_id.into_uuid()])
+    if campaigns::pipeline_settings(&mut *tx, client_id, &[campaign_id])
         .await?
         .is_empty()
     {

@@ -4,9 +4,7 @@
 //! tier, components, the weights used and the lead's channels (tier ∩ campaign allocation).
 //! [`score_and_allocate`] then plans each scored lead's first touch.
 
-use agency_domain::ClientId;
-use agency_domain::LeadId;
-use agency_domain::LeadStatus;
+use agency_domain::{CampaignId, ClientId, LeadId, LeadStatus};
 use std::collections::HashMap;
 
 use agency_cache::Cache;
@@ -21,7 +19,6 @@ use agency_store::{PgPool, leads};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use uuid::Uuid;
 
 use super::allocation::{self, AllocationSummary};
 use super::enrich::client_timezone;
@@ -132,18 +129,18 @@ pub struct Scored {
 /// The batch's facts: client, its campaigns, rows.
 struct Batch {
     client: ClientPipeline,
-    campaigns: HashMap<Uuid, CampaignPipeline>,
+    campaigns: HashMap<CampaignId, CampaignPipeline>,
     rows: Vec<ScoringRow>,
 }
 
 async fn load_batch(
     pool: &PgPool,
     client_id: ClientId,
-    lead_ids: &[Uuid],
+    lead_ids: &[LeadId],
 ) -> Result<Batch, UseCaseError> {
     let client = clients::pipeline_settings(pool, client_id).await?;
     let rows = store::scoring_rows(pool, client_id, lead_ids).await?;
-    let mut campaign_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.campaign_id).collect();
+    let mut campaign_ids: Vec<CampaignId> = rows.iter().filter_map(|r| r.campaign_id).collect();
     campaign_ids.sort_unstable();
     campaign_ids.dedup();
     let campaigns = campaigns::pipeline_settings(pool, client_id, &campaign_ids)
@@ -163,7 +160,7 @@ async fn load_batch(
 pub async fn score_leads(
     pool: &PgPool,
     client_id: ClientId,
-    lead_ids: &[Uuid],
+    lead_ids: &[LeadId],
     now: DateTime<Utc>,
 ) -> Result<ScoreSummary, UseCaseError> {
     let mut summary = ScoreSummary::default();
@@ -189,7 +186,7 @@ async fn score_batch_and_store(
         serde_json::to_value(weights).map_err(|e| UseCaseError::Corrupt(e.to_string()))?;
 
     // One context per campaign (its industries, else the ICP's).
-    let mut groups: HashMap<Option<Uuid>, Vec<usize>> = HashMap::new();
+    let mut groups: HashMap<Option<CampaignId>, Vec<usize>> = HashMap::new();
     for (i, row) in batch.rows.iter().enumerate() {
         let campaign = row
             .campaign_id
@@ -242,13 +239,7 @@ async fn score_batch_and_store(
         }
     }
     let mut conn = pool.acquire().await?;
-    summary.scored += store::save_scores(
-        &mut conn,
-        ClientId::from_uuid(batch.client.id),
-        &updates,
-        now,
-    )
-    .await?;
+    summary.scored += store::save_scores(&mut conn, batch.client.id, &updates, now).await?;
     Ok(scored)
 }
 
@@ -258,7 +249,7 @@ pub async fn score_and_allocate(
     pool: &PgPool,
     cache: &dyn Cache,
     client_id: ClientId,
-    lead_ids: &[Uuid],
+    lead_ids: &[LeadId],
     now: DateTime<Utc>,
 ) -> Result<ScoreSummary, UseCaseError> {
     let mut summary = ScoreSummary::default();
@@ -281,6 +272,6 @@ pub async fn rescore_lead(
     lead_id: LeadId,
     now: DateTime<Utc>,
 ) -> Result<leads::Lead, UseCaseError> {
-    score_and_allocate(pool, cache, client_id, &[lead_id.into_uuid()], now).await?;
-    Ok(leads::get(pool, client_id, lead_id.into_uuid()).await?)
+    score_and_allocate(pool, cache, client_id, &[lead_id], now).await?;
+    Ok(leads::get(pool, client_id, lead_id).await?)
 }

@@ -158,16 +158,15 @@ pub async fn campaign_report(
     check_campaign(pool, client, Some(campaign)).await?;
     let scope = Scope::load(pool, client, q, now).await?;
     let days = scope.days();
-    let (id, cid) = (client.into_uuid(), campaign.into_uuid());
     let (rows, channels) = tokio::try_join!(
-        store::campaign_counts(pool, client, Some(cid), days),
-        store::channel_action_counts(pool, client, Some(cid), days),
+        store::campaign_counts(pool, client, Some(campaign), days),
+        store::channel_action_counts(pool, client, Some(campaign), days),
     )?;
     let c = rows.first().ok_or(UseCaseError::NotFound("campaign"))?;
     let row = CampaignRow::from(c);
     Ok(CampaignReport {
-        client_id: id,
-        campaign_id: cid,
+        client_id: client.into_uuid(),
+        campaign_id: campaign.into_uuid(),
         campaign_name: row.campaign_name,
         status: row.status,
         leads: row.leads,

@@ -96,13 +96,7 @@ pub async fn daily_activity(
 ) -> Result<DailyReport, UseCaseError> {
     check_campaign(pool, client, campaign).await?;
     let scope = Scope::load(pool, client, q, now).await?;
-    let rows = store::daily_action_counts(
-        pool,
-        client,
-        campaign.map(CampaignId::into_uuid),
-        scope.days(),
-    )
-    .await?;
+    let rows = store::daily_action_counts(pool, client, campaign, scope.days()).await?;
     let mut by_day: BTreeMap<NaiveDate, StageCounts> = BTreeMap::new();
     for row in &rows {
         by_day

@@ -49,7 +49,7 @@ pub async fn lead_distribution(
     campaign: Option<CampaignId>,
 ) -> Result<LeadDistribution, UseCaseError> {
     check_campaign(pool, client, campaign).await?;
-    let rows = store::tier_counts(pool, client, campaign.map(CampaignId::into_uuid)).await?;
+    let rows = store::tier_counts(pool, client, campaign).await?;
     let mut counts = [0i64; 5];
     for row in &rows {
         let Some(text) = row.tier.as_deref() else {

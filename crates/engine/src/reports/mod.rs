@@ -31,16 +31,12 @@ pub async fn campaign_owner(
     pool: &PgPool,
     campaign: CampaignId,
 ) -> Result<Option<ClientId>, UseCaseError> {
-    Ok(store::campaign_owner(pool, campaign)
-        .await?
-        .map(ClientId::from_uuid))
+    Ok(store::campaign_owner(pool, campaign).await?)
 }
 
 /// The client that owns a live lead (`None`: no such lead).
 pub async fn lead_owner(pool: &PgPool, lead: LeadId) -> Result<Option<ClientId>, UseCaseError> {
-    Ok(store::lead_owner(pool, lead)
-        .await?
-        .map(ClientId::from_uuid))
+    Ok(store::lead_owner(pool, lead).await?)
 }
 
 /// The client's name, timezone and the asked range resolved in that timezone.

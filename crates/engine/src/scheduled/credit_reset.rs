@@ -10,8 +10,6 @@
 //! its trial allowance (what is left of it): only its date moves on, so a trial never turns
 //! into a paid tier's credits by waiting a month.
 
-use agency_domain::ClientId;
-use agency_domain::ClientTier;
 use agency_domain::SubscriptionStatus;
 use agency_store::audit::{self, ActorKind, AuditEntry};
 use agency_store::credits::{self as store, DueReset};
@@ -66,10 +64,7 @@ async fn reset_one(
     client: &DueReset,
     now: DateTime<Utc>,
 ) -> Result<Option<usize>, JobError> {
-    let tier: ClientTier = client
-        .tier
-        .parse()
-        .map_err(|e| JobError::permanent(format!("client {}: {e}", client.id)))?;
+    let tier = client.tier;
     let tz = client_timezone(&client.timezone)?;
     let next = next_reset_at(client.credits_reset_at, tz, now)
         .ok_or_else(|| JobError::permanent(format!("client {}: no next reset date", client.id)))?;
@@ -80,26 +75,20 @@ async fn reset_one(
     };
 
     let mut tx = pool.begin().await?;
-    if !store::reset_credits(
-        &mut tx,
-        ClientId::from_uuid(client.id),
-        client.credits_reset_at,
-        credits,
-        next,
-    )
-    .await
-    .map_err(JobError::retryable)?
+    if !store::reset_credits(&mut tx, client.id, client.credits_reset_at, credits, next)
+        .await
+        .map_err(JobError::retryable)?
     {
         tx.rollback().await?;
         return Ok(None);
     }
     let entry = AuditEntry {
-        client_id: Some(client.id.into()),
+        client_id: Some(client.id),
         actor_id: None,
         actor_kind: ActorKind::System,
         action: "client.credits_reset".into(),
         entity_type: "client".into(),
-        entity_id: Some(client.id),
+        entity_id: Some(client.id.into_uuid()),
         before: Some(json!({
             "credits_remaining": client.credits_remaining,
             "credits_reset_at": client.credits_reset_at,
@@ -114,14 +103,10 @@ async fn reset_one(
     audit::record(&mut tx, &entry)
         .await
         .map_err(JobError::retryable)?;
-    let waiting = enrichment_store::leads_waiting_for_credits(
-        &mut *tx,
-        ClientId::from_uuid(client.id),
-        WAIT_NO_CREDITS,
-    )
-    .await
-    .map_err(JobError::retryable)?;
-    let enqueued = enqueue_new_leads(&mut tx, ClientId::from_uuid(client.id), &waiting)
+    let waiting = enrichment_store::leads_waiting_for_credits(&mut *tx, client.id, WAIT_NO_CREDITS)
+        .await
+        .map_err(JobError::retryable)?;
+    let enqueued = enqueue_new_leads(&mut tx, client.id, &waiting)
         .await
         .map_err(JobError::retryable)?;
     tx.commit().await?;

@@ -7,12 +7,11 @@
 //! rows are locked until the jobs commit (a concurrent sweep skips them), and a redelivered
 //! sweep of the same tick does nothing (its effect key is recorded in the same transaction).
 
-use agency_domain::ClientId;
+use agency_domain::{ClientId, LeadId};
 use std::collections::BTreeMap;
 
 use agency_store::credits as store;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::jobs::payload::EnrichmentSweep;
 use crate::jobs::{EnqueueError, JobContext, JobError, JobKind, idempotency};
@@ -49,7 +48,7 @@ pub async fn sweep_enrichment(
     )
     .await
     .map_err(JobError::retryable)?;
-    let mut by_client: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+    let mut by_client: BTreeMap<ClientId, Vec<LeadId>> = BTreeMap::new();
     for lead in &leads {
         by_client
             .entry(lead.client_id)
@@ -58,7 +57,7 @@ pub async fn sweep_enrichment(
     }
     let mut enqueued = 0;
     for (client_id, lead_ids) in &by_client {
-        enqueued += enqueue_new_leads(&mut *conn, ClientId::from_uuid(*client_id), lead_ids)
+        enqueued += enqueue_new_leads(&mut *conn, *client_id, lead_ids)
             .await
             .map_err(|e: EnqueueError| JobError::retryable(e))?;
     }

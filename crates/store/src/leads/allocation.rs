@@ -2,8 +2,7 @@
 //! reserved resource, when, why it waits; one multi-row UPDATE per batch) and the leads of a
 //! campaign still waiting for one.
 
-use agency_domain::CampaignId;
-use agency_domain::ClientId;
+use agency_domain::{CampaignId, ClientId, LeadId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
@@ -15,7 +14,7 @@ use crate::StoreError;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AllocationUpdate {
     /// Lead id.
-    pub lead_id: Uuid,
+    pub lead_id: LeadId,
     /// First-touch channel text (`None`: nothing to send, e.g. a dead lead).
     pub first_touch_channel: Option<String>,
     /// The resource reserved (`None` for mail, or while waiting for capacity).
@@ -36,7 +35,7 @@ pub async fn save_allocations(
     if rows.is_empty() {
         return Ok(0);
     }
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.lead_id).collect();
+    let ids: Vec<LeadId> = rows.iter().map(|r| r.lead_id).collect();
     let channels: Vec<Option<String>> =
         rows.iter().map(|r| r.first_touch_channel.clone()).collect();
     let resources: Vec<Option<Uuid>> = rows.iter().map(|r| r.resource_id).collect();
@@ -68,7 +67,7 @@ pub async fn waiting_lead_ids(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
     campaign_id: CampaignId,
-) -> Result<Vec<Uuid>, StoreError> {
+) -> Result<Vec<LeadId>, StoreError> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM leads
           WHERE client_id = $1 AND campaign_id = $2 AND deleted_at IS NULL

@@ -247,7 +247,7 @@ pub async fn leads_waiting_for_credits(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
     reason: &str,
-) -> Result<Vec<Uuid>, StoreError> {
+) -> Result<Vec<LeadId>, StoreError> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM leads WHERE client_id = $1 AND enrichment_wait_reason = $2
             AND deleted_at IS NULL ORDER BY id",

@@ -2,7 +2,7 @@
 //! facts, stored tier, global suppression and current first-touch plan) and the batched write
 //! of new scores (one multi-row UPDATE per batch).
 
-use agency_domain::{Channel, ClientId, LeadStatus, Tier};
+use agency_domain::{CampaignId, Channel, ClientId, LeadId, LeadStatus, Tier};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor};
@@ -14,9 +14,9 @@ use crate::StoreError;
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ScoringRow {
     /// Lead id.
-    pub id: Uuid,
+    pub id: LeadId,
     /// Campaign.
-    pub campaign_id: Option<Uuid>,
+    pub campaign_id: Option<CampaignId>,
     /// Work email.
     pub email: String,
     /// Verified deliverable.
@@ -71,7 +71,7 @@ pub struct ScoringRow {
 pub async fn scoring_rows(
     db: impl PgExecutor<'_>,
     client_id: ClientId,
-    ids: &[Uuid],
+    ids: &[LeadId],
 ) -> Result<Vec<ScoringRow>, StoreError> {
     Ok(sqlx::query_as::<_, ScoringRow>(
         "SELECT l.id, l.campaign_id, l.email, l.email_verified, l.phone, l.linkedin_url,
@@ -99,7 +99,7 @@ pub async fn scoring_rows(
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScoreUpdate {
     /// Lead id.
-    pub lead_id: Uuid,
+    pub lead_id: LeadId,
     /// 0-100.
     pub score: i16,
     /// Tier text.
