@@ -76,7 +76,8 @@ for _ in $(seq 1 100); do
   if curl -fsS -o /dev/null -H "Authorization: Bearer $TOKEN" "$URL" 2>/dev/null; then break; fi
   sleep 0.2
 done
-curl -fsS -H "Authorization: Bearer $TOKEN" "$URL" | head -c 200; echo
+curl -fsS -o /tmp/bench-api-first.json -H "Authorization: Bearer $TOKEN" "$URL"
+head -c 200 /tmp/bench-api-first.json; echo
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 for CONNS in 50 500; do
