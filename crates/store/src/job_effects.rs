@@ -17,3 +17,21 @@ pub async fn forget_job_effect(
         .await?;
     Ok(())
 }
+
+/// Retention: deletes at most `limit` effect records older than `days` days; returns how
+/// many went.
+pub async fn delete_older_than(
+    db: impl PgExecutor<'_>,
+    days: i32,
+    limit: i64,
+) -> Result<u64, StoreError> {
+    crate::rows::delete_batch(
+        db,
+        "DELETE FROM job_effects WHERE effect_key IN (
+             SELECT effect_key FROM job_effects
+              WHERE created_at < now() - make_interval(days => $1) LIMIT $2)",
+        days,
+        limit,
+    )
+    .await
+}

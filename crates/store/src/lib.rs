@@ -27,6 +27,7 @@ pub mod pool;
 pub mod replies;
 pub mod reports;
 mod rows;
+pub mod schedule_runs;
 pub mod sending_resources;
 pub mod suppression;
 pub mod text_search;

@@ -259,3 +259,21 @@ pub async fn abandon(
     .await?;
     Ok(())
 }
+
+/// Retention: deletes at most `limit` finished (not pending) deliveries created more than
+/// `days` days ago, with their attempt logs; returns how many went.
+pub async fn delete_finished(
+    db: impl PgExecutor<'_>,
+    days: i32,
+    limit: i64,
+) -> Result<u64, StoreError> {
+    crate::rows::delete_batch(
+        db,
+        "DELETE FROM webhook_deliveries WHERE id IN (
+             SELECT id FROM webhook_deliveries
+              WHERE status <> 'pending' AND created_at < now() - make_interval(days => $1) LIMIT $2)",
+        days,
+        limit,
+    )
+    .await
+}

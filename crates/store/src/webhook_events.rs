@@ -261,3 +261,22 @@ pub async fn reset_pending(conn: &mut PgConnection, id: Uuid) -> Result<WebhookE
     .ok_or(StoreError::NotFound)?
     .try_into()
 }
+
+/// Retention: deletes at most `limit` processed or ignored events finished more than `days`
+/// days ago; returns how many went.
+pub async fn delete_finished(
+    db: impl PgExecutor<'_>,
+    days: i32,
+    limit: i64,
+) -> Result<u64, StoreError> {
+    crate::rows::delete_batch(
+        db,
+        "DELETE FROM webhook_events WHERE id IN (
+             SELECT id FROM webhook_events
+              WHERE status IN ('processed', 'ignored')
+                AND coalesce(processed_at, received_at) < now() - make_interval(days => $1) LIMIT $2)",
+        days,
+        limit,
+    )
+    .await
+}

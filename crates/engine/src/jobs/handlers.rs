@@ -3,6 +3,8 @@
 //! write `async fn(JobContext, Payload) -> Result<(), JobError>` and add one `register` line
 //! below.
 
+use agency_store::{activities, job_effects, schedule_runs, webhook_deliveries, webhook_events};
+
 use super::context::{JobContext, JobError};
 use super::payload::Cleanup;
 use super::registry::Registry;
@@ -53,62 +55,26 @@ where
     }
 }
 
-/// Deletes, in batches, the rows `sql` selects as older than `days` (`$1`), `$2` at a time.
-async fn delete_in_batches(
-    ctx: &JobContext,
-    sql: &'static str,
-    days: i32,
-) -> Result<u64, JobError> {
-    in_batches(|| async move {
-        sqlx::query(sql)
-            .bind(days)
-            .bind(CLEANUP_BATCH)
-            .execute(&ctx.services.pool)
-            .await
-            .map(|done| done.rows_affected())
-    })
-    .await
-}
-
 /// Retention: finished jobs, processed webhook events, old idempotency records and schedule
 /// runs, finished outbound deliveries, and raw call transcripts past their client's policy.
 pub async fn cleanup(ctx: JobContext, job: Cleanup) -> Result<(), JobError> {
-    let jobs = in_batches(|| {
-        agency_store::jobs::delete_done(&ctx.services.pool, job.done_jobs_days, CLEANUP_BATCH)
+    let pool = &ctx.services.pool;
+    let jobs =
+        in_batches(|| agency_store::jobs::delete_done(pool, job.done_jobs_days, CLEANUP_BATCH))
+            .await?;
+    let events = in_batches(|| {
+        webhook_events::delete_finished(pool, job.webhook_events_days, CLEANUP_BATCH)
     })
     .await?;
-    let events = delete_in_batches(
-        &ctx,
-        "DELETE FROM webhook_events WHERE id IN (
-             SELECT id FROM webhook_events
-              WHERE status IN ('processed', 'ignored')
-                AND coalesce(processed_at, received_at) < now() - make_interval(days => $1) LIMIT $2)",
-        job.webhook_events_days,
-    )
-    .await?;
-    let effects = delete_in_batches(
-        &ctx,
-        "DELETE FROM job_effects WHERE effect_key IN (
-             SELECT effect_key FROM job_effects
-              WHERE created_at < now() - make_interval(days => $1) LIMIT $2)",
-        job.bookkeeping_days,
-    )
-    .await?;
-    let runs = delete_in_batches(
-        &ctx,
-        "DELETE FROM schedule_runs WHERE (schedule, tick) IN (
-             SELECT schedule, tick FROM schedule_runs
-              WHERE tick < now() - make_interval(days => $1) LIMIT $2)",
-        job.bookkeeping_days,
-    )
-    .await?;
-    let deliveries = delete_in_batches(
-        &ctx,
-        "DELETE FROM webhook_deliveries WHERE id IN (
-             SELECT id FROM webhook_deliveries
-              WHERE status <> 'pending' AND created_at < now() - make_interval(days => $1) LIMIT $2)",
-        job.delivery_logs_days,
-    )
+    let effects =
+        in_batches(|| job_effects::delete_older_than(pool, job.bookkeeping_days, CLEANUP_BATCH))
+            .await?;
+    let runs =
+        in_batches(|| schedule_runs::delete_older_than(pool, job.bookkeeping_days, CLEANUP_BATCH))
+            .await?;
+    let deliveries = in_batches(|| {
+        webhook_deliveries::delete_finished(pool, job.delivery_logs_days, CLEANUP_BATCH)
+    })
     .await?;
     let transcripts = strip_old_transcripts(&ctx).await?;
     tracing::info!(
@@ -130,21 +96,10 @@ async fn strip_old_transcripts(ctx: &JobContext) -> Result<u64, JobError> {
     let mut total = 0;
     loop {
         let mut tx = ctx.services.pool.begin().await?;
-        agency_store::activities::allow_redaction(&mut tx)
+        activities::allow_redaction(&mut tx)
             .await
             .map_err(JobError::retryable)?;
-        let stripped = sqlx::query(
-            "UPDATE activities SET metadata = metadata - 'transcript'
-              WHERE id IN (
-                    SELECT a.id FROM activities a JOIN clients c ON c.id = a.client_id
-                     WHERE a.metadata ? 'transcript'
-                       AND a.created_at < now() - make_interval(days => c.transcript_retention_days)
-                     LIMIT $1)",
-        )
-        .bind(CLEANUP_BATCH)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let stripped = activities::strip_expired_transcripts(&mut tx, CLEANUP_BATCH).await?;
         tx.commit().await?;
         total += stripped;
         if stripped < CLEANUP_BATCH as u64 {
