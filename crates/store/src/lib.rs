@@ -14,6 +14,7 @@ pub mod clients;
 pub mod credits;
 pub mod erasure;
 pub mod error;
+pub mod health;
 pub mod job_effects;
 pub mod jobs;
 pub mod leads;
