@@ -16,6 +16,8 @@ pub mod erasure;
 pub mod error;
 pub mod health;
 pub mod job_effects;
+#[cfg(feature = "test-kinds")]
+pub mod job_probe_hits;
 pub mod jobs;
 pub mod leads;
 pub mod meetings;
