@@ -4,6 +4,7 @@
 use sqlx::{PgConnection, PgExecutor};
 
 use crate::StoreError;
+use crate::retention::RetentionDelete;
 
 /// Records `effect_key` for the job `job_id` of `kind` inside the caller's transaction:
 /// `true` the first time, `false` when it was recorded before. A concurrent duplicate blocks
@@ -39,20 +40,9 @@ pub async fn forget_job_effect(
     Ok(())
 }
 
-/// Retention: deletes at most `limit` effect records older than `days` days; returns how
-/// many went.
-pub async fn delete_older_than(
-    db: impl PgExecutor<'_>,
-    days: i32,
-    limit: i64,
-) -> Result<u64, StoreError> {
-    crate::rows::delete_batch(
-        db,
-        "DELETE FROM job_effects WHERE effect_key IN (
+/// Retention: effect records older than `$1` days, `$2` at a time.
+pub const RETENTION: RetentionDelete = RetentionDelete::new(
+    "DELETE FROM job_effects WHERE effect_key IN (
              SELECT effect_key FROM job_effects
               WHERE created_at < now() - make_interval(days => $1) LIMIT $2)",
-        days,
-        limit,
-    )
-    .await
-}
+);

@@ -29,6 +29,7 @@ pub mod outreach_approvals;
 pub mod pool;
 pub mod replies;
 pub mod reports;
+pub mod retention;
 mod rows;
 pub mod schedule_runs;
 pub mod sending_resources;

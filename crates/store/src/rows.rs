@@ -1,10 +1,9 @@
 //! Small helpers the repositories share for tenant rows: the locked read of a live row, the
-//! soft delete of a live row and the "no row touched means `NotFound`" check; and the batched
-//! retention delete.
+//! soft delete of a live row and the "no row touched means `NotFound`" check.
 
 use agency_domain::ClientId;
 use sqlx::postgres::{PgQueryResult, PgRow};
-use sqlx::{FromRow, PgConnection, PgExecutor};
+use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -15,18 +14,6 @@ pub(crate) fn touched(done: PgQueryResult) -> Result<(), StoreError> {
         return Err(StoreError::NotFound);
     }
     Ok(())
-}
-
-/// Runs one batch of a retention `DELETE` whose `sql` takes the age in days (`$1`) and the
-/// batch size (`$2`); returns the rows deleted.
-pub(crate) async fn delete_batch(
-    db: impl PgExecutor<'_>,
-    sql: &'static str,
-    days: i32,
-    limit: i64,
-) -> Result<u64, StoreError> {
-    let done = sqlx::query(sql).bind(days).bind(limit).execute(db).await?;
-    Ok(done.rows_affected())
 }
 
 /// The row lock [`lock_live`] takes.

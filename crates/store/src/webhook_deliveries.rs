@@ -10,6 +10,7 @@ use sqlx::{FromRow, PgConnection, PgExecutor, Row};
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::retention::RetentionDelete;
 
 /// A stored delivery.
 #[derive(Debug, Clone, PartialEq)]
@@ -260,20 +261,10 @@ pub async fn abandon(
     Ok(())
 }
 
-/// Retention: deletes at most `limit` finished (not pending) deliveries created more than
-/// `days` days ago, with their attempt logs; returns how many went.
-pub async fn delete_finished(
-    db: impl PgExecutor<'_>,
-    days: i32,
-    limit: i64,
-) -> Result<u64, StoreError> {
-    crate::rows::delete_batch(
-        db,
-        "DELETE FROM webhook_deliveries WHERE id IN (
+/// Retention: finished (not pending) deliveries created more than `$1` days ago, with their
+/// attempt logs, `$2` at a time.
+pub const RETENTION: RetentionDelete = RetentionDelete::new(
+    "DELETE FROM webhook_deliveries WHERE id IN (
              SELECT id FROM webhook_deliveries
               WHERE status <> 'pending' AND created_at < now() - make_interval(days => $1) LIMIT $2)",
-        days,
-        limit,
-    )
-    .await
-}
+);

@@ -3,7 +3,10 @@
 //! write `async fn(JobContext, Payload) -> Result<(), JobError>` and add one `register` line
 //! below.
 
-use agency_store::{activities, job_effects, schedule_runs, webhook_deliveries, webhook_events};
+use agency_store::retention::RetentionDelete;
+use agency_store::{
+    PgPool, activities, job_effects, schedule_runs, webhook_deliveries, webhook_events,
+};
 
 use super::context::{JobContext, JobError};
 use super::payload::Cleanup;
@@ -37,17 +40,16 @@ pub fn registry() -> Registry {
 /// Deletes in batches of this many rows, so no statement holds locks for long.
 const CLEANUP_BATCH: i64 = 5_000;
 
-/// Runs `delete_batch` (which deletes at most [`CLEANUP_BATCH`] rows) until a batch comes
-/// back short. Returns the rows deleted.
-async fn in_batches<F, Fut, E>(mut delete_batch: F) -> Result<u64, JobError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<u64, E>>,
-    JobError: From<E>,
-{
+/// Runs `table`'s retention delete of rows older than `days`, [`CLEANUP_BATCH`] rows at a
+/// time, until a batch comes back short. Returns the rows deleted.
+async fn delete_in_batches(
+    pool: &PgPool,
+    table: RetentionDelete,
+    days: i32,
+) -> Result<u64, JobError> {
     let mut total = 0;
     loop {
-        let deleted = delete_batch().await?;
+        let deleted = table.delete_batch(pool, days, CLEANUP_BATCH).await?;
         total += deleted;
         if deleted < CLEANUP_BATCH as u64 {
             return Ok(total);
@@ -60,22 +62,13 @@ where
 pub async fn cleanup(ctx: JobContext, job: Cleanup) -> Result<(), JobError> {
     let pool = &ctx.services.pool;
     let jobs =
-        in_batches(|| agency_store::jobs::delete_done(pool, job.done_jobs_days, CLEANUP_BATCH))
-            .await?;
-    let events = in_batches(|| {
-        webhook_events::delete_finished(pool, job.webhook_events_days, CLEANUP_BATCH)
-    })
-    .await?;
-    let effects =
-        in_batches(|| job_effects::delete_older_than(pool, job.bookkeeping_days, CLEANUP_BATCH))
-            .await?;
-    let runs =
-        in_batches(|| schedule_runs::delete_older_than(pool, job.bookkeeping_days, CLEANUP_BATCH))
-            .await?;
-    let deliveries = in_batches(|| {
-        webhook_deliveries::delete_finished(pool, job.delivery_logs_days, CLEANUP_BATCH)
-    })
-    .await?;
+        delete_in_batches(pool, agency_store::jobs::DONE_RETENTION, job.done_jobs_days).await?;
+    let events =
+        delete_in_batches(pool, webhook_events::RETENTION, job.webhook_events_days).await?;
+    let effects = delete_in_batches(pool, job_effects::RETENTION, job.bookkeeping_days).await?;
+    let runs = delete_in_batches(pool, schedule_runs::RETENTION, job.bookkeeping_days).await?;
+    let deliveries =
+        delete_in_batches(pool, webhook_deliveries::RETENTION, job.delivery_logs_days).await?;
     let transcripts = strip_old_transcripts(&ctx).await?;
     tracing::info!(
         jobs,
