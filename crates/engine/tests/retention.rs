@@ -1,7 +1,8 @@
-//! The daily retention clean-up (`cleanup` job) against a real PostgreSQL: processed webhook
-//! events after 30 days, finished outbound deliveries after 30 days (pending ones stay), raw
-//! call transcripts after each client's own `transcript_retention_days` (the summary and
-//! outcome stay); everything younger is untouched.
+//! The daily retention clean-up (`cleanup` job) against a real PostgreSQL: done jobs after 7
+//! days, processed webhook events after 30 days, finished outbound deliveries after 30 days (pending ones stay),
+//! idempotency records and schedule runs after 90 days, raw call transcripts after each
+//! client's own `transcript_retention_days` (the summary and outcome stay); everything younger
+//! is untouched.
 
 use std::sync::Arc;
 
@@ -78,6 +79,47 @@ async fn exists(pool: &PgPool, table: &str, id: Uuid) -> bool {
     .expect("exists")
 }
 
+/// An idempotency record (`job_effects`) and a schedule run named `key`, `days_ago` old.
+async fn bookkeeping(pool: &PgPool, key: &str, days_ago: i32) {
+    sqlx::query(
+        "WITH effect AS (
+             INSERT INTO job_effects (effect_key, job_id, kind, created_at)
+             VALUES ($1, 'job', 'cleanup', now() - make_interval(days => $2)))
+         INSERT INTO schedule_runs (schedule, tick, job_id, fired_by)
+         VALUES ($1, now() - make_interval(days => $2), 'job', 'test')",
+    )
+    .bind(key)
+    .bind(days_ago)
+    .execute(pool)
+    .await
+    .expect("bookkeeping");
+}
+
+/// A job `id` that was done `days_ago`.
+async fn done_job(pool: &PgPool, id: &str, days_ago: i32) {
+    sqlx::query(
+        "INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at, priority, done_at)
+         VALUES ($1, 'cleanup', '\\x00'::bytea, 'Done', 1, 3, now(), 0, now() - make_interval(days => $2))",
+    )
+    .bind(id)
+    .bind(days_ago)
+    .execute(pool)
+    .await
+    .expect("done job");
+}
+
+/// The keys of the idempotency records, of the schedule runs and of the jobs left, each sorted.
+async fn bookkeeping_left(pool: &PgPool) -> (Vec<String>, Vec<String>, Vec<String>) {
+    sqlx::query_as(
+        "SELECT (SELECT coalesce(array_agg(effect_key ORDER BY effect_key), '{}') FROM job_effects),
+                (SELECT coalesce(array_agg(schedule ORDER BY schedule), '{}') FROM schedule_runs),
+                (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM apalis.jobs)",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("bookkeeping left")
+}
+
 #[sqlx::test(migrations = "../../migrations")]
 async fn old_logs_and_transcripts_go_and_everything_younger_stays(pool: PgPool) {
     agency_store::migrate::job_migrator()
@@ -109,6 +151,11 @@ async fn old_logs_and_transcripts_go_and_everything_younger_stays(pool: PgPool) 
     .await
     .expect("event");
 
+    bookkeeping(&pool, "old", 91).await;
+    bookkeeping(&pool, "young", 89).await;
+    done_job(&pool, "old", 8).await;
+    done_job(&pool, "young", 6).await;
+
     let cache = Arc::new(FallbackCache::new(None, pool.clone()).expect("cache"));
     let services = Services::with_sandbox_providers(pool.clone(), cache);
     let ctx = JobContext::in_process(services, JobKind::Cleanup);
@@ -124,6 +171,11 @@ async fn old_logs_and_transcripts_go_and_everything_younger_stays(pool: PgPool) 
     assert!(exists(&pool, "webhook_deliveries", old_pending).await);
     assert!(exists(&pool, "webhook_deliveries", young_delivered).await);
     assert!(!exists(&pool, "webhook_events", old_event).await);
+    let young = vec!["young".to_owned()];
+    assert_eq!(
+        bookkeeping_left(&pool).await,
+        (young.clone(), young.clone(), young)
+    );
     // Activities stay append-only outside the clean-up's own transaction.
     let refused = sqlx::query("UPDATE activities SET metadata = '{}' WHERE id = $1")
         .bind(young_strict)

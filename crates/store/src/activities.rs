@@ -225,3 +225,24 @@ pub async fn count_for_lead(
     .fetch_one(db)
     .await?)
 }
+
+/// Retention: removes the raw transcript from at most `limit` call activities older than their
+/// client's `transcript_retention_days` (the outcome and summary stay); returns how many. Call
+/// it in a transaction that [`allow_redaction`] opened to the change.
+pub async fn strip_expired_transcripts(
+    conn: &mut PgConnection,
+    limit: i64,
+) -> Result<u64, StoreError> {
+    let stripped = sqlx::query(
+        "UPDATE activities SET metadata = metadata - 'transcript'
+          WHERE id IN (
+                SELECT a.id FROM activities a JOIN clients c ON c.id = a.client_id
+                 WHERE a.metadata ? 'transcript'
+                   AND a.created_at < now() - make_interval(days => c.transcript_retention_days)
+                 LIMIT $1)",
+    )
+    .bind(limit)
+    .execute(conn)
+    .await?;
+    Ok(stripped.rows_affected())
+}

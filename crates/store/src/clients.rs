@@ -1,7 +1,8 @@
 //! Clients (tenants): creation with their first owner, settings and the ICP profile, the
-//! settings the lead pipeline reads, and spending and refunding lead credits.
+//! settings the lead pipeline reads, its plan (tier and billing state), and spending and
+//! refunding lead credits.
 
-use agency_domain::{ClientId, SubscriptionStatus, UserId};
+use agency_domain::{ClientId, ClientTier, SubscriptionStatus, UserId};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::{FromRow, PgConnection, PgExecutor};
@@ -462,5 +463,64 @@ pub async fn refund_credit(db: impl PgExecutor<'_>, client_id: ClientId) -> Resu
         .bind(client_id)
         .execute(db)
         .await?;
+    Ok(())
+}
+
+/// A client's plan: its tier and billing state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromRow)]
+pub struct ClientPlan {
+    /// Plan tier.
+    pub tier: ClientTier,
+    /// Billing state.
+    pub subscription_status: SubscriptionStatus,
+}
+
+/// Reads a live client's plan and locks its row for a plan change in the caller's
+/// transaction; `None` when there is no such live client.
+pub async fn lock_plan(
+    conn: &mut PgConnection,
+    client_id: ClientId,
+) -> Result<Option<ClientPlan>, StoreError> {
+    Ok(sqlx::query_as::<_, ClientPlan>(
+        "SELECT tier, subscription_status FROM clients
+          WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+    )
+    .bind(client_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Lead credits granted with a plan change: the new balance and the next monthly reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreditGrant {
+    /// The balance the client starts with.
+    pub credits: i32,
+    /// When the credits reset next.
+    pub reset_at: DateTime<Utc>,
+}
+
+/// Sets a client's plan; with a `grant`, its credits and next reset too (otherwise they stay).
+pub async fn set_plan(
+    conn: &mut PgConnection,
+    client_id: ClientId,
+    plan: ClientPlan,
+    grant: Option<CreditGrant>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE clients
+            SET tier = $2, subscription_status = $3,
+                credits_remaining = CASE WHEN $4 THEN $5 ELSE credits_remaining END,
+                credits_reset_at = CASE WHEN $4 THEN $6 ELSE credits_reset_at END,
+                updated_at = now()
+          WHERE id = $1",
+    )
+    .bind(client_id)
+    .bind(plan.tier)
+    .bind(plan.subscription_status)
+    .bind(grant.is_some())
+    .bind(grant.map(|g| g.credits))
+    .bind(grant.map(|g| g.reset_at))
+    .execute(conn)
+    .await?;
     Ok(())
 }

@@ -10,6 +10,7 @@ use sqlx::{FromRow, PgConnection, PgExecutor, Row};
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::retention::RetentionDelete;
 
 /// A stored delivery.
 #[derive(Debug, Clone, PartialEq)]
@@ -259,3 +260,11 @@ pub async fn abandon(
     .await?;
     Ok(())
 }
+
+/// Retention: finished (not pending) deliveries created more than `$1` days ago, with their
+/// attempt logs, `$2` at a time.
+pub const RETENTION: RetentionDelete = RetentionDelete::new(
+    "DELETE FROM webhook_deliveries WHERE id IN (
+             SELECT id FROM webhook_deliveries
+              WHERE status <> 'pending' AND created_at < now() - make_interval(days => $1) LIMIT $2)",
+);

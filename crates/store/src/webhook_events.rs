@@ -10,6 +10,7 @@ use sqlx::{FromRow, PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::retention::RetentionDelete;
 
 /// A stored event.
 #[derive(Debug, Clone, PartialEq)]
@@ -261,3 +262,11 @@ pub async fn reset_pending(conn: &mut PgConnection, id: Uuid) -> Result<WebhookE
     .ok_or(StoreError::NotFound)?
     .try_into()
 }
+
+/// Retention: processed or ignored events finished more than `$1` days ago, `$2` at a time.
+pub const RETENTION: RetentionDelete = RetentionDelete::new(
+    "DELETE FROM webhook_events WHERE id IN (
+             SELECT id FROM webhook_events
+              WHERE status IN ('processed', 'ignored')
+                AND coalesce(processed_at, received_at) < now() - make_interval(days => $1) LIMIT $2)",
+);

@@ -2,9 +2,9 @@
 //! this build does not know is a decode error, never a default (with the CHECK constraint
 //! dropped, as a newer build's migration might).
 
-use agency_domain::{AiUsageStatus, ClientId, LeadId};
+use agency_domain::{AiUsageStatus, ClientId, ClientTier, LeadId, SubscriptionStatus};
 use agency_store::leads::scoring;
-use agency_store::sending_resources;
+use agency_store::{clients, sending_resources};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -132,4 +132,37 @@ async fn ai_usage_statuses_are_the_checked_ones_and_an_unknown_one_is_a_decode_e
         .await
         .expect_err("an unknown status must not decode");
     assert!(format!("{err:?}").contains("refunded"), "{err:?}");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_plan_reads_its_tier_and_an_unknown_tier_is_a_decode_error(pool: PgPool) {
+    let client = client(&pool).await;
+    let mut conn = pool.acquire().await.expect("connection");
+    let plan = clients::lock_plan(&mut conn, ClientId::from_uuid(client))
+        .await
+        .expect("plan");
+    assert_eq!(
+        plan,
+        Some(clients::ClientPlan {
+            tier: ClientTier::Ignition,
+            subscription_status: SubscriptionStatus::Trialing,
+        })
+    );
+
+    execute(
+        &pool,
+        "ALTER TABLE clients DROP CONSTRAINT clients_tier_check",
+        client,
+    )
+    .await;
+    execute(
+        &pool,
+        "UPDATE clients SET tier = 'platinum' WHERE id = $1",
+        client,
+    )
+    .await;
+    let err = clients::lock_plan(&mut conn, ClientId::from_uuid(client))
+        .await
+        .expect_err("an unknown tier must not decode");
+    assert!(format!("{err:?}").contains("platinum"), "{err:?}");
 }

@@ -5,7 +5,7 @@
 use agency_domain::{ClientId, FunnelStage, HealthInputs, health_score};
 use agency_store::PgPool;
 use agency_store::admin::{self as store, AdminClientFilter, AdminClientRow};
-use agency_store::memberships;
+use agency_store::{clients, memberships};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -255,36 +255,27 @@ pub async fn change_plan(
         ));
     }
     let mut tx = pool.begin().await?;
-    let before: Option<(String, agency_domain::SubscriptionStatus)> = sqlx::query_as(
-        "SELECT tier, subscription_status FROM clients
-          WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
-    )
-    .bind(client)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (tier_before, status_before) = before.ok_or(UseCaseError::NotFound("client"))?;
-    let tier: agency_domain::ClientTier = match change.tier {
-        Some(t) => t,
-        None => tier_before.parse().map_err(corrupt)?,
-    };
+    let before = clients::lock_plan(&mut tx, client)
+        .await?
+        .ok_or(UseCaseError::NotFound("client"))?;
+    let (tier_before, status_before) = (before.tier, before.subscription_status);
+    let tier = change.tier.unwrap_or(tier_before);
     let status = change.subscription_status.unwrap_or(status_before);
     let leaves_trial = status_before == agency_domain::SubscriptionStatus::Trialing
         && status == agency_domain::SubscriptionStatus::Active;
-    sqlx::query(
-        "UPDATE clients
-            SET tier = $2, subscription_status = $3,
-                credits_remaining = CASE WHEN $4 THEN $5 ELSE credits_remaining END,
-                credits_reset_at = CASE WHEN $4 THEN $6 ELSE credits_reset_at END,
-                updated_at = now()
-          WHERE id = $1",
+    let grant = leaves_trial.then(|| clients::CreditGrant {
+        credits: i32::try_from(tier.monthly_credits()).unwrap_or(i32::MAX),
+        reset_at: now + chrono::Months::new(1),
+    });
+    clients::set_plan(
+        &mut tx,
+        client,
+        clients::ClientPlan {
+            tier,
+            subscription_status: status,
+        },
+        grant,
     )
-    .bind(client)
-    .bind(tier.as_str())
-    .bind(status.as_str())
-    .bind(leaves_trial)
-    .bind(i32::try_from(tier.monthly_credits()).unwrap_or(i32::MAX))
-    .bind(now + chrono::Months::new(1))
-    .execute(&mut *tx)
     .await?;
     let entry =
         agency_store::audit::AuditEntry::user(Some(client), admin, "client.plan_changed", "client")

@@ -95,9 +95,7 @@ pub async fn system_status(
         json!({}),
     );
     let started = Instant::now();
-    let db_ok = sqlx::query_scalar::<_, i32>("SELECT 1")
-        .fetch_one(pool)
-        .await;
+    let db_ok = agency_store::health::ping(pool).await;
     let database = match &db_ok {
         Ok(_) => service(
             "database",

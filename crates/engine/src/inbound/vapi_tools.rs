@@ -12,7 +12,7 @@ use agency_store::{PgPool, StoreError, clients};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
-use sqlx::PgConnection;
+use sqlx::{Connection, PgConnection};
 
 use super::meetings::{Booking, BookingError, book, parse_booking_fields};
 use super::vapi_call::{CallContext, context};
@@ -170,13 +170,15 @@ async fn book_meeting(
         source: MeetingSource::Voice,
         source_ref: Some(tool_call_id.to_owned()),
     };
-    sqlx::query("SAVEPOINT booking").execute(&mut *conn).await?;
-    match book(conn, call.client_id, &booking, None).await {
-        Ok(id) => Ok(json!({"booked": true, "meeting_id": id, "scheduled_at": at})),
+    // A savepoint: an overlap undoes the booking's writes, not the caller's transaction.
+    let mut savepoint = conn.begin().await?;
+    match book(&mut savepoint, call.client_id, &booking, None).await {
+        Ok(id) => {
+            savepoint.commit().await?;
+            Ok(json!({"booked": true, "meeting_id": id, "scheduled_at": at}))
+        }
         Err(BookingError::Overlap) => {
-            sqlx::query("ROLLBACK TO SAVEPOINT booking")
-                .execute(&mut *conn)
-                .await?;
+            savepoint.rollback().await?;
             let date = at.with_timezone(&tz).date_naive();
             let mut alternatives = slots_on(conn, call.client_id, date, minutes.into(), tz).await?;
             alternatives.truncate(MAX_ALTERNATIVES);

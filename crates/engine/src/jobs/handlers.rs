@@ -3,6 +3,11 @@
 //! write `async fn(JobContext, Payload) -> Result<(), JobError>` and add one `register` line
 //! below.
 
+use agency_store::retention::RetentionDelete;
+use agency_store::{
+    PgPool, activities, job_effects, schedule_runs, webhook_deliveries, webhook_events,
+};
+
 use super::context::{JobContext, JobError};
 use super::payload::Cleanup;
 use super::registry::Registry;
@@ -35,17 +40,16 @@ pub fn registry() -> Registry {
 /// Deletes in batches of this many rows, so no statement holds locks for long.
 const CLEANUP_BATCH: i64 = 5_000;
 
-/// Runs `delete_batch` (which deletes at most [`CLEANUP_BATCH`] rows) until a batch comes
-/// back short. Returns the rows deleted.
-async fn in_batches<F, Fut, E>(mut delete_batch: F) -> Result<u64, JobError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<u64, E>>,
-    JobError: From<E>,
-{
+/// Runs `table`'s retention delete of rows older than `days`, [`CLEANUP_BATCH`] rows at a
+/// time, until a batch comes back short. Returns the rows deleted.
+async fn delete_in_batches(
+    pool: &PgPool,
+    table: RetentionDelete,
+    days: i32,
+) -> Result<u64, JobError> {
     let mut total = 0;
     loop {
-        let deleted = delete_batch().await?;
+        let deleted = table.delete_batch(pool, days, CLEANUP_BATCH).await?;
         total += deleted;
         if deleted < CLEANUP_BATCH as u64 {
             return Ok(total);
@@ -53,63 +57,18 @@ where
     }
 }
 
-/// Deletes, in batches, the rows `sql` selects as older than `days` (`$1`), `$2` at a time.
-async fn delete_in_batches(
-    ctx: &JobContext,
-    sql: &'static str,
-    days: i32,
-) -> Result<u64, JobError> {
-    in_batches(|| async move {
-        sqlx::query(sql)
-            .bind(days)
-            .bind(CLEANUP_BATCH)
-            .execute(&ctx.services.pool)
-            .await
-            .map(|done| done.rows_affected())
-    })
-    .await
-}
-
 /// Retention: finished jobs, processed webhook events, old idempotency records and schedule
 /// runs, finished outbound deliveries, and raw call transcripts past their client's policy.
 pub async fn cleanup(ctx: JobContext, job: Cleanup) -> Result<(), JobError> {
-    let jobs = in_batches(|| {
-        agency_store::jobs::delete_done(&ctx.services.pool, job.done_jobs_days, CLEANUP_BATCH)
-    })
-    .await?;
-    let events = delete_in_batches(
-        &ctx,
-        "DELETE FROM webhook_events WHERE id IN (
-             SELECT id FROM webhook_events
-              WHERE status IN ('processed', 'ignored')
-                AND coalesce(processed_at, received_at) < now() - make_interval(days => $1) LIMIT $2)",
-        job.webhook_events_days,
-    )
-    .await?;
-    let effects = delete_in_batches(
-        &ctx,
-        "DELETE FROM job_effects WHERE effect_key IN (
-             SELECT effect_key FROM job_effects
-              WHERE created_at < now() - make_interval(days => $1) LIMIT $2)",
-        job.bookkeeping_days,
-    )
-    .await?;
-    let runs = delete_in_batches(
-        &ctx,
-        "DELETE FROM schedule_runs WHERE (schedule, tick) IN (
-             SELECT schedule, tick FROM schedule_runs
-              WHERE tick < now() - make_interval(days => $1) LIMIT $2)",
-        job.bookkeeping_days,
-    )
-    .await?;
-    let deliveries = delete_in_batches(
-        &ctx,
-        "DELETE FROM webhook_deliveries WHERE id IN (
-             SELECT id FROM webhook_deliveries
-              WHERE status <> 'pending' AND created_at < now() - make_interval(days => $1) LIMIT $2)",
-        job.delivery_logs_days,
-    )
-    .await?;
+    let pool = &ctx.services.pool;
+    let jobs =
+        delete_in_batches(pool, agency_store::jobs::DONE_RETENTION, job.done_jobs_days).await?;
+    let events =
+        delete_in_batches(pool, webhook_events::RETENTION, job.webhook_events_days).await?;
+    let effects = delete_in_batches(pool, job_effects::RETENTION, job.bookkeeping_days).await?;
+    let runs = delete_in_batches(pool, schedule_runs::RETENTION, job.bookkeeping_days).await?;
+    let deliveries =
+        delete_in_batches(pool, webhook_deliveries::RETENTION, job.delivery_logs_days).await?;
     let transcripts = strip_old_transcripts(&ctx).await?;
     tracing::info!(
         jobs,
@@ -130,21 +89,10 @@ async fn strip_old_transcripts(ctx: &JobContext) -> Result<u64, JobError> {
     let mut total = 0;
     loop {
         let mut tx = ctx.services.pool.begin().await?;
-        agency_store::activities::allow_redaction(&mut tx)
+        activities::allow_redaction(&mut tx)
             .await
             .map_err(JobError::retryable)?;
-        let stripped = sqlx::query(
-            "UPDATE activities SET metadata = metadata - 'transcript'
-              WHERE id IN (
-                    SELECT a.id FROM activities a JOIN clients c ON c.id = a.client_id
-                     WHERE a.metadata ? 'transcript'
-                       AND a.created_at < now() - make_interval(days => c.transcript_retention_days)
-                     LIMIT $1)",
-        )
-        .bind(CLEANUP_BATCH)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let stripped = activities::strip_expired_transcripts(&mut tx, CLEANUP_BATCH).await?;
         tx.commit().await?;
         total += stripped;
         if stripped < CLEANUP_BATCH as u64 {

@@ -1,6 +1,7 @@
 //! Idempotency for at-least-once delivery: a handler records an effect key in the same
 //! transaction as the effect; a second delivery of the same job finds the key and skips.
 
+use agency_store::{StoreError, job_effects};
 use sqlx::PgConnection;
 
 use super::context::JobContext;
@@ -12,15 +13,6 @@ pub async fn first_time(
     conn: &mut PgConnection,
     ctx: &JobContext,
     effect_key: &str,
-) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
-        "INSERT INTO job_effects (effect_key, job_id, kind) VALUES ($1, $2, $3)
-         ON CONFLICT (effect_key) DO NOTHING",
-    )
-    .bind(effect_key)
-    .bind(&ctx.job_id)
-    .bind(ctx.kind.name())
-    .execute(&mut *conn)
-    .await?;
-    Ok(inserted.rows_affected() == 1)
+) -> Result<bool, StoreError> {
+    job_effects::record(conn, effect_key, &ctx.job_id, ctx.kind.name()).await
 }

@@ -1,13 +1,13 @@
 //! Job kinds for tests and benchmarks only (cargo feature `test-kinds`, enabled by the
 //! dev-dependencies of the crates whose tests use them): `noop` (does nothing) and `probe`
 //! (sleeps, fails on demand, then counts one hit in `job_probe_hits`, once per job), their
-//! handlers, and the SQL that creates `job_probe_hits` in a test database. A production build
-//! has neither the kinds nor the table.
+//! handlers, and the creation of `job_probe_hits` in a test database (its statements are in
+//! `agency_store::job_probe_hits`). A production build has neither the kinds nor the table.
 
 use std::time::Duration;
 
+use agency_store::{PgPool, StoreError, job_probe_hits};
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
 
 use super::context::{JobContext, JobError};
 use super::idempotency;
@@ -51,11 +51,8 @@ pub(super) fn register(r: &mut Registry) {
 }
 
 /// Creates `job_probe_hits` (idempotent): call it in a test's set-up before running probes.
-pub async fn create_probe_table(pool: &PgPool) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(include_str!("test_kinds.sql"))
-        .execute(pool)
-        .await?;
-    Ok(())
+pub async fn create_probe_table(pool: &PgPool) -> Result<(), StoreError> {
+    job_probe_hits::create(pool).await
 }
 
 /// Does nothing.
@@ -79,13 +76,7 @@ pub async fn probe(ctx: JobContext, job: Probe) -> Result<(), JobError> {
     let mut tx = ctx.services.pool.begin().await?;
     let key = format!("probe:{}", ctx.job_id);
     if idempotency::first_time(&mut tx, &ctx, &key).await? {
-        sqlx::query(
-            "INSERT INTO job_probe_hits (name, hits) VALUES ($1, 1)
-             ON CONFLICT (name) DO UPDATE SET hits = job_probe_hits.hits + 1, updated_at = now()",
-        )
-        .bind(&job.name)
-        .execute(&mut *tx)
-        .await?;
+        job_probe_hits::hit(&mut tx, &job.name).await?;
     }
     tx.commit().await?;
     Ok(())

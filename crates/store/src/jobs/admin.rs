@@ -5,6 +5,7 @@ use sqlx::PgPool;
 
 use super::{JobState, decode_state};
 use crate::StoreError;
+use crate::retention::RetentionDelete;
 
 /// Number of jobs in the dead-letter state.
 pub async fn dead_count(pool: &PgPool) -> Result<i64, StoreError> {
@@ -122,18 +123,11 @@ pub async fn state_of(pool: &PgPool, id: &str) -> Result<Option<JobState>, Store
     status.as_deref().map(decode_state).transpose()
 }
 
-/// Deletes up to `limit` jobs done more than `days` ago (retention). Returns how many.
-pub async fn delete_done(pool: &PgPool, days: i32, limit: i64) -> Result<u64, StoreError> {
-    let deleted = sqlx::query(concat!(
-        "DELETE FROM apalis.jobs WHERE id IN (
+/// Retention: jobs done more than `$1` days ago, `$2` at a time.
+pub const DONE_RETENTION: RetentionDelete = RetentionDelete::new(concat!(
+    "DELETE FROM apalis.jobs WHERE id IN (
              SELECT id FROM apalis.jobs
               WHERE status = '",
-        state!(Done),
-        "' AND done_at < now() - make_interval(days => $1) LIMIT $2)"
-    ))
-    .bind(days)
-    .bind(limit)
-    .execute(pool)
-    .await?;
-    Ok(deleted.rows_affected())
-}
+    state!(Done),
+    "' AND done_at < now() - make_interval(days => $1) LIMIT $2)"
+));

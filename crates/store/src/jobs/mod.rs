@@ -192,7 +192,7 @@ mod admin;
 mod enqueue;
 mod worker;
 
-pub use admin::{DeadRow, dead_count, dead_page, delete_done, retry_dead, state_of};
+pub use admin::{DONE_RETENTION, DeadRow, dead_count, dead_page, retry_dead, state_of};
 pub use enqueue::{lock_live_keys, push};
 pub use worker::{
     Backlog, ClaimedJob, backlog_by_priority, claim, complete, dead_letter, heartbeat,
