@@ -77,10 +77,9 @@ impl Readiness {
     /// Runs every check.
     pub async fn report(&self) -> ReadinessReport {
         let database = timed(async {
-            sqlx::query_scalar::<_, i32>("SELECT 1")
-                .fetch_one(&self.pool)
+            agency_store::health::ping(&self.pool)
                 .await
-                .map(|_| (CheckStatus::Ok, None))
+                .map(|()| (CheckStatus::Ok, None))
                 .unwrap_or_else(|e| (CheckStatus::Down, Some(e.to_string())))
         })
         .await;

@@ -16,6 +16,7 @@ use agency_cache::FallbackCache;
 use agency_engine::jobs::enqueue::new_job_id;
 use agency_runtime::Shutdown;
 use agency_runtime::health::{self, Readiness};
+use agency_store::schedule_runs;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sqlx::PgPool;
@@ -40,6 +41,9 @@ pub enum FireError {
     /// The database failed.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// A statement failed.
+    #[error(transparent)]
+    Store(#[from] agency_store::StoreError),
     /// The job could not be enqueued.
     #[error(transparent)]
     Enqueue(#[from] agency_engine::jobs::EnqueueError),
@@ -122,17 +126,7 @@ impl Scheduler {
     ) -> Result<Option<String>, FireError> {
         let job_id = new_job_id();
         let mut tx = self.pool.begin().await?;
-        let recorded = sqlx::query(
-            "INSERT INTO schedule_runs (schedule, tick, job_id, fired_by) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (schedule, tick) DO NOTHING",
-        )
-        .bind(schedule)
-        .bind(tick)
-        .bind(&job_id)
-        .bind(&self.name)
-        .execute(&mut *tx)
-        .await?;
-        if recorded.rows_affected() == 0 {
+        if !schedule_runs::record(&mut tx, schedule, tick, &job_id, &self.name).await? {
             tx.rollback().await?;
             return Ok(None);
         }
