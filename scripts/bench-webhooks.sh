@@ -4,7 +4,8 @@
 # signed Twilio inbound SMS and Resend delivery events (each with its own id) from 50
 # concurrent senders over loopback. Prints acknowledgements/s and p50/p99/max, then checks
 # that every acknowledged event is stored once with its processing job (the client exits
-# non-zero otherwise).
+# non-zero otherwise). Then the CPU milliseconds per event of the API and of PostgreSQL, and
+# how busy the machine was and how much of its time the host took (steal).
 #
 # Usage: scripts/bench-webhooks.sh [events, default 20000] [senders, default 50]
 # (env RATE: an offered rate in events/s for an open-loop run, latency counted from when each
@@ -71,5 +72,14 @@ for _ in $(seq 1 100); do
 done
 
 echo "== machine: $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# CPU of the API and of PostgreSQL (every process of user postgres) over the run, from /proc,
+# and the machine's busy and stolen shares (a VM whose host takes its cores back shows steal).
+ticks() { local t=0; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo "$t"; }
+snap() { echo "$(ticks "$API_PID") $(ticks $(pgrep -u postgres)) $(awk '/^cpu /{print $2+$3+$4+$6+$7+$8, $5, $9}' /proc/stat)"; }
+read -r a0 p0 b0 i0 s0 <<<"$(snap)"
 API_URL="http://127.0.0.1:$PORT" DATABASE_URL="$PG/$DB" EVENTS="$EVENTS" SENDERS="$SENDERS" \
   "$BIN/examples/webhook_load"
+read -r a1 p1 b1 i1 s1 <<<"$(snap)"
+awk -v n="$EVENTS" -v a=$((a1 - a0)) -v p=$((p1 - p0)) -v b=$((b1 - b0)) -v i=$((i1 - i0)) -v s=$((s1 - s0)) 'BEGIN {
+  printf "CPU ms per event: api %.3f, postgres %.3f | machine busy %.0f%%, stolen %.0f%%\n",
+    a * 10 / n, p * 10 / n, 100 * b / (b + i + s), 100 * s / (b + i + s) }'

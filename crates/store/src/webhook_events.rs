@@ -10,6 +10,7 @@ use sqlx::{FromRow, PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::jobs::TaskColumns;
 use crate::retention::RetentionDelete;
 
 /// A stored event.
@@ -128,27 +129,60 @@ pub async fn insert(
     .await?)
 }
 
-/// Stores several events in one statement (group commit of concurrent webhooks); answers,
-/// per event in order, its new id or `None` when that provider event id was delivered before
-/// (earlier, or earlier in the same batch).
-pub async fn insert_many(
-    conn: &mut PgConnection,
+/// Stores several events and the processing job of each one stored, in one statement: one
+/// round trip, and one commit when run on the pool (the group commit of concurrent webhooks).
+/// `ids[i]` becomes the id of `events[i]`, and the `i`th task of `jobs` (of type `job_type`) is
+/// its processing job. Answers, per event in order, whether it was stored: `false` when that
+/// provider event id was delivered before (earlier, or earlier in the same batch), and then
+/// neither it nor its job is written.
+pub async fn insert_many_queued(
+    db: impl PgExecutor<'_>,
     events: &[NewWebhookEvent<'_>],
-) -> Result<Vec<Option<Uuid>>, StoreError> {
-    let ids: Vec<Uuid> = events.iter().map(|_| Uuid::now_v7()).collect();
+    ids: &[Uuid],
+    job_type: &str,
+    jobs: &TaskColumns,
+) -> Result<Vec<bool>, StoreError> {
+    assert!(
+        ids.len() == events.len() && jobs.len() == events.len(),
+        "one id and one processing job per webhook event"
+    );
     let stored: Vec<Uuid> = sqlx::query_scalar(
-        "INSERT INTO webhook_events (id, provider, provider_event_id, event_type, headers, raw_body,
-                status, last_error, client_id)
-         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[],
-                              $6::bytea[], $7::text[], $8::text[], $9::uuid[])
-         ON CONFLICT (provider, provider_event_id) DO NOTHING RETURNING id",
+        "WITH stored AS (
+             INSERT INTO webhook_events (id, provider, provider_event_id, event_type, headers,
+                    raw_body, status, last_error, client_id)
+             SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[],
+                                  $6::bytea[], $7::text[], $8::text[], $9::uuid[])
+             ON CONFLICT (provider, provider_event_id) DO NOTHING
+             RETURNING id
+         ), queued AS (
+             INSERT INTO apalis.jobs (id, job_type, job, status, attempts, max_attempts, run_at,
+                    priority, metadata, idempotency_key)
+             SELECT j.id, $10::text, j.job, 'Pending', 0, j.max_attempts, to_timestamp(j.run_at),
+                    j.priority, j.metadata, j.idempotency_key
+               FROM UNNEST($1::uuid[], $11::text[], $12::bytea[], $13::integer[], $14::bigint[],
+                           $15::integer[], $16::hstore[], $17::text[])
+                    AS j(event_id, id, job, max_attempts, run_at, priority, metadata,
+                         idempotency_key)
+               JOIN stored ON stored.id = j.event_id
+         )
+         SELECT id FROM stored",
     )
-    .bind(&ids)
-    .bind(events.iter().map(|e| e.provider.as_str()).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.provider_event_id).collect::<Vec<_>>())
+    .bind(ids)
+    .bind(
+        events
+            .iter()
+            .map(|e| e.provider.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        events
+            .iter()
+            .map(|e| e.provider_event_id)
+            .collect::<Vec<_>>(),
+    )
     .bind(events.iter().map(|e| e.event_type).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.headers.clone()).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.raw_body.to_vec()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.headers).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.raw_body).collect::<Vec<_>>())
     .bind(events.iter().map(|e| e.status.as_str()).collect::<Vec<_>>())
     .bind(events.iter().map(|e| e.last_error).collect::<Vec<_>>())
     .bind(
@@ -157,13 +191,18 @@ pub async fn insert_many(
             .map(|e| e.client_id.map(ClientId::into_uuid))
             .collect::<Vec<_>>(),
     )
-    .fetch_all(&mut *conn)
+    .bind(job_type)
+    .bind(&jobs.ids)
+    .bind(&jobs.jobs)
+    .bind(&jobs.max_attempts)
+    .bind(&jobs.run_ats)
+    .bind(&jobs.priorities)
+    .bind(&jobs.metadata)
+    .bind(&jobs.idempotency_keys)
+    .fetch_all(db)
     .await?;
     let stored: std::collections::HashSet<Uuid> = stored.into_iter().collect();
-    Ok(ids
-        .into_iter()
-        .map(|id| stored.contains(&id).then_some(id))
-        .collect())
+    Ok(ids.iter().map(|id| stored.contains(id)).collect())
 }
 
 /// The event `id`, read without a lock (what a processing job prepares from).

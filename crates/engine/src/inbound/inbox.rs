@@ -4,8 +4,8 @@
 //! (the API's) group-commits: concurrent requests hand their events to a few writer tasks
 //! (`WEBHOOK_WRITERS`),
 //! each of which takes what is waiting (up to [`MAX_BATCH`]) and writes it in one
-//! transaction, one multi-row insert of the events and one of their jobs, so one commit
-//! acknowledges many requests. A request is answered only after the transaction holding its
+//! statement that inserts the events and their jobs (one round trip, committed on its own), so
+//! one commit acknowledges many requests. A request is answered only after the transaction holding its
 //! event has committed: storing before acknowledging holds exactly as in `direct`. If a batch
 //! fails, its events are written one by one, so each request gets its own outcome.
 
@@ -16,9 +16,10 @@ use agency_store::PgPool;
 use agency_store::webhook_events::{self, NewWebhookEvent};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
 
 use super::receive::{Receipt, ReceiveError};
-use crate::jobs::enqueue::{EnqueueOptions, enqueue_batch, enqueue_on};
+use crate::jobs::enqueue::{BuiltJobs, EnqueueOptions, enqueue_on};
 use crate::jobs::payload::ProcessWebhookEvent;
 
 /// Most events one group commit writes.
@@ -183,21 +184,28 @@ async fn write_batches(pool: PgPool, queue: Queue) {
     }
 }
 
-/// The events of `batch` and their jobs in one transaction.
+/// The events of `batch` and their jobs in one statement (one round trip, one commit).
 async fn store_batch(pool: &PgPool, batch: &[Pending]) -> Result<Vec<Receipt>, ReceiveError> {
     let rows: Vec<NewWebhookEvent<'_>> = batch.iter().map(|p| p.event.row()).collect();
-    let mut tx = pool.begin().await?;
-    let ids = webhook_events::insert_many(&mut tx, &rows).await?;
-    let jobs: Vec<ProcessWebhookEvent> = ids
+    let ids: Vec<Uuid> = batch.iter().map(|_| Uuid::now_v7()).collect();
+    let payloads: Vec<ProcessWebhookEvent> = ids
         .iter()
-        .flatten()
         .map(|&event_id| ProcessWebhookEvent { event_id })
         .collect();
-    enqueue_batch(&mut tx, &jobs, EnqueueOptions::default()).await?;
-    tx.commit().await?;
+    let jobs = BuiltJobs::new(&payloads, EnqueueOptions::default())?;
+    let stored =
+        webhook_events::insert_many_queued(pool, &rows, &ids, jobs.job_type, &jobs.columns).await?;
+    jobs.enqueued(stored.iter().filter(|&&s| s).count());
     Ok(ids
         .into_iter()
-        .map(|id| id.map_or(Receipt::Duplicate, Receipt::Stored))
+        .zip(stored)
+        .map(|(id, stored)| {
+            if stored {
+                Receipt::Stored(id)
+            } else {
+                Receipt::Duplicate
+            }
+        })
         .collect())
 }
 

@@ -3,7 +3,7 @@
 //! transaction can include the push (the webhook row and its job commit together or not at
 //! all). [`enqueue_unique`] keeps at most one live job per key (per lead, for enrichment).
 
-use agency_store::jobs::{self, IDEMPOTENCY_INDEX};
+use agency_store::jobs::{self, IDEMPOTENCY_INDEX, TaskColumns};
 use apalis_core::task::builder::TaskBuilder;
 use apalis_core::task::task_id::TaskId;
 use apalis_postgres::PgTask;
@@ -84,6 +84,58 @@ fn build_task<J: JobPayload>(
     Ok((id, builder.build()))
 }
 
+/// The tasks of `payloads` and their ids, in order.
+fn build_tasks<J: JobPayload>(
+    payloads: &[J],
+    opts: &EnqueueOptions,
+) -> Result<(Vec<String>, Vec<PgTask>), EnqueueError> {
+    let mut ids = Vec::with_capacity(payloads.len());
+    let mut tasks = Vec::with_capacity(payloads.len());
+    for payload in payloads {
+        let (id, task) = build_task(payload, opts)?;
+        ids.push(id);
+        tasks.push(task);
+    }
+    Ok((ids, tasks))
+}
+
+/// Jobs of one kind built for a store statement that inserts them together with other rows
+/// in one round trip (the webhook inbox's group commit): the columns to bind, the kind's queue
+/// name, and [`BuiltJobs::enqueued`] to count the ones the statement inserted.
+#[derive(Debug)]
+pub struct BuiltJobs {
+    /// The columns of the insert, one task per payload, in order.
+    pub columns: TaskColumns,
+    /// The job type (queue) they are inserted as.
+    pub job_type: &'static str,
+    kind: JobKind,
+    lane: Lane,
+}
+
+impl BuiltJobs {
+    /// Builds one task per payload (no idempotency key and no fixed id: a batch cannot share
+    /// one).
+    pub fn new<J: JobPayload>(payloads: &[J], opts: EnqueueOptions) -> Result<Self, EnqueueError> {
+        if opts.idempotency_key.is_some() || opts.id.is_some() {
+            return Err(EnqueueError::Misuse(
+                "one idempotency key or id cannot cover a batch",
+            ));
+        }
+        let (_, tasks) = build_tasks(payloads, &opts)?;
+        Ok(Self {
+            columns: TaskColumns::from_tasks(tasks),
+            job_type: J::KIND.name(),
+            kind: J::KIND,
+            lane: opts.lane.unwrap_or(J::KIND.lane()),
+        })
+    }
+
+    /// Counts `inserted` of them as enqueued (after the statement committed them).
+    pub fn enqueued(&self, inserted: usize) {
+        metrics::enqueued(self.kind, self.lane, inserted as u64);
+    }
+}
+
 /// A violation of apalis's idempotency index (recognised by its name) is a `Duplicate`.
 fn map_push_error(e: apalis_postgres::Error, kind: JobKind, key: Option<&str>) -> EnqueueError {
     let on_idempotency_index = match &e {
@@ -140,13 +192,7 @@ pub async fn enqueue_batch<J: JobPayload>(
             "one idempotency key or id cannot cover a batch",
         ));
     }
-    let mut ids = Vec::with_capacity(payloads.len());
-    let mut tasks = Vec::with_capacity(payloads.len());
-    for payload in payloads {
-        let (id, task) = build_task(payload, &opts)?;
-        ids.push(id);
-        tasks.push(task);
-    }
+    let (ids, tasks) = build_tasks(payloads, &opts)?;
     if tasks.is_empty() {
         return Ok(ids);
     }

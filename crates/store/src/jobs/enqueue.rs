@@ -1,7 +1,9 @@
-//! Inserting jobs (apalis-postgres's own insert) and the idempotency keys of live jobs.
+//! Inserting jobs (apalis-postgres's own insert, or [`TaskColumns`] for a statement that
+//! inserts jobs beside other rows) and the idempotency keys of live jobs.
 
 use apalis_postgres::PgTask;
 use sqlx::PgConnection;
+use sqlx::postgres::types::PgHstore;
 
 use crate::StoreError;
 
@@ -13,6 +15,67 @@ pub async fn push(
     tasks: Vec<PgTask>,
 ) -> Result<(), apalis_postgres::Error> {
     apalis_postgres::queries::push_tasks(conn, job_type, tasks).await
+}
+
+/// Tasks as the column arrays apalis-postgres's insert binds, in the same order and with the
+/// same defaults (due now, 25 attempts; a new UUIDv7 id where
+/// apalis would take a ULID: the engine always names its jobs), for a statement of our own that inserts
+/// jobs with other rows in one round trip ([`crate::webhook_events::insert_many_queued`]).
+#[derive(Debug, Default)]
+pub struct TaskColumns {
+    pub(crate) ids: Vec<String>,
+    pub(crate) jobs: Vec<Vec<u8>>,
+    pub(crate) max_attempts: Vec<i32>,
+    pub(crate) run_ats: Vec<i64>,
+    pub(crate) priorities: Vec<i32>,
+    pub(crate) metadata: Vec<PgHstore>,
+    pub(crate) idempotency_keys: Vec<Option<String>>,
+}
+
+impl TaskColumns {
+    /// Columns of `tasks`, in order.
+    pub fn from_tasks(tasks: Vec<PgTask>) -> Self {
+        let now = chrono::Utc::now().timestamp();
+        let mut columns = Self::default();
+        for task in tasks {
+            columns.ids.push(
+                task.task_id()
+                    .map_or_else(|| uuid::Uuid::now_v7().to_string(), |id| id.to_string()),
+            );
+            columns
+                .run_ats
+                .push(task.run_at().map_or(now, |at| at as i64));
+            columns
+                .priorities
+                .push(task.priority().map_or(0, |p| p as i32));
+            columns
+                .max_attempts
+                .push(task.max_attempts().map_or(25, |m| m as i32));
+            columns.metadata.push(PgHstore(
+                task.metadata()
+                    .clone()
+                    .into_inner()
+                    .into_iter()
+                    .map(|(k, v)| (k, Some(v)))
+                    .collect(),
+            ));
+            columns
+                .idempotency_keys
+                .push(task.idempotency_key().map(str::to_owned));
+            columns.jobs.push(task.args);
+        }
+        columns
+    }
+
+    /// How many tasks.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// No tasks.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
 }
 
 /// Serialises the enqueuers of `job_type` in `scope` for the rest of the caller's transaction

@@ -193,7 +193,7 @@ mod enqueue;
 mod worker;
 
 pub use admin::{DONE_RETENTION, DeadRow, dead_count, dead_page, retry_dead, state_of};
-pub use enqueue::{lock_live_keys, push};
+pub use enqueue::{TaskColumns, lock_live_keys, push};
 pub use worker::{
     Backlog, ClaimedJob, backlog_by_priority, claim, complete, dead_letter, heartbeat,
     recover_expired, register_worker, release, retry_later,
