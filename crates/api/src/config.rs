@@ -106,12 +106,13 @@ pub struct ApiConfig {
         action = clap::ArgAction::Set
     )]
     pub webhook_group_commit: bool,
-    /// Writer tasks of the webhook group commit (transactions in flight at once).
+    /// Writer tasks of the webhook group commit (batch statements in flight at once; 1 suits a
+    /// database on the same host, 2-4 one a millisecond or more away).
     #[arg(
         long = "webhook-writers",
         env = "WEBHOOK_WRITERS",
         value_name = "WEBHOOK_WRITERS",
-        default_value_t = 4,
+        default_value_t = agency_engine::inbound::inbox::DEFAULT_WRITERS as u16,
         value_parser = clap::value_parser!(u16).range(1..=64)
     )]
     pub webhook_writers: u16,

@@ -1,7 +1,8 @@
 //! Where verified webhooks are stored before they are acknowledged: [`WebhookInbox`].
 //!
-//! `direct` writes each event and its processing job in a transaction of its own. `batching`
-//! (the API's) group-commits: concurrent requests hand their events to a few writer tasks
+//! Every write is one statement that inserts the events and the processing job of each one
+//! stored (`webhook_events::insert_many_queued`), committed on its own: one round trip.
+//! `direct` writes each event in a statement of its own. `batching` (the API's) group-commits: concurrent requests hand their events to a few writer tasks
 //! (`WEBHOOK_WRITERS`),
 //! each of which takes what is waiting (up to [`MAX_BATCH`]) and writes it in one
 //! statement that inserts the events and their jobs (one round trip, committed on its own), so
@@ -19,13 +20,16 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::receive::{Receipt, ReceiveError};
-use crate::jobs::enqueue::{BuiltJobs, EnqueueOptions, enqueue_on};
+use crate::jobs::enqueue::{BuiltJobs, EnqueueOptions};
 use crate::jobs::payload::ProcessWebhookEvent;
 
 /// Most events one group commit writes.
 pub const MAX_BATCH: usize = 256;
-/// Writer tasks of a batching inbox by default (one collects while others commit).
-pub const DEFAULT_WRITERS: usize = 4;
+/// Writer tasks of a batching inbox by default: one statement in flight while the next batch
+/// gathers. On loopback one writer gave the most acknowledgements per second and the least
+/// PostgreSQL CPU per event (`docs/benchmarks.md`, "Webhooks"); with a distant database (a
+/// round trip of a millisecond or more) a second writer overlaps the round trips.
+pub const DEFAULT_WRITERS: usize = 1;
 /// Requests that may wait for a writer before senders wait for room.
 const QUEUE: usize = 4_096;
 
@@ -167,7 +171,8 @@ async fn write_batches(pool: PgPool, queue: Queue) {
             }
             batch
         };
-        match store_batch(&pool, &batch).await {
+        let events: Vec<&InboxEvent> = batch.iter().map(|p| &p.event).collect();
+        match store_events(&pool, &events).await {
             Ok(receipts) => {
                 for (pending, receipt) in batch.into_iter().zip(receipts) {
                     let _ = pending.reply.send(Ok(receipt));
@@ -184,43 +189,31 @@ async fn write_batches(pool: PgPool, queue: Queue) {
     }
 }
 
-/// The events of `batch` and their jobs in one statement (one round trip, one commit).
-async fn store_batch(pool: &PgPool, batch: &[Pending]) -> Result<Vec<Receipt>, ReceiveError> {
-    let rows: Vec<NewWebhookEvent<'_>> = batch.iter().map(|p| p.event.row()).collect();
-    let ids: Vec<Uuid> = batch.iter().map(|_| Uuid::now_v7()).collect();
+/// `events` and their jobs in one statement (one round trip, one commit); a receipt per event.
+async fn store_events(
+    pool: &PgPool,
+    events: &[&InboxEvent],
+) -> Result<Vec<Receipt>, ReceiveError> {
+    let rows: Vec<NewWebhookEvent<'_>> = events.iter().map(|e| e.row()).collect();
+    let ids: Vec<Uuid> = events.iter().map(|_| Uuid::now_v7()).collect();
     let payloads: Vec<ProcessWebhookEvent> = ids
         .iter()
         .map(|&event_id| ProcessWebhookEvent { event_id })
         .collect();
     let jobs = BuiltJobs::new(&payloads, EnqueueOptions::default())?;
     let stored =
-        webhook_events::insert_many_queued(pool, &rows, &ids, jobs.job_type, &jobs.columns).await?;
+        webhook_events::insert_many_queued(pool, &rows, &ids, jobs.job_type, &jobs.columns)
+            .await?;
     jobs.enqueued(stored.iter().filter(|&&s| s).count());
     Ok(ids
         .into_iter()
         .zip(stored)
-        .map(|(id, stored)| {
-            if stored {
-                Receipt::Stored(id)
-            } else {
-                Receipt::Duplicate
-            }
-        })
+        .map(|(id, stored)| if stored { Receipt::Stored(id) } else { Receipt::Duplicate })
         .collect())
 }
 
-/// One event and its job in a transaction of its own.
+/// One event and its job in a statement of its own.
 async fn store_one(pool: &PgPool, event: &InboxEvent) -> Result<Receipt, ReceiveError> {
-    let mut tx = pool.begin().await?;
-    let Some(id) = webhook_events::insert(&mut tx, &event.row()).await? else {
-        return Ok(Receipt::Duplicate);
-    };
-    enqueue_on(
-        &mut tx,
-        &ProcessWebhookEvent { event_id: id },
-        EnqueueOptions::default(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Receipt::Stored(id))
+    let receipts = store_events(pool, &[event]).await?;
+    Ok(receipts[0])
 }
