@@ -190,10 +190,7 @@ async fn write_batches(pool: PgPool, queue: Queue) {
 }
 
 /// `events` and their jobs in one statement (one round trip, one commit); a receipt per event.
-async fn store_events(
-    pool: &PgPool,
-    events: &[&InboxEvent],
-) -> Result<Vec<Receipt>, ReceiveError> {
+async fn store_events(pool: &PgPool, events: &[&InboxEvent]) -> Result<Vec<Receipt>, ReceiveError> {
     let rows: Vec<NewWebhookEvent<'_>> = events.iter().map(|e| e.row()).collect();
     let ids: Vec<Uuid> = events.iter().map(|_| Uuid::now_v7()).collect();
     let payloads: Vec<ProcessWebhookEvent> = ids
@@ -202,13 +199,18 @@ async fn store_events(
         .collect();
     let jobs = BuiltJobs::new(&payloads, EnqueueOptions::default())?;
     let stored =
-        webhook_events::insert_many_queued(pool, &rows, &ids, jobs.job_type, &jobs.columns)
-            .await?;
+        webhook_events::insert_many_queued(pool, &rows, &ids, jobs.job_type, &jobs.columns).await?;
     jobs.enqueued(stored.iter().filter(|&&s| s).count());
     Ok(ids
         .into_iter()
         .zip(stored)
-        .map(|(id, stored)| if stored { Receipt::Stored(id) } else { Receipt::Duplicate })
+        .map(|(id, stored)| {
+            if stored {
+                Receipt::Stored(id)
+            } else {
+                Receipt::Duplicate
+            }
+        })
         .collect())
 }
 
