@@ -12,7 +12,8 @@
 # event was due; unset, each sender sends as soon as it is answered (closed loop);
 # env API_BIN: another agency-api binary to measure, e.g. an earlier build side by side;
 # JOB_NOTIFY=row: apalis's per-row job notification trigger instead of ours, ADR-009;
-# BENCH_SETUP_SQL: SQL run on the fresh database before the API starts, for diagnostic runs)
+# BENCH_SETUP_SQL: SQL run on the fresh database before the API starts, for diagnostic runs;
+# LATENCY_LOG: a file for every event's send time and latency, to see when the slow ones came)
 # Needs: PostgreSQL at 127.0.0.1:5432 (trust, user postgres), Redis at 127.0.0.1:6379.
 set -euo pipefail
 

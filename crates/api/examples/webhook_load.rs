@@ -14,7 +14,10 @@
 //!
 //! Env: `API_URL`, `PUBLIC_BASE_URL`, `TWILIO_AUTH_TOKEN`, `RESEND_WEBHOOK_SECRET`,
 //! `DATABASE_URL` (for the counts), `EVENTS` (20000), `SENDERS` (50), `RATE` (events/s; unset
-//! for the closed loop).
+//! for the closed loop), `LATENCY_LOG` (a file to write each acknowledged event to, as "sent at
+//! (ms from the start) latency (ms)" lines in send order, to see when the slow ones happened),
+//! `WARMUP_SECS` (2: the percentiles are printed for every event, then again without the events
+//! sent in the first seconds, while connections, caches and the fresh tables warm up).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -109,6 +112,13 @@ async fn main() -> Result<(), Error> {
         ),
         _ => None,
     };
+    let warmup = Duration::from_secs_f64(
+        std::env::var("WARMUP_SECS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|w: &f64| *w >= 0.0)
+            .unwrap_or(2.0),
+    );
     let now = chrono::Utc::now().timestamp();
     let prepared: Arc<Vec<Prepared>> = Arc::new(
         (0..events)
@@ -158,7 +168,7 @@ async fn main() -> Result<(), Error> {
                 match request.send().await {
                     Ok(r) if r.status().is_success() => {
                         let _ = r.bytes().await;
-                        latencies.push(start.elapsed());
+                        latencies.push((start - started, start.elapsed()));
                     }
                     _ => failures += 1,
                 }
@@ -166,40 +176,53 @@ async fn main() -> Result<(), Error> {
             (latencies, failures)
         }));
     }
-    let mut latencies: Vec<Duration> = Vec::with_capacity(events);
+    let mut timeline: Vec<(Duration, Duration)> = Vec::with_capacity(events);
     let mut failures = 0;
     for t in tasks {
         let (l, f) = t.await?;
-        latencies.extend(l);
+        timeline.extend(l);
         failures += f;
     }
     let elapsed = started.elapsed();
-    latencies.sort();
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len().max(1) - 1) as f64 * p).round() as usize)
-            .copied()
-            .unwrap_or_default()
-            .as_secs_f64()
-            * 1e3
-    };
+    if let Ok(path) = std::env::var("LATENCY_LOG") {
+        timeline.sort();
+        let lines: String = timeline
+            .iter()
+            .map(|(at, latency)| {
+                format!(
+                    "{:.3} {:.3}\n",
+                    at.as_secs_f64() * 1e3,
+                    latency.as_secs_f64() * 1e3
+                )
+            })
+            .collect();
+        std::fs::write(&path, lines)?;
+    }
     let offered = rate.map_or("closed loop".to_owned(), |r| format!("offered {r:.0}/s"));
+    let all = Percentiles::of(timeline.iter().map(|&(_, latency)| latency));
     println!(
         "| {senders} senders | {offered} | {events} events | {:.0} acks/s | p50 {:.2} ms | p99 {:.2} ms | max {:.2} ms | {failures} failed |",
-        latencies.len() as f64 / elapsed.as_secs_f64(),
-        pct(0.5),
-        pct(0.99),
-        pct(1.0),
+        all.count() as f64 / elapsed.as_secs_f64(),
+        all.ms(0.5),
+        all.ms(0.99),
+        all.ms(1.0),
+    );
+    all.print_tail("percentiles (ms):");
+    let warm = Percentiles::of(
+        timeline
+            .iter()
+            .filter(|&&(at, _)| at >= warmup)
+            .map(|&(_, latency)| latency),
     );
     println!(
-        "percentiles (ms): p90 {:.2}, p95 {:.2}, p97 {:.2}, p98 {:.2}, p99.5 {:.2}, p99.9 {:.2}",
-        pct(0.90),
-        pct(0.95),
-        pct(0.97),
-        pct(0.98),
-        pct(0.995),
-        pct(0.999),
+        "after the first {:.0} s (warm-up): {} events | p50 {:.2} ms | p99 {:.2} ms | max {:.2} ms",
+        warmup.as_secs_f64(),
+        warm.count(),
+        warm.ms(0.5),
+        warm.ms(0.99),
+        warm.ms(1.0),
     );
+    warm.print_tail("  percentiles after warm-up (ms):");
     let pool = sqlx::PgPool::connect(&env("DATABASE_URL")?).await?;
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_events")
         .fetch_one(&pool)
@@ -216,10 +239,47 @@ async fn main() -> Result<(), Error> {
     .await?;
     println!(
         "stored events: {stored} (distinct {distinct}), processing jobs: {jobs}, acknowledged: {}",
-        latencies.len()
+        all.count()
     );
-    if stored != latencies.len() as i64 || distinct != stored || jobs != stored {
+    if stored != all.count() as i64 || distinct != stored || jobs != stored {
         return Err("an acknowledged event was lost or doubled".into());
     }
     Ok(())
+}
+
+/// Sorted latencies, read as percentiles.
+struct Percentiles(Vec<Duration>);
+
+impl Percentiles {
+    fn of(latencies: impl Iterator<Item = Duration>) -> Self {
+        let mut sorted: Vec<Duration> = latencies.collect();
+        sorted.sort();
+        Self(sorted)
+    }
+
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The `p` quantile in milliseconds (nearest rank).
+    fn ms(&self, p: f64) -> f64 {
+        self.0
+            .get(((self.0.len().max(1) - 1) as f64 * p).round() as usize)
+            .copied()
+            .unwrap_or_default()
+            .as_secs_f64()
+            * 1e3
+    }
+
+    fn print_tail(&self, label: &str) {
+        println!(
+            "{label} p90 {:.2}, p95 {:.2}, p97 {:.2}, p98 {:.2}, p99.5 {:.2}, p99.9 {:.2}",
+            self.ms(0.90),
+            self.ms(0.95),
+            self.ms(0.97),
+            self.ms(0.98),
+            self.ms(0.995),
+            self.ms(0.999),
+        );
+    }
 }
