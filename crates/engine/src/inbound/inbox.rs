@@ -2,13 +2,13 @@
 //!
 //! Every write is one statement that inserts the events and the processing job of each one
 //! stored (`webhook_events::insert_many_queued`), committed on its own: one round trip.
-//! `direct` writes each event in a statement of its own. `batching` (the API's) group-commits: concurrent requests hand their events to a few writer tasks
-//! (`WEBHOOK_WRITERS`),
-//! each of which takes what is waiting (up to [`MAX_BATCH`]) and writes it in one
-//! statement that inserts the events and their jobs (one round trip, committed on its own), so
-//! one commit acknowledges many requests. A request is answered only after the transaction holding its
-//! event has committed: storing before acknowledging holds exactly as in `direct`. If a batch
-//! fails, its events are written one by one, so each request gets its own outcome.
+//! `direct` writes each event in a statement of its own. `batching` (the API's)
+//! group-commits: concurrent requests hand their events to writer tasks (`WEBHOOK_WRITERS`),
+//! each of which takes what is waiting (up to [`MAX_BATCH`]) and writes it in one statement,
+//! so one commit acknowledges many requests. A request is answered only after the statement
+//! holding its event has committed: storing before acknowledging holds exactly as in
+//! `direct`. If a batch fails, its events are written one by one, so each request gets its
+//! own outcome.
 
 use std::sync::{Arc, Mutex};
 

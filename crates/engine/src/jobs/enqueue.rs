@@ -1,7 +1,8 @@
 //! Enqueueing: typed payloads built into apalis tasks and pushed with
 //! [`agency_store::jobs::push`] (apalis-postgres's own insert) on any connection, so a caller's
-//! transaction can include the push (the webhook row and its job commit together or not at
-//! all). [`enqueue_unique`] keeps at most one live job per key (per lead, for enrichment).
+//! transaction can include the push (a row and its job commit together or not at all), or
+//! built into columns ([`BuiltJobs`]) for a store statement that inserts them beside other
+//! rows in one round trip (the webhook inbox). [`enqueue_unique`] keeps at most one live job per key (per lead, for enrichment).
 
 use agency_store::jobs::{self, IDEMPOTENCY_INDEX, TaskColumns};
 use apalis_core::task::builder::TaskBuilder;
@@ -84,6 +85,16 @@ fn build_task<J: JobPayload>(
     Ok((id, builder.build()))
 }
 
+/// A batch cannot share one idempotency key or one job id.
+fn refuse_shared_key(opts: &EnqueueOptions) -> Result<(), EnqueueError> {
+    if opts.idempotency_key.is_some() || opts.id.is_some() {
+        return Err(EnqueueError::Misuse(
+            "one idempotency key or id cannot cover a batch",
+        ));
+    }
+    Ok(())
+}
+
 /// The tasks of `payloads` and their ids, in order.
 fn build_tasks<J: JobPayload>(
     payloads: &[J],
@@ -116,11 +127,7 @@ impl BuiltJobs {
     /// Builds one task per payload (no idempotency key and no fixed id: a batch cannot share
     /// one).
     pub fn new<J: JobPayload>(payloads: &[J], opts: EnqueueOptions) -> Result<Self, EnqueueError> {
-        if opts.idempotency_key.is_some() || opts.id.is_some() {
-            return Err(EnqueueError::Misuse(
-                "one idempotency key or id cannot cover a batch",
-            ));
-        }
+        refuse_shared_key(&opts)?;
         let (_, tasks) = build_tasks(payloads, &opts)?;
         Ok(Self {
             columns: TaskColumns::from_tasks(tasks),
@@ -187,10 +194,8 @@ pub async fn enqueue_batch<J: JobPayload>(
     payloads: &[J],
     opts: EnqueueOptions,
 ) -> Result<Vec<String>, EnqueueError> {
-    if (opts.idempotency_key.is_some() || opts.id.is_some()) && payloads.len() > 1 {
-        return Err(EnqueueError::Misuse(
-            "one idempotency key or id cannot cover a batch",
-        ));
+    if payloads.len() > 1 {
+        refuse_shared_key(&opts)?;
     }
     let (ids, tasks) = build_tasks(payloads, &opts)?;
     if tasks.is_empty() {
