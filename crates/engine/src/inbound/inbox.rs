@@ -199,7 +199,8 @@ async fn store_events(pool: &PgPool, events: &[&InboxEvent]) -> Result<Vec<Recei
         .collect();
     let jobs = BuiltJobs::new(&payloads, EnqueueOptions::default())?;
     let stored =
-        webhook_events::insert_many_queued(pool, &rows, &ids, jobs.job_type, &jobs.columns).await?;
+        webhook_events::insert_many_queued(pool, &rows, &ids, jobs.job_type(), &jobs.columns)
+            .await?;
     jobs.enqueued(stored.iter().filter(|&&s| s).count());
     Ok(ids
         .into_iter()

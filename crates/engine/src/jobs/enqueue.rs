@@ -112,13 +112,12 @@ fn build_tasks<J: JobPayload>(
 
 /// Jobs of one kind built for a store statement that inserts them together with other rows
 /// in one round trip (the webhook inbox's group commit): the columns to bind, the kind's queue
-/// name, and [`BuiltJobs::enqueued`] to count the ones the statement inserted.
+/// name ([`BuiltJobs::job_type`]), and [`BuiltJobs::enqueued`] to count the ones the statement
+/// inserted.
 #[derive(Debug)]
 pub struct BuiltJobs {
     /// The columns of the insert, one task per payload, in order.
     pub columns: TaskColumns,
-    /// The job type (queue) they are inserted as.
-    pub job_type: &'static str,
     kind: JobKind,
     lane: Lane,
 }
@@ -131,10 +130,14 @@ impl BuiltJobs {
         let (_, tasks) = build_tasks(payloads, &opts)?;
         Ok(Self {
             columns: TaskColumns::from_tasks(tasks),
-            job_type: J::KIND.name(),
             kind: J::KIND,
             lane: opts.lane.unwrap_or(J::KIND.lane()),
         })
+    }
+
+    /// The job type (queue) they are inserted as: the kind's name.
+    pub fn job_type(&self) -> &'static str {
+        self.kind.name()
     }
 
     /// Counts `inserted` of them as enqueued (after the statement committed them).
